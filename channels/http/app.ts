@@ -1,0 +1,101 @@
+import { Hono } from 'hono';
+import { createMiddleware } from 'hono/factory';
+import { ZodError } from 'zod';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { ServiceContext } from '../../mcp-server/context.js';
+import { DataOpsError, type ErrorCode, isDataOpsError } from '../../mcp-server/errors.js';
+import { principalForToken } from '../../mcp-server/governance/principals.js';
+import { handleMcpRequest } from '../../mcp-server/transports/http.js';
+import { allTools, errorMessage } from '../../mcp-server/server.js';
+import type { Db } from '../../db/create-db.js';
+import { createHostCheck } from './host-check.js';
+
+export interface AppOptions {
+  db: Db;
+  /** Builds the request context for an authenticated principal. */
+  contextFor(principalId: string): Promise<ServiceContext>;
+  /** `local`: requests without a token act as `localPrincipal` (loopback desktop use); `required`: every request needs a token. */
+  auth: 'local' | 'required';
+  localPrincipal: string;
+  /** Host names (optionally with port) the server answers to. */
+  allowedHosts: string[];
+  clock?: () => Date;
+}
+
+const statusByCode: Record<ErrorCode, ContentfulStatusCode> = {
+  invalid_input: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  unavailable: 503,
+  internal: 500,
+};
+
+type Variables = { ctx: ServiceContext };
+
+/** The HTTP surface: /healthz, MCP over Streamable HTTP at /mcp, and the JSON API under /api. */
+export function createApp(options: AppOptions) {
+  const app = new Hono<{ Variables: Variables }>();
+  const checkHost = createHostCheck(options.allowedHosts);
+  const clock = options.clock ?? (() => new Date());
+
+  app.use('*', async (c, next) => {
+    const problem = checkHost(c.req.header('host'), c.req.header('origin'));
+    if (problem) return c.json({ error: { code: 'forbidden', message: problem } }, 403);
+    await next();
+  });
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+
+  const authenticate = async (authorization: string | undefined): Promise<ServiceContext | string> => {
+    const token = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
+    if (token) {
+      const principal = await principalForToken(options.db, token, clock());
+      if (!principal) return 'the bearer token is unknown, revoked or expired: create one with `dataops token create --as <principal>`';
+      return options.contextFor(principal.id);
+    }
+    if (authorization) return 'the Authorization header must be `Bearer <token>`';
+    if (options.auth === 'local') return options.contextFor(options.localPrincipal);
+    return 'this server requires a bearer token: create one with `dataops token create --as <principal>`';
+  };
+
+  const requireAuth = createMiddleware<{ Variables: Variables }>(async (c, next) => {
+    const result = await authenticate(c.req.header('authorization'));
+    if (typeof result === 'string') {
+      c.header('WWW-Authenticate', 'Bearer realm="dataops"');
+      return c.json({ error: { code: 'unauthenticated', message: result } }, 401);
+    }
+    c.set('ctx', result);
+    await next();
+  });
+  app.use('/mcp', requireAuth);
+  app.use('/api/*', requireAuth);
+
+  app.all('/mcp', (c) => handleMcpRequest(c.req.raw, c.get('ctx')));
+
+  // The same tools as MCP, as plain JSON, for the web app and scripts: one surface, one permission model.
+  app.get('/api/tools', (c) =>
+    c.json({ tools: allTools.map((t) => ({ name: t.name, title: t.title, description: t.description })) }),
+  );
+  app.post('/api/tools/:name', async (c) => {
+    const tool = allTools.find((t) => t.name === c.req.param('name'));
+    if (!tool) throw new DataOpsError('not_found', `no tool named ${c.req.param('name')}: GET /api/tools lists them`);
+    const args = await c.req.json().catch(() => {
+      throw new DataOpsError('invalid_input', 'the request body must be a JSON object of tool arguments');
+    });
+    const parsed = tool.input.safeParse(args);
+    if (!parsed.success) throw parsed.error;
+    return c.json(await tool.handler(parsed.data, c.get('ctx')));
+  });
+
+  app.onError((error, c) => {
+    const code: ErrorCode = isDataOpsError(error) ? error.code : error instanceof ZodError ? 'invalid_input' : 'internal';
+    const status = statusByCode[code];
+    const ctx = c.get('ctx');
+    const message = ctx ? errorMessage(error, ctx) : isDataOpsError(error) ? error.message : 'internal error';
+    return c.json({ error: { code, message } }, status);
+  });
+
+  return app;
+}

@@ -1,0 +1,56 @@
+import path from 'node:path';
+import { z } from 'zod';
+import type { EmbedderConfig } from '../mcp-server/catalog/embeddings/embedder.js';
+import { DataOpsError } from '../mcp-server/errors.js';
+
+/** The environment DataOps reads, validated once here; nothing else touches process.env. */
+const envSchema = z.object({
+  DATABASE_URL: z.string().optional(),
+  DATAOPS_DATA_DIR: z.string().optional(),
+  PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  DATAOPS_HOST: z.string().optional(),
+  DATAOPS_EMBEDDINGS: z.enum(['offline', 'bedrock']).default('offline'),
+  AWS_REGION: z.string().optional(),
+  DATAOPS_BEDROCK_EMBEDDING_MODEL: z.string().optional(),
+  DATAOPS_BEDROCK_ENDPOINT: z.string().url().optional(),
+  DATAOPS_LOG_LEVEL: z.enum(['info', 'warn', 'error', 'silent']).default('info'),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export function readEnv(env: NodeJS.ProcessEnv = process.env): Env {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new DataOpsError('invalid_input', `environment variable ${issue.path.join('.')}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+export interface StorageLocation {
+  /** Catalog database: a server URL or an embedded data directory. */
+  catalog: string;
+  /** Directory for embedded databases the product keeps beside the catalog (the demo source); null on a server. */
+  dataDir: string | null;
+}
+
+/** `--db` wins, then DATABASE_URL, then DATAOPS_DATA_DIR, then `./.dataops`. */
+export function storageLocation(dbOption: string | undefined, env: Env): StorageLocation {
+  const target = dbOption ?? env.DATABASE_URL ?? env.DATAOPS_DATA_DIR ?? '.dataops';
+  if (/^postgres(ql)?:\/\//i.test(target)) return { catalog: target, dataDir: null };
+  const dataDir = path.resolve(target);
+  return { catalog: path.join(dataDir, 'catalog'), dataDir };
+}
+
+export function embedderConfig(env: Env): EmbedderConfig {
+  if (env.DATAOPS_EMBEDDINGS === 'offline') return { provider: 'offline' };
+  if (!env.AWS_REGION) {
+    throw new DataOpsError('invalid_input', 'DATAOPS_EMBEDDINGS=bedrock needs AWS_REGION (and AWS credentials in the usual variables)');
+  }
+  return {
+    provider: 'bedrock',
+    region: env.AWS_REGION,
+    modelId: env.DATAOPS_BEDROCK_EMBEDDING_MODEL,
+    baseURL: env.DATAOPS_BEDROCK_ENDPOINT,
+  };
+}

@@ -1,0 +1,163 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  real,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+  vector,
+} from 'drizzle-orm/pg-core';
+import { domains } from './identity.js';
+import { classification, tsvector } from './types.js';
+
+/** Vector width of `assets.embedding`; every embedder produces this many dimensions. */
+export const EMBEDDING_DIMENSIONS = 256;
+
+export const assetKinds = ['table', 'view', 'materialized_view', 'file', 'data_product', 'job'] as const;
+export type AssetKind = (typeof assetKinds)[number];
+
+/** A system the catalog reads: a database, a directory of files, an OpenLineage producer. */
+export const sources = pgTable(
+  'sources',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    name: text('name').notNull(),
+    kind: text('kind').notNull(),
+    /** Where it is read from, without secrets. */
+    location: text('location').notNull(),
+    domainId: text('domain_id').references(() => domains.id, { onDelete: 'set null' }),
+    lastSyncedAt: timestamp('last_synced_at', { withTimezone: true }),
+    lastSyncErrors: jsonb('last_sync_errors').$type<{ object: string; message: string }[]>(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('sources_kind_name_idx').on(t.kind, t.name)],
+);
+
+export const assets = pgTable(
+  'assets',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    /** Stable identifier: `urn:dataops:<platform>:<source>:<namespace>.<name>`, never reused. */
+    urn: text('urn').notNull(),
+    sourceId: uuid('source_id').references(() => sources.id, { onDelete: 'cascade' }),
+    domainId: text('domain_id').references(() => domains.id, { onDelete: 'set null' }),
+    kind: text('kind').$type<AssetKind>().notNull(),
+    namespace: text('namespace').notNull().default(''),
+    name: text('name').notNull(),
+    qualifiedName: text('qualified_name').notNull(),
+    description: text('description'),
+    owner: text('owner'),
+    tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
+    classification: classification('classification').notNull().default('U'),
+    /** Highest current certification level (e.g. `certified`), kept in step with the certifications table. */
+    certification: text('certification'),
+    status: text('status').$type<'active' | 'deprecated'>().notNull().default('active'),
+    definition: text('definition'),
+    rowCount: bigint('row_count', { mode: 'number' }),
+    sizeBytes: bigint('size_bytes', { mode: 'number' }),
+    lastModified: timestamp('last_modified', { withTimezone: true }),
+    properties: jsonb('properties').$type<Record<string, unknown>>().notNull().default({}),
+    /** Fields a person edited in the catalog (description, owner, ...); re-ingestion leaves them alone. */
+    curatedFields: text('curated_fields').array().notNull().default(sql`'{}'::text[]`),
+    /** Hash of what the source reported; an unchanged hash means re-ingestion changes nothing. */
+    sourceFingerprint: text('source_fingerprint'),
+    qualityScore: real('quality_score'),
+    usageCount: integer('usage_count').notNull().default(0),
+    ratingAverage: real('rating_average'),
+    ratingCount: integer('rating_count').notNull().default(0),
+    searchDocument: tsvector('search_document'),
+    embedding: vector('embedding', { dimensions: EMBEDDING_DIMENSIONS }),
+    embeddingModel: text('embedding_model'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('assets_urn_idx').on(t.urn),
+    index('assets_source_idx').on(t.sourceId),
+    index('assets_domain_idx').on(t.domainId),
+    index('assets_search_idx').using('gin', t.searchDocument),
+    index('assets_name_trgm_idx').using('gin', sql`lower(${t.name}) gin_trgm_ops`),
+    index('assets_embedding_idx').using('hnsw', t.embedding.op('vector_cosine_ops')),
+  ],
+);
+
+export const columns = pgTable(
+  'columns',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    assetId: uuid('asset_id')
+      .notNull()
+      .references(() => assets.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    position: integer('position').notNull(),
+    dataType: text('data_type').notNull(),
+    nullable: boolean('nullable').notNull().default(true),
+    isPrimaryKey: boolean('is_primary_key').notNull().default(false),
+    isForeignKey: boolean('is_foreign_key').notNull().default(false),
+    defaultValue: text('default_value'),
+    description: text('description'),
+    /** e.g. `pii`, `financial`; set by stewards or the classifier. */
+    sensitivity: text('sensitivity'),
+    classification: classification('classification'),
+    tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('columns_asset_name_idx').on(t.assetId, t.name),
+    index('columns_name_trgm_idx').using('gin', sql`lower(${t.name}) gin_trgm_ops`),
+  ],
+);
+
+/** Lineage between assets. Edges are never updated in place: a change closes `validTo` and opens a new row. */
+export const lineageEdges = pgTable(
+  'lineage_edges',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    fromAssetId: uuid('from_asset_id')
+      .notNull()
+      .references(() => assets.id, { onDelete: 'cascade' }),
+    toAssetId: uuid('to_asset_id')
+      .notNull()
+      .references(() => assets.id, { onDelete: 'cascade' }),
+    /** `derives` (data flows from -> to) or `references` (a foreign key: from references to). */
+    kind: text('kind').$type<'derives' | 'references'>().notNull(),
+    /** Distinguishes parallel edges, e.g. the foreign-key constraint name or the job URN. */
+    name: text('name').notNull().default(''),
+    /** Where the edge was learned: `postgres`, `mysql`, `sql`, `openlineage`, `dbt`, `manual`. */
+    origin: text('origin').notNull(),
+    properties: jsonb('properties').$type<Record<string, unknown>>().notNull().default({}),
+    validFrom: timestamp('valid_from', { withTimezone: true }).notNull().defaultNow(),
+    validTo: timestamp('valid_to', { withTimezone: true }),
+  },
+  (t) => [
+    index('lineage_from_idx').on(t.fromAssetId),
+    index('lineage_to_idx').on(t.toAssetId),
+    uniqueIndex('lineage_current_idx')
+      .on(t.fromAssetId, t.toAssetId, t.kind, t.name, t.origin)
+      .where(sql`${t.validTo} is null`),
+  ],
+);
+
+/** Column-level detail of a lineage edge, in OpenLineage's transformation vocabulary. */
+export const columnLineage = pgTable(
+  'column_lineage',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    edgeId: uuid('edge_id')
+      .notNull()
+      .references(() => lineageEdges.id, { onDelete: 'cascade' }),
+    fromColumn: text('from_column').notNull(),
+    toColumn: text('to_column').notNull(),
+    transformationType: text('transformation_type'),
+    transformationSubtype: text('transformation_subtype'),
+    sql: text('sql'),
+  },
+  (t) => [index('column_lineage_edge_idx').on(t.edgeId)],
+);

@@ -1,0 +1,50 @@
+import { index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { assets } from './catalog.js';
+
+export const pipelines = pgTable('pipelines', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  name: text('name').notNull(),
+  description: text('description'),
+  owner: text('owner').notNull(),
+  /** The data product asset the pipeline publishes, once deployed. */
+  outputAssetId: uuid('output_asset_id').references(() => assets.id, { onDelete: 'set null' }),
+  currentVersion: integer('current_version').notNull().default(0),
+  deployedVersion: integer('deployed_version'),
+  schedule: text('schedule'),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** Immutable versions of a pipeline graph (nodes and edges in @xyflow/react's shape). */
+export const pipelineVersions = pgTable(
+  'pipeline_versions',
+  {
+    pipelineId: uuid('pipeline_id')
+      .notNull()
+      .references(() => pipelines.id, { onDelete: 'cascade' }),
+    version: integer('version').notNull(),
+    graph: jsonb('graph').$type<{ nodes: unknown[]; edges: unknown[] }>().notNull(),
+    note: text('note'),
+    createdBy: text('created_by').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('pipeline_versions_pk').on(t.pipelineId, t.version)],
+);
+
+export const pipelineRuns = pgTable(
+  'pipeline_runs',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    pipelineId: uuid('pipeline_id')
+      .notNull()
+      .references(() => pipelines.id, { onDelete: 'cascade' }),
+    version: integer('version').notNull(),
+    status: text('status').$type<'queued' | 'running' | 'succeeded' | 'failed'>().notNull(),
+    trigger: text('trigger').notNull(),
+    stats: jsonb('stats').$type<Record<string, unknown>>().notNull().default({}),
+    error: text('error'),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+  },
+  (t) => [index('pipeline_runs_pipeline_idx').on(t.pipelineId, t.startedAt)],
+);

@@ -1,0 +1,215 @@
+import { and, asc, desc, eq, ilike, or, sql } from 'drizzle-orm';
+import { queryRows } from '../../db/create-db.js';
+import { activityEvents, assets, columns, sources } from '../../db/schema/index.js';
+import type { ServiceContext } from '../context.js';
+import { DataOpsError } from '../errors.js';
+import { requireRole, visibleAssetsSql } from '../governance/access.js';
+import { appendAudit } from '../governance/audit.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import { embeddingText, searchDocumentSql } from './search-document.js';
+
+type AssetRow = typeof assets.$inferSelect;
+
+/** Loads an asset the principal may see; anything else is "not found", so existence never leaks. */
+export async function findVisibleAsset(ctx: ServiceContext, urn: string): Promise<AssetRow> {
+  const [row] = await queryRows<{ id: string }>(
+    ctx.db,
+    sql`select a.id::text from assets a where a.urn = ${urn} and ${visibleAssetsSql(ctx.principal)}`,
+  );
+  if (!row) {
+    throw new DataOpsError('not_found', `no asset ${urn}: search the catalog with catalog_search to find its URN`);
+  }
+  const [asset] = await ctx.db.select().from(assets).where(eq(assets.id, row.id));
+  return asset!;
+}
+
+/** Everything an asset page shows, in one call. */
+export async function getAssetProfile(ctx: ServiceContext, urn: string, options: { columnLimit?: number } = {}) {
+  const asset = await findVisibleAsset(ctx, urn);
+  const columnLimit = options.columnLimit ?? 50;
+  const [source] = asset.sourceId
+    ? await ctx.db.select({ name: sources.name, kind: sources.kind }).from(sources).where(eq(sources.id, asset.sourceId))
+    : [];
+  const columnRows = await ctx.db
+    .select()
+    .from(columns)
+    .where(eq(columns.assetId, asset.id))
+    .orderBy(asc(columns.position))
+    .limit(columnLimit + 1);
+  const [counts] = await queryRows<{ columns: number; upstream: number; downstream: number; references: number; referencedBy: number }>(
+    ctx.db,
+    sql`select (select count(*) from columns where asset_id = ${asset.id})::int as columns,
+      ${neighbourCount(ctx, asset.id, 'derives', 'upstream')} as upstream,
+      ${neighbourCount(ctx, asset.id, 'derives', 'downstream')} as downstream,
+      ${neighbourCount(ctx, asset.id, 'references', 'downstream')} as "references",
+      ${neighbourCount(ctx, asset.id, 'references', 'upstream')} as "referencedBy"`,
+  );
+  const activity = await ctx.db
+    .select({ type: activityEvents.type, summary: activityEvents.summary, actor: activityEvents.actorId, at: activityEvents.at })
+    .from(activityEvents)
+    .where(eq(activityEvents.assetId, asset.id))
+    .orderBy(desc(activityEvents.at), desc(activityEvents.id))
+    .limit(10);
+  return {
+    urn: asset.urn,
+    name: asset.name,
+    qualifiedName: asset.qualifiedName,
+    kind: asset.kind,
+    status: asset.status,
+    description: asset.description,
+    owner: asset.owner,
+    domain: asset.domainId,
+    tags: asset.tags,
+    classification: asset.classification,
+    certification: asset.certification,
+    source: source ? { name: source.name, kind: source.kind } : null,
+    stats: {
+      rowCount: asset.rowCount,
+      sizeBytes: asset.sizeBytes,
+      lastModified: asset.lastModified?.toISOString() ?? null,
+      columnCount: counts!.columns,
+    },
+    definition: asset.definition,
+    properties: asset.properties,
+    quality: { score: asset.qualityScore },
+    ratings: { average: asset.ratingAverage, count: asset.ratingCount },
+    usageCount: asset.usageCount,
+    lineage: { upstream: counts!.upstream, downstream: counts!.downstream },
+    foreignKeys: { references: counts!.references, referencedBy: counts!.referencedBy },
+    columns: columnRows.slice(0, columnLimit).map(columnSummary),
+    columnsTruncated: columnRows.length > columnLimit,
+    recentActivity: activity.map((a) => ({ ...a, at: a.at.toISOString() })),
+    updatedAt: asset.updatedAt.toISOString(),
+  };
+}
+
+/**
+ * Visible neighbours over current edges. For `derives`, upstream assets feed this one; for
+ * `references` (foreign keys), "downstream" means the tables this one points at.
+ */
+function neighbourCount(ctx: ServiceContext, assetId: string, kind: string, direction: 'upstream' | 'downstream') {
+  const [self, other] = direction === 'upstream' ? ['to_asset_id', 'from_asset_id'] : ['from_asset_id', 'to_asset_id'];
+  return sql`(select count(distinct a.id) from lineage_edges e join assets a on a.id = e.${sql.raw(other)}
+    where e.${sql.raw(self)} = ${assetId} and e.kind = ${kind} and e.valid_to is null
+      and ${visibleAssetsSql(ctx.principal)})::int`;
+}
+
+function columnSummary(c: typeof columns.$inferSelect) {
+  return {
+    name: c.name,
+    position: c.position,
+    dataType: c.dataType,
+    nullable: c.nullable,
+    isPrimaryKey: c.isPrimaryKey,
+    isForeignKey: c.isForeignKey,
+    description: c.description,
+    sensitivity: c.sensitivity,
+    classification: c.classification,
+  };
+}
+
+export interface ListColumnsRequest {
+  urn: string;
+  /** Case-insensitive substring of the column name or description. */
+  filter?: string;
+  sensitivity?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+export async function listColumns(ctx: ServiceContext, request: ListColumnsRequest) {
+  const asset = await findVisibleAsset(ctx, request.urn);
+  const limit = request.limit ?? 50;
+  const offset = request.cursor ? decodeCursor(request.cursor) : 0;
+  const pattern = request.filter ? `%${request.filter.replace(/[\\%_]/g, (m) => `\\${m}`)}%` : null;
+  const where = and(
+    eq(columns.assetId, asset.id),
+    pattern ? or(ilike(columns.name, pattern), ilike(columns.description, pattern)) : undefined,
+    request.sensitivity ? eq(columns.sensitivity, request.sensitivity) : undefined,
+  );
+  const [total] = await ctx.db.select({ n: sql<number>`count(*)::int` }).from(columns).where(where);
+  const rows = await ctx.db
+    .select()
+    .from(columns)
+    .where(where)
+    .orderBy(asc(columns.position))
+    .limit(limit)
+    .offset(offset);
+  return {
+    urn: asset.urn,
+    total: total!.n,
+    columns: rows.map(columnSummary),
+    nextCursor: offset + limit < total!.n ? encodeCursor(offset + limit) : null,
+  };
+}
+
+export interface AssetChanges {
+  description?: string;
+  owner?: string;
+  addTags?: string[];
+  removeTags?: string[];
+}
+
+/** Curates an asset's description, owner and tags; needs a steward or owner role and is audited. */
+export async function updateAssetMetadata(ctx: ServiceContext, urn: string, changes: AssetChanges) {
+  const asset = await findVisibleAsset(ctx, urn);
+  if (!(asset.owner === ctx.principal.id)) requireRole(ctx.principal, `change ${asset.qualifiedName}`, 'steward', 'owner');
+  if (Object.values(changes).every((v) => v === undefined)) {
+    throw new DataOpsError('invalid_input', 'nothing to change: give a description, an owner, or tags to add or remove');
+  }
+  const tags = [...new Set([...asset.tags.filter((t) => !changes.removeTags?.includes(t)), ...(changes.addTags ?? [])])];
+  const description = changes.description ?? asset.description;
+  const curated = new Set(asset.curatedFields);
+  if (changes.description !== undefined) curated.add('description');
+  if (changes.owner !== undefined) curated.add('owner');
+  const columnRows = await ctx.db
+    .select({ name: columns.name, description: columns.description })
+    .from(columns)
+    .where(eq(columns.assetId, asset.id));
+  const searchable = { ...asset, description, tags, columns: columnRows };
+  const [embedding] = await ctx.embedder.embed([embeddingText(searchable)]);
+  const now = ctx.clock();
+  const before = { description: asset.description, owner: asset.owner, tags: asset.tags };
+  const after = { description, owner: changes.owner ?? asset.owner, tags };
+  await ctx.db.transaction(async (tx) => {
+    await tx
+      .update(assets)
+      .set({
+        ...after,
+        curatedFields: [...curated],
+        searchDocument: searchDocumentSql(searchable),
+        embedding,
+        embeddingModel: ctx.embedder.modelId,
+        updatedAt: now,
+      })
+      .where(eq(assets.id, asset.id));
+    await tx.insert(activityEvents).values({
+      assetId: asset.id,
+      type: 'metadata_updated',
+      actorId: ctx.principal.id,
+      summary: `${ctx.principal.displayName} updated ${describeChanges(changes)}`,
+      details: { before, after },
+      at: now,
+    });
+    await appendAudit(tx, {
+      actorId: ctx.principal.id,
+      action: 'asset.update',
+      targetUrn: asset.urn,
+      details: { before, after },
+      at: now,
+    });
+  });
+  return getAssetProfile(ctx, urn);
+}
+
+function describeChanges(changes: AssetChanges): string {
+  return [
+    changes.description !== undefined ? 'the description' : '',
+    changes.owner !== undefined ? `the owner to ${changes.owner}` : '',
+    changes.addTags?.length ? `tags +${changes.addTags.join(', +')}` : '',
+    changes.removeTags?.length ? `tags -${changes.removeTags.join(', -')}` : '',
+  ]
+    .filter(Boolean)
+    .join('; ');
+}
+

@@ -1,0 +1,102 @@
+import { z } from 'zod';
+import { assetKinds } from '../../db/schema/catalog.js';
+import { classificationLevels } from '../../db/schema/types.js';
+
+export const urnInput = z
+  .string()
+  .min(1)
+  .max(1000)
+  .describe('The asset URN as returned by catalog_search, e.g. urn:dataops:postgres:pagila:public.film');
+export const limitInput = (max: number, fallback: number) =>
+  z.number().int().min(1).max(max).default(fallback).describe(`Page size, 1-${max} (default ${fallback})`);
+export const cursorInput = z.string().max(200).optional().describe('`nextCursor` from the previous page, unchanged');
+
+export const classificationSchema = z.enum(classificationLevels);
+export const kindSchema = z.enum(assetKinds);
+
+export const filtersShape = {
+  domain: z.string().max(100).optional().describe('Only assets in this domain id'),
+  owner: z.string().max(200).optional().describe('Only assets with this owner'),
+  tag: z.string().max(100).optional().describe('Only assets carrying this tag'),
+  classification: classificationSchema.optional().describe('Only assets with this marking'),
+  kind: kindSchema.optional().describe('Only this kind of asset'),
+  source: z.string().max(200).optional().describe('Only assets from this source name'),
+  certified: z.boolean().optional().describe('Only certified (true) or uncertified (false) assets'),
+  minQuality: z.number().min(0).max(100).optional().describe('Only assets whose quality score is at least this (0-100)'),
+  includeDeprecated: z.boolean().optional().describe('Also return assets that vanished from their source'),
+};
+
+export const facetSchema = z.array(z.object({ value: z.string(), count: z.number() }));
+
+export const facetsSchema = z.object({
+  domain: facetSchema,
+  owner: facetSchema,
+  tag: facetSchema,
+  classification: facetSchema,
+  kind: facetSchema,
+  source: facetSchema,
+  certified: facetSchema,
+});
+
+export const searchHitSchema = z.object({
+  urn: z.string(),
+  name: z.string(),
+  qualifiedName: z.string(),
+  kind: z.string(),
+  description: z.string().nullable(),
+  source: z.string().nullable(),
+  domain: z.string().nullable(),
+  owner: z.string().nullable(),
+  tags: z.array(z.string()),
+  classification: z.string(),
+  certification: z.string().nullable(),
+  qualityScore: z.number().nullable(),
+  status: z.string(),
+  rowCount: z.number().nullable(),
+  score: z.number(),
+  matchedBy: z.array(z.string()),
+});
+
+export const columnSchema = z.object({
+  name: z.string(),
+  position: z.number(),
+  dataType: z.string(),
+  nullable: z.boolean(),
+  isPrimaryKey: z.boolean(),
+  isForeignKey: z.boolean(),
+  description: z.string().nullable(),
+  sensitivity: z.string().nullable(),
+  classification: z.string().nullable(),
+});
+
+export const assetProfileSchema = z.object({
+  urn: z.string(),
+  name: z.string(),
+  qualifiedName: z.string(),
+  kind: z.string(),
+  status: z.string(),
+  description: z.string().nullable(),
+  owner: z.string().nullable(),
+  domain: z.string().nullable(),
+  tags: z.array(z.string()),
+  classification: z.string(),
+  certification: z.string().nullable(),
+  source: z.object({ name: z.string(), kind: z.string() }).nullable(),
+  stats: z.object({
+    rowCount: z.number().nullable(),
+    sizeBytes: z.number().nullable(),
+    lastModified: z.string().nullable(),
+    columnCount: z.number(),
+  }),
+  definition: z.string().nullable(),
+  properties: z.record(z.string(), z.unknown()),
+  quality: z.object({ score: z.number().nullable() }),
+  ratings: z.object({ average: z.number().nullable(), count: z.number() }),
+  usageCount: z.number(),
+  lineage: z.object({ upstream: z.number(), downstream: z.number() }),
+  foreignKeys: z.object({ references: z.number(), referencedBy: z.number() }),
+  columns: z.array(columnSchema),
+  columnsTruncated: z.boolean(),
+  recentActivity: z.array(z.object({ type: z.string(), summary: z.string(), actor: z.string().nullable(), at: z.string() })),
+  updatedAt: z.string(),
+});

@@ -1,0 +1,222 @@
+import { sql, type SQL } from 'drizzle-orm';
+import { queryRows } from '../../db/create-db.js';
+import type { AssetKind } from '../../db/schema/catalog.js';
+import type { Classification } from '../../db/schema/types.js';
+import type { ServiceContext } from '../context.js';
+import { visibleAssetsSql } from '../governance/access.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+
+export interface SearchFilters {
+  domain?: string;
+  owner?: string;
+  tag?: string;
+  classification?: Classification;
+  kind?: AssetKind;
+  source?: string;
+  certified?: boolean;
+  minQuality?: number;
+  includeDeprecated?: boolean;
+}
+
+export interface SearchRequest {
+  query: string;
+  filters?: SearchFilters;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface SearchHit {
+  urn: string;
+  name: string;
+  qualifiedName: string;
+  kind: AssetKind;
+  description: string | null;
+  source: string | null;
+  domain: string | null;
+  owner: string | null;
+  tags: string[];
+  classification: Classification;
+  certification: string | null;
+  qualityScore: number | null;
+  status: string;
+  rowCount: number | null;
+  score: number;
+  /** Which retrievers found it: `exact`, `text`, `name`, `meaning`. */
+  matchedBy: string[];
+}
+
+export interface FacetCount {
+  value: string;
+  count: number;
+}
+
+export interface SearchResult {
+  total: number;
+  hits: SearchHit[];
+  facets: Record<'domain' | 'owner' | 'tag' | 'classification' | 'kind' | 'source' | 'certified', FacetCount[]>;
+  nextCursor: string | null;
+}
+
+/** How many candidates each retriever contributes before fusion. */
+const candidatesPerRetriever = 200;
+/** Reciprocal rank fusion constant (Cormack et al. use 60). */
+const rrfK = 60;
+/** Vector neighbours farther than this cosine distance are not "similar in meaning". */
+const maxSemanticDistance = 0.55;
+
+interface Candidate {
+  id: string;
+  score: number;
+  matched_by: string[];
+  domain_id: string | null;
+  owner: string | null;
+  tags: string[];
+  classification: Classification;
+  kind: AssetKind;
+  source_name: string | null;
+  certification: string | null;
+}
+
+/**
+ * Hybrid search: weighted full-text, trigram similarity on names and vector similarity, fused by
+ * reciprocal rank and boosted by certification, quality, usage and rating. An exact name match ranks
+ * first. Only assets the principal may see are retrieved, so counts and facets never reveal others.
+ */
+export async function searchCatalog(ctx: ServiceContext, request: SearchRequest): Promise<SearchResult> {
+  const limit = request.limit ?? 10;
+  const offset = request.cursor ? decodeCursor(request.cursor) : 0;
+  const query = request.query.trim();
+  const where = sql`${visibleAssetsSql(ctx.principal)} and ${filtersSql(request.filters ?? {})}`;
+  const candidates = query ? await retrieve(ctx, query, where) : await browseAll(ctx, where);
+  const hits = candidates.slice(offset, offset + limit);
+  return {
+    total: candidates.length,
+    hits: await loadHits(ctx, hits),
+    facets: facetCounts(candidates),
+    nextCursor: offset + limit < candidates.length ? encodeCursor(offset + limit) : null,
+  };
+}
+
+async function retrieve(ctx: ServiceContext, query: string, where: SQL): Promise<Candidate[]> {
+  const [vector] = await ctx.embedder.embed([query]);
+  const hasMeaning = vector?.some((v) => v !== 0) ?? false;
+  const vectorLiteral = hasMeaning ? `[${vector!.join(',')}]` : null;
+  return queryRows<Candidate>(
+    ctx.db,
+    sql`with params as (
+        select websearch_to_tsquery('english', ${query}) as tsq, lower(${query}) as lq,
+               ${vectorLiteral}::vector as qv
+      ),
+      text_hits as (
+        select a.id, row_number() over (order by ts_rank_cd(a.search_document, p.tsq, 32) desc, a.id) as r
+        from assets a, params p
+        where a.search_document @@ p.tsq and ${where}
+        order by r limit ${candidatesPerRetriever}
+      ),
+      name_hits as (
+        select a.id, row_number() over (order by word_similarity(p.lq, lower(a.name)) desc, a.id) as r
+        from assets a, params p
+        where p.lq <% lower(a.name) and ${where}
+        order by r limit ${candidatesPerRetriever}
+      ),
+      meaning_hits as (
+        select id, row_number() over (order by distance, id) as r from (
+          select a.id, a.embedding <=> p.qv as distance
+          from assets a, params p
+          where p.qv is not null and a.embedding is not null and ${where}
+          order by a.embedding <=> p.qv limit ${candidatesPerRetriever}
+        ) nearest where distance <= ${maxSemanticDistance}
+      ),
+      exact_hits as (
+        select a.id, 1 as r from assets a, params p
+        where (lower(a.name) = p.lq or lower(a.qualified_name) = p.lq) and ${where}
+      ),
+      fused as (
+        select id, sum(1.0 / (${rrfK} + r)) as rrf, array_agg(distinct retriever) as matched_by from (
+          select id, r, 'text' as retriever from text_hits
+          union all select id, r, 'name' from name_hits
+          union all select id, r, 'meaning' from meaning_hits
+          union all select id, r, 'exact' from exact_hits
+        ) ranked group by id
+      )
+      select a.id::text, f.matched_by, a.domain_id, a.owner, a.tags, a.classification::text as classification,
+        a.kind, s.name as source_name, a.certification,
+        (f.rrf * ${boostSql()} + case when 'exact' = any(f.matched_by) then 1 else 0 end)::float8 as score
+      from fused f join assets a on a.id = f.id left join sources s on s.id = a.source_id
+      order by score desc, a.name, a.id`,
+  );
+}
+
+/** With no query text: every visible asset that passes the filters, best-regarded first. */
+function browseAll(ctx: ServiceContext, where: SQL): Promise<Candidate[]> {
+  return queryRows<Candidate>(
+    ctx.db,
+    sql`select a.id::text, '{}'::text[] as matched_by, a.domain_id, a.owner, a.tags,
+        a.classification::text as classification, a.kind, s.name as source_name, a.certification,
+        (${boostSql()})::float8 as score
+      from assets a left join sources s on s.id = a.source_id
+      where ${where}
+      order by score desc, a.qualified_name, a.id`,
+  );
+}
+
+/** Multiplier for trust signals; 1 for an asset nobody has certified, scored, used or rated yet. */
+function boostSql(): SQL {
+  return sql.raw(`(case when a.certification is not null then 1.25 else 1 end
+    * case when a.quality_score is null then 1 else 0.85 + 0.3 * a.quality_score / 100 end
+    * (1 + 0.05 * ln(1 + a.usage_count))
+    * case when a.rating_count = 0 then 1 else 1 + 0.05 * (a.rating_average - 3) end
+    * case when a.status = 'deprecated' then 0.5 else 1 end)`);
+}
+
+function filtersSql(filters: SearchFilters): SQL {
+  const parts: SQL[] = [];
+  if (!filters.includeDeprecated) parts.push(sql`a.status = 'active'`);
+  if (filters.domain) parts.push(sql`a.domain_id = ${filters.domain}`);
+  if (filters.owner) parts.push(sql`a.owner = ${filters.owner}`);
+  if (filters.tag) parts.push(sql`${filters.tag} = any(a.tags)`);
+  if (filters.classification) parts.push(sql`a.classification = ${filters.classification}::classification`);
+  if (filters.kind) parts.push(sql`a.kind = ${filters.kind}`);
+  if (filters.source) parts.push(sql`a.source_id in (select id from sources where name = ${filters.source})`);
+  if (filters.certified !== undefined) {
+    parts.push(filters.certified ? sql`a.certification is not null` : sql`a.certification is null`);
+  }
+  if (filters.minQuality !== undefined) parts.push(sql`a.quality_score >= ${filters.minQuality}`);
+  return parts.length ? sql.join(parts, sql` and `) : sql`true`;
+}
+
+function facetCounts(candidates: Candidate[]): SearchResult['facets'] {
+  const count = (values: (string | null)[]) => {
+    const counts = new Map<string, number>();
+    for (const v of values) if (v !== null) counts.set(v, (counts.get(v) ?? 0) + 1);
+    return [...counts.entries()]
+      .map(([value, n]) => ({ value, count: n }))
+      .sort((a, b) => b.count - a.count || a.value.localeCompare(b.value));
+  };
+  return {
+    domain: count(candidates.map((c) => c.domain_id)),
+    owner: count(candidates.map((c) => c.owner)),
+    tag: count(candidates.flatMap((c) => c.tags)),
+    classification: count(candidates.map((c) => c.classification)),
+    kind: count(candidates.map((c) => c.kind)),
+    source: count(candidates.map((c) => c.source_name)),
+    certified: count(candidates.map((c) => (c.certification ? 'true' : 'false'))),
+  };
+}
+
+async function loadHits(ctx: ServiceContext, page: Candidate[]): Promise<SearchHit[]> {
+  if (page.length === 0) return [];
+  const rows = await queryRows<Omit<SearchHit, 'score' | 'matchedBy'> & { id: string }>(
+    ctx.db,
+    sql`select a.id::text, a.urn, a.name, a.qualified_name as "qualifiedName", a.kind, a.description,
+        s.name as source, a.domain_id as domain, a.owner, a.tags, a.classification::text as classification,
+        a.certification, a.quality_score::float8 as "qualityScore", a.status, a.row_count::float8 as "rowCount"
+      from assets a left join sources s on s.id = a.source_id
+      where a.id = any(${page.map((c) => c.id)}::uuid[])`,
+  );
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return page.map((c) => {
+    const { id: _id, ...row } = byId.get(c.id)!;
+    return { ...row, score: Math.round(c.score * 10000) / 10000, matchedBy: c.matched_by };
+  });
+}

@@ -1,0 +1,148 @@
+import { z } from 'zod';
+import { defineTool, fenceUntrusted } from '../tool.js';
+import { getAssetProfile, listColumns, updateAssetMetadata } from './assets.js';
+import {
+  assetProfileSchema,
+  columnSchema,
+  cursorInput,
+  facetsSchema,
+  filtersShape,
+  limitInput,
+  searchHitSchema,
+  urnInput,
+} from './schemas.js';
+import { searchCatalog, type SearchResult } from './search.js';
+
+const searchOutput = z.object({
+  total: z.number().describe('How many assets matched (that you may see)'),
+  hits: z.array(searchHitSchema),
+  facets: facetsSchema,
+  nextCursor: z.string().nullable(),
+});
+
+function renderHits(result: SearchResult): string {
+  if (result.hits.length === 0) return 'No matching assets.';
+  const lines = result.hits.map((h) => {
+    const facts = [h.kind, h.classification, h.rowCount !== null ? `${h.rowCount} rows` : '', h.certification ?? '']
+      .filter(Boolean)
+      .join(', ');
+    return `- ${h.qualifiedName} (${facts}) ${h.urn}${h.description ? `\n  ${fenceUntrusted(h.description.slice(0, 160))}` : ''}`;
+  });
+  const more = result.nextCursor ? `\n(${result.total - result.hits.length} more; pass cursor ${result.nextCursor})` : '';
+  return `${result.total} assets\n${lines.join('\n')}${more}`;
+}
+
+export const catalogSearch = defineTool({
+  name: 'catalog_search',
+  title: 'Search the data catalog',
+  description:
+    'Find datasets, views, files and data products by words, meaning or a misspelled name ("contract spend", "expenditure", "contrcts"). ' +
+    'Returns the best matches first with their URN, description, owner, tags, classification and quality score, plus facet counts ' +
+    'to narrow the search with filters. Use the URN with catalog_get_asset for the full profile.',
+  input: z
+    .object({
+      query: z.string().max(500).describe('What to look for, in plain words; empty to list everything matching the filters'),
+      ...filtersShape,
+      limit: limitInput(50, 10),
+      cursor: cursorInput,
+    })
+    .strict(),
+  output: searchOutput,
+  annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  handler: ({ query, limit, cursor, ...filters }, ctx) => searchCatalog(ctx, { query, filters, limit, cursor }),
+  render: renderHits,
+});
+
+export const catalogBrowse = defineTool({
+  name: 'catalog_browse',
+  title: 'Browse the catalog by domain or source',
+  description:
+    'List the assets of one domain or one source (or the whole catalog), best-regarded first, with facet counts. ' +
+    'Use it to see what a team or a database offers; use catalog_search when you have words to look for.',
+  input: z
+    .object({
+      domain: filtersShape.domain,
+      source: filtersShape.source,
+      kind: filtersShape.kind,
+      limit: limitInput(100, 25),
+      cursor: cursorInput,
+    })
+    .strict(),
+  output: searchOutput,
+  annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  handler: ({ limit, cursor, ...filters }, ctx) => searchCatalog(ctx, { query: '', filters, limit, cursor }),
+  render: renderHits,
+});
+
+export const catalogGetAsset = defineTool({
+  name: 'catalog_get_asset',
+  title: 'Get an asset profile',
+  description:
+    "Everything about one asset in a single call: description, owner, domain, tags, classification, certification, source, row count, " +
+    'size, schema (first columns), upstream/downstream lineage counts, foreign keys, quality score, ratings and recent activity ' +
+    '(e.g. schema changes). Give the URN from catalog_search.',
+  input: z
+    .object({
+      urn: urnInput,
+      columnLimit: z.number().int().min(0).max(500).default(50).describe('How many columns to include (default 50)'),
+    })
+    .strict(),
+  output: assetProfileSchema,
+  annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  handler: ({ urn, columnLimit }, ctx) => getAssetProfile(ctx, urn, { columnLimit }),
+  render: (a) =>
+    [
+      `${a.qualifiedName} (${a.kind}, ${a.classification}${a.status === 'deprecated' ? ', DEPRECATED' : ''})`,
+      a.description ? fenceUntrusted(a.description) : 'No description.',
+      `Owner: ${a.owner ?? 'unknown'}; domain: ${a.domain ?? 'none'}; tags: ${a.tags.join(', ') || 'none'}`,
+      `Rows: ${a.stats.rowCount ?? 'unknown'}; columns: ${a.stats.columnCount}; upstream ${a.lineage.upstream}, downstream ${a.lineage.downstream}`,
+      `Columns: ${a.columns.map((c) => `${c.name} ${c.dataType}${c.isPrimaryKey ? ' PK' : ''}`).join(', ')}${a.columnsTruncated ? ', …' : ''}`,
+    ].join('\n'),
+});
+
+export const catalogListColumns = defineTool({
+  name: 'catalog_list_columns',
+  title: "List an asset's columns",
+  description:
+    'Page through the columns of one asset with their types, keys, descriptions and sensitivity; filter by a word in the name ' +
+    'or description (e.g. "email") or by sensitivity (e.g. "pii").',
+  input: z
+    .object({
+      urn: urnInput,
+      filter: z.string().max(200).optional().describe('Case-insensitive text to find in column names or descriptions'),
+      sensitivity: z.string().max(50).optional().describe('Only columns with this sensitivity, e.g. pii'),
+      limit: limitInput(500, 50),
+      cursor: cursorInput,
+    })
+    .strict(),
+  output: z.object({ urn: z.string(), total: z.number(), columns: z.array(columnSchema), nextCursor: z.string().nullable() }),
+  annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  handler: (input, ctx) => listColumns(ctx, input),
+  render: (r) =>
+    `${r.total} columns\n${r.columns
+      .map((c) => `- ${c.name} ${c.dataType}${c.nullable ? '' : ' not null'}${c.isPrimaryKey ? ' PK' : ''}${c.description ? ` ${fenceUntrusted(c.description)}` : ''}`)
+      .join('\n')}${r.nextCursor ? `\n(more: cursor ${r.nextCursor})` : ''}`,
+});
+
+export const catalogUpdateAsset = defineTool({
+  name: 'catalog_update_asset',
+  title: "Update an asset's description, owner or tags",
+  description:
+    'Curate an asset: set its description or owner, add or remove tags. Needs the steward or owner role; every change is audited ' +
+    'and appears in the asset feed. Re-ingesting the source keeps what you set.',
+  input: z
+    .object({
+      urn: urnInput,
+      description: z.string().max(10_000).optional().describe('The new description (replaces the old one)'),
+      owner: z.string().min(1).max(200).optional().describe('Principal id of the new owner'),
+      addTags: z.array(z.string().min(1).max(100)).max(50).optional().describe('Tags to add'),
+      removeTags: z.array(z.string().min(1).max(100)).max(50).optional().describe('Tags to remove'),
+    })
+    .strict(),
+  output: assetProfileSchema,
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  handler: ({ urn, ...changes }, ctx) => updateAssetMetadata(ctx, urn, changes),
+  render: (a) => `Updated ${a.qualifiedName}: owner ${a.owner ?? 'none'}, tags ${a.tags.join(', ') || 'none'}`,
+});
+
+export const catalogTools = [catalogSearch, catalogBrowse, catalogGetAsset, catalogListColumns, catalogUpdateAsset];

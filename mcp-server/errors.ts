@@ -1,0 +1,23 @@
+/** Coded errors whose message a person can act on; transports map the code (HTTP status, MCP isError, chat text). */
+export type ErrorCode =
+  | 'invalid_input'
+  | 'not_found'
+  | 'forbidden'
+  | 'unauthenticated'
+  | 'conflict'
+  | 'unavailable'
+  | 'internal';
+
+export class DataOpsError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DataOpsError';
+    this.code = code;
+  }
+}
+
+export function isDataOpsError(error: unknown): error is DataOpsError {
+  return error instanceof DataOpsError;
+}

@@ -1,0 +1,32 @@
+import { sql, type SQL } from 'drizzle-orm';
+import { classificationLevels, type Classification, type Role } from '../../db/schema/types.js';
+import type { Principal } from '../context.js';
+import { DataOpsError } from '../errors.js';
+
+export function clearanceAllows(clearance: Classification, marking: Classification): boolean {
+  return classificationLevels.indexOf(marking) <= classificationLevels.indexOf(clearance);
+}
+
+/**
+ * SQL predicate over `assets` aliased `a`: the principal's clearance covers the marking and, for a
+ * restricted domain, the principal is a member. Every query that returns or counts assets uses it.
+ */
+export function visibleAssetsSql(principal: Principal): SQL {
+  return sql`(a.classification <= ${principal.clearance}::classification
+    and (a.domain_id is null
+      or a.domain_id = any(${principal.domains}::text[])
+      or not exists (select 1 from domains d where d.id = a.domain_id and d.restricted)))`;
+}
+
+export function hasRole(principal: Principal, ...roles: Role[]): boolean {
+  return principal.roles.includes('admin') || roles.some((r) => principal.roles.includes(r));
+}
+
+export function requireRole(principal: Principal, action: string, ...roles: Role[]): void {
+  if (!hasRole(principal, ...roles)) {
+    throw new DataOpsError(
+      'forbidden',
+      `${principal.id} may not ${action}: it needs the ${roles.join(' or ')} role (ask an admin to grant it)`,
+    );
+  }
+}

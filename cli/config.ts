@@ -45,7 +45,10 @@ export function storageLocation(dbOption: string | undefined, env: Env): Storage
 export function embedderConfig(env: Env): EmbedderConfig {
   if (env.DATAOPS_EMBEDDINGS === 'offline') return { provider: 'offline' };
   if (!env.AWS_REGION) {
-    throw new DataOpsError('invalid_input', 'DATAOPS_EMBEDDINGS=bedrock needs AWS_REGION (and AWS credentials in the usual variables)');
+    throw new DataOpsError(
+      'invalid_input',
+      'DATAOPS_EMBEDDINGS=bedrock needs AWS_REGION (and AWS credentials in the usual variables)',
+    );
   }
   return {
     provider: 'bedrock',

@@ -1,15 +1,19 @@
-import type { Connector, DiscoverProgress } from '../mcp-server/connectors/types.js';
+import { type SyncSummary, syncSource } from '../mcp-server/catalog/sync.js';
 import { createFilesConnector } from '../mcp-server/connectors/files/files-connector.js';
 import { createMysqlConnector } from '../mcp-server/connectors/mysql/mysql-connector.js';
 import { createPostgresConnector } from '../mcp-server/connectors/postgres/postgres-connector.js';
-import { syncSource, type SyncSummary } from '../mcp-server/catalog/sync.js';
+import type { Connector, DiscoverProgress } from '../mcp-server/connectors/types.js';
 import type { ServiceContext } from '../mcp-server/context.js';
 import { DataOpsError } from '../mcp-server/errors.js';
 
 export const ingestKinds = ['postgres', 'mysql', 'files'] as const;
 export type IngestKind = (typeof ingestKinds)[number];
 
-export function createConnector(kind: string, target: string, options: { name?: string; schemas?: string[] }): Connector {
+export function createConnector(
+  kind: string,
+  target: string,
+  options: { name?: string; schemas?: string[] },
+): Connector {
   switch (kind) {
     case 'postgres':
       return createPostgresConnector({ url: target, name: options.name, schemas: options.schemas });

@@ -4,8 +4,8 @@ import { catalogSearch } from '../mcp-server/catalog/tools.js';
 import { isDataOpsError } from '../mcp-server/errors.js';
 import { createApiToken } from '../mcp-server/governance/principals.js';
 import { serveStdio } from '../mcp-server/transports/stdio.js';
-import { createConnector, ingest, ingestKinds, renderSummary } from './ingest.js';
 import { loadDemo } from './demo.js';
+import { createConnector, ingest, ingestKinds, renderSummary } from './ingest.js';
 import { startServer } from './start.js';
 import { type GlobalOptions, openWorkspace, type Workspace } from './workspace.js';
 
@@ -36,15 +36,30 @@ function print(options: GlobalOptions, data: unknown, text: string): void {
 
 program
   .command('start')
-  .description('serve the web API, MCP over Streamable HTTP at /mcp and /healthz (loads the demo on a first embedded start)')
+  .description(
+    'serve the web API, MCP over Streamable HTTP at /mcp and /healthz (loads the demo on a first embedded start)',
+  )
   .addOption(new Option('--port <port>', 'port to listen on').env('PORT').default('8787'))
   .option('--host <address>', 'address to bind (loopback by default; any other address requires tokens)', '127.0.0.1')
-  .addOption(new Option('--auth <mode>', 'local: loopback requests without a token act as --as; required: always need a token').choices(['local', 'required']))
+  .addOption(
+    new Option(
+      '--auth <mode>',
+      'local: loopback requests without a token act as --as; required: always need a token',
+    ).choices(['local', 'required']),
+  )
   .option('--allowed-host <host...>', 'extra Host names to answer to (behind a proxy or on a LAN)')
   .option('--no-demo', 'do not load the demo workspace into an empty embedded catalog')
-  .action(withWorkspace(async (ws, options, cmd: { port: string; host: string; auth?: 'local' | 'required'; allowedHost?: string[]; demo: boolean }) => {
-    await startServer(ws, { ...cmd, port: Number(cmd.port), as: options.as });
-  }));
+  .action(
+    withWorkspace(
+      async (
+        ws,
+        options,
+        cmd: { port: string; host: string; auth?: 'local' | 'required'; allowedHost?: string[]; demo: boolean },
+      ) => {
+        await startServer(ws, { ...cmd, port: Number(cmd.port), as: options.as });
+      },
+    ),
+  );
 
 program
   .command('mcp')
@@ -58,15 +73,17 @@ program
   .argument('<target>', 'a connection URL (postgres://…, mysql://…) or a directory of files')
   .option('--name <name>', 'name of the source in the catalog (default: the database or directory name)')
   .option('--schema <schema...>', 'Postgres only: ingest just these schemas')
-  .action(withWorkspace(async (ws, options, kind: string, target: string, cmd: { name?: string; schema?: string[] }) => {
-    const connector = createConnector(kind, target, { name: cmd.name, schemas: cmd.schema });
-    const showProgress = !options.json && process.stderr.isTTY;
-    const summary = await ingest(ws.ctx, connector, (p) => {
-      if (showProgress) process.stderr.write(`\r\x1b[K${p.done}/${p.total} ${p.current ?? ''}`);
-    });
-    if (showProgress) process.stderr.write('\r\x1b[K');
-    print(options, summary, renderSummary(summary));
-  }));
+  .action(
+    withWorkspace(async (ws, options, kind: string, target: string, cmd: { name?: string; schema?: string[] }) => {
+      const connector = createConnector(kind, target, { name: cmd.name, schemas: cmd.schema });
+      const showProgress = !options.json && process.stderr.isTTY;
+      const summary = await ingest(ws.ctx, connector, (p) => {
+        if (showProgress) process.stderr.write(`\r\x1b[K${p.done}/${p.total} ${p.current ?? ''}`);
+      });
+      if (showProgress) process.stderr.write('\r\x1b[K');
+      print(options, summary, renderSummary(summary));
+    }),
+  );
 
 program
   .command('search')
@@ -77,33 +94,43 @@ program
   .option('--domain <domain>', 'only this domain')
   .option('--tag <tag>', 'only assets with this tag')
   .option('--source <source>', 'only this source')
-  .action(withWorkspace(async (ws, options, words: string[], cmd: Record<string, string | undefined>) => {
-    const input = catalogSearch.input.parse({
-      query: words.join(' '),
-      limit: Number(cmd.limit),
-      kind: cmd.kind,
-      domain: cmd.domain,
-      tag: cmd.tag,
-      source: cmd.source,
-    });
-    const result = await catalogSearch.handler(input, ws.ctx);
-    print(options, result, catalogSearch.render(result));
-  }));
+  .action(
+    withWorkspace(async (ws, options, words: string[], cmd: Record<string, string | undefined>) => {
+      const input = catalogSearch.input.parse({
+        query: words.join(' '),
+        limit: Number(cmd.limit),
+        kind: cmd.kind,
+        domain: cmd.domain,
+        tag: cmd.tag,
+        source: cmd.source,
+      });
+      const result = await catalogSearch.handler(input, ws.ctx);
+      print(options, result, catalogSearch.render(result));
+    }),
+  );
 
 program
   .command('demo')
   .description('load the demo workspace (contracts, performance, personnel, logistics) and ingest it')
-  .action(withWorkspace(async (ws, options) => {
-    const summary = await loadDemo(ws, (message) => !options.json && process.stderr.write(`${message}\n`));
-    print(options, summary, renderSummary(summary));
-  }));
+  .action(
+    withWorkspace(async (ws, options) => {
+      const summary = await loadDemo(ws, (message) => !options.json && process.stderr.write(`${message}\n`));
+      print(options, summary, renderSummary(summary));
+    }),
+  );
 
 const db = program.command('db').description('catalog database maintenance');
 db.command('migrate')
   .description('apply the catalog migrations (also done at every start)')
-  .action(withWorkspace(async (ws, options) => {
-    print(options, { migrated: true, location: ws.database.location }, `catalog at ${ws.database.location} is up to date`);
-  }));
+  .action(
+    withWorkspace(async (ws, options) => {
+      print(
+        options,
+        { migrated: true, location: ws.database.location },
+        `catalog at ${ws.database.location} is up to date`,
+      );
+    }),
+  );
 
 const token = program.command('token').description('API tokens for HTTP clients');
 token
@@ -111,11 +138,17 @@ token
   .description('create a bearer token for --as (shown once; only its hash is stored)')
   .option('--name <name>', 'what the token is for', 'cli')
   .option('--expires-days <days>', 'days until it expires (default: never)')
-  .action(withWorkspace(async (ws, options, cmd: { name: string; expiresDays?: string }) => {
-    const expiresAt = cmd.expiresDays ? new Date(Date.now() + Number(cmd.expiresDays) * 86_400_000) : undefined;
-    const value = await createApiToken(ws.database.db, ws.ctx.principal.id, cmd.name, expiresAt);
-    print(options, { token: value, principal: ws.ctx.principal.id, expiresAt: expiresAt?.toISOString() ?? null }, value);
-  }));
+  .action(
+    withWorkspace(async (ws, options, cmd: { name: string; expiresDays?: string }) => {
+      const expiresAt = cmd.expiresDays ? new Date(Date.now() + Number(cmd.expiresDays) * 86_400_000) : undefined;
+      const value = await createApiToken(ws.database.db, ws.ctx.principal.id, cmd.name, expiresAt);
+      print(
+        options,
+        { token: value, principal: ws.ctx.principal.id, expiresAt: expiresAt?.toISOString() ?? null },
+        value,
+      );
+    }),
+  );
 
 try {
   await program.parseAsync(process.argv);
@@ -126,6 +159,7 @@ try {
 
 function describe(error: unknown): string {
   if (isDataOpsError(error)) return error.message;
-  if (error instanceof ZodError) return error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ');
+  if (error instanceof ZodError)
+    return error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ');
   return String((error as Error)?.message ?? error).split('\n')[0]!;
 }

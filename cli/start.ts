@@ -24,7 +24,10 @@ export async function startServer(ws: Workspace, options: StartOptions): Promise
   }
   const loopback = isLoopback(options.host);
   if (!loopback && options.auth === 'local') {
-    throw new DataOpsError('invalid_input', `--auth local is only allowed on a loopback address; ${options.host} is reachable by others`);
+    throw new DataOpsError(
+      'invalid_input',
+      `--auth local is only allowed on a loopback address; ${options.host} is reachable by others`,
+    );
   }
   if (options.demo && ws.storage.dataDir) {
     const [row] = await ws.database.db.select({ n: count() }).from(assets);

@@ -2,7 +2,7 @@ import { createDb, type Database } from '../db/create-db.js';
 import { createEmbedder } from '../mcp-server/catalog/embeddings/embedder.js';
 import { createJsonLogger, type ServiceContext } from '../mcp-server/context.js';
 import { ensureLocalAdmin, loadPrincipal, localAdminId } from '../mcp-server/governance/principals.js';
-import { embedderConfig, type Env, readEnv, type StorageLocation, storageLocation } from './config.js';
+import { type Env, embedderConfig, readEnv, type StorageLocation, storageLocation } from './config.js';
 
 export interface GlobalOptions {
   db?: string;

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { vector } from '@electric-sql/pglite-pgvector';
-import type { SQL } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
@@ -47,7 +47,9 @@ export function isPostgresUrl(target: string): boolean {
 
 /** Opens the catalog database: embedded PGlite for a directory, postgres.js for a URL. */
 export async function createDb(options: CreateDbOptions): Promise<Database> {
-  const database = isPostgresUrl(options.target) ? await openServer(options.target) : await openEmbedded(options.target);
+  const database = isPostgresUrl(options.target)
+    ? await openServer(options.target)
+    : await openEmbedded(options.target);
   if (options.migrate !== false) {
     try {
       await database.migrate();
@@ -118,4 +120,12 @@ async function openServer(url: string): Promise<Database> {
 export async function queryRows<T>(db: Pick<Db, 'execute'>, query: SQL): Promise<T[]> {
   const result = (await db.execute(query)) as unknown as T[] | { rows: T[] };
   return Array.isArray(result) ? result : result.rows;
+}
+
+/**
+ * A text[] parameter. drizzle spreads a JS array in a `sql` template into a list, which is empty SQL
+ * for an empty array; passing it as one JSON parameter works the same on every driver.
+ */
+export function textArray(values: string[]): SQL {
+  return sql`array(select jsonb_array_elements_text(${JSON.stringify(values)}::jsonb))`;
 }

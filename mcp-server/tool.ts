@@ -26,7 +26,9 @@ export interface ToolDefinition<I extends z.ZodObject = z.ZodObject, O extends z
   render(output: z.infer<O>): string;
 }
 
-export function defineTool<I extends z.ZodObject, O extends z.ZodObject>(tool: ToolDefinition<I, O>): ToolDefinition<I, O> {
+export function defineTool<I extends z.ZodObject, O extends z.ZodObject>(
+  tool: ToolDefinition<I, O>,
+): ToolDefinition<I, O> {
   return tool;
 }
 

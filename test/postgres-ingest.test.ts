@@ -99,7 +99,10 @@ describe('Postgres connector on Pagila and Northwind', () => {
 
   it('re-ingesting Pagila changes nothing', async () => {
     const before = await snapshotState(database);
-    const summary = await syncSource(ctx, await createPostgresConnector({ url: inject('pagilaUrl'), name: 'pagila' }).discover());
+    const summary = await syncSource(
+      ctx,
+      await createPostgresConnector({ url: inject('pagilaUrl'), name: 'pagila' }).discover(),
+    );
     expect(summary).toMatchObject({ added: 0, updated: 0, deprecated: 0, schemaChanges: 0, unchanged: summary.assets });
     expect(await snapshotState(database)).toEqual(before);
   });
@@ -129,4 +132,3 @@ async function snapshotState(database: Database) {
   );
   return counts;
 }
-

@@ -1,13 +1,13 @@
 import { Hono } from 'hono';
 import { createMiddleware } from 'hono/factory';
-import { ZodError } from 'zod';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { ZodError } from 'zod';
+import type { Db } from '../../db/create-db.js';
 import type { ServiceContext } from '../../mcp-server/context.js';
 import { DataOpsError, type ErrorCode, isDataOpsError } from '../../mcp-server/errors.js';
 import { principalForToken } from '../../mcp-server/governance/principals.js';
-import { handleMcpRequest } from '../../mcp-server/transports/http.js';
 import { allTools, errorMessage } from '../../mcp-server/server.js';
-import type { Db } from '../../db/create-db.js';
+import { handleMcpRequest } from '../../mcp-server/transports/http.js';
 import { createHostCheck } from './host-check.js';
 
 export interface AppOptions {
@@ -41,7 +41,9 @@ export function createApp(options: AppOptions) {
   const clock = options.clock ?? (() => new Date());
 
   app.use('*', async (c, next) => {
-    const problem = checkHost(c.req.header('host'), c.req.header('origin'));
+    // The URL's host is the Host header on a real server (node-server builds the URL from it) and
+    // stays correct under app.request(), where fetch forbids setting Host.
+    const problem = checkHost(c.req.header('host') ?? new URL(c.req.url).host, c.req.header('origin'));
     if (problem) return c.json({ error: { code: 'forbidden', message: problem } }, 403);
     await next();
   });
@@ -52,7 +54,8 @@ export function createApp(options: AppOptions) {
     const token = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
     if (token) {
       const principal = await principalForToken(options.db, token, clock());
-      if (!principal) return 'the bearer token is unknown, revoked or expired: create one with `dataops token create --as <principal>`';
+      if (!principal)
+        return 'the bearer token is unknown, revoked or expired: create one with `dataops token create --as <principal>`';
       return options.contextFor(principal.id);
     }
     if (authorization) return 'the Authorization header must be `Bearer <token>`';
@@ -90,7 +93,11 @@ export function createApp(options: AppOptions) {
   });
 
   app.onError((error, c) => {
-    const code: ErrorCode = isDataOpsError(error) ? error.code : error instanceof ZodError ? 'invalid_input' : 'internal';
+    const code: ErrorCode = isDataOpsError(error)
+      ? error.code
+      : error instanceof ZodError
+        ? 'invalid_input'
+        : 'internal';
     const status = statusByCode[code];
     const ctx = c.get('ctx');
     const message = ctx ? errorMessage(error, ctx) : isDataOpsError(error) ? error.message : 'internal error';

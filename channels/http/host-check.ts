@@ -2,7 +2,9 @@
  * Guards against DNS rebinding: a browser page on evil.example resolving its name to 127.0.0.1 must
  * not reach a local server. Requests must name an allowed host, and a browser Origin must be one too.
  */
-export function createHostCheck(allowedHosts: string[]): (host: string | undefined, origin: string | undefined) => string | null {
+export function createHostCheck(
+  allowedHosts: string[],
+): (host: string | undefined, origin: string | undefined) => string | null {
   const allowed = new Set(allowedHosts.map((h) => h.toLowerCase()));
   const hostAllowed = (hostHeader: string) => {
     const host = hostHeader.toLowerCase();

@@ -28,7 +28,10 @@ export async function getAssetProfile(ctx: ServiceContext, urn: string, options:
   const asset = await findVisibleAsset(ctx, urn);
   const columnLimit = options.columnLimit ?? 50;
   const [source] = asset.sourceId
-    ? await ctx.db.select({ name: sources.name, kind: sources.kind }).from(sources).where(eq(sources.id, asset.sourceId))
+    ? await ctx.db
+        .select({ name: sources.name, kind: sources.kind })
+        .from(sources)
+        .where(eq(sources.id, asset.sourceId))
     : [];
   const columnRows = await ctx.db
     .select()
@@ -36,7 +39,13 @@ export async function getAssetProfile(ctx: ServiceContext, urn: string, options:
     .where(eq(columns.assetId, asset.id))
     .orderBy(asc(columns.position))
     .limit(columnLimit + 1);
-  const [counts] = await queryRows<{ columns: number; upstream: number; downstream: number; references: number; referencedBy: number }>(
+  const [counts] = await queryRows<{
+    columns: number;
+    upstream: number;
+    downstream: number;
+    references: number;
+    referencedBy: number;
+  }>(
     ctx.db,
     sql`select (select count(*) from columns where asset_id = ${asset.id})::int as columns,
       ${neighbourCount(ctx, asset.id, 'derives', 'upstream')} as upstream,
@@ -45,7 +54,12 @@ export async function getAssetProfile(ctx: ServiceContext, urn: string, options:
       ${neighbourCount(ctx, asset.id, 'references', 'upstream')} as "referencedBy"`,
   );
   const activity = await ctx.db
-    .select({ type: activityEvents.type, summary: activityEvents.summary, actor: activityEvents.actorId, at: activityEvents.at })
+    .select({
+      type: activityEvents.type,
+      summary: activityEvents.summary,
+      actor: activityEvents.actorId,
+      at: activityEvents.at,
+    })
     .from(activityEvents)
     .where(eq(activityEvents.assetId, asset.id))
     .orderBy(desc(activityEvents.at), desc(activityEvents.id))
@@ -153,11 +167,17 @@ export interface AssetChanges {
 /** Curates an asset's description, owner and tags; needs a steward or owner role and is audited. */
 export async function updateAssetMetadata(ctx: ServiceContext, urn: string, changes: AssetChanges) {
   const asset = await findVisibleAsset(ctx, urn);
-  if (!(asset.owner === ctx.principal.id)) requireRole(ctx.principal, `change ${asset.qualifiedName}`, 'steward', 'owner');
+  if (!(asset.owner === ctx.principal.id))
+    requireRole(ctx.principal, `change ${asset.qualifiedName}`, 'steward', 'owner');
   if (Object.values(changes).every((v) => v === undefined)) {
-    throw new DataOpsError('invalid_input', 'nothing to change: give a description, an owner, or tags to add or remove');
+    throw new DataOpsError(
+      'invalid_input',
+      'nothing to change: give a description, an owner, or tags to add or remove',
+    );
   }
-  const tags = [...new Set([...asset.tags.filter((t) => !changes.removeTags?.includes(t)), ...(changes.addTags ?? [])])];
+  const tags = [
+    ...new Set([...asset.tags.filter((t) => !changes.removeTags?.includes(t)), ...(changes.addTags ?? [])]),
+  ];
   const description = changes.description ?? asset.description;
   const curated = new Set(asset.curatedFields);
   if (changes.description !== undefined) curated.add('description');
@@ -212,4 +232,3 @@ function describeChanges(changes: AssetChanges): string {
     .filter(Boolean)
     .join('; ');
 }
-

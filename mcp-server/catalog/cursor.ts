@@ -12,5 +12,8 @@ export function decodeCursor(cursor: string): number {
   } catch {
     // fall through to the error below
   }
-  throw new DataOpsError('invalid_input', 'the cursor is not one this server issued: pass `nextCursor` from the previous page unchanged');
+  throw new DataOpsError(
+    'invalid_input',
+    'the cursor is not one this server issued: pass `nextCursor` from the previous page unchanged',
+  );
 }

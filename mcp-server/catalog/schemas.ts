@@ -22,7 +22,12 @@ export const filtersShape = {
   kind: kindSchema.optional().describe('Only this kind of asset'),
   source: z.string().max(200).optional().describe('Only assets from this source name'),
   certified: z.boolean().optional().describe('Only certified (true) or uncertified (false) assets'),
-  minQuality: z.number().min(0).max(100).optional().describe('Only assets whose quality score is at least this (0-100)'),
+  minQuality: z
+    .number()
+    .min(0)
+    .max(100)
+    .optional()
+    .describe('Only assets whose quality score is at least this (0-100)'),
   includeDeprecated: z.boolean().optional().describe('Also return assets that vanished from their source'),
 };
 
@@ -97,6 +102,8 @@ export const assetProfileSchema = z.object({
   foreignKeys: z.object({ references: z.number(), referencedBy: z.number() }),
   columns: z.array(columnSchema),
   columnsTruncated: z.boolean(),
-  recentActivity: z.array(z.object({ type: z.string(), summary: z.string(), actor: z.string().nullable(), at: z.string() })),
+  recentActivity: z.array(
+    z.object({ type: z.string(), summary: z.string(), actor: z.string().nullable(), at: z.string() }),
+  ),
   updatedAt: z.string(),
 });

@@ -1,4 +1,4 @@
-import { sql, type SQL } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import { identifierWords } from './words.js';
 
 export interface SearchableAsset {
@@ -31,5 +31,7 @@ export function embeddingText(asset: SearchableAsset): string {
     .slice(0, 60)
     .map((c) => identifierWords(c.name))
     .join(', ');
-  return [identifierWords(asset.name), asset.description ?? '', asset.tags.join(' '), columns].filter(Boolean).join('. ');
+  return [identifierWords(asset.name), asset.description ?? '', asset.tags.join(' '), columns]
+    .filter(Boolean)
+    .join('. ');
 }

@@ -1,5 +1,5 @@
-import { sql, type SQL } from 'drizzle-orm';
-import { queryRows } from '../../db/create-db.js';
+import { type SQL, sql } from 'drizzle-orm';
+import { queryRows, textArray } from '../../db/create-db.js';
 import type { AssetKind } from '../../db/schema/catalog.js';
 import type { Classification } from '../../db/schema/types.js';
 import type { ServiceContext } from '../context.js';
@@ -114,9 +114,11 @@ async function retrieve(ctx: ServiceContext, query: string, where: SQL): Promise
         order by r limit ${candidatesPerRetriever}
       ),
       name_hits as (
-        select a.id, row_number() over (order by word_similarity(p.lq, lower(a.name)) desc, a.id) as r
+        select a.id, row_number() over (
+          order by greatest(similarity(p.lq, lower(a.name)), word_similarity(p.lq, lower(a.name))) desc, a.id) as r
         from assets a, params p
-        where p.lq <% lower(a.name) and ${where}
+        -- % catches a misspelt whole name (similarity >= 0.3), <% a misspelt word inside a longer name.
+        where (p.lq % lower(a.name) or p.lq <% lower(a.name)) and ${where}
         order by r limit ${candidatesPerRetriever}
       ),
       meaning_hits as (
@@ -212,7 +214,7 @@ async function loadHits(ctx: ServiceContext, page: Candidate[]): Promise<SearchH
         s.name as source, a.domain_id as domain, a.owner, a.tags, a.classification::text as classification,
         a.certification, a.quality_score::float8 as "qualityScore", a.status, a.row_count::float8 as "rowCount"
       from assets a left join sources s on s.id = a.source_id
-      where a.id = any(${page.map((c) => c.id)}::uuid[])`,
+      where a.id::text = any(${textArray(page.map((c) => c.id))})`,
   );
   const byId = new Map(rows.map((r) => [r.id, r]));
   return page.map((c) => {

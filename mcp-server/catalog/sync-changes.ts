@@ -40,7 +40,12 @@ export async function updateAsset(
     .map((c) => ({ name: c.name, from: beforeByName.get(c.name)!.dataType, to: c.dataType }));
 
   if (removed.length > 0) {
-    await tx.delete(columns).where(inArray(columns.id, removed.map((c) => c.id)));
+    await tx.delete(columns).where(
+      inArray(
+        columns.id,
+        removed.map((c) => c.id),
+      ),
+    );
   }
   if (added.length > 0) await tx.insert(columns).values(added);
   for (const c of after.filter((col) => beforeByName.has(col.name))) {

@@ -3,6 +3,7 @@ import { and, eq, inArray } from 'drizzle-orm';
 import { activityEvents, assets, columns, sources } from '../../db/schema/index.js';
 import type { DiscoveredAsset, SourceSnapshot } from '../connectors/types.js';
 import type { ServiceContext } from '../context.js';
+import { DataOpsError } from '../errors.js';
 import { requireRole } from '../governance/access.js';
 import { appendAudit } from '../governance/audit.js';
 import { embeddingText, searchDocumentSql } from './search-document.js';
@@ -82,7 +83,7 @@ export async function syncSource(ctx: ServiceContext, snapshot: SourceSnapshot):
     p.embeddingModel = ctx.embedder.modelId;
   });
 
-  return ctx.db.transaction(async (tx) => {
+  return runInTransaction(ctx, `${snapshot.kind} source ${snapshot.name}`, async (tx) => {
     const summary: SyncSummary = {
       source: snapshot.name,
       assets: planned.length,
@@ -129,7 +130,12 @@ export async function syncSource(ctx: ServiceContext, snapshot: SourceSnapshot):
       await tx
         .update(assets)
         .set({ status: 'deprecated', updatedAt: now })
-        .where(inArray(assets.id, vanished.map((a) => a.id)));
+        .where(
+          inArray(
+            assets.id,
+            vanished.map((a) => a.id),
+          ),
+        );
       await insertInBatches(
         tx,
         activityEvents,
@@ -156,6 +162,19 @@ export async function syncSource(ctx: ServiceContext, snapshot: SourceSnapshot):
     }
     return summary;
   });
+}
+
+/** Runs the sync transaction; a database failure becomes one clear line saying nothing was changed. */
+async function runInTransaction<T>(ctx: ServiceContext, what: string, work: (tx: Tx) => Promise<T>): Promise<T> {
+  try {
+    return await ctx.db.transaction(work);
+  } catch (error) {
+    if (error instanceof DataOpsError) throw error;
+    const cause = (error as { cause?: Error }).cause ?? (error as Error);
+    throw new DataOpsError('internal', `syncing ${what} failed and nothing was changed: ${cause.message}`, {
+      cause: error,
+    });
+  }
 }
 
 function fingerprint(asset: DiscoveredAsset): string {

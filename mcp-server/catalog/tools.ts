@@ -11,7 +11,7 @@ import {
   searchHitSchema,
   urnInput,
 } from './schemas.js';
-import { searchCatalog, type SearchResult } from './search.js';
+import { type SearchResult, searchCatalog } from './search.js';
 
 const searchOutput = z.object({
   total: z.number().describe('How many assets matched (that you may see)'),
@@ -28,7 +28,9 @@ function renderHits(result: SearchResult): string {
       .join(', ');
     return `- ${h.qualifiedName} (${facts}) ${h.urn}${h.description ? `\n  ${fenceUntrusted(h.description.slice(0, 160))}` : ''}`;
   });
-  const more = result.nextCursor ? `\n(${result.total - result.hits.length} more; pass cursor ${result.nextCursor})` : '';
+  const more = result.nextCursor
+    ? `\n(${result.total - result.hits.length} more; pass cursor ${result.nextCursor})`
+    : '';
   return `${result.total} assets\n${lines.join('\n')}${more}`;
 }
 
@@ -41,7 +43,10 @@ export const catalogSearch = defineTool({
     'to narrow the search with filters. Use the URN with catalog_get_asset for the full profile.',
   input: z
     .object({
-      query: z.string().max(500).describe('What to look for, in plain words; empty to list everything matching the filters'),
+      query: z
+        .string()
+        .max(500)
+        .describe('What to look for, in plain words; empty to list everything matching the filters'),
       ...filtersShape,
       limit: limitInput(50, 10),
       cursor: cursorInput,
@@ -78,7 +83,7 @@ export const catalogGetAsset = defineTool({
   name: 'catalog_get_asset',
   title: 'Get an asset profile',
   description:
-    "Everything about one asset in a single call: description, owner, domain, tags, classification, certification, source, row count, " +
+    'Everything about one asset in a single call: description, owner, domain, tags, classification, certification, source, row count, ' +
     'size, schema (first columns), upstream/downstream lineage counts, foreign keys, quality score, ratings and recent activity ' +
     '(e.g. schema changes). Give the URN from catalog_search.',
   input: z
@@ -115,12 +120,20 @@ export const catalogListColumns = defineTool({
       cursor: cursorInput,
     })
     .strict(),
-  output: z.object({ urn: z.string(), total: z.number(), columns: z.array(columnSchema), nextCursor: z.string().nullable() }),
+  output: z.object({
+    urn: z.string(),
+    total: z.number(),
+    columns: z.array(columnSchema),
+    nextCursor: z.string().nullable(),
+  }),
   annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
   handler: (input, ctx) => listColumns(ctx, input),
   render: (r) =>
     `${r.total} columns\n${r.columns
-      .map((c) => `- ${c.name} ${c.dataType}${c.nullable ? '' : ' not null'}${c.isPrimaryKey ? ' PK' : ''}${c.description ? ` ${fenceUntrusted(c.description)}` : ''}`)
+      .map(
+        (c) =>
+          `- ${c.name} ${c.dataType}${c.nullable ? '' : ' not null'}${c.isPrimaryKey ? ' PK' : ''}${c.description ? ` ${fenceUntrusted(c.description)}` : ''}`,
+      )
       .join('\n')}${r.nextCursor ? `\n(more: cursor ${r.nextCursor})` : ''}`,
 });
 

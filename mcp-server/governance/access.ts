@@ -1,5 +1,6 @@
-import { sql, type SQL } from 'drizzle-orm';
-import { classificationLevels, type Classification, type Role } from '../../db/schema/types.js';
+import { type SQL, sql } from 'drizzle-orm';
+import { textArray } from '../../db/create-db.js';
+import { type Classification, classificationLevels, type Role } from '../../db/schema/types.js';
 import type { Principal } from '../context.js';
 import { DataOpsError } from '../errors.js';
 
@@ -14,7 +15,7 @@ export function clearanceAllows(clearance: Classification, marking: Classificati
 export function visibleAssetsSql(principal: Principal): SQL {
   return sql`(a.classification <= ${principal.clearance}::classification
     and (a.domain_id is null
-      or a.domain_id = any(${principal.domains}::text[])
+      or a.domain_id = any(${textArray(principal.domains)})
       or not exists (select 1 from domains d where d.id = a.domain_id and d.restricted)))`;
 }
 

@@ -30,8 +30,17 @@ export interface NewPrincipal {
 /** Creates or updates a principal and its domain memberships (used by the demo and admin commands). */
 export async function upsertPrincipal(db: Db, p: NewPrincipal): Promise<void> {
   await db.transaction(async (tx) => {
-    const values = { displayName: p.displayName, email: p.email ?? null, clearance: p.clearance, roles: p.roles, groups: p.groups ?? [] };
-    await tx.insert(principals).values({ id: p.id, ...values }).onConflictDoUpdate({ target: principals.id, set: values });
+    const values = {
+      displayName: p.displayName,
+      email: p.email ?? null,
+      clearance: p.clearance,
+      roles: p.roles,
+      groups: p.groups ?? [],
+    };
+    await tx
+      .insert(principals)
+      .values({ id: p.id, ...values })
+      .onConflictDoUpdate({ target: principals.id, set: values });
     await tx.delete(domainMembers).where(eq(domainMembers.principalId, p.id));
     if (p.domains?.length) {
       await tx.insert(domainMembers).values(p.domains.map((domainId) => ({ domainId, principalId: p.id })));
@@ -42,9 +51,15 @@ export async function upsertPrincipal(db: Db, p: NewPrincipal): Promise<void> {
 export async function loadPrincipal(db: Db, id: string): Promise<Principal> {
   const [row] = await db.select().from(principals).where(eq(principals.id, id));
   if (!row || row.disabled) {
-    throw new DataOpsError('unauthenticated', `unknown principal "${id}": create it first or pass --as with an existing principal`);
+    throw new DataOpsError(
+      'unauthenticated',
+      `unknown principal "${id}": create it first or pass --as with an existing principal`,
+    );
   }
-  const memberships = await db.select({ domainId: domainMembers.domainId }).from(domainMembers).where(eq(domainMembers.principalId, id));
+  const memberships = await db
+    .select({ domainId: domainMembers.domainId })
+    .from(domainMembers)
+    .where(eq(domainMembers.principalId, id));
   return {
     id: row.id,
     displayName: row.displayName,

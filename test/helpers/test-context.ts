@@ -1,7 +1,13 @@
 import type { Database } from '../../db/create-db.js';
 import { createEmbedder } from '../../mcp-server/catalog/embeddings/embedder.js';
 import { createJsonLogger, type ServiceContext } from '../../mcp-server/context.js';
-import { ensureLocalAdmin, loadPrincipal, localAdminId, upsertPrincipal, type NewPrincipal } from '../../mcp-server/governance/principals.js';
+import {
+  ensureLocalAdmin,
+  loadPrincipal,
+  localAdminId,
+  type NewPrincipal,
+  upsertPrincipal,
+} from '../../mcp-server/governance/principals.js';
 
 const embedder = createEmbedder({ provider: 'offline' });
 

@@ -9,7 +9,13 @@ import type {
   ProgressListener,
   SourceSnapshot,
 } from '../types.js';
-import { columnsQuery, constraintsQuery, domainBaseQuery, enumLabelsQuery, relationsQuery } from './postgres-queries.js';
+import {
+  columnsQuery,
+  constraintsQuery,
+  domainBaseQuery,
+  enumLabelsQuery,
+  relationsQuery,
+} from './postgres-queries.js';
 
 export interface PostgresConnectorOptions {
   url: string;
@@ -59,7 +65,13 @@ interface ConstraintRow {
   ref_columns: string[];
 }
 
-const kinds: Record<string, DiscoveredAssetKind> = { r: 'table', p: 'table', f: 'table', v: 'view', m: 'materialized_view' };
+const kinds: Record<string, DiscoveredAssetKind> = {
+  r: 'table',
+  p: 'table',
+  f: 'table',
+  v: 'view',
+  m: 'materialized_view',
+};
 
 /** Tables whose planner estimate is unknown (never analysed) and that are at most this big get an exact count. */
 const exactCountMaxBytes = 64 * 1024 * 1024;
@@ -69,7 +81,10 @@ export function parsePostgresUrl(url: string): URL {
   try {
     parsed = new URL(url);
   } catch {
-    throw new DataOpsError('invalid_input', `not a valid Postgres URL: ${redactUrl(url)} (expected postgres://user:password@host:5432/database)`);
+    throw new DataOpsError(
+      'invalid_input',
+      `not a valid Postgres URL: ${redactUrl(url)} (expected postgres://user:password@host:5432/database)`,
+    );
   }
   if (!/^postgres(ql)?:$/.test(parsed.protocol)) {
     throw new DataOpsError('invalid_input', `not a Postgres URL: ${redactUrl(url)} (expected postgres://…)`);
@@ -153,7 +168,10 @@ async function describeTypes(sql: postgres.Sql, columnRows: ColumnRow[]): Promis
  */
 async function countUnanalysedTables(sql: postgres.Sql, relations: RelationRow[]): Promise<Map<string, number>> {
   const targets = relations.filter(
-    (r) => (r.relkind === 'r' || (r.relkind === 'm' && r.populated)) && r.reltuples < 0 && (r.size_bytes ?? 0) <= exactCountMaxBytes,
+    (r) =>
+      (r.relkind === 'r' || (r.relkind === 'm' && r.populated)) &&
+      r.reltuples < 0 &&
+      (r.size_bytes ?? 0) <= exactCountMaxBytes,
   );
   const counts = new Map<string, number>();
   for (let i = 0; i < targets.length; i += 200) {
@@ -175,7 +193,10 @@ async function countUnanalysedTables(sql: postgres.Sql, relations: RelationRow[]
 
 function countQuery(relations: RelationRow[]): string {
   return relations
-    .map((r) => `select ${Number(r.oid)}::int8 as oid, count(*)::float8 as n from ${quoteIdent(r.namespace)}.${quoteIdent(r.name)}`)
+    .map(
+      (r) =>
+        `select ${Number(r.oid)}::int8 as oid, count(*)::float8 as n from ${quoteIdent(r.namespace)}.${quoteIdent(r.name)}`,
+    )
     .join(' union all ');
 }
 

@@ -181,13 +181,19 @@ function fingerprint(asset: DiscoveredAsset): string {
   return createHash('sha256').update(JSON.stringify(asset)).digest('hex');
 }
 
+/** `schema.table` for databases, `dir/file.csv` for files. */
+function qualifiedName(d: DiscoveredAsset): string {
+  if (!d.namespace) return d.name;
+  return `${d.namespace}${d.kind === 'file' ? '/' : '.'}${d.name}`;
+}
+
 export function assetValues(p: Planned, now: Date) {
   const d = p.discovered;
   return {
     kind: d.kind,
     namespace: d.namespace,
     name: d.name,
-    qualifiedName: d.namespace ? `${d.namespace}.${d.name}` : d.name,
+    qualifiedName: qualifiedName(d),
     description: d.description ?? null,
     owner: d.owner ?? null,
     definition: d.definition ?? null,

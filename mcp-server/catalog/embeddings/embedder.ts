@@ -2,7 +2,7 @@ import { type BedrockCredentials, createBedrockEmbedder } from './bedrock-embedd
 import { createOfflineEmbedder } from './offline-embedder.js';
 
 // Kept in its own module so the embedders can import it without an import cycle through this factory.
-export { EMBEDDING_DIMENSIONS } from './dimensions.js';
+export { EMBEDDING_DIMENSIONS } from '../../../db/schema/catalog.js';
 
 /** Turns texts into vectors for hybrid catalog search. */
 export interface Embedder {

@@ -1,0 +1,79 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import postgres from 'postgres';
+import { describeConnectionError } from '../db/connection-errors.js';
+import { DataOpsError } from '../mcp-server/errors.js';
+import type { StorageLocation } from './config.js';
+
+export interface DemoSource {
+  /** A Postgres URL the real connector reads the demo from. */
+  url: string;
+  /** Runs the demo's statements in one transaction. */
+  load(statements: string[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const demoDatabaseName = 'dataops_demo';
+
+/**
+ * Where the demo's own data lives: on the embedded default an embedded database of its own, served on
+ * a loopback port for the time of the ingestion; beside a catalog server, a `dataops_demo` database.
+ */
+export function openDemoSource(storage: StorageLocation): Promise<DemoSource> {
+  return storage.dataDir ? openEmbeddedDemo(path.join(storage.dataDir, 'demo')) : openServerDemo(storage.catalog);
+}
+
+async function openEmbeddedDemo(dir: string): Promise<DemoSource> {
+  mkdirSync(dir, { recursive: true });
+  const db = await PGlite.create({ dataDir: dir });
+  const server = new PGLiteSocketServer({ db, port: 0, host: '127.0.0.1', maxConnections: 4 });
+  await server.start();
+  return {
+    url: `postgres://postgres@${server.getServerConn()}/postgres`,
+    load: async (statements) => {
+      await db.transaction(async (tx) => {
+        for (const statement of statements) await tx.exec(statement);
+      });
+    },
+    close: async () => {
+      await server.stop();
+      await db.close();
+    },
+  };
+}
+
+async function openServerDemo(catalogUrl: string): Promise<DemoSource> {
+  const url = new URL(catalogUrl);
+  url.pathname = `/${demoDatabaseName}`;
+  const admin = postgres(catalogUrl, { max: 1, onnotice: () => {} });
+  try {
+    const [exists] = await admin`select 1 from pg_database where datname = ${demoDatabaseName}`;
+    if (!exists) await admin.unsafe(`create database ${demoDatabaseName}`);
+  } catch (error) {
+    throw new DataOpsError(
+      'unavailable',
+      `could not create the demo database ${demoDatabaseName}: ${(error as Error).message} (the catalog user needs CREATEDB)`,
+      { cause: error },
+    );
+  } finally {
+    await admin.end();
+  }
+  const sql = postgres(url.toString(), { max: 1, onnotice: () => {} });
+  try {
+    await sql`select 1`;
+  } catch (error) {
+    await sql.end();
+    throw new DataOpsError('unavailable', describeConnectionError(url.toString(), error), { cause: error });
+  }
+  return {
+    url: url.toString(),
+    load: async (statements) => {
+      await sql.begin(async (tx) => {
+        for (const statement of statements) await tx.unsafe(statement);
+      });
+    },
+    close: () => sql.end(),
+  };
+}

@@ -130,6 +130,29 @@ describe('MCP server', () => {
     );
   });
 
+  it('browses a domain with facet counts and pages through it with a cursor', async () => {
+    const first = await admin.callTool({ name: 'catalog_browse', arguments: { domain: 'procurement', limit: 1 } });
+    const page = first.structuredContent as {
+      total: number;
+      hits: { name: string }[];
+      facets: { tag: { value: string; count: number }[]; classification: { value: string; count: number }[] };
+      nextCursor: string;
+    };
+    expect(page.total).toBe(2);
+    expect(page.facets.tag).toEqual([{ value: 'finance', count: 2 }]);
+    expect(page.facets.classification).toEqual([
+      { value: 'C', count: 1 },
+      { value: 'U', count: 1 },
+    ]);
+    const second = await admin.callTool({
+      name: 'catalog_browse',
+      arguments: { domain: 'procurement', limit: 1, cursor: page.nextCursor },
+    });
+    const rest = second.structuredContent as { hits: { name: string }[]; nextCursor: string | null };
+    expect([...page.hits, ...rest.hits].map((h) => h.name).sort()).toEqual(['contracts', 'vendor_spend']);
+    expect(rest.nextCursor).toBeNull();
+  });
+
   it('returns a full profile and filters columns', async () => {
     const profile = await steward.callTool({
       name: 'catalog_get_asset',

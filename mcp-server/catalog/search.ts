@@ -87,11 +87,11 @@ export async function searchCatalog(ctx: ServiceContext, request: SearchRequest)
   const offset = request.cursor ? decodeCursor(request.cursor) : 0;
   const query = request.query.trim();
   const where = sql`${visibleAssetsSql(ctx.principal)} and ${filtersSql(request.filters ?? {})}`;
-  const candidates = query ? await retrieve(ctx, query, where) : await browseAll(ctx, where);
-  const hits = candidates.slice(offset, offset + limit);
+  if (!query) return browse(ctx, where, limit, offset);
+  const candidates = await retrieve(ctx, query, where);
   return {
     total: candidates.length,
-    hits: await loadHits(ctx, hits),
+    hits: await loadHits(ctx, candidates.slice(offset, offset + limit)),
     facets: facetCounts(candidates),
     nextCursor: offset + limit < candidates.length ? encodeCursor(offset + limit) : null,
   };
@@ -149,17 +149,57 @@ async function retrieve(ctx: ServiceContext, query: string, where: SQL): Promise
   );
 }
 
-/** With no query text: every visible asset that passes the filters, best-regarded first. */
-function browseAll(ctx: ServiceContext, where: SQL): Promise<Candidate[]> {
-  return queryRows<Candidate>(
+/**
+ * With no query text: every visible asset that passes the filters, best-regarded first. Paging and
+ * facet counts run in the database, since the whole catalog may match.
+ */
+async function browse(ctx: ServiceContext, where: SQL, limit: number, offset: number): Promise<SearchResult> {
+  const page = await queryRows<Pick<Candidate, 'id' | 'score' | 'matched_by'>>(
     ctx.db,
-    sql`select a.id::text, '{}'::text[] as matched_by, a.domain_id, a.owner, a.tags,
-        a.classification::text as classification, a.kind, s.name as source_name, a.certification,
-        (${boostSql()})::float8 as score
-      from assets a left join sources s on s.id = a.source_id
-      where ${where}
-      order by score desc, a.qualified_name, a.id`,
+    sql`select a.id::text, '{}'::text[] as matched_by, (${boostSql()})::float8 as score
+      from assets a where ${where}
+      order by score desc, a.qualified_name, a.id limit ${limit} offset ${offset}`,
   );
+  const facetRows = await queryRows<{
+    facet: keyof SearchResult['facets'] | 'total';
+    value: string | null;
+    count: number;
+  }>(
+    ctx.db,
+    sql`with matched as (
+        select a.domain_id, a.owner, a.tags, a.classification::text as classification, a.kind,
+          s.name as source_name, (a.certification is not null)::text as certified
+        from assets a left join sources s on s.id = a.source_id where ${where}
+      )
+      select 'total' as facet, null as value, count(*)::int as count from matched
+      union all select 'domain', domain_id, count(*)::int from matched group by domain_id
+      union all select 'owner', owner, count(*)::int from matched group by owner
+      union all select 'tag', tag, count(*)::int from matched, unnest(tags) tag group by tag
+      union all select 'classification', classification, count(*)::int from matched group by classification
+      union all select 'kind', kind, count(*)::int from matched group by kind
+      union all select 'source', source_name, count(*)::int from matched group by source_name
+      union all select 'certified', certified, count(*)::int from matched group by certified`,
+  );
+  const total = facetRows.find((r) => r.facet === 'total')?.count ?? 0;
+  const facets: SearchResult['facets'] = {
+    domain: [],
+    owner: [],
+    tag: [],
+    classification: [],
+    kind: [],
+    source: [],
+    certified: [],
+  };
+  for (const row of facetRows) {
+    if (row.facet !== 'total' && row.value !== null) facets[row.facet].push({ value: row.value, count: row.count });
+  }
+  for (const list of Object.values(facets)) list.sort((a, b) => b.count - a.count || a.value.localeCompare(b.value));
+  return {
+    total,
+    hits: await loadHits(ctx, page),
+    facets,
+    nextCursor: offset + limit < total ? encodeCursor(offset + limit) : null,
+  };
 }
 
 /** Multiplier for trust signals; 1 for an asset nobody has certified, scored, used or rated yet. */
@@ -206,7 +246,10 @@ function facetCounts(candidates: Candidate[]): SearchResult['facets'] {
   };
 }
 
-async function loadHits(ctx: ServiceContext, page: Candidate[]): Promise<SearchHit[]> {
+async function loadHits(
+  ctx: ServiceContext,
+  page: Pick<Candidate, 'id' | 'score' | 'matched_by'>[],
+): Promise<SearchHit[]> {
   if (page.length === 0) return [];
   const rows = await queryRows<Omit<SearchHit, 'score' | 'matchedBy'> & { id: string }>(
     ctx.db,

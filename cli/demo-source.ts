@@ -15,11 +15,10 @@ export interface DemoSource {
   close(): Promise<void>;
 }
 
-export const demoDatabaseName = 'dataops_demo';
-
 /**
  * Where the demo's own data lives: on the embedded default an embedded database of its own, served on
- * a loopback port for the time of the ingestion; beside a catalog server, a `dataops_demo` database.
+ * a loopback port for the time of the ingestion; beside a catalog server, a database named after the
+ * catalog's with `_demo` appended, so two catalogs on one server keep their demos apart.
  */
 export function openDemoSource(storage: StorageLocation): Promise<DemoSource> {
   return storage.dataDir ? openEmbeddedDemo(path.join(storage.dataDir, 'demo')) : openServerDemo(storage.catalog);
@@ -46,11 +45,12 @@ async function openEmbeddedDemo(dir: string): Promise<DemoSource> {
 
 async function openServerDemo(catalogUrl: string): Promise<DemoSource> {
   const url = new URL(catalogUrl);
+  const demoDatabaseName = `${decodeURIComponent(url.pathname.slice(1)) || 'postgres'}_demo`;
   url.pathname = `/${demoDatabaseName}`;
   const admin = postgres(catalogUrl, { max: 1, onnotice: () => {} });
   try {
     const [exists] = await admin`select 1 from pg_database where datname = ${demoDatabaseName}`;
-    if (!exists) await admin.unsafe(`create database ${demoDatabaseName}`);
+    if (!exists) await admin.unsafe(`create database "${demoDatabaseName.replace(/"/g, '""')}"`);
   } catch (error) {
     throw new DataOpsError(
       'unavailable',

@@ -1,6 +1,48 @@
+import { annotateAssets, defineDomains } from '../mcp-server/catalog/annotate.js';
 import type { SyncSummary } from '../mcp-server/catalog/sync.js';
+import { assetUrn } from '../mcp-server/catalog/urn.js';
+import { createPostgresConnector } from '../mcp-server/connectors/postgres/postgres-connector.js';
+import { demoAnnotations } from '../mcp-server/demo/demo-annotations.js';
+import { demoDomains } from '../mcp-server/demo/demo-domains.js';
+import { demoPrincipals } from '../mcp-server/demo/demo-principals.js';
+import { demoSchemaStatements } from '../mcp-server/demo/demo-schema-statements.js';
+import { requireRole } from '../mcp-server/governance/access.js';
+import { addDomainMember, upsertPrincipal } from '../mcp-server/governance/principals.js';
+import { openDemoSource } from './demo-source.js';
+import { ingest } from './ingest.js';
 import type { Workspace } from './workspace.js';
 
-export async function loadDemo(_ws: Workspace, _log: (message: string) => void): Promise<SyncSummary> {
-  throw new Error('demo pending');
+export const demoSourceName = 'demo';
+const demoSchemas = ['contracts', 'performance', 'personnel', 'logistics'];
+
+/**
+ * Loads the demo workspace the way a user's data arrives: the demo database is filled, read through the
+ * real Postgres connector, then given the domains, owners, tags and markings a data team would add.
+ */
+export async function loadDemo(ws: Workspace, log: (message: string) => void): Promise<SyncSummary> {
+  requireRole(ws.ctx.principal, 'load the demo workspace', 'admin');
+  const source = await openDemoSource(ws.storage);
+  try {
+    log('loading the demo database (contracts, performance, personnel, logistics)');
+    await source.load(demoSchemaStatements());
+    log('ingesting it through the Postgres connector');
+    const summary = await ingest(
+      ws.ctx,
+      createPostgresConnector({ url: source.url, name: demoSourceName, schemas: demoSchemas }),
+    );
+    await defineDomains(ws.ctx, demoDomains);
+    for (const principal of demoPrincipals) await upsertPrincipal(ws.database.db, principal);
+    // Whoever loads the demo may see all of it, restricted personnel data included.
+    for (const domain of demoDomains) await addDomainMember(ws.database.db, domain.id, ws.ctx.principal.id);
+    await annotateAssets(
+      ws.ctx,
+      Object.entries(demoAnnotations).map(([qualifiedName, annotation]) => {
+        const [namespace, name] = qualifiedName.split('.') as [string, string];
+        return { urn: assetUrn('postgres', demoSourceName, namespace, name), ...annotation };
+      }),
+    );
+    return summary;
+  } finally {
+    await source.close();
+  }
 }

@@ -48,6 +48,11 @@ export async function upsertPrincipal(db: Db, p: NewPrincipal): Promise<void> {
   });
 }
 
+/** Grants need-to-know in a domain; granting it twice is harmless. */
+export async function addDomainMember(db: Db, domainId: string, principalId: string): Promise<void> {
+  await db.insert(domainMembers).values({ domainId, principalId }).onConflictDoNothing();
+}
+
 export async function loadPrincipal(db: Db, id: string): Promise<Principal> {
   const [row] = await db.select().from(principals).where(eq(principals.id, id));
   if (!row || row.disabled) {

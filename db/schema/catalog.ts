@@ -31,7 +31,11 @@ export const sources = pgTable(
     kind: text('kind').notNull(),
     /** Where it is read from, without secrets. */
     location: text('location').notNull(),
-    domainId: text('domain_id').references(() => domains.id, { onDelete: 'set null' }),
+    /** Domain and marking given to the source's new assets until a steward says otherwise. */
+    domainId: text('domain_id').references(() => domains.id, { onDelete: 'restrict' }),
+    classification: classification('classification').notNull().default('U'),
+    /** Namespaces the last sync covered (e.g. the schemas asked for); empty means the whole source. */
+    scope: text('scope').array().notNull().default(sql`'{}'::text[]`),
     lastSyncedAt: timestamp('last_synced_at', { withTimezone: true }),
     lastSyncErrors: jsonb('last_sync_errors').$type<{ object: string; message: string }[]>(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
@@ -46,7 +50,8 @@ export const assets = pgTable(
     /** Stable identifier: `urn:dataops:<platform>:<source>:<namespace>.<name>`, never reused. */
     urn: text('urn').notNull(),
     sourceId: uuid('source_id').references(() => sources.id, { onDelete: 'cascade' }),
-    domainId: text('domain_id').references(() => domains.id, { onDelete: 'set null' }),
+    // Restrict, not set null: deleting a restricted domain must never make its assets public.
+    domainId: text('domain_id').references(() => domains.id, { onDelete: 'restrict' }),
     kind: text('kind').$type<AssetKind>().notNull(),
     namespace: text('namespace').notNull().default(''),
     name: text('name').notNull(),

@@ -1,10 +1,12 @@
 import { and, eq, inArray } from 'drizzle-orm';
+import type { Tx } from '../../db/create-db.js';
 import { activityEvents, assets, columns, domains } from '../../db/schema/index.js';
 import type { Classification } from '../../db/schema/types.js';
 import type { ServiceContext } from '../context.js';
 import { DataOpsError } from '../errors.js';
 import { requireRole } from '../governance/access.js';
 import { appendAudit } from '../governance/audit.js';
+import { reindexAssets } from './search-index.js';
 
 export interface DomainDefinition {
   id: string;
@@ -63,7 +65,7 @@ export async function annotateAssets(
         ),
       );
     const byUrn = new Map(rows.map((r) => [r.urn, r]));
-    let changed = 0;
+    const changedIds: string[] = [];
     for (const annotation of annotations) {
       const asset = byUrn.get(annotation.urn);
       if (!asset)
@@ -91,7 +93,7 @@ export async function annotateAssets(
       }
       const columnChanges = await annotateColumns(tx, asset.id, asset.qualifiedName, annotation.columns ?? {});
       if (!assetChanged && columnChanges === 0) continue;
-      changed++;
+      changedIds.push(asset.id);
       await tx.insert(activityEvents).values({
         assetId: asset.id,
         type: 'governance_updated',
@@ -108,11 +110,11 @@ export async function annotateAssets(
         details: { before, after: next, columns: annotation.columns ?? {} },
       });
     }
-    return { changed };
+    // Tags are searchable and column markings decide what search may match: rebuild both.
+    await reindexAssets(tx, ctx.embedder, changedIds);
+    return { changed: changedIds.length };
   });
 }
-
-type Tx = Parameters<Parameters<ServiceContext['db']['transaction']>[0]>[0];
 
 async function annotateColumns(
   tx: Tx,

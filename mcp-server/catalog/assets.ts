@@ -6,7 +6,7 @@ import { DataOpsError } from '../errors.js';
 import { requireRole, visibleAssetsSql } from '../governance/access.js';
 import { appendAudit } from '../governance/audit.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { embeddingText, searchDocumentSql } from './search-document.js';
+import { reindexAssets } from './search-index.js';
 
 type AssetRow = typeof assets.$inferSelect;
 
@@ -36,7 +36,7 @@ export async function getAssetProfile(ctx: ServiceContext, urn: string, options:
   const columnRows = await ctx.db
     .select()
     .from(columns)
-    .where(eq(columns.assetId, asset.id))
+    .where(and(eq(columns.assetId, asset.id), visibleColumns(ctx)))
     .orderBy(asc(columns.position))
     .limit(columnLimit + 1);
   const [counts] = await queryRows<{
@@ -47,7 +47,7 @@ export async function getAssetProfile(ctx: ServiceContext, urn: string, options:
     referencedBy: number;
   }>(
     ctx.db,
-    sql`select (select count(*) from columns where asset_id = ${asset.id})::int as columns,
+    sql`select (select count(*) from columns where asset_id = ${asset.id} and ${visibleColumns(ctx)})::int as columns,
       ${neighbourCount(ctx, asset.id, 'derives', 'upstream')} as upstream,
       ${neighbourCount(ctx, asset.id, 'derives', 'downstream')} as downstream,
       ${neighbourCount(ctx, asset.id, 'references', 'downstream')} as "references",
@@ -108,6 +108,11 @@ function neighbourCount(ctx: ServiceContext, assetId: string, kind: string, dire
       and ${visibleAssetsSql(ctx.principal)})::int`;
 }
 
+/** A column marked above the principal's clearance is left out, as if the table did not have it. */
+function visibleColumns(ctx: ServiceContext) {
+  return sql`(${columns.classification} is null or ${columns.classification} <= ${ctx.principal.clearance}::classification)`;
+}
+
 function columnSummary(c: typeof columns.$inferSelect) {
   return {
     name: c.name,
@@ -138,6 +143,7 @@ export async function listColumns(ctx: ServiceContext, request: ListColumnsReque
   const pattern = request.filter ? `%${request.filter.replace(/[\\%_]/g, (m) => `\\${m}`)}%` : null;
   const where = and(
     eq(columns.assetId, asset.id),
+    visibleColumns(ctx),
     pattern ? or(ilike(columns.name, pattern), ilike(columns.description, pattern)) : undefined,
     request.sensitivity ? eq(columns.sensitivity, request.sensitivity) : undefined,
   );
@@ -164,47 +170,40 @@ export interface AssetChanges {
   removeTags?: string[];
 }
 
-/** Curates an asset's description, owner and tags; needs a steward or owner role and is audited. */
+/**
+ * Curates an asset's description, owner and tags; needs a steward or owner role, or being the asset's
+ * owner as the catalog records it (not a database role of the same name). Audited.
+ */
 export async function updateAssetMetadata(ctx: ServiceContext, urn: string, changes: AssetChanges) {
-  const asset = await findVisibleAsset(ctx, urn);
-  if (!(asset.owner === ctx.principal.id))
-    requireRole(ctx.principal, `change ${asset.qualifiedName}`, 'steward', 'owner');
+  const visible = await findVisibleAsset(ctx, urn);
   if (Object.values(changes).every((v) => v === undefined)) {
     throw new DataOpsError(
       'invalid_input',
       'nothing to change: give a description, an owner, or tags to add or remove',
     );
   }
-  const tags = [
-    ...new Set([...asset.tags.filter((t) => !changes.removeTags?.includes(t)), ...(changes.addTags ?? [])]),
-  ];
-  const description = changes.description ?? asset.description;
-  const curated = new Set(asset.curatedFields);
-  if (changes.description !== undefined) curated.add('description');
-  if (changes.owner !== undefined) curated.add('owner');
-  const columnRows = await ctx.db
-    .select({ name: columns.name, description: columns.description })
-    .from(columns)
-    .where(eq(columns.assetId, asset.id));
-  const searchable = { ...asset, description, tags, columns: columnRows };
-  const [embedding] = await ctx.embedder.embed([embeddingText(searchable)]);
   const now = ctx.clock();
-  const before = { description: asset.description, owner: asset.owner, tags: asset.tags };
-  const after = { description, owner: changes.owner ?? asset.owner, tags };
   await ctx.db.transaction(async (tx) => {
+    // Locked, so two people adding tags at once both keep theirs.
+    const [asset] = await tx.select().from(assets).where(eq(assets.id, visible.id)).for('update');
+    const ownsIt = asset!.owner === ctx.principal.id && asset!.curatedFields.includes('owner');
+    if (!ownsIt) requireRole(ctx.principal, `change ${asset!.qualifiedName}`, 'steward', 'owner');
+    const curated = new Set(asset!.curatedFields);
+    if (changes.description !== undefined) curated.add('description');
+    if (changes.owner !== undefined) curated.add('owner');
+    const before = { description: asset!.description, owner: asset!.owner, tags: asset!.tags };
+    const after = {
+      description: changes.description ?? asset!.description,
+      owner: changes.owner ?? asset!.owner,
+      tags: [...new Set([...asset!.tags.filter((t) => !changes.removeTags?.includes(t)), ...(changes.addTags ?? [])])],
+    };
     await tx
       .update(assets)
-      .set({
-        ...after,
-        curatedFields: [...curated],
-        searchDocument: searchDocumentSql(searchable),
-        embedding,
-        embeddingModel: ctx.embedder.modelId,
-        updatedAt: now,
-      })
-      .where(eq(assets.id, asset.id));
+      .set({ ...after, curatedFields: [...curated], updatedAt: now })
+      .where(eq(assets.id, asset!.id));
+    await reindexAssets(tx, ctx.embedder, [asset!.id]);
     await tx.insert(activityEvents).values({
-      assetId: asset.id,
+      assetId: asset!.id,
       type: 'metadata_updated',
       actorId: ctx.principal.id,
       summary: `${ctx.principal.displayName} updated ${describeChanges(changes)}`,
@@ -214,7 +213,7 @@ export async function updateAssetMetadata(ctx: ServiceContext, urn: string, chan
     await appendAudit(tx, {
       actorId: ctx.principal.id,
       action: 'asset.update',
-      targetUrn: asset.urn,
+      targetUrn: urn,
       details: { before, after },
       at: now,
     });

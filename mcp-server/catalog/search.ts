@@ -125,7 +125,7 @@ async function retrieve(ctx: ServiceContext, query: string, where: SQL): Promise
         select id, row_number() over (order by distance, id) as r from (
           select a.id, a.embedding <=> p.qv as distance
           from assets a, params p
-          where p.qv is not null and a.embedding is not null and ${where}
+          where p.qv is not null and a.embedding_model = ${ctx.embedder.modelId} and ${where}
           order by a.embedding <=> p.qv limit ${candidatesPerRetriever}
         ) nearest where distance <= ${maxSemanticDistance}
       ),

@@ -1,24 +1,30 @@
 import { and, eq, inArray, isNull } from 'drizzle-orm';
+import type { Tx } from '../../db/create-db.js';
 import { activityEvents, assets, columnLineage, columns, lineageEdges } from '../../db/schema/index.js';
 import type { SourceSnapshot } from '../connectors/types.js';
-import { searchDocumentSql } from './search-document.js';
-import { assetValues, columnValues, type ExistingAsset, type Planned, type Tx } from './sync.js';
+import type { ServiceContext } from '../context.js';
+import { reindexAssets } from './search-index.js';
+import { assetValues, columnValues, type ExistingAsset, type Planned, statsOf } from './sync.js';
 import { assetUrn } from './urn.js';
 
 /** Fields a person may curate in the catalog; the source's value does not overwrite theirs. */
 const curatable = ['description', 'owner'] as const;
 
-/** Updates a changed asset and its columns, recording added, removed and retyped columns as activity. */
+/**
+ * Updates a changed asset and its columns, recording added, removed and retyped columns as activity.
+ * Returns how many schema changes it found.
+ */
 export async function updateAsset(
   tx: Tx,
+  ctx: ServiceContext,
   current: ExistingAsset,
   p: Planned,
-  actorId: string,
   now: Date,
-): Promise<{ schemaChanges: number }> {
+): Promise<number> {
+  const actorId = ctx.principal.id;
   const values: Record<string, unknown> = assetValues(p, now);
   for (const field of curatable) if (current.curatedFields.includes(field)) delete values[field];
-  const [asset] = await tx.update(assets).set(values).where(eq(assets.id, current.id)).returning();
+  await tx.update(assets).set(values).where(eq(assets.id, current.id));
   if (current.status !== 'active') {
     await tx.insert(activityEvents).values({
       assetId: current.id,
@@ -79,57 +85,94 @@ export async function updateAsset(
     });
   }
 
-  const columnRows = await tx
-    .select({ name: columns.name, description: columns.description })
-    .from(columns)
-    .where(eq(columns.assetId, current.id));
-  await tx
-    .update(assets)
-    .set({ searchDocument: searchDocumentSql({ ...asset!, columns: columnRows }) })
-    .where(eq(assets.id, current.id));
-  return { schemaChanges };
+  await reindexAssets(tx, ctx.embedder, [current.id]);
+  return schemaChanges;
+}
+
+/** Updates row counts, sizes and modification times that moved while the structure stayed the same. */
+export async function refreshStats(
+  tx: Tx,
+  unchanged: Planned[],
+  existingByUrn: Map<string, ExistingAsset>,
+  now: Date,
+): Promise<number> {
+  let refreshed = 0;
+  for (const p of unchanged) {
+    const current = existingByUrn.get(p.urn)!;
+    const stats = statsOf(p.discovered);
+    const same =
+      stats.rowCount === current.rowCount &&
+      stats.sizeBytes === current.sizeBytes &&
+      (stats.lastModified?.getTime() ?? null) === (current.lastModified?.getTime() ?? null);
+    if (same) continue;
+    await tx
+      .update(assets)
+      .set({ ...stats, updatedAt: now })
+      .where(eq(assets.id, current.id));
+    refreshed++;
+  }
+  return refreshed;
 }
 
 /**
- * Keeps `references` lineage edges in step with the foreign keys of changed assets: a dropped key's
- * edge is closed (valid_to set), a new key opens an edge, so lineage can be asked as of any time.
+ * Keeps `references` lineage edges in step with the source's foreign keys: a key that is gone, or now
+ * points elsewhere, has its edge closed (valid_to set) and a new key opens one, so lineage can be
+ * asked as of any time. Returns how many edges were opened or closed.
  */
 export async function syncForeignKeys(
   tx: Tx,
   snapshot: SourceSnapshot,
-  changed: Planned[],
+  planned: Planned[],
   ids: Map<string, string>,
   now: Date,
-): Promise<void> {
-  const changedIds = changed.map((p) => ids.get(p.urn)!).filter(Boolean);
-  if (changedIds.length === 0) return;
+): Promise<number> {
+  const sourceAssetIds = [...ids.values()];
+  if (sourceAssetIds.length === 0) return 0;
+  const keyOf = (fromId: string, name: string, toId: string, cols: unknown, refCols: unknown) =>
+    JSON.stringify([fromId, name, toId, cols, refCols]);
   const current = await tx
-    .select({ id: lineageEdges.id, fromAssetId: lineageEdges.fromAssetId, name: lineageEdges.name })
+    .select()
     .from(lineageEdges)
     .where(
       and(
-        inArray(lineageEdges.fromAssetId, changedIds),
+        inArray(lineageEdges.fromAssetId, sourceAssetIds),
         eq(lineageEdges.kind, 'references'),
         eq(lineageEdges.origin, snapshot.kind),
         isNull(lineageEdges.validTo),
       ),
     );
-  const currentKeys = new Map(current.map((e) => [`${e.fromAssetId}\u0000${e.name}`, e.id]));
-  const wanted = changed.flatMap((p) =>
-    (p.discovered.foreignKeys ?? []).map((fk) => ({
-      fromAssetId: ids.get(p.urn)!,
-      toAssetId: ids.get(assetUrn(snapshot.kind, snapshot.name, fk.refNamespace, fk.refName)),
-      fk,
-    })),
+  const currentByKey = new Map(
+    current.map((e) => [keyOf(e.fromAssetId, e.name, e.toAssetId, e.properties.columns, e.properties.refColumns), e]),
   );
-  const wantedKeys = new Set(wanted.map((w) => `${w.fromAssetId}\u0000${w.fk.name}`));
-  const closed = current.filter((e) => !wantedKeys.has(`${e.fromAssetId}\u0000${e.name}`)).map((e) => e.id);
-  if (closed.length > 0) {
-    await tx.update(lineageEdges).set({ validTo: now }).where(inArray(lineageEdges.id, closed));
+  const wanted = new Map<
+    string,
+    { fromAssetId: string; toAssetId: string; fk: NonNullable<Planned['discovered']['foreignKeys']>[number] }
+  >();
+  for (const p of planned) {
+    for (const fk of p.discovered.foreignKeys ?? []) {
+      const fromAssetId = ids.get(p.urn)!;
+      const toAssetId = ids.get(assetUrn(snapshot.kind, snapshot.name, fk.refNamespace, fk.refName));
+      // A key to a table outside what was ingested has no asset to point at (yet).
+      if (!toAssetId) continue;
+      wanted.set(keyOf(fromAssetId, fk.name, toAssetId, fk.columns, fk.refColumns), { fromAssetId, toAssetId, fk });
+    }
   }
-  for (const w of wanted) {
-    // A key to a table outside the ingested schemas has no asset to point at.
-    if (!w.toAssetId || currentKeys.has(`${w.fromAssetId}\u0000${w.fk.name}`)) continue;
+  const closed = current.filter(
+    (e) => !wanted.has(keyOf(e.fromAssetId, e.name, e.toAssetId, e.properties.columns, e.properties.refColumns)),
+  );
+  if (closed.length > 0) {
+    await tx
+      .update(lineageEdges)
+      .set({ validTo: now })
+      .where(
+        inArray(
+          lineageEdges.id,
+          closed.map((e) => e.id),
+        ),
+      );
+  }
+  const opened = [...wanted.entries()].filter(([key]) => !currentByKey.has(key)).map(([, w]) => w);
+  for (const w of opened) {
     const [edge] = await tx
       .insert(lineageEdges)
       .values({
@@ -150,4 +193,5 @@ export async function syncForeignKeys(
       })),
     );
   }
+  return closed.length + opened.length;
 }

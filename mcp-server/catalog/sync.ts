@@ -1,22 +1,36 @@
 import { createHash } from 'node:crypto';
-import { and, eq, inArray } from 'drizzle-orm';
-import { activityEvents, assets, columns, sources } from '../../db/schema/index.js';
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import { queryRows, type Tx } from '../../db/create-db.js';
+import { activityEvents, assets, columns, domains, sources } from '../../db/schema/index.js';
+import type { Classification } from '../../db/schema/types.js';
 import type { DiscoveredAsset, SourceSnapshot } from '../connectors/types.js';
 import type { ServiceContext } from '../context.js';
 import { DataOpsError } from '../errors.js';
-import { requireRole } from '../governance/access.js';
+import { requireRole, visibleAssetsSql } from '../governance/access.js';
 import { appendAudit } from '../governance/audit.js';
 import { embeddingText, searchDocumentSql } from './search-document.js';
-import { syncForeignKeys, updateAsset } from './sync-changes.js';
+import { refreshStats, syncForeignKeys, updateAsset } from './sync-changes.js';
 import { assetUrn } from './urn.js';
 
-export type Tx = Parameters<Parameters<ServiceContext['db']['transaction']>[0]>[0];
+export interface SyncOptions {
+  /** Marking for the assets this source adds (default: the source's, `U` for a new source). */
+  classification?: Classification;
+  /** Domain for the assets this source adds (default: the source's). */
+  domain?: string;
+  /** Namespaces the snapshot covers (e.g. the schemas asked for); assets elsewhere are left alone. */
+  scope?: string[];
+  /** The source moved: accept a new location under the same name. */
+  relocate?: boolean;
+}
 
 export interface SyncSummary {
   source: string;
   assets: number;
   added: number;
+  /** Assets whose structure changed (columns, description, definition, ...). */
   updated: number;
+  /** Assets whose statistics alone changed (row count, size, last modified). */
+  refreshed: number;
   unchanged: number;
   deprecated: number;
   restored: number;
@@ -27,18 +41,12 @@ export interface SyncSummary {
 export interface Planned {
   discovered: DiscoveredAsset;
   urn: string;
+  /** Hash of the asset's structure; statistics are left out so a busy table does not look changed. */
   fingerprint: string;
   embedding?: number[];
-  embeddingModel?: string;
 }
 
-export interface ExistingAsset {
-  id: string;
-  urn: string;
-  sourceFingerprint: string | null;
-  status: string;
-  curatedFields: string[];
-}
+export type ExistingAsset = Awaited<ReturnType<typeof readExisting>>['existing'][number];
 
 const insertBatchSize = 500;
 
@@ -47,121 +55,226 @@ const insertBatchSize = 500;
  * ones updated with their schema changes recorded as activity, vanished ones deprecated (never deleted).
  * Running it again on the same snapshot changes nothing.
  */
-export async function syncSource(ctx: ServiceContext, snapshot: SourceSnapshot): Promise<SyncSummary> {
+export async function syncSource(
+  ctx: ServiceContext,
+  snapshot: SourceSnapshot,
+  options: SyncOptions = {},
+): Promise<SyncSummary> {
   requireRole(ctx.principal, 'ingest sources', 'steward', 'owner');
-  const now = ctx.clock();
-  const [source] = await ctx.db
-    .select()
-    .from(sources)
-    .where(and(eq(sources.kind, snapshot.kind), eq(sources.name, snapshot.name)));
-  const existing = source
-    ? await ctx.db
-        .select({
-          id: assets.id,
-          urn: assets.urn,
-          sourceFingerprint: assets.sourceFingerprint,
-          status: assets.status,
-          curatedFields: assets.curatedFields,
-        })
-        .from(assets)
-        .where(eq(assets.sourceId, source.id))
-    : [];
-  const existingByUrn = new Map(existing.map((a) => [a.urn, a]));
   const planned: Planned[] = snapshot.assets.map((discovered) => ({
     discovered,
     urn: assetUrn(snapshot.kind, snapshot.name, discovered.namespace, discovered.name),
     fingerprint: fingerprint(discovered),
   }));
-  const changed = planned.filter((p) => {
-    const current = existingByUrn.get(p.urn);
-    return !current || current.sourceFingerprint !== p.fingerprint || current.status !== 'active';
-  });
-  // Embed before the transaction so a slow embedding service never holds catalog locks.
-  const vectors = await ctx.embedder.embed(changed.map((p) => embeddingText({ ...p.discovered, tags: [] })));
-  changed.forEach((p, i) => {
-    p.embedding = vectors[i];
-    p.embeddingModel = ctx.embedder.modelId;
-  });
+  // New assets are embedded before the transaction, so a slow embedding service holds no catalog locks.
+  const known = new Set((await readExisting(ctx.db, snapshot)).existing.map((a) => a.urn));
+  await embedNew(
+    ctx,
+    planned.filter((p) => !known.has(p.urn)),
+  );
 
   return runInTransaction(ctx, `${snapshot.kind} source ${snapshot.name}`, async (tx) => {
+    // One sync per source at a time: two would both see an asset missing and both deprecate it.
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`${snapshot.kind}:${snapshot.name}`}))`);
+    const { source, existing } = await readExisting(tx, snapshot);
+    await checkMaySync(ctx, tx, snapshot, source, options);
+    const now = ctx.clock();
+    const existingByUrn = new Map(existing.map((a) => [a.urn, a]));
+    const fresh = planned.filter((p) => !existingByUrn.has(p.urn));
+    const changed = planned.filter((p) => {
+      const current = existingByUrn.get(p.urn);
+      return (
+        current &&
+        (current.sourceFingerprint !== p.fingerprint ||
+          current.status !== 'active' ||
+          current.embeddingModel !== ctx.embedder.modelId)
+      );
+    });
+    await embedNew(
+      ctx,
+      fresh.filter((p) => !p.embedding),
+    );
+
+    const defaults = {
+      classification: options.classification ?? source?.classification ?? 'U',
+      domainId: options.domain ?? source?.domainId ?? null,
+    };
+    const sourceValues = {
+      location: snapshot.location,
+      ...defaults,
+      scope: options.scope ?? [],
+      lastSyncedAt: now,
+      lastSyncErrors: snapshot.errors,
+    };
+    const [saved] = await tx
+      .insert(sources)
+      .values({ kind: snapshot.kind, name: snapshot.name, ...sourceValues })
+      .onConflictDoUpdate({ target: [sources.kind, sources.name], set: sourceValues })
+      .returning({ id: sources.id });
+
+    const ids = new Map(existing.map((a) => [a.urn, a.id]));
+    for (const [urn, id] of await insertAssets(
+      tx,
+      saved!.id,
+      snapshot.kind,
+      fresh,
+      defaults,
+      ctx.embedder.modelId,
+      now,
+    ))
+      ids.set(urn, id);
+
     const summary: SyncSummary = {
       source: snapshot.name,
       assets: planned.length,
-      added: 0,
+      added: fresh.length,
       updated: 0,
-      unchanged: planned.length - changed.length,
+      refreshed: 0,
+      unchanged: planned.length - fresh.length - changed.length,
       deprecated: 0,
       restored: 0,
       schemaChanges: 0,
       errors: snapshot.errors,
     };
-    const [saved] = await tx
-      .insert(sources)
-      .values({
-        kind: snapshot.kind,
-        name: snapshot.name,
-        location: snapshot.location,
-        lastSyncedAt: now,
-        lastSyncErrors: snapshot.errors,
-      })
-      .onConflictDoUpdate({
-        target: [sources.kind, sources.name],
-        set: { location: snapshot.location, lastSyncedAt: now, lastSyncErrors: snapshot.errors },
-      })
-      .returning({ id: sources.id });
-    const sourceId = saved!.id;
-
-    const fresh = changed.filter((p) => !existingByUrn.has(p.urn));
-    const ids = new Map(existing.map((a) => [a.urn, a.id]));
-    for (const [urn, id] of await insertAssets(tx, sourceId, snapshot.kind, fresh, now)) ids.set(urn, id);
-    summary.added = fresh.length;
-
-    for (const p of changed.filter((c) => existingByUrn.has(c.urn))) {
+    for (const p of changed) {
       const current = existingByUrn.get(p.urn)!;
-      const outcome = await updateAsset(tx, current, p, ctx.principal.id, now);
+      summary.schemaChanges += await updateAsset(tx, ctx, current, p, now);
       if (current.status !== 'active') summary.restored++;
       else summary.updated++;
-      summary.schemaChanges += outcome.schemaChanges;
     }
+    const changedUrns = new Set(changed.map((p) => p.urn));
+    summary.refreshed = await refreshStats(
+      tx,
+      planned.filter((p) => existingByUrn.has(p.urn) && !changedUrns.has(p.urn)),
+      existingByUrn,
+      now,
+    );
+    summary.unchanged -= summary.refreshed;
+    summary.deprecated = await deprecateVanished(tx, ctx, snapshot, planned, existing, options.scope ?? [], now);
 
-    const seen = new Set(planned.map((p) => p.urn));
-    const vanished = existing.filter((a) => !seen.has(a.urn) && a.status === 'active');
-    if (vanished.length > 0) {
-      await tx
-        .update(assets)
-        .set({ status: 'deprecated', updatedAt: now })
-        .where(
-          inArray(
-            assets.id,
-            vanished.map((a) => a.id),
-          ),
-        );
-      await insertInBatches(
-        tx,
-        activityEvents,
-        vanished.map((a) => ({
-          assetId: a.id,
-          type: 'deprecated',
-          actorId: ctx.principal.id,
-          summary: `No longer found in ${snapshot.kind} source ${snapshot.name}; marked deprecated`,
-          at: now,
-        })),
-      );
-      summary.deprecated = vanished.length;
-    }
-
-    await syncForeignKeys(tx, snapshot, changed, ids, now);
-    if (changed.length > 0 || vanished.length > 0 || !source) {
+    const edgesChanged = await syncForeignKeys(tx, snapshot, planned, ids, now);
+    const anything = summary.added + summary.updated + summary.restored + summary.deprecated + edgesChanged;
+    if (anything > 0 || !source) {
       await appendAudit(tx, {
         actorId: ctx.principal.id,
         action: 'source.sync',
-        targetUrn: null,
         at: now,
         details: { kind: snapshot.kind, ...summary, errors: snapshot.errors.length },
       });
     }
     return summary;
   });
+}
+
+async function readExisting(db: Pick<Tx, 'select'>, snapshot: SourceSnapshot) {
+  const [source] = await db
+    .select()
+    .from(sources)
+    .where(and(eq(sources.kind, snapshot.kind), eq(sources.name, snapshot.name)));
+  const existing = source
+    ? await db
+        .select({
+          id: assets.id,
+          urn: assets.urn,
+          namespace: assets.namespace,
+          qualifiedName: assets.qualifiedName,
+          sourceFingerprint: assets.sourceFingerprint,
+          status: assets.status,
+          curatedFields: assets.curatedFields,
+          embeddingModel: assets.embeddingModel,
+          rowCount: assets.rowCount,
+          sizeBytes: assets.sizeBytes,
+          lastModified: assets.lastModified,
+        })
+        .from(assets)
+        .where(eq(assets.sourceId, source.id))
+    : [];
+  return { source, existing };
+}
+
+/**
+ * Who may sync a source: a steward or owner who may see everything it already holds (otherwise the
+ * sync would change, and its summary describe, assets they may not know exist), from where it was read.
+ */
+async function checkMaySync(
+  ctx: ServiceContext,
+  tx: Tx,
+  snapshot: SourceSnapshot,
+  source: typeof sources.$inferSelect | undefined,
+  options: SyncOptions,
+): Promise<void> {
+  if (options.domain) {
+    const [domain] = await tx.select({ id: domains.id }).from(domains).where(eq(domains.id, options.domain));
+    if (!domain)
+      throw new DataOpsError('not_found', `no domain "${options.domain}": create it first or leave the domain out`);
+  }
+  if (!source) return;
+  const [hidden] = await queryRows<{ n: number }>(
+    tx,
+    sql`select count(*)::int as n from assets a where a.source_id = ${source.id} and not ${visibleAssetsSql(ctx.principal)}`,
+  );
+  if (hidden!.n > 0) {
+    throw new DataOpsError(
+      'forbidden',
+      `${ctx.principal.id} may not sync source ${snapshot.name}: ask its owner or an admin`,
+    );
+  }
+  if (source.location !== snapshot.location && !options.relocate) {
+    throw new DataOpsError(
+      'conflict',
+      `source "${snapshot.name}" was read from ${source.location}, not ${snapshot.location}: give this one another --name, or pass --relocate if the source moved`,
+    );
+  }
+}
+
+async function embedNew(ctx: ServiceContext, fresh: Planned[]): Promise<void> {
+  const vectors = await ctx.embedder.embed(fresh.map((p) => embeddingText({ ...p.discovered, tags: [] })));
+  fresh.forEach((p, i) => {
+    p.embedding = vectors[i];
+  });
+}
+
+/** Deprecates assets of the synced scope that the source no longer has; one that failed to read is not gone. */
+async function deprecateVanished(
+  tx: Tx,
+  ctx: ServiceContext,
+  snapshot: SourceSnapshot,
+  planned: Planned[],
+  existing: ExistingAsset[],
+  scope: string[],
+  now: Date,
+): Promise<number> {
+  const seen = new Set(planned.map((p) => p.urn));
+  const unreadable = new Set(snapshot.errors.map((e) => e.object));
+  const vanished = existing.filter(
+    (a) =>
+      a.status === 'active' &&
+      !seen.has(a.urn) &&
+      !unreadable.has(a.qualifiedName) &&
+      (scope.length === 0 || scope.includes(a.namespace)),
+  );
+  if (vanished.length === 0) return 0;
+  await tx
+    .update(assets)
+    .set({ status: 'deprecated', updatedAt: now })
+    .where(
+      inArray(
+        assets.id,
+        vanished.map((a) => a.id),
+      ),
+    );
+  await insertInBatches(
+    tx,
+    activityEvents,
+    vanished.map((a) => ({
+      assetId: a.id,
+      type: 'deprecated',
+      actorId: ctx.principal.id,
+      summary: `No longer found in ${snapshot.kind} source ${snapshot.name}; marked deprecated`,
+      at: now,
+    })),
+  );
+  return vanished.length;
 }
 
 /** Runs the sync transaction; a database failure becomes one clear line saying nothing was changed. */
@@ -178,7 +291,12 @@ async function runInTransaction<T>(ctx: ServiceContext, what: string, work: (tx:
 }
 
 function fingerprint(asset: DiscoveredAsset): string {
-  return createHash('sha256').update(JSON.stringify(asset)).digest('hex');
+  const { rowCount: _rows, sizeBytes: _size, lastModified: _modified, ...structure } = asset;
+  return createHash('sha256').update(JSON.stringify(structure)).digest('hex');
+}
+
+export function statsOf(d: DiscoveredAsset) {
+  return { rowCount: d.rowCount ?? null, sizeBytes: d.sizeBytes ?? null, lastModified: d.lastModified ?? null };
 }
 
 /** `schema.table` for databases, `dir/file.csv` for files. */
@@ -187,6 +305,7 @@ function qualifiedName(d: DiscoveredAsset): string {
   return `${d.namespace}${d.kind === 'file' ? '/' : '.'}${d.name}`;
 }
 
+/** What the source says about an asset, as catalog columns. */
 export function assetValues(p: Planned, now: Date) {
   const d = p.discovered;
   return {
@@ -197,13 +316,9 @@ export function assetValues(p: Planned, now: Date) {
     description: d.description ?? null,
     owner: d.owner ?? null,
     definition: d.definition ?? null,
-    rowCount: d.rowCount ?? null,
-    sizeBytes: d.sizeBytes ?? null,
-    lastModified: d.lastModified ?? null,
+    ...statsOf(d),
     properties: d.properties ?? {},
     sourceFingerprint: p.fingerprint,
-    embedding: p.embedding ?? null,
-    embeddingModel: p.embeddingModel ?? null,
     status: 'active' as const,
     updatedAt: now,
   };
@@ -224,17 +339,27 @@ export function columnValues(assetId: string, d: DiscoveredAsset, now: Date) {
   }));
 }
 
-async function insertAssets(tx: Tx, sourceId: string, platform: string, fresh: Planned[], now: Date) {
+async function insertAssets(
+  tx: Tx,
+  sourceId: string,
+  platform: string,
+  fresh: Planned[],
+  defaults: { classification: Classification; domainId: string | null },
+  embeddingModel: string,
+  now: Date,
+) {
   const ids = new Map<string, string>();
   for (let i = 0; i < fresh.length; i += insertBatchSize) {
-    const batch = fresh.slice(i, i + insertBatchSize);
     const rows = await tx
       .insert(assets)
       .values(
-        batch.map((p) => ({
+        fresh.slice(i, i + insertBatchSize).map((p) => ({
           ...assetValues(p, now),
+          ...defaults,
           urn: p.urn,
           sourceId,
+          embedding: p.embedding,
+          embeddingModel,
           searchDocument: searchDocumentSql({ ...p.discovered, tags: [] }),
         })),
       )

@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto';
 import { asc, desc, sql } from 'drizzle-orm';
-import type { Db } from '../../db/create-db.js';
+import type { Db, Tx } from '../../db/create-db.js';
 import { auditLog } from '../../db/schema/index.js';
-
-type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
 export interface AuditEntry {
   actorId: string;

@@ -116,21 +116,25 @@ async function discover(
     }
     const schemas = options.schemas ?? [];
     const total = 4;
-    onProgress?.({ done: 0, total, current: 'tables and views' });
-    const relations = await sql.unsafe<RelationRow[]>(relationsQuery, [schemas]);
-    onProgress?.({ done: 1, total, current: 'columns' });
-    const columnRows = await sql.unsafe<ColumnRow[]>(columnsQuery, [schemas]);
-    onProgress?.({ done: 2, total, current: 'keys' });
-    const constraintRows = await sql.unsafe<ConstraintRow[]>(constraintsQuery, [schemas]);
-    onProgress?.({ done: 3, total, current: 'types and row counts' });
-    const typeNotes = await describeTypes(sql, columnRows);
-    const exactCounts = await countUnanalysedTables(sql, relations);
+    // One read-only snapshot, so a table created between two of the queries cannot half-appear.
+    const facts = await sql.begin('isolation level repeatable read read only', async (tx) => {
+      onProgress?.({ done: 0, total, current: 'tables and views' });
+      const relations = await tx.unsafe<RelationRow[]>(relationsQuery, [schemas]);
+      onProgress?.({ done: 1, total, current: 'columns' });
+      const columnRows = await tx.unsafe<ColumnRow[]>(columnsQuery, [schemas]);
+      onProgress?.({ done: 2, total, current: 'keys' });
+      const constraintRows = await tx.unsafe<ConstraintRow[]>(constraintsQuery, [schemas]);
+      onProgress?.({ done: 3, total, current: 'types and row counts' });
+      const typeNotes = await describeTypes(tx, columnRows);
+      const exactCounts = await countUnanalysedTables(tx, relations);
+      return { relations, columnRows, constraintRows, typeNotes, exactCounts };
+    });
     onProgress?.({ done: 4, total });
     return {
       kind: 'postgres',
       name,
       location: redactUrl(options.url),
-      assets: buildAssets(relations, columnRows, constraintRows, typeNotes, exactCounts),
+      assets: buildAssets(facts.relations, facts.columnRows, facts.constraintRows, facts.typeNotes, facts.exactCounts),
       errors: [],
     };
   } catch (error) {
@@ -145,7 +149,7 @@ async function discover(
 }
 
 /** Enum labels and domain base types, keyed by type oid, so a column's type says what values it takes. */
-async function describeTypes(sql: postgres.Sql, columnRows: ColumnRow[]): Promise<Map<string, string>> {
+async function describeTypes(sql: postgres.TransactionSql, columnRows: ColumnRow[]): Promise<Map<string, string>> {
   const enumOids = [...new Set(columnRows.filter((c) => c.base_type_kind === 'e').map((c) => c.type_oid))];
   const domainOids = [...new Set(columnRows.filter((c) => c.type_kind === 'd').map((c) => c.type_oid))];
   const notes = new Map<string, string>();
@@ -166,7 +170,10 @@ async function describeTypes(sql: postgres.Sql, columnRows: ColumnRow[]): Promis
  * A table that was never analysed has no estimate (reltuples = -1). Small ones are counted exactly, in
  * batches of one UNION ALL query, because "unknown rows" on a 200-row table helps nobody.
  */
-async function countUnanalysedTables(sql: postgres.Sql, relations: RelationRow[]): Promise<Map<string, number>> {
+async function countUnanalysedTables(
+  sql: postgres.TransactionSql,
+  relations: RelationRow[],
+): Promise<Map<string, number>> {
   const targets = relations.filter(
     (r) =>
       (r.relkind === 'r' || (r.relkind === 'm' && r.populated)) &&
@@ -176,15 +183,15 @@ async function countUnanalysedTables(sql: postgres.Sql, relations: RelationRow[]
   const counts = new Map<string, number>();
   for (let i = 0; i < targets.length; i += 200) {
     const batch = targets.slice(i, i + 200);
+    // Savepoints keep the snapshot usable when a count fails.
+    const count = (relations: RelationRow[]) =>
+      sql.savepoint((sp) => sp.unsafe<{ oid: string; n: number }[]>(countQuery(relations)));
     try {
-      for (const row of await sql.unsafe<{ oid: string; n: number }[]>(countQuery(batch))) {
-        counts.set(String(row.oid), row.n);
-      }
+      for (const row of await count(batch)) counts.set(String(row.oid), row.n);
     } catch {
       // Some table in the batch may not be readable by this user: count one by one and skip those.
       for (const relation of batch) {
-        const rows = await sql.unsafe<{ oid: string; n: number }[]>(countQuery([relation])).catch(() => []);
-        for (const row of rows) counts.set(String(row.oid), row.n);
+        for (const row of await count([relation]).catch(() => [])) counts.set(String(row.oid), row.n);
       }
     }
   }

@@ -47,7 +47,10 @@ where a.attnum > 0 and not a.attisdropped
   and ${userSchemas}
 order by a.attrelid, a.attnum`;
 
-/** Primary-key and foreign-key constraints with their columns in key order. */
+/**
+ * Primary-key and foreign-key constraints with their columns in key order. A key declared on a
+ * partitioned table is cloned onto each partition (conparentid set); only the declared one counts.
+ */
 export const constraintsQuery = `
 select con.conrelid::int8 as oid, con.conname as name, con.contype::text as type,
   array(select a.attname::text from unnest(con.conkey) with ordinality k(attnum, ord)
@@ -60,7 +63,7 @@ join pg_class c on c.oid = con.conrelid
 join pg_namespace n on n.oid = c.relnamespace
 left join pg_class rc on rc.oid = con.confrelid
 left join pg_namespace rn on rn.oid = rc.relnamespace
-where con.contype in ('p', 'f')
+where con.contype in ('p', 'f') and con.conparentid = 0
   and ${userSchemas}
 order by con.conrelid, con.conname`;
 

@@ -1,11 +1,20 @@
-/** Removes the password from a connection URL so it can be shown and stored. */
+/** Query parameters that carry a secret in libpq and driver connection strings. */
+const secretParams = new Set(['password', 'pass', 'pwd', 'sslpassword']);
+
+/** Removes the password from a connection URL, in the user info and in the query string, so it can be shown and stored. */
 export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = '';
+    for (const key of [...parsed.searchParams.keys()]) {
+      if (secretParams.has(key.toLowerCase())) parsed.searchParams.delete(key);
+    }
     return parsed.toString().replace(/:@/, '@');
   } catch {
-    return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1@');
+    return url
+      .replace(/\/\/([^:/@]+):[^@]*@/, '//$1@')
+      .replace(/([?&])(password|pass|pwd|sslpassword)=[^&#]*&?/gi, '$1')
+      .replace(/[?&]$/, '');
   }
 }
 

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
@@ -63,14 +63,20 @@ export async function createDb(options: CreateDbOptions): Promise<Database> {
 
 async function openEmbedded(target: string): Promise<Database> {
   const inMemory = target === 'memory://';
-  if (!inMemory) mkdirSync(target, { recursive: true });
+  const dataDir = inMemory ? null : path.resolve(target);
+  let release = () => {};
+  if (dataDir) {
+    mkdirSync(dataDir, { recursive: true });
+    release = lockEmbedded(dataDir);
+  }
   let client: PGlite;
   try {
-    client = await PGlite.create({ dataDir: inMemory ? undefined : target, extensions: { vector, pg_trgm } });
+    client = await PGlite.create({ dataDir: dataDir ?? undefined, extensions: { vector, pg_trgm } });
   } catch (error) {
+    release();
     throw new DataOpsError(
       'unavailable',
-      `could not open the embedded database in ${target}: ${(error as Error).message}. Is another dataops process using it?`,
+      `could not open the embedded database in ${target}: ${(error as Error).message}`,
       { cause: error },
     );
   }
@@ -78,10 +84,104 @@ async function openEmbedded(target: string): Promise<Database> {
   return {
     db: db as unknown as Db,
     driver: 'pglite',
-    location: inMemory ? 'memory://' : path.resolve(target),
+    location: dataDir ?? 'memory://',
     migrate: () => migratePglite(db, { migrationsFolder }),
-    close: () => client.close(),
+    close: async () => {
+      try {
+        await client.close();
+      } finally {
+        release();
+      }
+    },
   };
+}
+
+/** Data directories this process holds the lock of, so a lock file naming our own pid is told apart from a stale one. */
+const heldLocks = new Set<string>();
+
+/**
+ * PGlite keeps the database in memory and writes it back to the directory: two processes on one
+ * directory silently lose each other's writes. An exclusive lock file beside the data (created with
+ * `wx`, holding the pid) makes the second process fail instead; a lock left by a process that is gone
+ * (killed, crashed) is taken over. Returns the function that releases it, also called at exit.
+ */
+function lockEmbedded(dataDir: string): () => void {
+  const lockPath = path.join(path.dirname(dataDir), `${path.basename(dataDir)}.lock`);
+  if (heldLocks.has(lockPath)) throw inUse(dataDir, process.pid);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const fd = openSync(lockPath, 'wx');
+      try {
+        writeSync(fd, `${process.pid}\n`);
+      } finally {
+        closeSync(fd);
+      }
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 3) throw error;
+      const holder = lockHolder(lockPath);
+      // A pid of ours that this process does not hold is left from an earlier process that had the same pid (a container's pid 1).
+      if (holder !== null && holder !== process.pid && processAlive(holder)) throw inUse(dataDir, holder);
+      // No pid yet: another process created the file a moment ago and is about to write it.
+      if (holder === null && lockAgeMs(lockPath) < 10_000) throw inUse(dataDir, 0);
+      try {
+        unlinkSync(lockPath);
+      } catch (unlinkError) {
+        if ((unlinkError as NodeJS.ErrnoException).code !== 'ENOENT') throw unlinkError;
+      }
+    }
+  }
+  heldLocks.add(lockPath);
+  const release = () => {
+    if (!heldLocks.delete(lockPath)) return;
+    process.removeListener('exit', release);
+    try {
+      if (lockHolder(lockPath) === process.pid) unlinkSync(lockPath);
+    } catch {
+      // Already gone.
+    }
+  };
+  process.on('exit', release);
+  return release;
+}
+
+function lockHolder(lockPath: string): number | null {
+  try {
+    const pid = Number.parseInt(readFileSync(lockPath, 'utf8').trim(), 10);
+    return Number.isSafeInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+function lockAgeMs(lockPath: string): number {
+  try {
+    return Date.now() - statSync(lockPath).mtimeMs;
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function inUse(dataDir: string, pid: number): DataOpsError {
+  const fix = 'stop it first, or point both at a Postgres server with DATABASE_URL';
+  return new DataOpsError(
+    'unavailable',
+    pid === process.pid
+      ? `the embedded catalog in ${dataDir} is already open in this process: close it first`
+      : pid === 0
+        ? `the embedded catalog in ${dataDir} is in use by another dataops process: ${fix}`
+        : `the embedded catalog in ${dataDir} is in use by another dataops process (pid ${pid}): ${fix}`,
+  );
 }
 
 async function openServer(url: string): Promise<Database> {
@@ -129,3 +229,6 @@ export async function queryRows<T>(db: Pick<Db, 'execute'>, query: SQL): Promise
 export function textArray(values: string[]): SQL {
   return sql`array(select jsonb_array_elements_text(${JSON.stringify(values)}::jsonb))`;
 }
+
+/** A transaction handle, as passed to `db.transaction(async (tx) => …)`. */
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];

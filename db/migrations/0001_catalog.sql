@@ -364,7 +364,9 @@ CREATE UNIQUE INDEX "assets_urn_idx" ON "assets" USING btree ("urn");--> stateme
 CREATE INDEX "assets_source_idx" ON "assets" USING btree ("source_id");--> statement-breakpoint
 CREATE INDEX "assets_domain_idx" ON "assets" USING btree ("domain_id");--> statement-breakpoint
 CREATE INDEX "assets_search_idx" ON "assets" USING gin ("search_document");--> statement-breakpoint
-CREATE INDEX "assets_name_trgm_idx" ON "assets" USING gin (lower("name") gin_trgm_ops);--> statement-breakpoint
+CREATE INDEX "assets_name_trgm_idx" ON "assets" USING gist (lower("name") gist_trgm_ops);--> statement-breakpoint
+CREATE INDEX "assets_lower_name_idx" ON "assets" USING btree (lower("name"));--> statement-breakpoint
+CREATE INDEX "assets_lower_qualified_name_idx" ON "assets" USING btree (lower("qualified_name"));--> statement-breakpoint
 CREATE INDEX "assets_embedding_idx" ON "assets" USING hnsw ("embedding" vector_cosine_ops);--> statement-breakpoint
 CREATE INDEX "column_lineage_edge_idx" ON "column_lineage" USING btree ("edge_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "columns_asset_name_idx" ON "columns" USING btree ("asset_id","name");--> statement-breakpoint

@@ -87,7 +87,10 @@ export const assets = pgTable(
     index('assets_source_idx').on(t.sourceId),
     index('assets_domain_idx').on(t.domainId),
     index('assets_search_idx').using('gin', t.searchDocument),
-    index('assets_name_trgm_idx').using('gin', sql`lower(${t.name}) gin_trgm_ops`),
+    // GiST, not GIN: it returns names nearest to a misspelling first (KNN), without scoring every match.
+    index('assets_name_trgm_idx').using('gist', sql`lower(${t.name}) gist_trgm_ops`),
+    index('assets_lower_name_idx').on(sql`lower(${t.name})`),
+    index('assets_lower_qualified_name_idx').on(sql`lower(${t.qualifiedName})`),
     index('assets_embedding_idx').using('hnsw', t.embedding.op('vector_cosine_ops')),
   ],
 );

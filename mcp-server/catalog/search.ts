@@ -61,6 +61,8 @@ export interface SearchResult {
 const candidatesPerRetriever = 200;
 /** Reciprocal rank fusion constant (Cormack et al. use 60). */
 const rrfK = 60;
+/** Names farther than this trigram word distance (1 - word similarity) do not match. */
+const maxNameDistance = 0.5;
 /** Vector neighbours farther than this cosine distance are not "similar in meaning". */
 const maxSemanticDistance = 0.55;
 
@@ -100,53 +102,59 @@ export async function searchCatalog(ctx: ServiceContext, request: SearchRequest)
 async function retrieve(ctx: ServiceContext, query: string, where: SQL): Promise<Candidate[]> {
   const [vector] = await ctx.embedder.embed([query]);
   const hasMeaning = vector?.some((v) => v !== 0) ?? false;
-  const vectorLiteral = hasMeaning ? `[${vector!.join(',')}]` : null;
-  return queryRows<Candidate>(
-    ctx.db,
-    sql`with params as (
-        select websearch_to_tsquery('english', ${query}) as tsq, lower(${query}) as lq,
-               ${vectorLiteral}::vector as qv
-      ),
-      text_hits as (
-        select a.id, row_number() over (order by ts_rank_cd(a.search_document, p.tsq, 32) desc, a.id) as r
-        from assets a, params p
-        where a.search_document @@ p.tsq and ${where}
-        order by r limit ${candidatesPerRetriever}
-      ),
-      name_hits as (
-        select a.id, row_number() over (
-          order by greatest(similarity(p.lq, lower(a.name)), word_similarity(p.lq, lower(a.name))) desc, a.id) as r
-        from assets a, params p
-        -- % catches a misspelt whole name (similarity >= 0.3), <% a misspelt word inside a longer name.
-        where (p.lq % lower(a.name) or p.lq <% lower(a.name)) and ${where}
-        order by r limit ${candidatesPerRetriever}
-      ),
-      meaning_hits as (
-        select id, row_number() over (order by distance, id) as r from (
-          select a.id, a.embedding <=> p.qv as distance
-          from assets a, params p
-          where p.qv is not null and a.embedding_model = ${ctx.embedder.modelId} and ${where}
-          order by a.embedding <=> p.qv limit ${candidatesPerRetriever}
-        ) nearest where distance <= ${maxSemanticDistance}
-      ),
-      exact_hits as (
-        select a.id, 1 as r from assets a, params p
-        where (lower(a.name) = p.lq or lower(a.qualified_name) = p.lq) and ${where}
-      ),
-      fused as (
-        select id, sum(1.0 / (${rrfK} + r)) as rrf, array_agg(distinct retriever) as matched_by from (
-          select id, r, 'text' as retriever from text_hits
-          union all select id, r, 'name' from name_hits
-          union all select id, r, 'meaning' from meaning_hits
-          union all select id, r, 'exact' from exact_hits
-        ) ranked group by id
-      )
-      select a.id::text, f.matched_by, a.domain_id, a.owner, a.tags, a.classification::text as classification,
-        a.kind, s.name as source_name, a.certification,
-        (f.rrf * ${boostSql()} + case when 'exact' = any(f.matched_by) then 1 else 0 end)::float8 as score
-      from fused f join assets a on a.id = f.id left join sources s on s.id = a.source_id
-      order by score desc, a.name, a.id`,
-  );
+  const lowered = query.toLowerCase();
+  // Query values are inlined as parameters, not read from a CTE, so the planner can match them to the
+  // GIN (text, trigram) and HNSW (vector) indexes.
+  const meaningHits = hasMeaning
+    ? sql`select id, row_number() over (order by distance, id) as r from (
+          select a.id, a.embedding <=> ${`[${vector!.join(',')}]`}::vector as distance
+          from assets a
+          where a.embedding_model = ${ctx.embedder.modelId} and ${where}
+          order by distance limit ${candidatesPerRetriever}
+        ) nearest where distance <= ${maxSemanticDistance}`
+    : sql`select null::uuid as id, 0::bigint as r where false`;
+  return ctx.db.transaction(async (tx) => {
+    // Filters apply after the HNSW scan; iterative scanning keeps going until enough visible rows are found.
+    await tx.execute(sql`set local hnsw.ef_search = ${sql.raw(String(candidatesPerRetriever))}`);
+    await tx.execute(sql`set local hnsw.iterative_scan = relaxed_order`);
+    return queryRows<Candidate>(
+      tx,
+      sql`with text_hits as (
+          select a.id, row_number() over (
+            order by ts_rank_cd(a.search_document, websearch_to_tsquery('english', ${query}), 32) desc, a.id) as r
+          from assets a
+          where a.search_document @@ websearch_to_tsquery('english', ${query}) and ${where}
+          order by r limit ${candidatesPerRetriever}
+        ),
+        name_hits as (
+          -- Nearest names by trigram word distance, straight from the GiST index: catches misspellings
+          -- ("contrcts") and fragments ("depot_inv") that full text cannot.
+          select id, row_number() over (order by distance, id) as r from (
+            select a.id, lower(a.name) <->> ${lowered} as distance
+            from assets a where ${where}
+            order by distance limit ${candidatesPerRetriever}
+          ) nearest where distance <= ${maxNameDistance}
+        ),
+        meaning_hits as (${meaningHits}),
+        exact_hits as (
+          select a.id, 1 as r from assets a
+          where (lower(a.name) = ${lowered} or lower(a.qualified_name) = ${lowered}) and ${where}
+        ),
+        fused as (
+          select id, sum(1.0 / (${rrfK} + r)) as rrf, array_agg(distinct retriever) as matched_by from (
+            select id, r, 'text' as retriever from text_hits
+            union all select id, r, 'name' from name_hits
+            union all select id, r, 'meaning' from meaning_hits
+            union all select id, r, 'exact' from exact_hits
+          ) ranked group by id
+        )
+        select a.id::text, f.matched_by, a.domain_id, a.owner, a.tags, a.classification::text as classification,
+          a.kind, s.name as source_name, a.certification,
+          (f.rrf * ${boostSql()} + case when 'exact' = any(f.matched_by) then 1 else 0 end)::float8 as score
+        from fused f join assets a on a.id = f.id left join sources s on s.id = a.source_id
+        order by score desc, a.name, a.id`,
+    );
+  });
 }
 
 /**

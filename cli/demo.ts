@@ -26,9 +26,11 @@ export async function loadDemo(ws: Workspace, log: (message: string) => void): P
     log('loading the demo database (contracts, performance, personnel, logistics)');
     await source.load(demoSchemaStatements());
     log('ingesting it through the Postgres connector');
+    // On the embedded default the demo database is served on a new port each time: same source, new address.
     const summary = await ingest(
       ws.ctx,
       createPostgresConnector({ url: source.url, name: demoSourceName, schemas: demoSchemas }),
+      { scope: demoSchemas, relocate: true },
     );
     await defineDomains(ws.ctx, demoDomains);
     for (const principal of demoPrincipals) await upsertPrincipal(ws.database.db, principal);

@@ -1,4 +1,4 @@
-import { type SyncSummary, syncSource } from '../mcp-server/catalog/sync.js';
+import { type SyncOptions, type SyncSummary, syncSource } from '../mcp-server/catalog/sync.js';
 import { createFilesConnector } from '../mcp-server/connectors/files/files-connector.js';
 import { createMysqlConnector } from '../mcp-server/connectors/mysql/mysql-connector.js';
 import { createPostgresConnector } from '../mcp-server/connectors/postgres/postgres-connector.js';
@@ -26,19 +26,25 @@ export function createConnector(
   }
 }
 
-/** Reads a source and syncs it into the catalog; progress goes to `onProgress`, the summary is returned. */
+/**
+ * Reads a source and syncs it into the catalog; discovery progress goes to `onProgress`, and
+ * `onSaving` hears how many assets the (possibly long) sync phase will write. The summary is returned.
+ */
 export async function ingest(
   ctx: ServiceContext,
   connector: Connector,
+  options: SyncOptions = {},
   onProgress?: (progress: DiscoverProgress) => void,
+  onSaving?: (assets: number) => void,
 ): Promise<SyncSummary> {
   const snapshot = await connector.discover(onProgress);
-  return syncSource(ctx, snapshot);
+  onSaving?.(snapshot.assets.length);
+  return syncSource(ctx, snapshot, options);
 }
 
 export function renderSummary(s: SyncSummary): string {
   const lines = [
-    `${s.source}: ${s.assets} assets — ${s.added} added, ${s.updated} updated, ${s.unchanged} unchanged, ` +
+    `${s.source}: ${s.assets} assets — ${s.added} added, ${s.updated} updated, ${s.refreshed} refreshed, ${s.unchanged} unchanged, ` +
       `${s.deprecated} deprecated, ${s.restored} restored, ${s.schemaChanges} schema changes`,
   ];
   for (const e of s.errors) lines.push(`  skipped ${e.object}: ${e.message}`);

@@ -1,12 +1,13 @@
 import { Command, Option } from 'commander';
 import { ZodError } from 'zod';
+import { type Classification, classificationLevels } from '../db/schema/types.js';
 import { catalogSearch } from '../mcp-server/catalog/tools.js';
-import { isDataOpsError } from '../mcp-server/errors.js';
+import { DataOpsError, isDataOpsError } from '../mcp-server/errors.js';
 import { createApiToken } from '../mcp-server/governance/principals.js';
 import { serveStdio } from '../mcp-server/transports/stdio.js';
 import { loadDemo } from './demo.js';
 import { createConnector, ingest, ingestKinds, renderSummary } from './ingest.js';
-import { startServer } from './start.js';
+import { parsePort, startServer } from './start.js';
 import { type GlobalOptions, openWorkspace, type Workspace } from './workspace.js';
 
 const program = new Command()
@@ -30,6 +31,24 @@ function withWorkspace<A extends unknown[]>(run: (ws: Workspace, options: Global
   };
 }
 
+/** A whole number from 1 to `max`, or a one-line error that echoes what was typed. */
+function positiveInteger(option: string, value: string, max = Number.MAX_SAFE_INTEGER): number {
+  const n = /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw new DataOpsError('invalid_input', `${option} must be a positive whole number, not "${value}"`);
+  }
+  if (n > max) throw new DataOpsError('invalid_input', `${option} must be at most ${max}, not "${value}"`);
+  return n;
+}
+
+interface IngestFlags {
+  name?: string;
+  schema?: string[];
+  domain?: string;
+  classification?: Classification;
+  relocate?: boolean;
+}
+
 function print(options: GlobalOptions, data: unknown, text: string): void {
   process.stdout.write(options.json ? `${JSON.stringify(data, null, 2)}\n` : `${text}\n`);
 }
@@ -40,25 +59,28 @@ program
     'serve the web API, MCP over Streamable HTTP at /mcp and /healthz (loads the demo on a first embedded start)',
   )
   .addOption(new Option('--port <port>', 'port to listen on').env('PORT').default('8787'))
-  .option('--host <address>', 'address to bind (loopback by default; any other address requires tokens)', '127.0.0.1')
+  .addOption(
+    new Option('--host <address>', 'address to bind (loopback by default; any other address requires tokens)')
+      .env('DATAOPS_HOST')
+      .default('127.0.0.1'),
+  )
   .addOption(
     new Option(
       '--auth <mode>',
-      'local: loopback requests without a token act as --as; required: always need a token',
+      'local: loopback requests without a token act as --as (the default on an embedded catalog); ' +
+        'required: always need a token (the default on a Postgres server catalog)',
     ).choices(['local', 'required']),
   )
   .option('--allowed-host <host...>', 'extra Host names to answer to (behind a proxy or on a LAN)')
   .option('--no-demo', 'do not load the demo workspace into an empty embedded catalog')
   .action(
-    withWorkspace(
-      async (
-        ws,
-        options,
-        cmd: { port: string; host: string; auth?: 'local' | 'required'; allowedHost?: string[]; demo: boolean },
-      ) => {
-        await startServer(ws, { ...cmd, port: Number(cmd.port), as: options.as });
-      },
-    ),
+    async (cmd: { port: string; host: string; auth?: 'local' | 'required'; allowedHost?: string[]; demo: boolean }) => {
+      // Checked before the catalog is opened: a typo should not wait for migrations.
+      const port = parsePort(cmd.port);
+      await withWorkspace(async (ws, options) => {
+        await startServer(ws, { ...cmd, port, as: options.as });
+      })();
+    },
   );
 
 program
@@ -72,14 +94,30 @@ program
   .argument('<kind>', `one of ${ingestKinds.join(', ')}`)
   .argument('<target>', 'a connection URL (postgres://…, mysql://…) or a directory of files')
   .option('--name <name>', 'name of the source in the catalog (default: the database or directory name)')
-  .option('--schema <schema...>', 'Postgres only: ingest just these schemas')
+  .option('--schema <schema...>', 'Postgres only: ingest just these schemas (others in the catalog are left alone)')
+  .option('--domain <domain>', "domain of the source's new assets (need-to-know applies when it is restricted)")
+  .addOption(
+    new Option('--classification <marking>', "marking of the source's new assets (default U)").choices([
+      ...classificationLevels,
+    ]),
+  )
+  .option('--relocate', 'the source moved: accept a new location under the same name')
   .action(
-    withWorkspace(async (ws, options, kind: string, target: string, cmd: { name?: string; schema?: string[] }) => {
+    withWorkspace(async (ws, options, kind: string, target: string, cmd: IngestFlags) => {
       const connector = createConnector(kind, target, { name: cmd.name, schemas: cmd.schema });
       const showProgress = !options.json && process.stderr.isTTY;
-      const summary = await ingest(ws.ctx, connector, (p) => {
-        if (showProgress) process.stderr.write(`\r\x1b[K${p.done}/${p.total} ${p.current ?? ''}`);
-      });
+      const summary = await ingest(
+        ws.ctx,
+        connector,
+        { domain: cmd.domain, classification: cmd.classification, scope: cmd.schema, relocate: cmd.relocate },
+        (p) => {
+          if (showProgress) process.stderr.write(`\r\x1b[K${p.done}/${p.total} ${p.current ?? ''}`);
+        },
+        // Syncing (profiles, search documents, embeddings) can take longer than discovery: say so.
+        (n) => {
+          if (showProgress) process.stderr.write(`\r\x1b[Ksaving ${n} asset${n === 1 ? '' : 's'} to the catalog…`);
+        },
+      );
       if (showProgress) process.stderr.write('\r\x1b[K');
       print(options, summary, renderSummary(summary));
     }),
@@ -90,23 +128,41 @@ program
   .description('search the catalog as --as would through catalog_search')
   .argument('<query...>', 'words to look for')
   .option('--limit <n>', 'how many results', '10')
+  .option('--cursor <cursor>', 'the next page: the cursor a previous search printed')
   .option('--kind <kind>', 'only this kind of asset')
   .option('--domain <domain>', 'only this domain')
+  .option('--owner <owner>', 'only assets with this owner')
   .option('--tag <tag>', 'only assets with this tag')
+  .option('--classification <marking>', 'only assets with this marking (U, C, S, TS)')
   .option('--source <source>', 'only this source')
+  .option('--certified', 'only certified assets')
+  .option('--no-certified', 'only assets nobody has certified')
+  .option('--include-deprecated', 'also assets that vanished from their source')
   .action(
-    withWorkspace(async (ws, options, words: string[], cmd: Record<string, string | undefined>) => {
-      const input = catalogSearch.input.parse({
-        query: words.join(' '),
-        limit: Number(cmd.limit),
-        kind: cmd.kind,
-        domain: cmd.domain,
-        tag: cmd.tag,
-        source: cmd.source,
-      });
-      const result = await catalogSearch.handler(input, ws.ctx);
-      print(options, result, catalogSearch.render(result));
-    }),
+    withWorkspace(
+      async (
+        ws,
+        options,
+        words: string[],
+        cmd: Record<string, string | undefined> & { certified?: boolean; includeDeprecated?: boolean },
+      ) => {
+        const input = catalogSearch.input.parse({
+          query: words.join(' '),
+          limit: positiveInteger('--limit', cmd.limit!),
+          cursor: cmd.cursor,
+          kind: cmd.kind,
+          domain: cmd.domain,
+          owner: cmd.owner,
+          tag: cmd.tag,
+          classification: cmd.classification,
+          source: cmd.source,
+          certified: cmd.certified,
+          includeDeprecated: cmd.includeDeprecated,
+        });
+        const result = await catalogSearch.handler(input, ws.ctx);
+        print(options, result, catalogSearch.render(result));
+      },
+    ),
   );
 
 program
@@ -138,17 +194,18 @@ token
   .description('create a bearer token for --as (shown once; only its hash is stored)')
   .option('--name <name>', 'what the token is for', 'cli')
   .option('--expires-days <days>', 'days until it expires (default: never)')
-  .action(
-    withWorkspace(async (ws, options, cmd: { name: string; expiresDays?: string }) => {
-      const expiresAt = cmd.expiresDays ? new Date(Date.now() + Number(cmd.expiresDays) * 86_400_000) : undefined;
+  .action(async (cmd: { name: string; expiresDays?: string }) => {
+    const days = cmd.expiresDays === undefined ? undefined : positiveInteger('--expires-days', cmd.expiresDays, 36_500);
+    await withWorkspace(async (ws, options) => {
+      const expiresAt = days === undefined ? undefined : new Date(Date.now() + days * 86_400_000);
       const value = await createApiToken(ws.database.db, ws.ctx.principal.id, cmd.name, expiresAt);
       print(
         options,
         { token: value, principal: ws.ctx.principal.id, expiresAt: expiresAt?.toISOString() ?? null },
         value,
       );
-    }),
-  );
+    })();
+  });
 
 try {
   await program.parseAsync(process.argv);

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { type CallToolResult, ListToolsRequestSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { type CallToolResult, ErrorCode, ListToolsRequestSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { getAssetProfile } from './catalog/assets.js';
 import { searchCatalog } from './catalog/search.js';
 import { catalogTools } from './catalog/tools.js';
 import type { ServiceContext } from './context.js';
-import { isDataOpsError } from './errors.js';
+import { DataOpsError, isDataOpsError } from './errors.js';
 import { portableSchema } from './portable-schema.js';
 import type { ToolDefinition } from './tool.js';
 
@@ -90,22 +90,47 @@ export function errorMessage(error: unknown, ctx: Pick<ServiceContext, 'logger'>
   return `internal error (incident ${incident}); the server log has the details`;
 }
 
+/**
+ * JSON-RPC error codes for a failed resource read: the MCP spec's "resource not found" (-32002), invalid
+ * params, or internal error. The message goes through `errorMessage`, so nothing internal leaks.
+ */
+const resourceErrorCodes: Partial<Record<string, number>> = {
+  not_found: -32002,
+  invalid_input: ErrorCode.InvalidParams,
+};
+
+function resourceError(error: unknown, ctx: ServiceContext): Error {
+  const message = errorMessage(error, ctx);
+  const code = (isDataOpsError(error) && resourceErrorCodes[error.code]) || ErrorCode.InternalError;
+  // A plain Error with a code: the SDK sends `message` as it is (an McpError would prefix "MCP error -32002: ").
+  return Object.assign(new Error(message), { code });
+}
+
+/** The resource URI of an asset: the URN as one encoded path segment, since URNs hold `%2E` and may hold `/`. */
+function assetResourceUri(urn: string): string {
+  return `dataops://asset/${encodeURIComponent(urn)}`;
+}
+
 function registerResources(server: McpServer, ctx: ServiceContext): void {
   server.registerResource(
     'asset',
     new ResourceTemplate('dataops://asset/{urn}', {
       list: async () => {
-        const result = await searchCatalog(ctx, { query: '', limit: 200 });
-        return {
-          resources: result.hits.map((h) => ({
-            uri: `dataops://asset/${h.urn}`,
-            name: h.qualifiedName,
-            // Without its own title every asset would show the template's ("Asset profile") in a client's list.
-            title: `${h.qualifiedName} (${h.kind})`,
-            description: h.description ?? undefined,
-            mimeType: 'application/json',
-          })),
-        };
+        try {
+          const result = await searchCatalog(ctx, { query: '', limit: 200 });
+          return {
+            resources: result.hits.map((h) => ({
+              uri: assetResourceUri(h.urn),
+              name: h.qualifiedName,
+              // Without its own title every asset would show the template's ("Asset profile") in a client's list.
+              title: `${h.qualifiedName} (${h.kind})`,
+              description: h.description ?? undefined,
+              mimeType: 'application/json',
+            })),
+          };
+        } catch (error) {
+          throw resourceError(error, ctx);
+        }
       },
     }),
     {
@@ -114,9 +139,21 @@ function registerResources(server: McpServer, ctx: ServiceContext): void {
       mimeType: 'application/json',
     },
     async (uri, variables) => {
-      const urn = decodeURIComponent(String(variables.urn));
-      const profile = await getAssetProfile(ctx, urn);
-      return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(profile, null, 2) }] };
+      try {
+        // The SDK hands the variable over as it stands in the URI: decode the one encoding the listing applied.
+        let urn: string;
+        try {
+          urn = decodeURIComponent(String(variables.urn));
+        } catch (cause) {
+          throw new DataOpsError('invalid_input', `${uri.href} is not a valid asset URI: list resources for the URIs`, {
+            cause,
+          });
+        }
+        const profile = await getAssetProfile(ctx, urn);
+        return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(profile, null, 2) }] };
+      } catch (error) {
+        throw resourceError(error, ctx);
+      }
     },
   );
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -37,7 +37,7 @@ describe('dataops CLI', () => {
     expect(first.code).toBe(0);
     expect(JSON.parse(first.stdout)).toMatchObject({ source: 'pagila', assets: 34, added: 34 });
     const again = await runCli(['--db', target.db, 'ingest', 'postgres', inject('pagilaUrl'), '--name', 'pagila']);
-    expect(again.stdout).toMatch(/pagila: 34 assets — 0 added, 0 updated, 34 unchanged/);
+    expect(again.stdout).toMatch(/pagila: 34 assets — 0 added, 0 updated, 0 refreshed, 34 unchanged/);
   });
 
   it('searches as a person would, with the exact name first', async () => {
@@ -89,4 +89,77 @@ describe('dataops CLI', () => {
       'dataops: could not connect to postgres://postgres@127.0.0.1:1/catalog: connection refused\n',
     );
   });
+  it('pages with --cursor and filters by classification, owner and certification', async () => {
+    type Page = { total: number; hits: { urn: string; owner: string | null }[]; nextCursor: string | null };
+    const search = async (...args: string[]) => {
+      const result = await runCli(['--db', target.db, '--json', 'search', ...args]);
+      expect(result.stderr).toBe('');
+      return JSON.parse(result.stdout) as Page;
+    };
+    const first = await search('', '--source', 'pagila', '--limit', '5');
+    expect(first.nextCursor).toEqual(expect.any(String));
+    const second = await search('', '--source', 'pagila', '--limit', '5', '--cursor', first.nextCursor!);
+    expect(second.hits).toHaveLength(5);
+    expect(second.hits.map((h) => h.urn)).not.toEqual(expect.arrayContaining([first.hits[0]!.urn]));
+    const text = await runCli(['--db', target.db, 'search', '', '--source', 'pagila', '--limit', '5']);
+    const cursor = text.stdout.match(/pass cursor (\S+)\)/)?.[1];
+    expect(cursor).toBe(first.nextCursor);
+
+    // Each filter reaches the search: without one the source has 34 assets (all U, none certified).
+    expect((await search('', '--source', 'pagila', '--classification', 'TS')).total).toBe(0);
+    expect((await search('', '--source', 'pagila', '--owner', 'nobody-owns-this')).total).toBe(0);
+    expect((await search('', '--source', 'pagila', '--certified')).total).toBe(0);
+    const bad = await runCli(['--db', target.db, 'search', 'film', '--limit', 'ten']);
+    expect(bad.stderr).toBe('dataops: --limit must be a positive whole number, not "ten"\n');
+  }, 180_000);
+
+  it('says it is saving after discovery on a terminal, and finds deprecated assets with --include-deprecated', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'dataops-cli-files-'));
+    try {
+      writeFileSync(path.join(dir, 'kept.csv'), 'a,b\n1,2\n');
+      writeFileSync(path.join(dir, 'dropped.csv'), 'a,b\n1,2\n');
+      // A terminal, as far as the CLI can tell: progress goes to stderr only then.
+      const tty = { NODE_OPTIONS: '--import=data:text/javascript,process.stderr.isTTY=true' };
+      const first = await runCli(['--db', target.db, 'ingest', 'files', dir, '--name', 'dropbox'], tty);
+      expect(first.code, first.stderr).toBe(0);
+      expect(first.stderr).toContain('saving 2 assets to the catalog…');
+      unlinkSync(path.join(dir, 'dropped.csv'));
+      const piped = await runCli(['--db', target.db, 'ingest', 'files', dir, '--name', 'dropbox']);
+      expect(piped.stdout).toMatch(/1 deprecated/);
+      expect(piped.stderr).toBe('');
+      const active = await runCli(['--db', target.db, '--json', 'search', '', '--source', 'dropbox']);
+      expect(JSON.parse(active.stdout).total).toBe(1);
+      const all = await runCli([
+        '--db',
+        target.db,
+        '--json',
+        'search',
+        '',
+        '--source',
+        'dropbox',
+        '--include-deprecated',
+      ]);
+      expect(JSON.parse(all.stdout).total).toBe(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
+
+  it('validates numbers and uses DATAOPS_HOST as the default --host', async () => {
+    for (const days of ['abc', '-1', '0', '2.5']) {
+      const result = await runCli(['--db', target.db, 'token', 'create', '--expires-days', days]);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toBe(`dataops: --expires-days must be a positive whole number, not "${days}"\n`);
+    }
+    const port = await runCli(['--db', target.db, 'start', '--port', 'abc']);
+    expect(port.stderr).toBe('dataops: --port must be a number from 0 to 65535, not "abc"\n');
+    const host = await runCli(['--db', target.db, 'start', '--port', '0', '--auth', 'local'], {
+      DATAOPS_HOST: '10.1.2.3',
+    });
+    expect(host.code).toBe(1);
+    expect(host.stderr).toBe(
+      'dataops: --auth local is only allowed on a loopback address; 10.1.2.3 is reachable by others\n',
+    );
+  }, 180_000);
 });

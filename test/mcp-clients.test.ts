@@ -148,7 +148,7 @@ describe('over Streamable HTTP (dataops start)', () => {
   const mcpUrl = () => `${server.baseUrl}/mcp`;
 
   beforeAll(async () => {
-    server = await startServer(node, [dataopsBin, '--db', db, 'start', '--port', '0', '--no-demo'], {
+    server = await startServer(node, [dataopsBin, '--db', db, 'start', '--port', '0', '--no-demo', '--auth', 'local'], {
       cwd: root,
       env: cleanEnv(),
     });

@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
 import { afterAll, describe, expect, it } from 'vitest';
+import { authMode, isWildcard, parsePort, wildcardHosts } from '../cli/start.js';
 import { type RunningServer, startServer, systemNode } from './helpers/processes.js';
 import { binPath, runCli } from './helpers/run-cli.js';
 import { createScratchDatabase, serverUrl } from './helpers/test-db.js';
@@ -48,6 +49,11 @@ describe('the demo workspace', () => {
       cleanups.push(() => again.stop());
       expect(again.output()).not.toMatch(/loading the demo database/);
       expect((await search(again, '')).total).toBe(30);
+      await again.stop();
+
+      // Reloading it is idempotent, although the embedded demo database is served on a new port each time.
+      const reloaded = await runCli(['--db', dir, '--json', 'demo']);
+      expect(JSON.parse(reloaded.stdout)).toMatchObject({ added: 0, updated: 0, deprecated: 0, unchanged: 30 });
     },
   );
 
@@ -71,5 +77,111 @@ describe('the demo workspace', () => {
       (await runCli(['--db', catalog.url, '--json', 'search', 'special access program reviews'])).stdout,
     );
     expect(ts.hits[0]).toMatchObject({ qualifiedName: 'performance.sap_program_reviews', classification: 'TS' });
+  });
+});
+
+describe('dataops start on a shared catalog or every interface', () => {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterAll(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  });
+  const env = () => {
+    const e: NodeJS.ProcessEnv = { ...process.env, DATAOPS_LOG_LEVEL: 'warn' };
+    for (const key of ['DATABASE_URL', 'DATAOPS_DATA_DIR', 'PORT', 'DATAOPS_HOST']) delete e[key];
+    return e;
+  };
+  const post = (baseUrl: string, token?: string) =>
+    fetch(`${baseUrl}/api/tools/catalog_search`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify({ query: '' }),
+    });
+
+  it('requires a token on loopback when the catalog is a Postgres server, unless --auth local says otherwise', async () => {
+    const catalog = await createScratchDatabase(serverUrl, 'dataops_shared');
+    cleanups.push(catalog.drop);
+    const shared = await startServer(systemNode(), [binPath, '--db', catalog.url, 'start', '--port', '0'], {
+      env: env(),
+    });
+    cleanups.push(() => shared.stop());
+    const anonymous = await post(shared.baseUrl);
+    expect(anonymous.status).toBe(401);
+    expect(shared.output()).toMatch(/every request needs a bearer token/);
+    await shared.stop();
+
+    const { token } = JSON.parse((await runCli(['--db', catalog.url, '--json', 'token', 'create'])).stdout) as {
+      token: string;
+    };
+    const local = await startServer(
+      systemNode(),
+      [binPath, '--db', catalog.url, 'start', '--port', '0', '--auth', 'local'],
+      { env: env() },
+    );
+    cleanups.push(() => local.stop());
+    expect((await post(local.baseUrl)).status).toBe(200);
+    expect((await post(local.baseUrl, token)).status).toBe(200);
+  });
+
+  const lanAddress = Object.values(networkInterfaces())
+    .flat()
+    .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
+
+  it.runIf(lanAddress)(
+    "bound to 0.0.0.0 (here through DATAOPS_HOST) answers on the machine's own addresses and says which",
+    async () => {
+      const catalog = await createScratchDatabase(serverUrl, 'dataops_lan');
+      cleanups.push(catalog.drop);
+      const server = await startServer(systemNode(), [binPath, '--db', catalog.url, 'start', '--port', '0'], {
+        env: { ...env(), DATAOPS_HOST: '0.0.0.0' },
+      });
+      cleanups.push(() => server.stop());
+      expect(server.baseUrl).toMatch(/^http:\/\/0\.0\.0\.0:\d+$/);
+      expect(server.output()).toMatch(new RegExp(`answers to [^)]*${lanAddress!.replace(/\./g, '\\.')}`));
+      const port = new URL(server.baseUrl).port;
+      const health = await fetch(`http://${lanAddress}:${port}/healthz`);
+      expect(health.status).toBe(200);
+      // Off loopback every request needs a token, and a foreign Host is still refused.
+      expect((await post(`http://${lanAddress}:${port}`)).status).toBe(401);
+      const { token } = JSON.parse((await runCli(['--db', catalog.url, '--json', 'token', 'create'])).stdout) as {
+        token: string;
+      };
+      expect((await post(`http://${lanAddress}:${port}`, token)).status).toBe(200);
+    },
+  );
+
+  it('derives the wildcard hosts from the interfaces and the host name', () => {
+    const interfaces = {
+      lo: [
+        { address: '127.0.0.1', family: 'IPv4', internal: true },
+        { address: '::1', family: 'IPv6', internal: true },
+      ],
+      eth0: [
+        { address: '10.1.2.3', family: 'IPv4', internal: false },
+        { address: 'fd00::2', family: 'IPv6', internal: false },
+        { address: 'fe80::1', family: 'IPv6', internal: false },
+      ],
+    } as unknown as ReturnType<typeof networkInterfaces>;
+    expect(wildcardHosts('0.0.0.0', interfaces, 'Analyst-PC')).toEqual(['127.0.0.1', '10.1.2.3', 'analyst-pc']);
+    expect(wildcardHosts('::', interfaces, 'analyst-pc')).toEqual([
+      '127.0.0.1',
+      '[::1]',
+      '10.1.2.3',
+      '[fd00::2]',
+      'analyst-pc',
+    ]);
+    expect(['0.0.0.0', '::', '[::]', '0:0:0:0:0:0:0:0'].map(isWildcard)).toEqual([true, true, true, true]);
+    expect(['127.0.0.1', '10.0.0.1', '::1', 'example.org'].map(isWildcard)).toEqual([false, false, false, false]);
+  });
+
+  it('defaults to token auth on a shared catalog and validates --port', () => {
+    expect(authMode({ loopback: true, sharedCatalog: false })).toBe('local');
+    expect(authMode({ loopback: true, sharedCatalog: true })).toBe('required');
+    expect(authMode({ loopback: true, sharedCatalog: true, auth: 'local' })).toBe('local');
+    expect(authMode({ loopback: false, sharedCatalog: false })).toBe('required');
+    expect(parsePort('0')).toBe(0);
+    expect(parsePort('8787')).toBe(8787);
+    for (const bad of ['abc', '-1', '65536', '1.5', '']) {
+      expect(() => parsePort(bad)).toThrow(`--port must be a number from 0 to 65535, not "${bad}"`);
+    }
   });
 });

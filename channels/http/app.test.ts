@@ -86,10 +86,138 @@ describe('HTTP app', () => {
     expect(rebound.status).toBe(403);
     const origin = await app.request('http://127.0.0.1:8787/healthz', { headers: { origin: 'http://evil.example' } });
     expect(origin.status).toBe(403);
-    const sameOrigin = await app.request('http://127.0.0.1:8787/healthz', {
+    const sameOrigin = await app.request('http://localhost:8787/healthz', {
       headers: { origin: 'http://localhost:8787' },
     });
     expect(sameOrigin.status).toBe(200);
+  });
+
+  const contractsUrn = assetUrn('postgres', 'warehouse', 'procurement', 'contracts');
+  const describeContracts = (description: string) => JSON.stringify({ urn: contractsUrn, description });
+  const contractsDescription = async () => {
+    const res = await apps('local').request('http://127.0.0.1:8787/api/tools/catalog_get_asset', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ urn: contractsUrn }),
+    });
+    return ((await res.json()) as { description: string | null }).description;
+  };
+
+  it('refuses a sandboxed frame (Origin: null) posting text/plain as the local admin, and changes nothing', async () => {
+    const before = await contractsDescription();
+    const res = await apps('local').request('http://127.0.0.1:8787/api/tools/catalog_update_asset', {
+      method: 'POST',
+      headers: { origin: 'null', 'content-type': 'text/plain' },
+      body: describeContracts('pwned'),
+    });
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/Origin: null/);
+    expect(await contractsDescription()).toBe(before);
+  });
+
+  it('needs Content-Type: application/json on /api POSTs (a form or text/plain post cannot run a tool)', async () => {
+    const before = await contractsDescription();
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded', undefined]) {
+      const res = await apps('local').request('http://127.0.0.1:8787/api/tools/catalog_update_asset', {
+        method: 'POST',
+        headers: type ? { 'content-type': type } : {},
+        body: describeContracts('pwned'),
+      });
+      expect(res.status, type).toBe(415);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(
+        /needs Content-Type: application\/json/,
+      );
+    }
+    expect(await contractsDescription()).toBe(before);
+    const withCharset = await apps('local').request('http://127.0.0.1:8787/api/tools/catalog_search', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+      body: JSON.stringify({ query: 'contracts' }),
+    });
+    expect(withCharset.status).toBe(200);
+  });
+
+  it('accepts only the exact served origin: another port or scheme of localhost is another site', async () => {
+    const app = apps('local');
+    const post = (url: string, origin: string) =>
+      app.request(url, {
+        method: 'POST',
+        headers: { origin, 'content-type': 'application/json' },
+        body: JSON.stringify({ query: 'contracts' }),
+      });
+    expect((await post('http://localhost:8787/api/tools/catalog_search', 'http://localhost:3000')).status).toBe(403);
+    expect((await post('http://localhost:8787/api/tools/catalog_search', 'https://localhost:8787')).status).toBe(403);
+    expect((await post('http://127.0.0.1:8787/api/tools/catalog_search', 'http://localhost:8787')).status).toBe(403);
+    expect((await post('http://127.0.0.1:8787/api/tools/catalog_search', 'http://127.0.0.1')).status).toBe(403);
+    expect((await post('http://127.0.0.1:8787/api/tools/catalog_search', 'http://127.0.0.1:8787')).status).toBe(200);
+    expect((await post('http://[::1]:8787/api/tools/catalog_search', 'http://[::1]:8787')).status).toBe(200);
+  });
+
+  it('lets pages on an explicitly allowed host call it, with the port when one was given', async () => {
+    const app = createApp({
+      db: database.db,
+      contextFor: (id) => createTestContext(database, id),
+      auth: 'required',
+      localPrincipal: localAdminId,
+      allowedHosts: [...loopbackHosts, 'dataops.example.mil', 'portal.example.mil:8443'],
+      allowedOrigins: ['dataops.example.mil', 'portal.example.mil:8443'],
+    });
+    const get = (origin: string) =>
+      app.request('http://dataops.example.mil/healthz', { headers: { host: 'dataops.example.mil', origin } });
+    expect((await get('https://dataops.example.mil')).status).toBe(200);
+    expect((await get('https://portal.example.mil:8443')).status).toBe(200);
+    expect((await get('https://portal.example.mil')).status).toBe(403);
+    expect((await get('https://portal.example.mil:9443')).status).toBe(403);
+    expect((await get('https://evil.example')).status).toBe(403);
+  });
+
+  it('answers 413 with a clear message to a body over the limit on /api and /mcp', async () => {
+    const app = createApp({
+      db: database.db,
+      contextFor: (id) => createTestContext(database, id),
+      auth: 'local',
+      localPrincipal: localAdminId,
+      allowedHosts: loopbackHosts,
+      maxBodyBytes: 1024 * 1024,
+    });
+    const big = JSON.stringify({ query: 'x'.repeat(1024 * 1024) });
+    for (const path of ['/api/tools/catalog_search', '/mcp']) {
+      const res = await app.request(`http://127.0.0.1:8787${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: big,
+      });
+      expect(res.status, path).toBe(413);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toBe(
+        'the request body is larger than the 1 MiB this server accepts',
+      );
+    }
+    // Without a Content-Length (a chunked upload) the limit holds too.
+    const chunked = await app.request('http://127.0.0.1:8787/api/tools/catalog_search', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: new Blob([big]).stream(),
+      duplex: 'half',
+    } as RequestInit);
+    expect(chunked.status).toBe(413);
+    // The default is 4 MiB.
+    const defaultLimit = await apps('local').request('http://127.0.0.1:8787/api/tools/catalog_search', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: 'x'.repeat(5 * 1024 * 1024) }),
+    });
+    expect(defaultLimit.status).toBe(413);
+  });
+
+  it('answers 400, not 500, to a forged cursor with a huge offset', async () => {
+    const cursor = Buffer.from(JSON.stringify({ o: 1e300 })).toString('base64url');
+    const res = await apps('local').request('http://127.0.0.1:8787/api/tools/catalog_search', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '', cursor }),
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/cursor/);
   });
 
   it('runs tools as JSON under /api with HTTP status codes for errors', async () => {

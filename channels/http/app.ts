@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ZodError } from 'zod';
@@ -19,6 +20,10 @@ export interface AppOptions {
   localPrincipal: string;
   /** Host names (optionally with port) the server answers to. */
   allowedHosts: string[];
+  /** Hosts (optionally with port) whose pages may call the server besides its own origin, e.g. a proxy's public name. */
+  allowedOrigins?: string[];
+  /** Largest request body accepted on /api and /mcp, in bytes (default 4 MiB). */
+  maxBodyBytes?: number;
   clock?: () => Date;
 }
 
@@ -34,17 +39,63 @@ const statusByCode: Record<ErrorCode, ContentfulStatusCode> = {
 
 type Variables = { ctx: ServiceContext };
 
+const defaultMaxBodyBytes = 4 * 1024 * 1024;
+
+function formatBytes(bytes: number): string {
+  return bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MiB` : `${bytes} bytes`;
+}
+
 /** The HTTP surface: /healthz, MCP over Streamable HTTP at /mcp, and the JSON API under /api. */
 export function createApp(options: AppOptions) {
   const app = new Hono<{ Variables: Variables }>();
-  const checkHost = createHostCheck(options.allowedHosts);
+  const checkHost = createHostCheck({ allowedHosts: options.allowedHosts, allowedOrigins: options.allowedOrigins });
   const clock = options.clock ?? (() => new Date());
+  const maxBodyBytes = options.maxBodyBytes ?? defaultMaxBodyBytes;
 
   app.use('*', async (c, next) => {
     // The URL's host is the Host header on a real server (node-server builds the URL from it) and
     // stays correct under app.request(), where fetch forbids setting Host.
-    const problem = checkHost(c.req.header('host') ?? new URL(c.req.url).host, c.req.header('origin'));
+    const problem = checkHost({
+      url: c.req.url,
+      host: c.req.header('host') ?? new URL(c.req.url).host,
+      origin: c.req.header('origin'),
+    });
     if (problem) return c.json({ error: { code: 'forbidden', message: problem } }, 403);
+    await next();
+  });
+
+  const limitBody = bodyLimit({
+    maxSize: maxBodyBytes,
+    onError: (c) =>
+      c.json(
+        {
+          error: {
+            code: 'invalid_input',
+            message: `the request body is larger than the ${formatBytes(maxBodyBytes)} this server accepts`,
+          },
+        },
+        413,
+      ),
+  });
+  app.use('/mcp', limitBody);
+  app.use('/api/*', limitBody);
+
+  // A JSON content type cannot be sent cross-site without a CORS preflight, which this server never grants;
+  // text/plain or form posts from another page (or a sandboxed frame) are refused before they run a tool.
+  app.use('/api/*', async (c, next) => {
+    if (c.req.method !== 'POST') return next();
+    const type = c.req.header('content-type')?.split(';')[0]?.trim().toLowerCase();
+    if (type !== 'application/json') {
+      return c.json(
+        {
+          error: {
+            code: 'invalid_input',
+            message: `POST ${c.req.path} needs Content-Type: application/json, not ${type ? `"${type}"` : 'none'}`,
+          },
+        },
+        415,
+      );
+    }
     await next();
   });
 

@@ -28,9 +28,7 @@ function renderHits(result: SearchResult): string {
       .join(', ');
     return `- ${h.qualifiedName} (${facts}) ${h.urn}${h.description ? `\n  ${fenceUntrusted(h.description.slice(0, 160))}` : ''}`;
   });
-  const more = result.nextCursor
-    ? `\n(${result.total - result.hits.length} more; pass cursor ${result.nextCursor})`
-    : '';
+  const more = result.nextCursor ? `\n(more results; pass cursor ${result.nextCursor})` : '';
   return `${result.total} assets\n${lines.join('\n')}${more}`;
 }
 

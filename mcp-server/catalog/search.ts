@@ -1,5 +1,5 @@
 import { type SQL, sql } from 'drizzle-orm';
-import { queryRows, textArray } from '../../db/create-db.js';
+import { queryRows } from '../../db/create-db.js';
 import type { AssetKind } from '../../db/schema/catalog.js';
 import type { Classification } from '../../db/schema/types.js';
 import type { ServiceContext } from '../context.js';
@@ -265,7 +265,7 @@ async function loadHits(
         s.name as source, a.domain_id as domain, a.owner, a.tags, a.classification::text as classification,
         a.certification, a.quality_score::float8 as "qualityScore", a.status, a.row_count::float8 as "rowCount"
       from assets a left join sources s on s.id = a.source_id
-      where a.id::text = any(${textArray(page.map((c) => c.id))})`,
+      where a.id in (select jsonb_array_elements_text(${JSON.stringify(page.map((c) => c.id))}::jsonb)::uuid)`,
   );
   const byId = new Map(rows.map((r) => [r.id, r]));
   return page.map((c) => {

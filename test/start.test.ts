@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { networkInterfaces, tmpdir } from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
@@ -137,15 +138,18 @@ describe('dataops start on a shared catalog or every interface', () => {
       cleanups.push(() => server.stop());
       expect(server.baseUrl).toMatch(/^http:\/\/0\.0\.0\.0:\d+$/);
       expect(server.output()).toMatch(new RegExp(`answers to [^)]*${lanAddress!.replace(/\./g, '\\.')}`));
-      const port = new URL(server.baseUrl).port;
-      const health = await fetch(`http://${lanAddress}:${port}/healthz`);
-      expect(health.status).toBe(200);
-      // Off loopback every request needs a token, and a foreign Host is still refused.
-      expect((await post(`http://${lanAddress}:${port}`)).status).toBe(401);
+      // Traffic stays on loopback: the LAN address is only named in the Host header, as a client on the LAN would.
+      const port = Number(new URL(server.baseUrl).port);
+      const asLanClient = (method: string, token?: string) =>
+        loopbackRequest(port, method, `${lanAddress}:${port}`, token);
+      expect(await asLanClient('GET')).toBe(200);
+      // Off loopback every request needs a token.
+      expect(await asLanClient('POST')).toBe(401);
       const { token } = JSON.parse((await runCli(['--db', catalog.url, '--json', 'token', 'create'])).stdout) as {
         token: string;
       };
-      expect((await post(`http://${lanAddress}:${port}`, token)).status).toBe(200);
+      expect(await asLanClient('POST', token)).toBe(200);
+      expect(await loopbackRequest(port, 'GET', `evil.example:${port}`)).toBe(403);
     },
   );
 
@@ -185,3 +189,31 @@ describe('dataops start on a shared catalog or every interface', () => {
     }
   });
 });
+
+/** A request to 127.0.0.1 that names another Host, answered with its status (GET /healthz or a search POST). */
+function loopbackRequest(port: number, method: string, host: string, token?: string): Promise<number> {
+  const body = JSON.stringify({ query: '' });
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path: method === 'GET' ? '/healthz' : '/api/tools/catalog_search',
+        headers: {
+          host,
+          ...(method === 'POST'
+            ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }
+            : {}),
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+      },
+      (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      },
+    );
+    request.once('error', reject);
+    request.end(method === 'POST' ? body : undefined);
+  });
+}

@@ -49,6 +49,8 @@ export interface Planned {
 export type ExistingAsset = Awaited<ReturnType<typeof readExisting>>['existing'][number];
 
 const insertBatchSize = 500;
+/** A sync that adds, changes or deprecates this many assets refreshes the planner's statistics. */
+const analyzeAfterChanges = 100;
 
 /**
  * Brings the catalog in line with a source snapshot in one transaction: new assets are added, changed
@@ -73,7 +75,7 @@ export async function syncSource(
     planned.filter((p) => !known.has(p.urn)),
   );
 
-  return runInTransaction(ctx, `${snapshot.kind} source ${snapshot.name}`, async (tx) => {
+  const summary = await runInTransaction(ctx, `${snapshot.kind} source ${snapshot.name}`, async (tx) => {
     // One sync per source at a time: two would both see an asset missing and both deprecate it.
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`${snapshot.kind}:${snapshot.name}`}))`);
     const { source, existing } = await readExisting(tx, snapshot);
@@ -164,6 +166,12 @@ export async function syncSource(
     }
     return summary;
   });
+  // Without fresh statistics the planner ignores the search indexes, and PGlite has no autovacuum to
+  // gather them (servers may lag too): refresh them after a sync that changed many assets.
+  if (summary.added + summary.updated + summary.deprecated >= analyzeAfterChanges) {
+    await ctx.db.execute(sql`analyze assets, columns`);
+  }
+  return summary;
 }
 
 async function readExisting(db: Pick<Tx, 'select'>, snapshot: SourceSnapshot) {

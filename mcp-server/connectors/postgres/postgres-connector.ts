@@ -126,15 +126,17 @@ async function discover(
       const constraintRows = await tx.unsafe<ConstraintRow[]>(constraintsQuery, [schemas]);
       onProgress?.({ done: 3, total, current: 'types and row counts' });
       const typeNotes = await describeTypes(tx, columnRows);
-      const exactCounts = await countUnanalysedTables(tx, relations);
-      return { relations, columnRows, constraintRows, typeNotes, exactCounts };
+      return { relations, columnRows, constraintRows, typeNotes };
     });
+    // Counted after the snapshot, in short statements: a count locks its table until its transaction
+    // ends, and ten thousand locks in one transaction exhaust the server's lock table.
+    const exactCounts = await countUnanalysedTables(sql, facts.relations);
     onProgress?.({ done: 4, total });
     return {
       kind: 'postgres',
       name,
       location: redactUrl(options.url),
-      assets: buildAssets(facts.relations, facts.columnRows, facts.constraintRows, facts.typeNotes, facts.exactCounts),
+      assets: buildAssets(facts.relations, facts.columnRows, facts.constraintRows, facts.typeNotes, exactCounts),
       errors: [],
     };
   } catch (error) {
@@ -171,7 +173,7 @@ async function describeTypes(sql: postgres.TransactionSql, columnRows: ColumnRow
  * batches of one UNION ALL query, because "unknown rows" on a 200-row table helps nobody.
  */
 async function countUnanalysedTables(
-  sql: postgres.TransactionSql,
+  sql: postgres.Sql,
   relations: RelationRow[],
 ): Promise<Map<string, number>> {
   const targets = relations.filter(
@@ -183,9 +185,7 @@ async function countUnanalysedTables(
   const counts = new Map<string, number>();
   for (let i = 0; i < targets.length; i += 200) {
     const batch = targets.slice(i, i + 200);
-    // Savepoints keep the snapshot usable when a count fails.
-    const count = (relations: RelationRow[]) =>
-      sql.savepoint((sp) => sp.unsafe<{ oid: string; n: number }[]>(countQuery(relations)));
+    const count = (relations: RelationRow[]) => sql.unsafe<{ oid: string; n: number }[]>(countQuery(relations));
     try {
       for (const row of await count(batch)) counts.set(String(row.oid), row.n);
     } catch {

@@ -172,10 +172,7 @@ async function describeTypes(sql: postgres.TransactionSql, columnRows: ColumnRow
  * A table that was never analysed has no estimate (reltuples = -1). Small ones are counted exactly, in
  * batches of one UNION ALL query, because "unknown rows" on a 200-row table helps nobody.
  */
-async function countUnanalysedTables(
-  sql: postgres.Sql,
-  relations: RelationRow[],
-): Promise<Map<string, number>> {
+async function countUnanalysedTables(sql: postgres.Sql, relations: RelationRow[]): Promise<Map<string, number>> {
   const targets = relations.filter(
     (r) =>
       (r.relkind === 'r' || (r.relkind === 'm' && r.populated)) &&

@@ -1,24 +1,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../db/create-db.js';
 import { syncSource } from '../mcp-server/catalog/sync.js';
 import { createFilesConnector } from '../mcp-server/connectors/files/files-connector.js';
 import type { Logger, ServiceContext } from '../mcp-server/context.js';
-import { createMcpServer } from '../mcp-server/server.js';
+import { connectMcpClient } from './helpers/mcp-client.js';
 import { createTestContext } from './helpers/test-context.js';
 import { createTestDb } from './helpers/test-db.js';
-
-async function connect(ctx: ServiceContext): Promise<Client> {
-  const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
-  await createMcpServer(ctx).connect(serverTransport);
-  const client = new Client({ name: 'test', version: '1.0.0' });
-  await client.connect(clientTransport);
-  return client;
-}
 
 describe('asset resources', () => {
   let database: Database;
@@ -39,7 +29,7 @@ describe('asset resources', () => {
   });
 
   it('reads every listed file asset back by the URI the listing gave (URNs hold %2E)', async () => {
-    const client = await connect(ctx);
+    const client = await connectMcpClient(ctx);
     const { resources } = await client.listResources();
     const files = resources.filter((r) => r.name.endsWith('.csv') || r.name.endsWith('.json'));
     expect(files.map((r) => r.title).sort()).toEqual(['spend.csv (file)', 'vendors.v2.json (file)']);
@@ -54,7 +44,7 @@ describe('asset resources', () => {
   });
 
   it('answers an unknown or malformed asset URI with a message a person can act on', async () => {
-    const client = await connect(ctx);
+    const client = await connectMcpClient(ctx);
     const missing = encodeURIComponent('urn:dataops:files:exports:.nothing%2Ecsv');
     await expect(client.readResource({ uri: `dataops://asset/${missing}` })).rejects.toMatchObject({
       code: -32002,
@@ -75,7 +65,7 @@ describe('asset resources', () => {
         throw new Error('relation "assets" does not exist at 10.0.0.7 as secret_user');
       },
     });
-    const client = await connect({ ...ctx, db: broken, logger });
+    const client = await connectMcpClient({ ...ctx, db: broken, logger });
     for (const attempt of [
       () => client.listResources(),
       () =>

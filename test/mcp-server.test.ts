@@ -1,25 +1,15 @@
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../db/create-db.js';
 import { annotateAssets, defineDomains } from '../mcp-server/catalog/annotate.js';
 import { syncSource } from '../mcp-server/catalog/sync.js';
 import { assetUrn } from '../mcp-server/catalog/urn.js';
-import type { ServiceContext } from '../mcp-server/context.js';
-import { createMcpServer } from '../mcp-server/server.js';
 import { warehouseSnapshot } from './fixtures/warehouse-snapshot.js';
+import { connectMcpClient } from './helpers/mcp-client.js';
 import { contextAs, createTestContext } from './helpers/test-context.js';
 import { createTestDb } from './helpers/test-db.js';
 
 const urn = (namespace: string, name: string) => assetUrn('postgres', 'warehouse', namespace, name);
-
-async function connect(ctx: ServiceContext): Promise<Client> {
-  const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
-  await createMcpServer(ctx).connect(serverTransport);
-  const client = new Client({ name: 'test', version: '1.0.0' });
-  await client.connect(clientTransport);
-  return client;
-}
 
 describe('MCP server', () => {
   let database: Database;
@@ -46,11 +36,11 @@ describe('MCP server', () => {
       },
       { urn: urn('intel', 'collection_requirements'), classification: 'TS' },
     ]);
-    admin = await connect(adminCtx);
-    analyst = await connect(
+    admin = await connectMcpClient(adminCtx);
+    analyst = await connectMcpClient(
       await contextAs(database, { id: 'analyst', displayName: 'Ana Analyst', clearance: 'U', roles: ['viewer'] }),
     );
-    steward = await connect(
+    steward = await connectMcpClient(
       await contextAs(database, {
         id: 'steward',
         displayName: 'Sam Steward',

@@ -19,7 +19,7 @@ import { classification, tsvector } from './types.js';
 /** Vector width of `assets.embedding`; every embedder produces this many dimensions. */
 export const EMBEDDING_DIMENSIONS = 256;
 
-export const assetKinds = ['table', 'view', 'materialized_view', 'file', 'data_product', 'job'] as const;
+export const assetKinds = ['table', 'view', 'materialized_view', 'file', 'data_product', 'job', 'dashboard'] as const;
 export type AssetKind = (typeof assetKinds)[number];
 
 /** A system the catalog reads: a database, a directory of files, an OpenLineage producer. */
@@ -162,10 +162,54 @@ export const columnLineage = pgTable(
       .notNull()
       .references(() => lineageEdges.id, { onDelete: 'cascade' }),
     fromColumn: text('from_column').notNull(),
-    toColumn: text('to_column').notNull(),
+    /** Null for INDIRECT lineage that affects the whole target (a join key, a filter), as OpenLineage's `dataset` list. */
+    toColumn: text('to_column'),
+    /** `DIRECT` or `INDIRECT`. */
     transformationType: text('transformation_type'),
+    /** IDENTITY, TRANSFORMATION, AGGREGATION (direct); JOIN, GROUP_BY, FILTER, SORT, WINDOW, CONDITIONAL (indirect). */
     transformationSubtype: text('transformation_subtype'),
     sql: text('sql'),
   },
   (t) => [index('column_lineage_edge_idx').on(t.edgeId)],
+);
+
+/**
+ * OpenLineage events as received. The key is a hash of the canonical event, so a replayed event is
+ * recognised and changes nothing; the payload keeps facets (e.g. data-quality assertions) for later use.
+ */
+export const lineageEvents = pgTable(
+  'lineage_events',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    eventKey: text('event_key').notNull(),
+    /** `run`, `job` or `dataset` (OpenLineage's RunEvent, JobEvent, DatasetEvent). */
+    category: text('category').notNull(),
+    eventType: text('event_type'),
+    eventTime: timestamp('event_time', { withTimezone: true }).notNull(),
+    runId: text('run_id'),
+    jobAssetId: uuid('job_asset_id').references(() => assets.id, { onDelete: 'cascade' }),
+    producer: text('producer'),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('lineage_events_key_idx').on(t.eventKey), index('lineage_events_job_idx').on(t.jobAssetId)],
+);
+
+/** One run of a job asset (an OpenLineage run, a dbt invocation): its latest state and timings. */
+export const jobRuns = pgTable(
+  'job_runs',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    jobAssetId: uuid('job_asset_id')
+      .notNull()
+      .references(() => assets.id, { onDelete: 'cascade' }),
+    runId: text('run_id').notNull(),
+    /** Latest state: START, RUNNING, COMPLETE, FAIL, ABORT, OTHER. */
+    state: text('state').notNull(),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    endedAt: timestamp('ended_at', { withTimezone: true }),
+    facets: jsonb('facets').$type<Record<string, unknown>>().notNull().default({}),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('job_runs_job_run_idx').on(t.jobAssetId, t.runId)],
 );

@@ -161,6 +161,11 @@ export const columnLineage = pgTable(
     edgeId: uuid('edge_id')
       .notNull()
       .references(() => lineageEdges.id, { onDelete: 'cascade' }),
+    /**
+     * The asset `from_column` belongs to when it is not the edge's own source: an edge from a job to the
+     * dataset it writes carries the job's column lineage, whose columns belong to the job's input datasets.
+     */
+    fromAssetId: uuid('from_asset_id').references(() => assets.id, { onDelete: 'cascade' }),
     fromColumn: text('from_column').notNull(),
     /** Null for INDIRECT lineage that affects the whole target (a join key, a filter), as OpenLineage's `dataset` list. */
     toColumn: text('to_column'),

@@ -8,6 +8,7 @@ import type { ServiceContext } from '../context.js';
 import { DataOpsError } from '../errors.js';
 import { requireRole, visibleAssetsSql } from '../governance/access.js';
 import { appendAudit } from '../governance/audit.js';
+import { syncViewLineage } from '../lineage/view-lineage.js';
 import { embeddingText, searchDocumentSql } from './search-document.js';
 import { refreshStats, syncForeignKeys, updateAsset } from './sync-changes.js';
 import { assetUrn } from './urn.js';
@@ -155,7 +156,16 @@ export async function syncSource(
     summary.deprecated = await deprecateVanished(tx, ctx, snapshot, planned, existing, options.scope ?? [], now);
 
     const edgesChanged = await syncForeignKeys(tx, snapshot, planned, ids, now);
-    const anything = summary.added + summary.updated + summary.restored + summary.deprecated + edgesChanged;
+    const views = await syncViewLineage(tx, snapshot, saved!.id, planned, ids, options.scope ?? [], now);
+    summary.errors = [...summary.errors, ...views.errors];
+    const anything =
+      summary.added +
+      summary.updated +
+      summary.restored +
+      summary.deprecated +
+      edgesChanged +
+      views.opened +
+      views.closed;
     if (anything > 0 || !source) {
       await appendAudit(tx, {
         actorId: ctx.principal.id,

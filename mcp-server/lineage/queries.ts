@@ -1,0 +1,477 @@
+import { sql } from 'drizzle-orm';
+import { queryRows, textArray } from '../../db/create-db.js';
+import type { AssetKind } from '../../db/schema/catalog.js';
+import type { Classification } from '../../db/schema/types.js';
+import { findVisibleAsset } from '../catalog/assets.js';
+import type { ServiceContext } from '../context.js';
+import { DataOpsError } from '../errors.js';
+import { visibleAssetsSql } from '../governance/access.js';
+import type { LineageColumnEdge, LineageGraph, LineageGraphEdge, LineageGraphNode } from './graph.js';
+import { layoutLineage } from './layout.js';
+import type { EdgeKind, TransformationSubtype, TransformationType } from './store.js';
+
+/**
+ * Walking the lineage graph, one query per hop. Edges point from what is depended on to what depends
+ * on it: for `derives` the data flows from -> to; for `references` (a foreign key) the referencing table
+ * depends on the referenced one. A hop reaches only assets the caller may see, and the walk never passes
+ * through a hidden asset, so nothing beyond one is revealed either.
+ */
+
+export type Direction = 'upstream' | 'downstream';
+
+export interface WalkOptions {
+  depth: number;
+  asOf: Date;
+  maxNodes: number;
+  /** Stop when this time (ms since epoch) has passed and report the walk as partial. */
+  deadline?: number;
+  kinds: EdgeKind[];
+}
+
+export interface WalkedEdge {
+  id: string;
+  /** Upstream end. */
+  source: string;
+  /** Downstream end. */
+  target: string;
+  kind: EdgeKind;
+  origin: string;
+}
+
+export interface Walk {
+  /** Asset id -> hops from the start (negative upstream). */
+  layers: Map<string, number>;
+  edges: Map<string, WalkedEdge>;
+  truncated: boolean;
+  /** Asset id -> the edge the walk first reached it by. */
+  reachedBy: Map<string, WalkedEdge>;
+  /** For a column walk: the columns reached in each asset. */
+  columns?: Map<string, Set<string>>;
+}
+
+/** Breadth-first walk from `start` in one direction, over edges valid at `asOf`. */
+export async function walk(
+  ctx: ServiceContext,
+  start: string,
+  direction: Direction,
+  options: WalkOptions,
+): Promise<Walk> {
+  const layers = new Map([[start, 0]]);
+  const edges = new Map<string, WalkedEdge>();
+  const reachedBy = new Map<string, WalkedEdge>();
+  let frontier = [start];
+  let truncated = false;
+  const sign = direction === 'upstream' ? -1 : 1;
+  for (let hop = 1; hop <= options.depth && frontier.length > 0; hop++) {
+    if (options.deadline !== undefined && Date.now() >= options.deadline) {
+      truncated = true;
+      break;
+    }
+    const rows = await hopRows(ctx, frontier, direction, options);
+    const next: string[] = [];
+    for (const row of rows) {
+      const far = direction === 'downstream' ? row.target : row.source;
+      if (!layers.has(far)) {
+        if (layers.size >= options.maxNodes) {
+          truncated = true;
+          continue;
+        }
+        layers.set(far, sign * hop);
+        reachedBy.set(far, row);
+        next.push(far);
+      }
+      if (layers.has(far)) edges.set(row.id, row);
+    }
+    frontier = next;
+    if (hop === options.depth && frontier.length > 0) truncated ||= await hasMore(ctx, frontier, direction, options);
+  }
+  return { layers, edges, truncated, reachedBy };
+}
+
+async function hopRows(
+  ctx: ServiceContext,
+  frontier: string[],
+  direction: Direction,
+  options: WalkOptions,
+): Promise<WalkedEdge[]> {
+  const ids = textArray(frontier);
+  const kinds = textArray(options.kinds);
+  // For derives the upstream end is from_asset_id; for references it is to_asset_id.
+  const near = direction === 'downstream' ? sql`upstream` : sql`downstream`;
+  const far = direction === 'downstream' ? sql`downstream` : sql`upstream`;
+  return queryRows<WalkedEdge>(
+    ctx.db,
+    sql`select x.id, x.upstream as source, x.downstream as target, x.kind, x.origin
+        from (
+          select e.id, e.kind, e.origin,
+            case when e.kind = 'references' then e.to_asset_id else e.from_asset_id end as upstream,
+            case when e.kind = 'references' then e.from_asset_id else e.to_asset_id end as downstream
+          from lineage_edges e
+          where e.kind = any(${kinds})
+            and ${direction === 'downstream' ? sql`((e.kind = 'derives' and e.from_asset_id = any(${ids}::uuid[])) or (e.kind = 'references' and e.to_asset_id = any(${ids}::uuid[])))` : sql`((e.kind = 'derives' and e.to_asset_id = any(${ids}::uuid[])) or (e.kind = 'references' and e.from_asset_id = any(${ids}::uuid[])))`}
+            and ${validAt(options.asOf)}
+        ) x
+        join assets a on a.id = x.${far}
+        where x.${near} = any(${ids}::uuid[]) and ${visibleAssetsSql(ctx.principal)}
+        order by a.qualified_name, x.id`,
+  );
+}
+
+async function hasMore(ctx: ServiceContext, frontier: string[], direction: Direction, options: WalkOptions) {
+  const rows = await hopRows(ctx, frontier, direction, options);
+  return rows.length > 0;
+}
+
+export interface LineageRequest {
+  urn: string;
+  direction?: Direction | 'both';
+  depth?: number;
+  column?: string | null;
+  asOf?: Date;
+  maxNodes?: number;
+  includeReferences?: boolean;
+}
+
+export const maxDepth = 20;
+
+/** The lineage graph around an asset (or one of its columns), laid out for display. */
+export async function getLineage(ctx: ServiceContext, request: LineageRequest): Promise<LineageGraph> {
+  const asset = await findVisibleAsset(ctx, request.urn);
+  const direction = request.direction ?? 'both';
+  const depth = checkDepth(request.depth ?? 3);
+  const asOf = request.asOf ?? ctx.clock();
+  const options: WalkOptions = {
+    depth,
+    asOf,
+    maxNodes: request.maxNodes ?? 500,
+    kinds: request.includeReferences === false ? ['derives'] : ['derives', 'references'],
+  };
+  let walks: Walk[];
+  if (request.column) {
+    await checkColumn(ctx, asset.id, request.urn, request.column);
+    walks = await Promise.all(
+      directions(direction).map((d) => walkColumns(ctx, asset.id, request.column!, d, options)),
+    );
+  } else {
+    walks = [];
+    for (const d of directions(direction)) walks.push(await walk(ctx, asset.id, d, options));
+  }
+  const layers = new Map<string, number>();
+  const edges = new Map<string, WalkedEdge & { columns?: LineageColumnEdge[] }>();
+  const columns = new Map<string, Set<string>>();
+  for (const w of walks) {
+    for (const [id, layer] of w.layers) if (!layers.has(id) || layer !== 0) layers.set(id, layer);
+    for (const [id, edge] of w.edges) edges.set(id, edge);
+    for (const [id, names] of w.columns ?? []) columns.set(id, new Set([...(columns.get(id) ?? []), ...names]));
+  }
+  const graph = await buildGraph(ctx, {
+    focusId: asset.id,
+    focus: asset.urn,
+    focusColumn: request.column ?? null,
+    direction,
+    depth,
+    asOf,
+    layers,
+    edges,
+    columns: request.column ? columns : undefined,
+    truncated: walks.some((w) => w.truncated),
+  });
+  return layoutLineage(graph);
+}
+
+export interface GraphParts {
+  focusId: string;
+  focus: string;
+  focusColumn: string | null;
+  direction: LineageGraph['direction'];
+  depth: number;
+  asOf: Date;
+  layers: Map<string, number>;
+  edges: Map<string, WalkedEdge & { columns?: LineageColumnEdge[] }>;
+  /** Columns to show on each asset (a column walk). */
+  columns?: Map<string, Set<string>>;
+  truncated: boolean;
+}
+
+interface NodeRow {
+  id: string;
+  urn: string;
+  name: string;
+  qualifiedName: string;
+  kind: AssetKind;
+  platform: string | null;
+  classification: Classification;
+  qualityScore: number | null;
+  owner: string | null;
+  status: 'active' | 'deprecated';
+}
+
+/** Turns walked ids into the graph payload: asset details for nodes, column mappings for edges. */
+export async function buildGraph(ctx: ServiceContext, parts: GraphParts): Promise<LineageGraph> {
+  const rows = await assetDetails(ctx, [...parts.layers.keys()]);
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  const columnsByEdge = parts.focusColumn
+    ? new Map([...parts.edges].map(([id, e]) => [id, e.columns ?? []]))
+    : await edgeColumns(ctx, [...parts.edges.keys()]);
+  const nodes: LineageGraphNode[] = [];
+  for (const [id, layer] of parts.layers) {
+    const row = byId.get(id);
+    if (!row) continue;
+    nodes.push({
+      id: row.urn,
+      type: 'asset',
+      position: { x: 0, y: 0 },
+      width: 0,
+      height: 0,
+      data: {
+        label: row.name,
+        urn: row.urn,
+        kind: row.kind,
+        qualifiedName: row.qualifiedName,
+        platform: row.platform,
+        classification: row.classification,
+        qualityScore: row.qualityScore,
+        owner: row.owner,
+        status: row.status,
+        layer,
+        focus: id === parts.focusId,
+        columns: [...(parts.columns?.get(id) ?? [])],
+        count: 1,
+      },
+    });
+  }
+  const edges: LineageGraphEdge[] = [];
+  for (const edge of parts.edges.values()) {
+    const source = byId.get(edge.source);
+    const target = byId.get(edge.target);
+    if (!source || !target) continue;
+    edges.push({
+      id: edge.id,
+      source: source.urn,
+      target: target.urn,
+      data: { kind: edge.kind, origin: edge.origin, columns: columnsByEdge.get(edge.id) ?? [] },
+    });
+  }
+  return {
+    focus: parts.focus,
+    focusColumn: parts.focusColumn,
+    direction: parts.direction,
+    depth: parts.depth,
+    asOf: parts.asOf.toISOString(),
+    nodes,
+    edges,
+    truncated: parts.truncated,
+  };
+}
+
+async function assetDetails(ctx: ServiceContext, ids: string[]): Promise<NodeRow[]> {
+  if (ids.length === 0) return [];
+  return queryRows<NodeRow>(
+    ctx.db,
+    sql`select a.id, a.urn, a.name, a.qualified_name as "qualifiedName", a.kind, s.kind as platform,
+          a.classification, a.quality_score as "qualityScore", a.owner, a.status
+        from assets a left join sources s on s.id = a.source_id
+        where a.id = any(${textArray(ids)}::uuid[]) and ${visibleAssetsSql(ctx.principal)}`,
+  );
+}
+
+/**
+ * Column mappings of edges, leaving out columns marked above the caller's clearance on either side.
+ * For `references` edges the mapping is stated from the referenced (upstream) table's point of view.
+ */
+async function edgeColumns(ctx: ServiceContext, edgeIds: string[]): Promise<Map<string, LineageColumnEdge[]>> {
+  const result = new Map<string, LineageColumnEdge[]>();
+  if (edgeIds.length === 0) return result;
+  const rows = await queryRows<{
+    edgeId: string;
+    kind: EdgeKind;
+    fromColumn: string;
+    toColumn: string | null;
+    transformationType: TransformationType | null;
+    transformationSubtype: TransformationSubtype | null;
+  }>(
+    ctx.db,
+    sql`select c.edge_id as "edgeId", e.kind, c.from_column as "fromColumn", c.to_column as "toColumn",
+          c.transformation_type as "transformationType", c.transformation_subtype as "transformationSubtype"
+        from column_lineage c join lineage_edges e on e.id = c.edge_id
+        where c.edge_id = any(${textArray(edgeIds)}::uuid[])
+          and ${columnVisible(ctx, sql`coalesce(c.from_asset_id, e.from_asset_id)`, sql`c.from_column`)}
+          and (c.to_column is null or ${columnVisible(ctx, sql`e.to_asset_id`, sql`c.to_column`)})
+        order by c.to_column nulls last, c.from_column`,
+  );
+  for (const row of rows) {
+    const list = result.get(row.edgeId) ?? [];
+    list.push(
+      row.kind === 'references'
+        ? { from: row.toColumn ?? '', to: row.fromColumn, transformationType: null, transformationSubtype: null }
+        : {
+            from: row.fromColumn,
+            to: row.toColumn,
+            transformationType: row.transformationType,
+            transformationSubtype: row.transformationSubtype,
+          },
+    );
+    result.set(row.edgeId, list);
+  }
+  return result;
+}
+
+/** A column marked above the caller's clearance is treated as if it did not exist. */
+export function columnVisible(ctx: ServiceContext, assetId: ReturnType<typeof sql>, column: ReturnType<typeof sql>) {
+  return sql`not exists (select 1 from columns k where k.asset_id = ${assetId} and k.name = ${column}
+    and k.classification > ${ctx.principal.clearance}::classification)`;
+}
+
+/**
+ * Column-level walk: follows the column mappings of `derives` edges. A DIRECT mapping carries the
+ * column on; an INDIRECT one (a join key, a filter) touches the target as a whole and the walk stops there.
+ */
+export async function walkColumns(
+  ctx: ServiceContext,
+  start: string,
+  column: string,
+  direction: Direction,
+  options: WalkOptions,
+): Promise<Walk & { edges: Map<string, WalkedEdge & { columns: LineageColumnEdge[] }> }> {
+  const layers = new Map([[start, 0]]);
+  const edges = new Map<string, WalkedEdge & { columns: LineageColumnEdge[] }>();
+  const seen = new Set([`${start}\u0000${column}`]);
+  const reachedColumns = new Map([[start, new Set([column])]]);
+  const reachedBy = new Map<string, WalkedEdge>();
+  let frontier = [{ asset: start, column }];
+  let truncated = false;
+  const sign = direction === 'upstream' ? -1 : 1;
+  for (let hop = 1; hop <= options.depth && frontier.length > 0; hop++) {
+    if (options.deadline !== undefined && Date.now() >= options.deadline) {
+      truncated = true;
+      break;
+    }
+    const rows = await columnHopRows(ctx, frontier, direction, options);
+    const next: typeof frontier = [];
+    for (const row of rows) {
+      // A job carries column lineage from its input datasets: the hop then passes through the job.
+      const via = row.columnFrom !== row.source ? row.source : null;
+      const far = direction === 'downstream' ? row.target : row.columnFrom;
+      const reached = [far, ...(via ? [via] : [])];
+      if (reached.some((id) => !layers.has(id)) && layers.size >= options.maxNodes) {
+        truncated = true;
+        continue;
+      }
+      for (const id of reached) {
+        if (layers.has(id)) continue;
+        layers.set(id, sign * hop);
+        reachedBy.set(id, { id: row.id, source: row.source, target: row.target, kind: 'derives', origin: row.origin });
+      }
+      addReached(reachedColumns, row.columnFrom, row.fromColumn);
+      if (row.toColumn) addReached(reachedColumns, row.target, row.toColumn);
+      if (via) {
+        const key = `${row.id}:${row.columnFrom}`;
+        edges.set(key, {
+          id: key,
+          source: row.columnFrom,
+          target: via,
+          kind: 'derives',
+          origin: row.origin,
+          columns: [],
+        });
+      }
+      const edge = edges.get(row.id) ?? {
+        id: row.id,
+        source: row.source,
+        target: row.target,
+        kind: 'derives' as const,
+        origin: row.origin,
+        columns: [],
+      };
+      edge.columns.push({
+        from: row.fromColumn,
+        to: row.toColumn,
+        transformationType: row.transformationType,
+        transformationSubtype: row.transformationSubtype,
+      });
+      edges.set(row.id, edge);
+      const farColumn = direction === 'downstream' ? row.toColumn : row.fromColumn;
+      if (farColumn && row.transformationType !== 'INDIRECT' && !seen.has(`${far}\u0000${farColumn}`)) {
+        seen.add(`${far}\u0000${farColumn}`);
+        next.push({ asset: far, column: farColumn });
+      }
+    }
+    frontier = next;
+  }
+  return { layers, edges, truncated, reachedBy, columns: reachedColumns };
+}
+
+function addReached(reached: Map<string, Set<string>>, asset: string, column: string) {
+  const set = reached.get(asset) ?? new Set();
+  set.add(column);
+  reached.set(asset, set);
+}
+
+async function columnHopRows(
+  ctx: ServiceContext,
+  frontier: { asset: string; column: string }[],
+  direction: Direction,
+  options: WalkOptions,
+) {
+  const assetIds = textArray(frontier.map((f) => f.asset));
+  const columnNames = textArray(frontier.map((f) => f.column));
+  const match =
+    direction === 'downstream'
+      ? sql`(coalesce(c.from_asset_id, e.from_asset_id), c.from_column)`
+      : sql`(e.to_asset_id, c.to_column)`;
+  return queryRows<{
+    id: string;
+    source: string;
+    target: string;
+    columnFrom: string;
+    origin: string;
+    fromColumn: string;
+    toColumn: string | null;
+    transformationType: TransformationType | null;
+    transformationSubtype: TransformationSubtype | null;
+  }>(
+    ctx.db,
+    sql`select e.id, e.from_asset_id as source, e.to_asset_id as target, e.origin,
+          coalesce(c.from_asset_id, e.from_asset_id) as "columnFrom",
+          c.from_column as "fromColumn", c.to_column as "toColumn",
+          c.transformation_type as "transformationType", c.transformation_subtype as "transformationSubtype"
+        from column_lineage c join lineage_edges e on e.id = c.edge_id
+        join unnest(${assetIds}::uuid[], ${columnNames}::text[]) f(asset, name) on ${match} = (f.asset, f.name)
+        join assets a on a.id = ${direction === 'downstream' ? sql`e.to_asset_id` : sql`coalesce(c.from_asset_id, e.from_asset_id)`}
+        where e.kind = 'derives'
+          and ${validAt(options.asOf)}
+          and ${visibleAssetsSql(ctx.principal)}
+          and exists (select 1 from assets a where a.id = e.from_asset_id and ${visibleAssetsSql(ctx.principal)})
+          and ${columnVisible(ctx, sql`coalesce(c.from_asset_id, e.from_asset_id)`, sql`c.from_column`)}
+          and (c.to_column is null or ${columnVisible(ctx, sql`e.to_asset_id`, sql`c.to_column`)})
+        order by a.qualified_name, c.to_column nulls last, c.from_column`,
+  );
+}
+
+export async function checkColumn(ctx: ServiceContext, assetId: string, urn: string, column: string) {
+  const [row] = await queryRows<{ n: number }>(
+    ctx.db,
+    sql`select count(*)::int as n from columns k where k.asset_id = ${assetId} and k.name = ${column}
+          and (k.classification is null or k.classification <= ${ctx.principal.clearance}::classification)`,
+  );
+  if (row!.n === 0) {
+    throw new DataOpsError('not_found', `${urn} has no column "${column}": catalog_list_columns lists its columns`);
+  }
+}
+
+export function checkDepth(depth: number): number {
+  if (!Number.isInteger(depth) || depth < 1 || depth > maxDepth) {
+    throw new DataOpsError('invalid_input', `depth must be a whole number from 1 to ${maxDepth}, not ${depth}`);
+  }
+  return depth;
+}
+
+function directions(direction: Direction | 'both'): Direction[] {
+  return direction === 'both' ? ['upstream', 'downstream'] : [direction];
+}
+
+/** Edges (aliased `e`) valid at a time: opened at or before it and not closed by then. */
+function validAt(time: Date) {
+  const at = time.toISOString();
+  return sql`e.valid_from <= ${at}::timestamptz and (e.valid_to is null or e.valid_to > ${at}::timestamptz)`;
+}

@@ -1,0 +1,324 @@
+import { z } from 'zod';
+import { classificationSchema, kindSchema, urnInput } from '../catalog/schemas.js';
+import { DataOpsError } from '../errors.js';
+import { defineTool } from '../tool.js';
+import { lineageDiff, lineageImpact, lineagePath } from './analysis.js';
+import { addManualEdge, removeManualEdge } from './edit.js';
+import type { LineageGraph } from './graph.js';
+import { getLineage, maxDepth } from './queries.js';
+import { directSubtypes, indirectSubtypes } from './store.js';
+
+const subtypeSchema = z.enum([...directSubtypes, ...indirectSubtypes]);
+
+const columnEdgeSchema = z.object({
+  from: z.string(),
+  to: z.string().nullable().describe('Null when a column shapes the whole target (a join key, a filter)'),
+  transformationType: z.enum(['DIRECT', 'INDIRECT']).nullable(),
+  transformationSubtype: subtypeSchema.nullable(),
+});
+
+export const lineageGraphSchema = z.object({
+  focus: z.string(),
+  focusColumn: z.string().nullable(),
+  direction: z.enum(['upstream', 'downstream', 'both']),
+  depth: z.number(),
+  asOf: z.string(),
+  nodes: z.array(
+    z.object({
+      id: z.string(),
+      type: z.enum(['asset', 'group']),
+      position: z.object({ x: z.number(), y: z.number() }),
+      width: z.number(),
+      height: z.number(),
+      data: z.object({
+        label: z.string(),
+        urn: z.string().nullable(),
+        kind: kindSchema.nullable(),
+        qualifiedName: z.string().nullable(),
+        platform: z.string().nullable(),
+        classification: classificationSchema.nullable(),
+        qualityScore: z.number().nullable(),
+        owner: z.string().nullable(),
+        status: z.enum(['active', 'deprecated']).nullable(),
+        layer: z.number().describe('Hops from the focus: negative upstream, positive downstream'),
+        focus: z.boolean(),
+        columns: z.array(z.string()),
+        count: z.number().describe('For a group node: how many assets it stands for'),
+      }),
+    }),
+  ),
+  edges: z.array(
+    z.object({
+      id: z.string(),
+      source: z.string(),
+      target: z.string(),
+      data: z.object({
+        kind: z.enum(['derives', 'references']),
+        origin: z.string(),
+        columns: z.array(columnEdgeSchema),
+      }),
+    }),
+  ),
+  truncated: z.boolean(),
+});
+
+const depthInput = (fallback: number) =>
+  z.number().int().min(1).max(maxDepth).default(fallback).describe(`How many hops to follow (1-${maxDepth})`);
+const columnInput = z.string().min(1).max(200).optional().describe('A column of the asset, for column-level lineage');
+const timeInput = z.string().max(40).describe('A time in ISO 8601, e.g. 2026-11-01 or 2026-11-01T09:00:00Z');
+
+function parseTime(value: string, what: string): Date {
+  const time = new Date(value);
+  if (Number.isNaN(time.getTime())) {
+    throw new DataOpsError(
+      'invalid_input',
+      `${what} "${value}" is not a time: use ISO 8601, e.g. 2026-11-01T09:00:00Z`,
+    );
+  }
+  return time;
+}
+
+function renderGraph(g: LineageGraph): string {
+  const name = new Map(g.nodes.map((n) => [n.id, n.data.qualifiedName ?? n.data.label]));
+  const lines = g.edges.map((e) => {
+    const columns = e.data.columns
+      .filter((c) => c.to)
+      .slice(0, 6)
+      .map(
+        (c) =>
+          `${c.from}→${c.to}${c.transformationSubtype && c.transformationSubtype !== 'IDENTITY' ? ` (${c.transformationSubtype.toLowerCase()})` : ''}`,
+      );
+    const how = e.data.kind === 'references' ? 'is referenced by' : 'feeds';
+    return `- ${name.get(e.source)} ${how} ${name.get(e.target)} [${e.data.origin}]${columns.length ? `: ${columns.join(', ')}` : ''}`;
+  });
+  return [
+    `Lineage of ${name.get(g.focus) ?? g.focus}${g.focusColumn ? `.${g.focusColumn}` : ''} (${g.direction}, ${g.nodes.length} assets, as of ${g.asOf})${g.truncated ? ' — cut short; ask for less depth or a column' : ''}`,
+    ...(lines.length ? lines : ['No lineage recorded.']),
+  ].join('\n');
+}
+
+export const lineageGet = defineTool({
+  name: 'lineage_get',
+  title: 'Get the lineage graph of an asset',
+  description:
+    'Where does this data come from, and where does it go? Returns the upstream and/or downstream graph of an asset, or of one ' +
+    'column (which source columns feed it and how: identity, transformation, aggregation; joins and filters that shape it), ' +
+    'as it is now or as it was at a past time (`asOf`). Nodes carry kind, classification, quality and positions for drawing.',
+  input: z
+    .object({
+      urn: urnInput,
+      direction: z.enum(['upstream', 'downstream', 'both']).default('both'),
+      depth: depthInput(3),
+      column: columnInput,
+      asOf: timeInput.optional(),
+      includeReferences: z.boolean().default(true).describe('Include foreign-key relationships (dashed edges)'),
+    })
+    .strict(),
+  output: lineageGraphSchema,
+  annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  handler: ({ asOf, ...request }, ctx) =>
+    getLineage(ctx, { ...request, asOf: asOf === undefined ? undefined : parseTime(asOf, 'asOf') }),
+  render: renderGraph,
+});
+
+const impactedSchema = z.object({
+  urn: z.string(),
+  name: z.string(),
+  qualifiedName: z.string(),
+  kind: kindSchema,
+  classification: classificationSchema,
+  owner: z.string().nullable(),
+  distance: z.number(),
+  dependency: z.enum(['derived', 'transitive', 'references', 'indirect']),
+  via: z.string(),
+  columns: z.array(z.string()),
+});
+
+export const lineageImpactTool = defineTool({
+  name: 'lineage_impact',
+  title: 'What breaks if this asset or column changes?',
+  description:
+    'Impact analysis before a change: every downstream asset (views, tables, jobs, data products, dashboards) that depends on an ' +
+    'asset or one of its columns, grouped by how it depends on it (derived directly, transitively, through a foreign key, or ' +
+    'indirectly through a join or filter), with the owners and consumers to notify. Stops after `budgetMs` and says `partial`.',
+  input: z
+    .object({
+      urn: urnInput,
+      column: columnInput,
+      depth: depthInput(10),
+      budgetMs: z.number().int().min(10).max(60_000).default(2_000).describe('Time budget in milliseconds'),
+    })
+    .strict(),
+  output: z.object({
+    urn: z.string(),
+    column: z.string().nullable(),
+    partial: z.boolean(),
+    total: z.number(),
+    byDependency: z.object({
+      derived: z.number(),
+      transitive: z.number(),
+      references: z.number(),
+      indirect: z.number(),
+    }),
+    byKind: z.record(z.string(), z.number()),
+    assets: z.array(impactedSchema),
+    owners: z.array(z.object({ owner: z.string(), assets: z.number() })),
+    consumers: z.array(z.object({ principal: z.string(), assets: z.number() })),
+  }),
+  annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  handler: (request, ctx) => lineageImpact(ctx, request),
+  render: (r) =>
+    [
+      `${r.total} assets depend on ${r.urn}${r.column ? ` column ${r.column}` : ''}${r.partial ? ' (partial: the time budget ran out)' : ''}`,
+      ...r.assets
+        .slice(0, 50)
+        .map(
+          (a) =>
+            `- ${a.qualifiedName} (${a.kind}, ${a.dependency}, ${a.distance} hop${a.distance === 1 ? '' : 's'}, owner ${a.owner ?? 'unknown'})${a.columns.length ? `: ${a.columns.join(', ')}` : ''}`,
+        ),
+      r.owners.length
+        ? `Owners to notify: ${r.owners.map((o) => `${o.owner} (${o.assets})`).join(', ')}`
+        : 'No owners recorded.',
+    ].join('\n'),
+});
+
+export const lineagePathTool = defineTool({
+  name: 'lineage_path',
+  title: 'How are two assets connected?',
+  description:
+    'The lineage paths between two assets, in whichever direction connects them, with the graph of every asset on a path. ' +
+    'Empty when they are not connected within `depth` hops.',
+  input: z
+    .object({
+      from: urnInput,
+      to: urnInput,
+      depth: depthInput(10),
+      maxPaths: z.number().int().min(1).max(100).default(20),
+    })
+    .strict(),
+  output: z.object({
+    from: z.string(),
+    to: z.string(),
+    paths: z.array(z.array(z.string())),
+    morePaths: z.boolean(),
+    graph: lineageGraphSchema,
+  }),
+  annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  handler: (request, ctx) => lineagePath(ctx, request),
+  render: (r) =>
+    r.paths.length === 0
+      ? `${r.from} and ${r.to} are not connected by lineage.`
+      : [
+          `${r.paths.length}${r.morePaths ? '+' : ''} paths from ${r.from} to ${r.to}:`,
+          ...r.paths.map((p) => `- ${p.join(' → ')}`),
+        ].join('\n'),
+});
+
+const diffEdgeSchema = z.object({
+  source: z.string(),
+  target: z.string(),
+  kind: z.string(),
+  origin: z.string(),
+  columns: z.array(
+    z.object({ from: z.string(), to: z.string().nullable(), transformationSubtype: z.string().nullable() }),
+  ),
+});
+
+export const lineageDiffTool = defineTool({
+  name: 'lineage_diff',
+  title: "What changed in an asset's lineage?",
+  description:
+    "Compares an asset's lineage at two times: assets and edges added or removed, and edges whose column mappings changed. " +
+    'Use it to answer "what changed upstream since last week?".',
+  input: z
+    .object({
+      urn: urnInput,
+      from: timeInput.describe('The earlier time (ISO 8601)'),
+      to: timeInput.optional().describe('The later time (ISO 8601); now if left out'),
+      direction: z.enum(['upstream', 'downstream', 'both']).default('both'),
+      depth: depthInput(3),
+    })
+    .strict(),
+  output: z.object({
+    urn: z.string(),
+    from: z.string(),
+    to: z.string(),
+    addedAssets: z.array(z.string()),
+    removedAssets: z.array(z.string()),
+    addedEdges: z.array(diffEdgeSchema),
+    removedEdges: z.array(diffEdgeSchema),
+    changedEdges: z.array(z.object({ before: diffEdgeSchema, after: diffEdgeSchema })),
+  }),
+  annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  handler: ({ from, to, ...request }, ctx) =>
+    lineageDiff(ctx, {
+      ...request,
+      from: parseTime(from, 'from'),
+      to: to === undefined ? undefined : parseTime(to, 'to'),
+    }),
+  render: (r) => {
+    const edge = (e: z.infer<typeof diffEdgeSchema>) => `${e.source} → ${e.target} [${e.origin}]`;
+    const lines = [
+      ...r.addedEdges.map((e) => `+ ${edge(e)}`),
+      ...r.removedEdges.map((e) => `- ${edge(e)}`),
+      ...r.changedEdges.map((c) => `~ ${edge(c.after)} (columns changed)`),
+    ];
+    return `Lineage of ${r.urn} from ${r.from} to ${r.to}: ${lines.length ? `\n${lines.join('\n')}` : 'no change'}`;
+  },
+});
+
+const edgeResult = z.object({ from: z.string(), to: z.string(), changed: z.boolean() });
+
+export const lineageAddEdge = defineTool({
+  name: 'lineage_add_edge',
+  title: 'Add lineage by hand',
+  description:
+    'State that one asset is derived from another when no parser or producer reports it (an export job, a spreadsheet), ' +
+    'optionally with column mappings. Needs the steward or owner role; audited. Adding the same edge again changes nothing.',
+  input: z
+    .object({
+      from: urnInput.describe('URN of the upstream asset'),
+      to: urnInput.describe('URN of the asset derived from it'),
+      columns: z
+        .array(
+          z
+            .object({
+              from: z.string().min(1).max(200),
+              to: z.string().min(1).max(200),
+              transformationSubtype: z.enum(directSubtypes).optional(),
+            })
+            .strict(),
+        )
+        .max(500)
+        .optional(),
+      note: z.string().max(2_000).optional().describe('Why the edge exists, for the next reader'),
+    })
+    .strict(),
+  output: edgeResult,
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  handler: (request, ctx) => addManualEdge(ctx, request),
+  render: (r) =>
+    r.changed ? `Added lineage ${r.from} → ${r.to}.` : `Lineage ${r.from} → ${r.to} was already recorded.`,
+});
+
+export const lineageRemoveEdge = defineTool({
+  name: 'lineage_remove_edge',
+  title: 'Remove lineage added by hand',
+  description:
+    'Remove a lineage edge a steward added by hand (lineage as of earlier times keeps it). Edges learned from view definitions, ' +
+    'OpenLineage or dbt change when their source changes. Needs the steward or owner role; audited.',
+  input: z.object({ from: urnInput, to: urnInput }).strict(),
+  output: edgeResult,
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+  handler: (request, ctx) => removeManualEdge(ctx, request),
+  render: (r) => `Removed lineage ${r.from} → ${r.to}.`,
+});
+
+export const lineageTools = [
+  lineageGet,
+  lineageImpactTool,
+  lineagePathTool,
+  lineageDiffTool,
+  lineageAddEdge,
+  lineageRemoveEdge,
+];

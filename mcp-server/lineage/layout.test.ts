@@ -1,0 +1,140 @@
+import { describe, expect, it } from 'vitest';
+import {
+  demoLineageGraph,
+  loneLineageGraph,
+  starLineageGraph,
+  wideLineageGraph,
+} from '../../test/fixtures/lineage-graphs.js';
+import type { LineageGraph, LineageGraphNode } from './graph.js';
+import { layoutLineage } from './layout.js';
+
+function node(graph: LineageGraph, qualifiedName: string): LineageGraphNode {
+  const found = graph.nodes.find((n) => n.data.qualifiedName === qualifiedName);
+  if (!found) throw new Error(`no node ${qualifiedName}`);
+  return found;
+}
+
+const centreX = (n: LineageGraphNode) => n.position.x + n.width / 2;
+
+function overlaps(a: LineageGraphNode, b: LineageGraphNode): boolean {
+  return (
+    a.position.x < b.position.x + b.width &&
+    b.position.x < a.position.x + a.width &&
+    a.position.y < b.position.y + b.height &&
+    b.position.y < a.position.y + a.height
+  );
+}
+
+function expectNoOverlaps(graph: LineageGraph) {
+  for (const [i, a] of graph.nodes.entries()) {
+    for (const b of graph.nodes.slice(i + 1)) expect(overlaps(a, b), `${a.id} overlaps ${b.id}`).toBe(false);
+  }
+}
+
+describe('layoutLineage', () => {
+  it('puts upstream layers left of the focus and downstream layers right of it, one column a hop', () => {
+    const graph = layoutLineage(demoLineageGraph());
+    const payments = node(graph, 'contracts.payments');
+    const vendors = node(graph, 'contracts.vendors');
+    const contracts = node(graph, 'contracts.contracts');
+    const focus = node(graph, 'contracts.vendor_spend_by_fy');
+    const scorecard = node(graph, 'performance.vendor_scorecard');
+    const job = node(graph, 'airflow.refresh_vendor_spend');
+    const dashboard = node(graph, 'finance.spend_dashboard');
+
+    expect(centreX(payments)).toBeLessThan(centreX(vendors));
+    expect(centreX(vendors)).toBeLessThan(centreX(focus));
+    expect(centreX(focus)).toBeLessThan(centreX(scorecard));
+    expect(centreX(scorecard)).toBeLessThan(centreX(dashboard));
+    // A layer is one column.
+    expect(centreX(vendors)).toBe(centreX(contracts));
+    expect(centreX(scorecard)).toBe(centreX(job));
+    expect(graph.nodes.filter((n) => n.type === 'group')).toEqual([]);
+    expectNoOverlaps(graph);
+  });
+
+  it('sizes nodes to their labels and leaves the input untouched', () => {
+    const input = demoLineageGraph();
+    const before = structuredClone(input);
+    const graph = layoutLineage(input);
+    expect(input).toEqual(before);
+    for (const n of graph.nodes) {
+      expect(n.width).toBeGreaterThanOrEqual(176);
+      expect(n.width).toBeLessThanOrEqual(300);
+      expect(n.height).toBeGreaterThan(40);
+    }
+    const long = layoutLineage({
+      ...input,
+      nodes: input.nodes.map((n) =>
+        n.data.focus ? { ...n, data: { ...n.data, label: 'vendor_spend_by_fiscal_year_and_quarter' } } : n,
+      ),
+    });
+    const focus = long.nodes.find((n) => n.data.focus)!;
+    expect(focus.width).toBeGreaterThan(node(graph, 'contracts.vendors').width);
+    expect(focus.width).toBeLessThanOrEqual(300);
+    expect(graph.edges).toHaveLength(input.edges.length);
+  });
+
+  it('is deterministic and does not depend on the order nodes and edges arrive in', () => {
+    const input = wideLineageGraph(60);
+    const first = layoutLineage(input);
+    expect(layoutLineage(input)).toEqual(first);
+    const shuffled = { ...input, nodes: [...input.nodes].reverse(), edges: [...input.edges].reverse() };
+    expect(layoutLineage(shuffled)).toEqual(first);
+  });
+
+  it('collapses a crowded layer into one group node with the right count and re-pointed, deduplicated edges', () => {
+    const input = wideLineageGraph(60);
+    const graph = layoutLineage(input, { maxNodesPerLayer: 12 });
+    const layer2 = graph.nodes.filter((n) => n.data.layer === 2);
+    expect(layer2).toHaveLength(12);
+    const group = graph.nodes.find((n) => n.type === 'group');
+    expect(group).toMatchObject({
+      id: 'group:2',
+      type: 'group',
+      data: { layer: 2, count: 49, label: '+49 more', kind: 'view', classification: 'S', focus: false },
+    });
+    // The focus, its upstream table and all three views it feeds stay.
+    expect(graph.nodes.filter((n) => n.data.layer <= 1)).toHaveLength(5);
+    expect(node(graph, 'logistics.shipments').data.focus).toBe(true);
+
+    // Every node an edge names is shown; each view has one edge into the group, not one per report.
+    const ids = new Set(graph.nodes.map((n) => n.id));
+    for (const e of graph.edges) {
+      expect(ids.has(e.source) && ids.has(e.target)).toBe(true);
+    }
+    const intoGroup = graph.edges.filter((e) => e.target === 'group:2');
+    expect(intoGroup).toHaveLength(3);
+    expect(new Set(intoGroup.map((e) => e.id)).size).toBe(3);
+    const keys = graph.edges.map((e) => `${e.source}|${e.target}|${e.data.kind}`);
+    expect(new Set(keys).size).toBe(keys.length);
+    // Shown reports plus what the group stands for add up to the original layer.
+    expect(layer2.filter((n) => n.type === 'asset').length + group!.data.count).toBe(60);
+    expectNoOverlaps(graph);
+  });
+
+  it('keeps every direct neighbour of the focus when they fit, and caps them when they do not', () => {
+    const few = layoutLineage(starLineageGraph(11));
+    expect(few.nodes).toHaveLength(12);
+    expect(few.nodes.some((n) => n.type === 'group')).toBe(false);
+
+    const many = layoutLineage(starLineageGraph(40), { maxNodesPerLayer: 8 });
+    expect(many.nodes.find((n) => n.data.focus)?.data.qualifiedName).toBe('personnel.staff');
+    const layer1 = many.nodes.filter((n) => n.data.layer === 1);
+    expect(layer1).toHaveLength(8);
+    expect(layer1.find((n) => n.type === 'group')?.data.count).toBe(33);
+    expectNoOverlaps(many);
+  });
+
+  it('collapses a graph only once: laying out a laid-out graph changes nothing', () => {
+    const once = layoutLineage(wideLineageGraph(60));
+    expect(layoutLineage(once)).toEqual(once);
+  });
+
+  it('places a lone focus at the origin', () => {
+    const graph = layoutLineage(loneLineageGraph());
+    expect(graph.nodes).toHaveLength(1);
+    expect(graph.nodes[0]!.position).toEqual({ x: 0, y: 0 });
+    expect(graph.edges).toEqual([]);
+  });
+});

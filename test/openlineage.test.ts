@@ -1,0 +1,457 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Database, queryRows } from '../db/create-db.js';
+import { assets, columnLineage, columns, jobRuns, lineageEdges, lineageEvents, sources } from '../db/schema/index.js';
+import { syncSource } from '../mcp-server/catalog/sync.js';
+import { assetUrn } from '../mcp-server/catalog/urn.js';
+import { createPostgresConnector } from '../mcp-server/connectors/postgres/postgres-connector.js';
+import type { ServiceContext } from '../mcp-server/context.js';
+import { ingestOpenLineage } from '../mcp-server/lineage/openlineage.js';
+import { sharedData } from './helpers/source-databases.js';
+import { contextAs, createTestContext } from './helpers/test-context.js';
+import { createScratchDatabase, createTestDb, serverUrl } from './helpers/test-db.js';
+
+const events = path.join(sharedData, 'openlineage/events');
+const load = (file: string) => JSON.parse(readFileSync(path.join(events, file), 'utf8')) as Record<string, unknown>;
+const facetExample = (file: string) =>
+  JSON.parse(readFileSync(path.join(sharedData, 'openlineage/facet-examples', file), 'utf8')) as Record<
+    string,
+    unknown
+  >;
+
+/** Rows in every table OpenLineage ingestion may write to. */
+async function counts(database: Database) {
+  const [row] = await queryRows<Record<string, number>>(
+    database.db,
+    sql`select (select count(*) from sources)::int as sources, (select count(*) from assets)::int as assets,
+      (select count(*) from columns)::int as columns, (select count(*) from lineage_edges)::int as edges,
+      (select count(*) from column_lineage)::int as column_lineage,
+      (select count(*) from lineage_events)::int as events, (select count(*) from job_runs)::int as runs,
+      (select count(*) from activity_events)::int as activity, (select count(*) from audit_log)::int as audit,
+      (select max(updated_at) from assets) as assets_updated, (select max(updated_at) from job_runs) as runs_updated`,
+  );
+  return row!;
+}
+
+const job = (namespace: string, name: string) => assetUrn('openlineage', namespace, 'job', name);
+const dataset = (namespace: string, name: string) => assetUrn('openlineage', namespace, 'dataset', name);
+
+async function assetByUrn(database: Database, urn: string) {
+  const [row] = await database.db.select().from(assets).where(eq(assets.urn, urn));
+  return row;
+}
+
+/** Current edges of one job: `from -> to` by qualified name. */
+async function currentEdges(database: Database, jobUrn: string) {
+  const rows = await queryRows<{ from_name: string; to_name: string }>(
+    database.db,
+    sql`select f.qualified_name as from_name, t.qualified_name as to_name from lineage_edges e
+        join assets f on f.id = e.from_asset_id join assets t on t.id = e.to_asset_id
+        where e.origin = 'openlineage' and e.valid_to is null and (f.urn = ${jobUrn} or t.urn = ${jobUrn})
+        order by 1, 2`,
+  );
+  return rows.map((r) => `${r.from_name} -> ${r.to_name}`);
+}
+
+describe('OpenLineage ingestion', () => {
+  let database: Database;
+  let ctx: ServiceContext;
+
+  beforeAll(async () => {
+    database = await createTestDb();
+    ctx = await createTestContext(database);
+  });
+  afterAll(() => database.close());
+
+  it('records the full fluentd event: the job, its run, both datasets, their lineage and schema', async () => {
+    const summary = await ingestOpenLineage(ctx, [load('fluentd/event_full.json')]);
+    expect(summary).toMatchObject({ events: 1, accepted: 1, replayed: 0, assetsCreated: 2, runsChanged: 1 });
+
+    const jobAsset = (await assetByUrn(database, job('my-scheduler-namespace', 'myjob.mytask')))!;
+    expect(jobAsset).toMatchObject({ kind: 'job', name: 'myjob.mytask', description: 'string' });
+    expect(jobAsset.definition).toBe('SELECT * FROM foo');
+    expect(jobAsset.embedding).not.toBeNull();
+    const [source] = await database.db.select().from(sources).where(eq(sources.id, jobAsset.sourceId!));
+    expect(source).toMatchObject({ kind: 'openlineage', name: 'my-scheduler-namespace' });
+
+    // The same dataset is read and written: one asset, an edge into the job and one out of it.
+    const table = (await assetByUrn(database, dataset('my-datasource-namespace', 'instance.schema.table')))!;
+    expect(table).toMatchObject({
+      kind: 'table',
+      namespace: 'instance.schema',
+      name: 'table',
+      qualifiedName: 'instance.schema.table',
+      description: 'canonical representation of entity Foo',
+    });
+    const tableColumns = await database.db.select().from(columns).where(eq(columns.assetId, table.id));
+    expect(tableColumns.map((c) => [c.name, c.dataType, c.description])).toEqual([['column1', 'VARCHAR', 'string']]);
+    expect(await currentEdges(database, jobAsset.urn)).toEqual([
+      'instance.schema.table -> myjob.mytask',
+      'myjob.mytask -> instance.schema.table',
+    ]);
+
+    const [run] = await database.db.select().from(jobRuns).where(eq(jobRuns.jobAssetId, jobAsset.id));
+    expect(run).toMatchObject({ runId: 'ea041791-68bc-4ae1-bd89-4c8106a157e4', state: 'COMPLETE', startedAt: null });
+    expect(run!.endedAt!.toISOString()).toBe('2020-12-28T19:51:01.641Z');
+    expect(Object.keys(run!.facets)).toEqual(expect.arrayContaining(['nominalTime', 'parent', 'additionalProp1']));
+
+    // The payload keeps every facet, data-quality assertions included, for the quality work.
+    const [stored] = await database.db.select().from(lineageEvents).where(eq(lineageEvents.jobAssetId, jobAsset.id));
+    const input = (stored!.payload.inputs as { inputFacets: Record<string, { assertions?: unknown[] }> }[])[0]!;
+    expect(input.inputFacets.dataQualityAssertions!.assertions).toHaveLength(2);
+  });
+
+  it('accepts an eventTime without a time zone as UTC (the Python client sends them)', async () => {
+    const summary = await ingestOpenLineage(ctx, [
+      load('python-client/serde_example_run_event.json'),
+      load('python-client/serde_example_job_event.json'),
+      load('python-client/serde_example_dataset_event.json'),
+    ]);
+    expect(summary).toMatchObject({ events: 3, accepted: 3 });
+    const stored = await database.db
+      .select({ category: lineageEvents.category, eventTime: lineageEvents.eventTime })
+      .from(lineageEvents)
+      .where(eq(lineageEvents.producer, 'https://github.com/OpenLineage/OpenLineage/tree/0.0.1/client/python'));
+    expect(stored.map((e) => [e.category, e.eventTime.toISOString()]).sort()).toEqual([
+      ['dataset', '2021-11-03T10:53:52.427Z'],
+      ['job', '2021-11-03T10:53:52.427Z'],
+      ['run', '2021-11-03T10:53:52.427Z'],
+    ]);
+    // A JobEvent's datasets are the job's lineage; the DatasetEvent describes a dataset in the same namespace.
+    expect(await currentEdges(database, job('openlineage', 'name'))).toEqual([
+      'dataset_a -> name',
+      'name -> dataset_b',
+    ]);
+    const described = (await assetByUrn(database, dataset('openlineage', 'name')))!;
+    const described_columns = await database.db.select().from(columns).where(eq(columns.assetId, described.id));
+    expect(described_columns.map((c) => `${c.name}:${c.dataType}`).sort()).toEqual(['a:string', 'b:string']);
+    // The job and the dataset share a namespace and a name, but not an asset.
+    expect((await assetByUrn(database, job('openlineage', 'name')))!.kind).toBe('job');
+  });
+
+  it.each([
+    ['fluentd/event_no_run_id.json', /run\.runId is required/],
+    ['fluentd/event_invalid_run_facet.json', /run\.facets\.parent\.run\.runId is required/],
+    ['fluentd/event_invalid_job_facet.json', /job\.facets\.ownership\.owners\[0\]\.name is required/],
+    ['fluentd/event_invalid_dataset_facet.json', /outputs\[0\]\.facets\.ownership\.owners\[0\]\.name is required/],
+    ['fluentd/event_invalid_input_dataset_facet.json', /inputs\[0\]\.inputFacets\.dataQualityMetrics needs/],
+    [
+      'fluentd/event_invalid_output_dataset_facet.json',
+      /outputs\[0\]\.outputFacets\.outputStatistics\.rowCount must be an integer/,
+    ],
+  ])('refuses %s, naming the field, and writes nothing', async (file, reason) => {
+    const before = await counts(database);
+    const refused = ingestOpenLineage(ctx, [load(file)]);
+    await expect(refused).rejects.toMatchObject({ code: 'invalid_input', message: expect.stringMatching(reason) });
+    expect(await counts(database)).toEqual(before);
+  });
+
+  it('refuses a whole batch when one event in it is invalid, saying which', async () => {
+    const before = await counts(database);
+    const batch = [load('fluentd/event_simple.json'), load('fluentd/event_no_run_id.json')];
+    await expect(ingestOpenLineage(ctx, batch)).rejects.toThrow(/^event 2: invalid OpenLineage event: run\.runId/);
+    expect(await counts(database)).toEqual(before);
+  });
+
+  it('changes nothing when the same events are replayed: no rows, no activity, no edge churn', async () => {
+    const files = ['fluentd/event_full.json', 'fluentd-docker/test-start.json', 'fluentd-docker/test-complete.json'];
+    await ingestOpenLineage(ctx, files.map(load));
+    const before = await counts(database);
+    const again = await ingestOpenLineage(ctx, files.map(load));
+    expect(again).toMatchObject({ accepted: 0, replayed: 3, edgesOpened: 0, edgesClosed: 0, runsChanged: 0 });
+    // Key order does not make an event new.
+    const reordered = Object.fromEntries(Object.entries(load('fluentd/event_simple.json')).reverse());
+    await ingestOpenLineage(ctx, [load('fluentd/event_simple.json')]);
+    const afterSimple = await counts(database);
+    expect(await ingestOpenLineage(ctx, [reordered])).toMatchObject({ replayed: 1 });
+    expect(await counts(database)).toEqual(afterSimple);
+    expect(before.events).toBe(afterSimple.events! - 1);
+  });
+
+  it('follows a run from START to COMPLETE and does not reopen it on a late START', async () => {
+    const jobAsset = (await assetByUrn(database, job('my-namespace', 'my-job')))!;
+    const [run] = await database.db.select().from(jobRuns).where(eq(jobRuns.jobAssetId, jobAsset.id));
+    expect(run).toMatchObject({ runId: 'd46e465b-d358-4d32-83d4-df660ff614dd', state: 'COMPLETE' });
+    expect(run!.startedAt!.toISOString()).toBe('2019-05-09T19:49:24.201Z');
+    expect(run!.endedAt!.toISOString()).toBe('2019-05-09T19:50:24.201Z');
+    expect(await currentEdges(database, jobAsset.urn)).toEqual(['my-input -> my-job', 'my-job -> my-output']);
+
+    const lateStart = { ...load('fluentd-docker/test-start.json'), eventTime: '2019-05-09T19:51:00Z' };
+    await ingestOpenLineage(ctx, [lateStart]);
+    const [after] = await database.db.select().from(jobRuns).where(eq(jobRuns.jobAssetId, jobAsset.id));
+    expect(after!.state).toBe('COMPLETE');
+  });
+
+  it('keeps inputs seen earlier in a run, and lets a completed run drop what the job no longer reads', async () => {
+    const ns = 'accumulate';
+    const runEvent = (runId: string, eventType: string, time: string, inputs: string[], outputs: string[]) => ({
+      eventType,
+      eventTime: time,
+      run: { runId },
+      job: { namespace: ns, name: 'load' },
+      inputs: inputs.map((name) => ({ namespace: ns, name })),
+      outputs: outputs.map((name) => ({ namespace: ns, name })),
+      producer: 'test',
+    });
+    const jobUrn = job(ns, 'load');
+    await ingestOpenLineage(ctx, [runEvent('r1', 'START', '2024-01-01T00:00:00Z', ['a', 'b'], [])]);
+    await ingestOpenLineage(ctx, [runEvent('r1', 'COMPLETE', '2024-01-01T00:10:00Z', [], ['out'])]);
+    expect(await currentEdges(database, jobUrn)).toEqual(['a -> load', 'b -> load', 'load -> out']);
+
+    // A second run that has started but not finished only adds.
+    const midRun = await ingestOpenLineage(ctx, [runEvent('r2', 'START', '2024-01-02T00:00:00Z', ['c'], [])]);
+    expect(midRun).toMatchObject({ edgesOpened: 1, edgesClosed: 0 });
+    expect(await currentEdges(database, jobUrn)).toEqual(['a -> load', 'b -> load', 'c -> load', 'load -> out']);
+
+    // When it completes, its datasets are the job's lineage: a and b are closed, not deleted.
+    const done = await ingestOpenLineage(ctx, [runEvent('r2', 'COMPLETE', '2024-01-02T00:10:00Z', ['b'], ['out'])]);
+    expect(done).toMatchObject({ edgesOpened: 0, edgesClosed: 1 });
+    expect(await currentEdges(database, jobUrn)).toEqual(['b -> load', 'c -> load', 'load -> out']);
+    const a = (await assetByUrn(database, dataset(ns, 'a')))!;
+    const closed = await database.db.select().from(lineageEdges).where(eq(lineageEdges.fromAssetId, a.id));
+    expect(closed).toHaveLength(1);
+    expect(closed[0]!.validTo).not.toBeNull();
+
+    // A failed run never takes lineage away.
+    await ingestOpenLineage(ctx, [runEvent('r3', 'FAIL', '2024-01-03T00:00:00Z', ['d'], [])]);
+    expect(await currentEdges(database, jobUrn)).toEqual(['b -> load', 'c -> load', 'd -> load', 'load -> out']);
+  });
+
+  it('turns the ColumnLineageDatasetFacet examples into column lineage on the job-to-output edge', async () => {
+    const withFacet = (name: string, facets: Record<string, unknown>) => ({
+      eventType: 'COMPLETE',
+      eventTime: '2024-02-01T00:00:00Z',
+      run: { runId: `run-${name}` },
+      job: { namespace: 'columns', name },
+      inputs: [],
+      outputs: [{ namespace: 'columns', name: `${name}_out`, facets }],
+      producer: 'test',
+    });
+    await ingestOpenLineage(ctx, [
+      withFacet('snowflake', facetExample('ColumnLineageDatasetFacet-1.json')),
+      withFacet('spark', facetExample('ColumnLineageDatasetFacet-2.json')),
+    ]);
+    const rows = async (jobName: string) =>
+      queryRows<{
+        from_asset: string;
+        from_column: string;
+        to_column: string | null;
+        type: string;
+        subtype: string;
+        sql: string | null;
+      }>(
+        database.db,
+        sql`select f.qualified_name as from_asset, c.from_column, c.to_column, c.transformation_type as type,
+              c.transformation_subtype as subtype, c.sql
+            from column_lineage c join lineage_edges e on e.id = c.edge_id join assets j on j.id = e.from_asset_id
+            join assets f on f.id = c.from_asset_id
+            where j.urn = ${job('columns', jobName)} and e.valid_to is null
+            order by c.to_column nulls last, f.qualified_name, c.from_column`,
+      );
+    const snowflake = await rows('snowflake');
+    expect(snowflake).toHaveLength(12);
+    expect(snowflake.filter((r) => r.to_column === 'NAME')).toEqual([
+      {
+        from_asset: 'CUSTOMERS',
+        from_column: 'ID',
+        to_column: 'NAME',
+        type: 'INDIRECT',
+        subtype: 'JOIN',
+        sql: 'ON (DISCOUNTS.CUSTOMERS_ID=CUSTOMERS.ID)',
+      },
+      {
+        from_asset: 'CUSTOMERS',
+        from_column: 'NAME',
+        to_column: 'NAME',
+        type: 'DIRECT',
+        subtype: 'IDENTITY',
+        sql: null,
+      },
+      {
+        from_asset: 'DISCOUNTS',
+        from_column: 'CUSTOMERS_ID',
+        to_column: 'NAME',
+        type: 'INDIRECT',
+        subtype: 'JOIN',
+        sql: 'ON (DISCOUNTS.CUSTOMERS_ID=CUSTOMERS.ID)',
+      },
+    ]);
+    // The datasets the facet names are inputs of the job even though the event listed none.
+    expect(await currentEdges(database, job('columns', 'snowflake'))).toEqual([
+      'CUSTOMERS -> snowflake',
+      'DISCOUNTS -> snowflake',
+      'snowflake -> snowflake_out',
+    ]);
+
+    const spark = await rows('spark');
+    expect(spark.find((r) => r.to_column === 'ageNextYear')).toMatchObject({
+      from_asset: '/iceberg_warehouse/some-database/people',
+      from_column: 'age',
+      type: 'DIRECT',
+      subtype: 'TRANSFORMATION',
+    });
+    expect(spark.find((r) => r.to_column === 'firstName')).toMatchObject({
+      from_column: 'first_name',
+      subtype: 'IDENTITY',
+    });
+    // The facet's `dataset` list affects the whole output: no target column.
+    expect(spark.filter((r) => r.to_column === null).map((r) => `${r.from_column}:${r.type}:${r.subtype}`)).toEqual([
+      'age:INDIRECT:FILTER',
+      'first_name:INDIRECT:SORT',
+      'last_name:INDIRECT:SORT',
+    ]);
+    const people = (await assetByUrn(
+      database,
+      dataset('s3://test-bucket', '/iceberg_warehouse/some-database/people'),
+    ))!;
+    expect(people).toMatchObject({ kind: 'file', name: 'people', namespace: '/iceberg_warehouse/some-database' });
+  });
+
+  it('reads the older per-field transformationType when an input field has no transformations', async () => {
+    await ingestOpenLineage(ctx, [
+      {
+        eventType: 'COMPLETE',
+        eventTime: '2024-02-02T00:00:00Z',
+        run: { runId: 'legacy-1' },
+        job: { namespace: 'columns', name: 'legacy' },
+        outputs: [
+          {
+            namespace: 'columns',
+            name: 'masked_out',
+            facets: {
+              columnLineage: {
+                fields: {
+                  email_hash: {
+                    inputFields: [{ namespace: 'columns', name: 'users', field: 'email' }],
+                    transformationType: 'MASKED',
+                    transformationDescription: 'sha256(email)',
+                  },
+                  id: {
+                    inputFields: [{ namespace: 'columns', name: 'users', field: 'id' }],
+                    transformationType: 'IDENTITY',
+                  },
+                },
+              },
+            },
+          },
+        ],
+        producer: 'test',
+      },
+    ]);
+    const rows = await database.db
+      .select({
+        from: columnLineage.fromColumn,
+        to: columnLineage.toColumn,
+        type: columnLineage.transformationType,
+        subtype: columnLineage.transformationSubtype,
+        sql: columnLineage.sql,
+      })
+      .from(columnLineage)
+      .innerJoin(lineageEdges, eq(lineageEdges.id, columnLineage.edgeId))
+      .innerJoin(assets, eq(assets.id, lineageEdges.fromAssetId))
+      .where(and(eq(assets.urn, job('columns', 'legacy')), isNull(lineageEdges.validTo)));
+    expect(rows.sort((a, b) => a.from.localeCompare(b.from))).toEqual([
+      { from: 'email', to: 'email_hash', type: 'DIRECT', subtype: 'TRANSFORMATION', sql: 'sha256(email)' },
+      { from: 'id', to: 'id', type: 'DIRECT', subtype: 'IDENTITY', sql: null },
+    ]);
+  });
+
+  it('lets only stewards, owners and admins record lineage', async () => {
+    const viewer = await contextAs(database, {
+      id: 'ol-viewer',
+      displayName: 'Viewer',
+      clearance: 'U',
+      roles: ['viewer'],
+    });
+    await expect(ingestOpenLineage(viewer, [load('fluentd/event_simple.json')])).rejects.toMatchObject({
+      code: 'forbidden',
+    });
+    const steward = await contextAs(database, {
+      id: 'ol-steward',
+      displayName: 'Steward',
+      clearance: 'U',
+      roles: ['steward'],
+    });
+    const event = { ...load('fluentd/event_simple.json'), eventTime: '2021-01-01T00:00:00Z' };
+    await expect(ingestOpenLineage(steward, [event])).resolves.toMatchObject({ accepted: 1 });
+  });
+});
+
+describe('OpenLineage datasets of a database the catalog already reads', () => {
+  let database: Database;
+  let ctx: ServiceContext;
+  let scratch: Awaited<ReturnType<typeof createScratchDatabase>>;
+
+  beforeAll(async () => {
+    database = await createTestDb();
+    ctx = await createTestContext(database);
+    scratch = await createScratchDatabase(serverUrl, 'dataops_src_ol');
+    const source = postgres(scratch.url, { max: 1, onnotice: () => {} });
+    await source.unsafe(`
+      create table public.orders (id int primary key, customer text, amount numeric);
+      comment on column public.orders.id is 'Order number';
+      create schema mart;
+      create table mart.daily_revenue (day date, revenue numeric)`);
+    await source.end();
+    await syncSource(ctx, await createPostgresConnector({ url: scratch.url, name: 'shop' }).discover());
+  });
+  afterAll(async () => {
+    await database.close();
+    await scratch.drop();
+  });
+
+  it('maps postgres://host:port + database.schema.table onto the ingested asset instead of duplicating it', async () => {
+    const assetsBefore = await database.db.select({ id: assets.id }).from(assets);
+    const summary = await ingestOpenLineage(ctx, [
+      {
+        eventType: 'COMPLETE',
+        eventTime: '2024-03-01T00:00:00Z',
+        run: { runId: '0b8f2a1e-0000-4000-8000-000000000001' },
+        job: { namespace: 'airflow', name: 'revenue.daily' },
+        // localhost is the same server as the source's 127.0.0.1.
+        inputs: [
+          {
+            namespace: 'postgres://localhost:5432',
+            name: `${scratch.name}.public.orders`,
+            facets: {
+              schema: {
+                fields: [
+                  { name: 'id', type: 'INTEGER', description: 'Replaced? No: the database says it' },
+                  { name: 'customer', type: 'TEXT', description: 'Who ordered' },
+                  { name: 'not_in_db', type: 'TEXT' },
+                ],
+              },
+              documentation: { description: 'Orders as the warehouse receives them' },
+            },
+          },
+        ],
+        outputs: [{ namespace: 'postgres://127.0.0.1:5432', name: `${scratch.name}.mart.daily_revenue` }],
+        producer: 'test',
+      },
+    ]);
+    // Only the job is new.
+    expect(summary.assetsCreated).toBe(1);
+    expect((await database.db.select({ id: assets.id }).from(assets)).length).toBe(assetsBefore.length + 1);
+    expect(await currentEdges(database, job('airflow', 'revenue.daily'))).toEqual([
+      'public.orders -> revenue.daily',
+      'revenue.daily -> mart.daily_revenue',
+    ]);
+
+    // The connector's columns stay; only what it did not know is filled in.
+    const orders = (await assetByUrn(database, assetUrn('postgres', 'shop', 'public', 'orders')))!;
+    expect(orders.description).toBe('Orders as the warehouse receives them');
+    const orderColumns = await database.db.select().from(columns).where(eq(columns.assetId, orders.id));
+    expect(orderColumns.map((c) => [c.name, c.dataType, c.description]).sort()).toEqual([
+      ['amount', 'numeric', null],
+      ['customer', 'text', 'Who ordered'],
+      ['id', 'integer', 'Order number'],
+    ]);
+
+    // Re-syncing the source keeps the lineage and the filled-in column description.
+    await syncSource(ctx, await createPostgresConnector({ url: scratch.url, name: 'shop' }).discover());
+    expect(await currentEdges(database, job('airflow', 'revenue.daily'))).toHaveLength(2);
+  });
+});

@@ -1,9 +1,13 @@
+import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { ZodError } from 'zod';
+import { renderLineagePng } from '../channels/render/lineage-png.js';
+import { renderLineageSvg } from '../channels/render/lineage-svg.js';
 import { type Classification, classificationLevels } from '../db/schema/types.js';
 import { catalogSearch } from '../mcp-server/catalog/tools.js';
 import { DataOpsError, isDataOpsError } from '../mcp-server/errors.js';
 import { createApiToken } from '../mcp-server/governance/principals.js';
+import { lineageGet } from '../mcp-server/lineage/tools.js';
 import { serveStdio } from '../mcp-server/transports/stdio.js';
 import { loadDemo } from './demo.js';
 import { createConnector, ingest, ingestKinds, renderSummary } from './ingest.js';
@@ -47,6 +51,21 @@ interface IngestFlags {
   domain?: string;
   classification?: Classification;
   relocate?: boolean;
+}
+
+/** A URN as given, or the URN of the one visible asset with this qualified name. */
+async function resolveAssetUrn(ws: Workspace, asset: string): Promise<string> {
+  if (asset.startsWith('urn:')) return asset;
+  const found = await catalogSearch.handler(catalogSearch.input.parse({ query: asset, limit: 50 }), ws.ctx);
+  const matches = found.hits.filter((h) => h.qualifiedName.toLowerCase() === asset.toLowerCase());
+  if (matches.length === 1) return matches[0]!.urn;
+  if (matches.length > 1) {
+    throw new DataOpsError(
+      'invalid_input',
+      `${asset} names ${matches.length} assets; give the URN: ${matches.map((m) => m.urn).join(', ')}`,
+    );
+  }
+  throw new DataOpsError('not_found', `no asset named ${asset}: try dataops search ${asset}`);
 }
 
 function print(options: GlobalOptions, data: unknown, text: string): void {
@@ -161,6 +180,53 @@ program
         });
         const result = await catalogSearch.handler(input, ws.ctx);
         print(options, result, catalogSearch.render(result));
+      },
+    ),
+  );
+
+program
+  .command('lineage')
+  .description("draw or print an asset's lineage as --as may see it (json, svg or png)")
+  .argument('<asset>', 'the asset: its URN, or its qualified name such as contracts.vendors')
+  .option('--direction <direction>', 'upstream, downstream or both', 'both')
+  .option('--depth <n>', 'how many hops to follow', '3')
+  .option('--column <column>', 'follow one column')
+  .option('--references', 'also follow foreign keys')
+  .option('--as-of <time>', 'the lineage as it was at this time (ISO 8601)')
+  .option('--format <format>', 'text, json, svg or png', 'text')
+  .option('--out <file>', 'write to this file (png needs one unless stdout is redirected)')
+  .action(
+    withWorkspace(
+      async (ws, options, asset: string, cmd: Record<string, string | undefined> & { references?: boolean }) => {
+        const format = cmd.format!;
+        if (!['text', 'json', 'svg', 'png'].includes(format)) {
+          throw new DataOpsError('invalid_input', `--format must be text, json, svg or png, not "${format}"`);
+        }
+        const input = lineageGet.input.parse({
+          urn: await resolveAssetUrn(ws, asset),
+          direction: cmd.direction,
+          depth: positiveInteger('--depth', cmd.depth!),
+          column: cmd.column,
+          asOf: cmd.asOf,
+          includeReferences: Boolean(cmd.references),
+        });
+        const graph = await lineageGet.handler(input, ws.ctx);
+        const body =
+          format === 'png'
+            ? await renderLineagePng(graph)
+            : format === 'svg'
+              ? renderLineageSvg(graph)
+              : format === 'json' || options.json
+                ? `${JSON.stringify(graph, null, 2)}\n`
+                : `${lineageGet.render(graph)}\n`;
+        if (cmd.out) {
+          await writeFile(cmd.out, body);
+          process.stderr.write(`wrote ${cmd.out}\n`);
+        } else if (format === 'png' && process.stdout.isTTY) {
+          throw new DataOpsError('invalid_input', 'a PNG is binary: give --out <file> or redirect the output');
+        } else {
+          process.stdout.write(body);
+        }
       },
     ),
   );

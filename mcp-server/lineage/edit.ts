@@ -104,7 +104,9 @@ export async function removeManualEdge(
           : `there is no lineage from ${from.urn} to ${to.urn}`,
       );
     }
-    await tx.execute(sql`update lineage_edges set valid_to = ${now.toISOString()}::timestamptz where id = ${manual[0]!.id}`);
+    await tx.execute(
+      sql`update lineage_edges set valid_to = ${now.toISOString()}::timestamptz where id = ${manual[0]!.id}`,
+    );
     await record(tx, ctx, 'lineage.edge_removed', from.urn, to.urn, to.id, now, {});
     return { from: from.urn, to: to.urn, changed: true };
   });

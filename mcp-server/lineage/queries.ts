@@ -144,7 +144,8 @@ export async function getLineage(ctx: ServiceContext, request: LineageRequest): 
     depth,
     asOf,
     maxNodes: request.maxNodes ?? 500,
-    kinds: request.includeReferences === false ? ['derives'] : ['derives', 'references'],
+    // Data flow only, unless asked: foreign keys relate tables but carry no data from one to the other.
+    kinds: request.includeReferences ? ['derives', 'references'] : ['derives'],
   };
   let walks: Walk[];
   if (request.column) {

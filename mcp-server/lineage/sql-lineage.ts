@@ -111,6 +111,8 @@ interface ScopeItem {
   columns: ScopeColumn[];
   /** A relation the caller did not know: any column referenced through it is accepted without lineage. */
   open: boolean;
+  /** Columns a bare `*` leaves out: those a USING join merged into one. */
+  hiddenFromStar?: Set<string>;
 }
 
 interface Scope {
@@ -226,7 +228,10 @@ function analyzeBody(select: PgNode, env: Env, parent: Scope | null): Analysed {
     const star = starOf(target.val);
     if (star) {
       for (const item of star.alias ? [findItem(scope, star.alias, star.schema)] : scope.items) {
-        for (const column of item.columns) columns.push({ name: column.name, lineage: column.lineage, sql: null });
+        for (const column of item.columns) {
+          if (!star.alias && item.hiddenFromStar?.has(column.name)) continue;
+          columns.push({ name: column.name, lineage: column.lineage, sql: null });
+        }
       }
       continue;
     }
@@ -284,12 +289,30 @@ function fromItem(node: PgNode, env: Env, scope: Scope, indirect: Indirect): Sco
     const right = fromItem(join.rarg, env, scope, indirect);
     const joined: Scope = { items: [...left, ...right], parent: scope.parent };
     addIndirect(indirect, expressionSources(join.quals, joined, env, indirect), 'JOIN');
+    // USING merges the join columns into one output column, read unqualified, fed by both sides.
+    const merged: ScopeColumn[] = [];
     for (const using of join.usingClause ?? []) {
       const name = using.String.sval;
+      let lineage: Lineage = new Map();
       for (const item of [...left, ...right]) {
         const column = item.columns.find((c) => c.name === name);
-        if (column) addIndirect(indirect, column.lineage, 'JOIN');
+        if (!column) continue;
+        addIndirect(indirect, column.lineage, 'JOIN');
+        lineage = merge(lineage, column.lineage);
       }
+      merged.push({ name, lineage });
+    }
+    if (merged.length > 0) {
+      const names = new Set(merged.map((c) => c.name));
+      const sides = [...left, ...right].map((item) => ({
+        ...item,
+        hiddenFromStar: new Set([...(item.hiddenFromStar ?? []), ...names]),
+      }));
+      if (!join.alias) return [{ alias: '', qualified: null, columns: merged, open: false }, ...sides];
+      const columns = [...merged, ...sides.flatMap((item) => item.columns.filter((c) => !names.has(c.name)))];
+      return [
+        { alias: join.alias.aliasname, qualified: null, columns: rename(columns, join.alias.colnames), open: false },
+      ];
     }
     if (!join.alias) return [...left, ...right];
     const columns = [...left, ...right].flatMap((item) => item.columns);

@@ -99,7 +99,9 @@ export async function replaceEdges(tx: Tx, scope: EdgeScope, edges: EdgeSpec[], 
     else closing.push(edge.id);
   }
   if (closing.length > 0) {
-    await tx.execute(sql`update lineage_edges set valid_to = ${now.toISOString()}::timestamptz where id = any(${textArray(closing)}::uuid[])`);
+    await tx.execute(
+      sql`update lineage_edges set valid_to = ${now.toISOString()}::timestamptz where id = any(${textArray(closing)}::uuid[])`,
+    );
   }
   const opening = [...wanted].filter(([key]) => !kept.has(key)).map(([, edge]) => edge);
   for (const edge of opening) {

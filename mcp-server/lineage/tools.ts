@@ -111,7 +111,10 @@ export const lineageGet = defineTool({
       depth: depthInput(3),
       column: columnInput,
       asOf: timeInput.optional(),
-      includeReferences: z.boolean().default(true).describe('Include foreign-key relationships (dashed edges)'),
+      includeReferences: z
+        .boolean()
+        .default(false)
+        .describe('Also follow foreign keys (dashed edges): a referencing table depends on the table it references'),
     })
     .strict(),
   output: lineageGraphSchema,

@@ -6,7 +6,8 @@ import { syncSource } from '../mcp-server/catalog/sync.js';
 import { assetUrn } from '../mcp-server/catalog/urn.js';
 import { createPostgresConnector } from '../mcp-server/connectors/postgres/postgres-connector.js';
 import type { ServiceContext } from '../mcp-server/context.js';
-import { lineageDiff, lineageImpact, lineagePath } from '../mcp-server/lineage/analysis.js';
+import { getAssetProfile } from '../mcp-server/catalog/assets.js';
+import { lineageCoverage, lineageDiff, lineageImpact, lineagePath } from '../mcp-server/lineage/analysis.js';
 import { addManualEdge, removeManualEdge } from '../mcp-server/lineage/edit.js';
 import type { LineageGraph } from '../mcp-server/lineage/graph.js';
 import { getLineage } from '../mcp-server/lineage/queries.js';
@@ -154,6 +155,22 @@ describe('lineage from Pagila views', () => {
     expect(result.paths).toContainEqual([pagila('staff'), pagila('sales_by_store')]);
     const none = await lineagePath(ctx, { from: pagila('actor_info'), to: pagila('sales_by_store'), depth: 2 });
     expect(none.paths).toEqual([]);
+  });
+
+  it('measures lineage coverage per asset and for the catalog', async () => {
+    // customer_list's `notes` is a constant CASE: the only one of its nine columns with no source column.
+    expect((await getAssetProfile(ctx, pagila('customer_list'))).lineage).toMatchObject({
+      upstream: 4,
+      coverage: 8 / 9,
+    });
+    expect((await getAssetProfile(ctx, pagila('family_films'))).lineage.coverage).toBe(1);
+    expect((await getAssetProfile(ctx, pagila('customer'))).lineage.coverage).toBeNull();
+    const coverage = await lineageCoverage(ctx);
+    expect(coverage.derivedAssets).toBe(11);
+    expect(coverage.incomplete.map((a) => `${a.qualifiedName} ${a.mapped}/${a.columns}`)).toContain(
+      'public.customer_list 8/9',
+    );
+    expect(coverage.share).toBe(coverage.complete / 11);
   });
 
   it('re-ingesting the same views changes no lineage', async () => {

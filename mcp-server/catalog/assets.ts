@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, ilike, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, ilike, or, type SQL, sql } from 'drizzle-orm';
 import { queryRows } from '../../db/create-db.js';
 import { activityEvents, assets, columns, sources } from '../../db/schema/index.js';
 import type { ServiceContext } from '../context.js';
@@ -43,6 +43,7 @@ export async function getAssetProfile(ctx: ServiceContext, urn: string, options:
     columns: number;
     upstream: number;
     downstream: number;
+    mapped: number;
     references: number;
     referencedBy: number;
   }>(
@@ -50,6 +51,7 @@ export async function getAssetProfile(ctx: ServiceContext, urn: string, options:
     sql`select (select count(*) from columns where asset_id = ${asset.id} and ${visibleColumns(ctx)})::int as columns,
       ${neighbourCount(ctx, asset.id, 'derives', 'upstream')} as upstream,
       ${neighbourCount(ctx, asset.id, 'derives', 'downstream')} as downstream,
+      ${columnsWithLineageSql(ctx, sql`${asset.id}::uuid`)} as mapped,
       ${neighbourCount(ctx, asset.id, 'references', 'downstream')} as "references",
       ${neighbourCount(ctx, asset.id, 'references', 'upstream')} as "referencedBy"`,
   );
@@ -88,7 +90,16 @@ export async function getAssetProfile(ctx: ServiceContext, urn: string, options:
     quality: { score: asset.qualityScore },
     ratings: { average: asset.ratingAverage, count: asset.ratingCount },
     usageCount: asset.usageCount,
-    lineage: { upstream: counts!.upstream, downstream: counts!.downstream },
+    lineage: {
+      upstream: counts!.upstream,
+      downstream: counts!.downstream,
+      coverage:
+        counts!.upstream > 0 || asset.kind === 'view' || asset.kind === 'materialized_view'
+          ? counts!.columns === 0
+            ? 1
+            : counts!.mapped / counts!.columns
+          : null,
+    },
     foreignKeys: { references: counts!.references, referencedBy: counts!.referencedBy },
     columns: columnRows.slice(0, columnLimit).map(columnSummary),
     columnsTruncated: columnRows.length > columnLimit,
@@ -106,6 +117,15 @@ function neighbourCount(ctx: ServiceContext, assetId: string, kind: string, dire
   return sql`(select count(distinct a.id) from lineage_edges e join assets a on a.id = e.${sql.raw(other)}
     where e.${sql.raw(self)} = ${assetId} and e.kind = ${kind} and e.valid_to is null
       and ${visibleAssetsSql(ctx.principal)})::int`;
+}
+
+/** How many of an asset's visible columns have a known source column (a current DIRECT column mapping). */
+export function columnsWithLineageSql(ctx: ServiceContext, assetId: SQL) {
+  return sql`(select count(*) from columns k where k.asset_id = ${assetId} 
+    and (k.classification is null or k.classification <= ${ctx.principal.clearance}::classification)
+    and exists (select 1 from column_lineage c join lineage_edges e on e.id = c.edge_id
+      where e.to_asset_id = k.asset_id and c.to_column = k.name and c.transformation_type = 'DIRECT'
+        and e.kind = 'derives' and e.valid_to is null))::int`;
 }
 
 /** A column marked above the principal's clearance is left out, as if the table did not have it. */

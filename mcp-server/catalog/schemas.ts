@@ -98,7 +98,14 @@ export const assetProfileSchema = z.object({
   quality: z.object({ score: z.number().nullable() }),
   ratings: z.object({ average: z.number().nullable(), count: z.number() }),
   usageCount: z.number(),
-  lineage: z.object({ upstream: z.number(), downstream: z.number() }),
+  lineage: z.object({
+    upstream: z.number(),
+    downstream: z.number(),
+    coverage: z
+      .number()
+      .nullable()
+      .describe('Share (0-1) of the columns whose source columns are known; null for an asset nothing feeds'),
+  }),
   foreignKeys: z.object({ references: z.number(), referencedBy: z.number() }),
   columns: z.array(columnSchema),
   columnsTruncated: z.boolean(),

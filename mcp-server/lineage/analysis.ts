@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { queryRows, textArray } from '../../db/create-db.js';
 import type { AssetKind } from '../../db/schema/catalog.js';
 import type { Classification } from '../../db/schema/types.js';
-import { findVisibleAsset } from '../catalog/assets.js';
+import { columnsWithLineageSql, findVisibleAsset } from '../catalog/assets.js';
 import type { ServiceContext } from '../context.js';
 import { DataOpsError } from '../errors.js';
 import { visibleAssetsSql } from '../governance/access.js';
@@ -317,5 +317,39 @@ export async function lineageDiff(ctx: ServiceContext, request: DiffRequest): Pr
     changedEdges: [...is]
       .filter(([k, e]) => was.has(k) && JSON.stringify(was.get(k)!.columns) !== JSON.stringify(e.columns))
       .map(([k, e]) => ({ before: was.get(k)!, after: e })),
+  };
+}
+
+export interface CoverageResult {
+  /** Visible assets something feeds: views, and assets with upstream lineage. */
+  derivedAssets: number;
+  /** Of those, how many have a known source for every column. */
+  complete: number;
+  share: number | null;
+  /** The least covered assets, to work on first. */
+  incomplete: { urn: string; qualifiedName: string; columns: number; mapped: number }[];
+}
+
+/** Lineage coverage of the catalog as the caller may see it: the share of derived assets with complete lineage. */
+export async function lineageCoverage(ctx: ServiceContext, limit = 20): Promise<CoverageResult> {
+  const rows = await queryRows<{ urn: string; qualifiedName: string; columns: number; mapped: number }>(
+    ctx.db,
+    sql`select a.urn, a.qualified_name as "qualifiedName",
+          (select count(*) from columns k where k.asset_id = a.id
+            and (k.classification is null or k.classification <= ${ctx.principal.clearance}::classification))::int as columns,
+          ${columnsWithLineageSql(ctx, sql`a.id`)} as mapped
+        from assets a
+        where a.status = 'active' and ${visibleAssetsSql(ctx.principal)}
+          and (a.kind in ('view', 'materialized_view')
+            or exists (select 1 from lineage_edges e where e.to_asset_id = a.id and e.kind = 'derives' and e.valid_to is null))`,
+  );
+  const incomplete = rows.filter((r) => r.mapped < r.columns);
+  return {
+    derivedAssets: rows.length,
+    complete: rows.length - incomplete.length,
+    share: rows.length === 0 ? null : (rows.length - incomplete.length) / rows.length,
+    incomplete: incomplete
+      .sort((a, b) => a.mapped / a.columns - b.mapped / b.columns || a.qualifiedName.localeCompare(b.qualifiedName))
+      .slice(0, limit),
   };
 }

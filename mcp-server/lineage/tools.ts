@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { classificationSchema, kindSchema, urnInput } from '../catalog/schemas.js';
 import { DataOpsError } from '../errors.js';
 import { defineTool } from '../tool.js';
-import { lineageDiff, lineageImpact, lineagePath } from './analysis.js';
+import { lineageCoverage, lineageDiff, lineageImpact, lineagePath } from './analysis.js';
 import { addManualEdge, removeManualEdge } from './edit.js';
 import type { LineageGraph } from './graph.js';
 import { getLineage, maxDepth } from './queries.js';
@@ -317,6 +317,32 @@ export const lineageRemoveEdge = defineTool({
   render: (r) => `Removed lineage ${r.from} → ${r.to}.`,
 });
 
+export const lineageCoverageTool = defineTool({
+  name: 'lineage_coverage',
+  title: 'How complete is the lineage?',
+  description:
+    'Lineage coverage of the catalog: of the assets something feeds (views, job outputs, models), how many have a known ' +
+    'source for every column, and which are least covered. Use it to see where lineage is missing.',
+  input: z.object({ limit: z.number().int().min(0).max(200).default(20) }).strict(),
+  output: z.object({
+    derivedAssets: z.number(),
+    complete: z.number(),
+    share: z.number().nullable(),
+    incomplete: z.array(
+      z.object({ urn: z.string(), qualifiedName: z.string(), columns: z.number(), mapped: z.number() }),
+    ),
+  }),
+  annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  handler: ({ limit }, ctx) => lineageCoverage(ctx, limit),
+  render: (r) =>
+    [
+      r.share === null
+        ? 'No derived assets yet.'
+        : `${r.complete} of ${r.derivedAssets} derived assets have complete column lineage (${Math.round(r.share * 100)}%).`,
+      ...r.incomplete.map((a) => `- ${a.qualifiedName}: ${a.mapped}/${a.columns} columns traced`),
+    ].join('\n'),
+});
+
 export const lineageTools = [
   lineageGet,
   lineageImpactTool,
@@ -324,4 +350,5 @@ export const lineageTools = [
   lineageDiffTool,
   lineageAddEdge,
   lineageRemoveEdge,
+  lineageCoverageTool,
 ];

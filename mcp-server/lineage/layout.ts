@@ -86,6 +86,15 @@ export function estimateTextWidth(text: string, size: number, bold = false): num
   return em * size * (bold ? 1.13 : 1);
 }
 
+const markingOrder: Classification[] = ['U', 'C', 'S', 'TS'];
+/** Classification markings as banners spell them. */
+export const markingNames: Record<Classification, string> = {
+  U: 'UNCLASSIFIED',
+  C: 'CONFIDENTIAL',
+  S: 'SECRET',
+  TS: 'TOP SECRET',
+};
+
 /** The namespace shown above a node's name: its qualified name without the trailing name. */
 export function nodeNamespace(data: LineageNodeData): string | null {
   const q = data.qualifiedName;
@@ -103,7 +112,9 @@ export function nodeDetail(node: Pick<LineageGraphNode, 'type' | 'data'>): strin
       : d.count === 1
         ? 'asset'
         : 'assets';
-    return `${d.count} ${what} not shown`;
+    // The group's banner shows the highest marking among its members; above unclassified it is spelt out.
+    const above = d.classification && d.classification !== 'U' ? `, up to ${markingNames[d.classification]}` : '';
+    return `${d.count} ${what} not shown${above}`;
   }
   const parts = [d.kind ? d.kind.replace(/_/g, ' ') : 'asset'];
   if (d.platform) parts.push(d.platform);
@@ -124,8 +135,6 @@ function nodeSize(node: LineageGraphNode): { width: number; height: number } {
   const width = 2 * Math.ceil(Math.min(m.maxWidth, Math.max(m.minWidth, content + 2 * m.paddingX)) / 2);
   return { width, height: node.type === 'group' ? m.groupHeight : m.assetHeight };
 }
-
-const markingOrder: Classification[] = ['U', 'C', 'S', 'TS'];
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;

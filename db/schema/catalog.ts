@@ -87,11 +87,16 @@ export const assets = pgTable(
     index('assets_source_idx').on(t.sourceId),
     index('assets_domain_idx').on(t.domainId),
     index('assets_search_idx').using('gin', t.searchDocument),
-    // GiST, not GIN: it returns names nearest to a misspelling first (KNN), without scoring every match.
-    index('assets_name_trgm_idx').using('gist', sql`lower(${t.name}) gist_trgm_ops`),
+    // GIN, not GiST: over many names GiST's trigram signatures fill up, so a nearest-name (KNN) scan
+    // reads the whole index; GIN finds the names sharing enough of the query's trigrams directly.
+    index('assets_name_trgm_idx').using('gin', sql`lower(${t.name}) gin_trgm_ops`),
     index('assets_lower_name_idx').on(sql`lower(${t.name})`),
     index('assets_lower_qualified_name_idx').on(sql`lower(${t.qualifiedName})`),
     index('assets_embedding_idx').using('hnsw', t.embedding.op('vector_cosine_ops')),
+    // Filters that narrow a search to a small part of the catalog; search compares those assets'
+    // vectors one by one instead of walking the HNSW graph past everything the filter rejects.
+    index('assets_owner_idx').on(t.owner),
+    index('assets_tags_idx').using('gin', t.tags),
   ],
 );
 

@@ -1,0 +1,394 @@
+import { asc, inArray } from 'drizzle-orm';
+import type { Db } from '../../db/create-db.js';
+import { type AssetKind, assets, columns, sources } from '../../db/schema/index.js';
+import { assetUrn } from '../catalog/urn.js';
+import { DataOpsError, isDataOpsError } from '../errors.js';
+import {
+  type DbtCatalog,
+  type DbtCatalogTable,
+  type DbtExposure,
+  type DbtManifest,
+  type DbtNode,
+  ownerOf,
+  personOf,
+} from './dbt-manifest.js';
+import type { AssetFacts, FactColumn, OwnedAsset } from './openlineage-assets.js';
+import { analyzeQuery, type RelationName } from './sql-lineage.js';
+import type { ColumnMapping } from './store.js';
+import { viewEdges } from './view-lineage.js';
+
+/**
+ * What a dbt manifest says, resolved against the catalog before anything is written: each relation
+ * (model, seed, snapshot, source) is either an asset a database connector already reads (same database,
+ * the schema as namespace, the alias or identifier as name) or an asset of the project's `dbt` source;
+ * exposures are `dashboard` or `data_product` assets. Column lineage comes from compiled SQL.
+ */
+
+export type RelationRole = 'model' | 'seed' | 'snapshot' | 'source';
+
+export interface PlannedRelation {
+  node: DbtNode;
+  role: RelationRole;
+  database: string;
+  schema: string;
+  identifier: string;
+  /** The connector's asset this relation is, or null when the project's dbt source owns it. */
+  connectorAssetId: string | null;
+  owned: OwnedAsset | null;
+  facts: AssetFacts;
+}
+
+export interface DbtPlan {
+  project: string;
+  sourceName: string;
+  location: string;
+  relations: Map<string, PlannedRelation>;
+  exposures: { exposure: DbtExposure; owned: OwnedAsset }[];
+  /** Ephemeral models: no relation of their own, lineage passes through them. */
+  ephemeral: Map<string, DbtNode>;
+  /** Per model: column mappings by the unique id of the relation they come from. */
+  columnLineage: Map<string, Map<string, ColumnMapping[]>>;
+  warnings: string[];
+}
+
+interface ConnectorSource {
+  id: string;
+  name: string;
+  database: string;
+}
+
+const relationKinds = ['table', 'view', 'materialized_view'] as const;
+
+export async function planDbt(
+  db: Db,
+  manifest: DbtManifest,
+  options: { sourceName: string; location: string; catalog?: DbtCatalog; targetSource?: string },
+): Promise<DbtPlan> {
+  const plan: DbtPlan = {
+    project: manifest.project,
+    sourceName: options.sourceName,
+    location: options.location,
+    relations: new Map(),
+    exposures: [],
+    ephemeral: new Map(),
+    columnLineage: new Map(),
+    warnings: [],
+  };
+  const candidates: { node: DbtNode; role: RelationRole }[] = [];
+  for (const node of Object.values(manifest.nodes)) {
+    if (node.config?.enabled === false) continue;
+    if (node.resource_type === 'model' && node.config?.materialized === 'ephemeral') {
+      plan.ephemeral.set(node.unique_id, node);
+    } else if (['model', 'seed', 'snapshot'].includes(node.resource_type)) {
+      candidates.push({ node, role: node.resource_type as RelationRole });
+    }
+  }
+  for (const node of Object.values(manifest.sources ?? {})) {
+    if (node.config?.enabled !== false) candidates.push({ node, role: 'source' });
+  }
+
+  const connectors = await connectorSources(db, options.targetSource);
+  const found = await findConnectorAssets(db, connectors, candidates);
+  const catalogEntry = (id: string) => options.catalog?.nodes[id] ?? options.catalog?.sources?.[id];
+  for (const { node, role } of candidates) {
+    const database = node.database ?? '';
+    const schema = node.schema ?? '';
+    const identifier = (role === 'source' ? node.identifier : node.alias) || node.name;
+    const connectorAssetId = found(database, schema, identifier);
+    plan.relations.set(node.unique_id, {
+      node,
+      role,
+      database,
+      schema,
+      identifier,
+      connectorAssetId,
+      owned: null,
+      facts: relationFacts(node, role, catalogEntry(node.unique_id), manifest.groups),
+    });
+  }
+
+  const connectorColumns = await readColumns(
+    db,
+    [...plan.relations.values()].flatMap((r) => (r.connectorAssetId ? [r.connectorAssetId] : [])),
+  );
+  const derived = await analyseModels(plan, manifest, (r) => {
+    if (r.connectorAssetId) return connectorColumns.get(r.connectorAssetId);
+    const entry = catalogEntry(r.node.unique_id);
+    if (entry) return catalogColumns(entry).map((c) => c.name);
+    return undefined;
+  });
+
+  for (const r of plan.relations.values()) {
+    if (r.connectorAssetId) continue;
+    const entry = catalogEntry(r.node.unique_id);
+    // The warehouse's columns (catalog.json) are the whole schema; without them, the compiled SQL's
+    // output columns and the documented ones are what is known.
+    if (!entry) r.facts.columns = mergeColumns(derived.get(r.node.unique_id) ?? [], r.facts.columns ?? []);
+    r.owned = {
+      source: { kind: 'dbt', name: plan.sourceName, location: plan.location },
+      urn: assetUrn('dbt', plan.sourceName, `${r.database}.${r.schema}`, r.identifier),
+      kind: relationKind(r, entry),
+      namespace: r.schema,
+      name: r.identifier,
+      qualifiedName: `${r.schema}.${r.identifier}`,
+      definition: r.role === 'model' || r.role === 'snapshot' ? (compiledSql(r.node) ?? r.node.raw_code ?? null) : null,
+      properties: {
+        dbt: {
+          project: plan.project,
+          uniqueId: r.node.unique_id,
+          resourceType: r.role,
+          database: r.database,
+          ...(r.node.config?.materialized ? { materialized: r.node.config.materialized } : {}),
+          ...(r.node.original_file_path ? { path: r.node.original_file_path } : {}),
+        },
+      },
+      facts: r.facts,
+    };
+  }
+
+  for (const exposure of Object.values(manifest.exposures ?? {})) {
+    if (exposure.config?.enabled === false) continue;
+    plan.exposures.push({
+      exposure,
+      owned: {
+        source: { kind: 'dbt', name: plan.sourceName, location: plan.location },
+        urn: assetUrn('dbt', plan.sourceName, 'exposure', exposure.name),
+        kind: exposure.type === 'dashboard' ? 'dashboard' : 'data_product',
+        namespace: '',
+        name: exposure.name,
+        qualifiedName: exposure.label || exposure.name,
+        properties: {
+          dbt: {
+            project: plan.project,
+            uniqueId: exposure.unique_id,
+            resourceType: 'exposure',
+            type: exposure.type,
+            ...(exposure.url ? { url: exposure.url } : {}),
+            ...(exposure.maturity ? { maturity: exposure.maturity } : {}),
+          },
+        },
+        facts: {
+          description: exposure.description || null,
+          owner: personOf(exposure.owner) ?? null,
+          tags: tagsOf(exposure),
+        },
+      },
+    });
+  }
+  return plan;
+}
+
+/** Postgres sources and the database each reads (the one in its URL, else the user's own). */
+async function connectorSources(db: Db, targetSource?: string): Promise<ConnectorSource[]> {
+  const rows = await db
+    .select({ id: sources.id, name: sources.name, kind: sources.kind, location: sources.location })
+    .from(sources)
+    .where(inArray(sources.kind, ['postgres']));
+  const list = rows.flatMap((row) => {
+    try {
+      const url = new URL(row.location);
+      const database =
+        decodeURIComponent(url.pathname.replace(/^\//, '')) || decodeURIComponent(url.username) || 'postgres';
+      return [{ id: row.id, name: row.name, database }];
+    } catch {
+      return [];
+    }
+  });
+  if (targetSource === undefined) return list;
+  const chosen = list.filter((s) => s.name === targetSource);
+  if (chosen.length === 0) {
+    throw new DataOpsError(
+      'not_found',
+      `no postgres source named "${targetSource}" in the catalog: ingest the database first, or leave --target-source out`,
+    );
+  }
+  // The chosen source holds the project's relations whatever its database is called.
+  return chosen.map((s) => ({ ...s, database: '*' }));
+}
+
+/** Finds relations among the connector sources' assets by database, schema and name. */
+async function findConnectorAssets(db: Db, connectors: ConnectorSource[], candidates: { node: DbtNode }[]) {
+  const databases = new Set(candidates.map((c) => c.node.database ?? ''));
+  const relevant = connectors.filter((s) => s.database === '*' || databases.has(s.database));
+  const rows =
+    relevant.length === 0
+      ? []
+      : await db
+          .select({
+            id: assets.id,
+            sourceId: assets.sourceId,
+            namespace: assets.namespace,
+            name: assets.name,
+            kind: assets.kind,
+          })
+          .from(assets)
+          .where(
+            inArray(
+              assets.sourceId,
+              relevant.map((s) => s.id),
+            ),
+          );
+  const byKey = new Map<string, { id: string; sourceId: string }[]>();
+  for (const row of rows) {
+    if (!(relationKinds as readonly string[]).includes(row.kind)) continue;
+    const key = `${row.namespace}\u0000${row.name}`.toLowerCase();
+    byKey.set(key, [...(byKey.get(key) ?? []), { id: row.id, sourceId: row.sourceId! }]);
+  }
+  const namesById = new Map(rows.map((r) => [r.id, `${r.namespace}.${r.name}`]));
+  return (database: string, schema: string, identifier: string): string | null => {
+    const sourceIds = new Set(relevant.filter((s) => s.database === '*' || s.database === database).map((s) => s.id));
+    const all = (byKey.get(`${schema}\u0000${identifier}`.toLowerCase()) ?? []).filter((a) =>
+      sourceIds.has(a.sourceId),
+    );
+    // Exact spelling first; Postgres folds unquoted names to lower case, dbt may keep the case they were written in.
+    const exact = all.filter((a) => namesById.get(a.id) === `${schema}.${identifier}`);
+    const matches = exact.length > 0 ? exact : all;
+    if (matches.length > 1) {
+      const names = connectors.filter((s) => matches.some((m) => m.sourceId === s.id)).map((s) => s.name);
+      throw new DataOpsError(
+        'invalid_input',
+        `${database}.${schema}.${identifier} is in ${matches.length} catalog sources (${names.join(', ')}): say which holds the project with --target-source`,
+      );
+    }
+    return matches[0]?.id ?? null;
+  };
+}
+
+async function readColumns(db: Db, assetIds: string[]): Promise<Map<string, string[]>> {
+  const byAsset = new Map<string, string[]>();
+  for (let i = 0; i < assetIds.length; i += 500) {
+    const rows = await db
+      .select({ assetId: columns.assetId, name: columns.name })
+      .from(columns)
+      .where(inArray(columns.assetId, assetIds.slice(i, i + 500)))
+      .orderBy(asc(columns.assetId), asc(columns.position));
+    for (const row of rows) byAsset.set(row.assetId, [...(byAsset.get(row.assetId) ?? []), row.name]);
+  }
+  return byAsset;
+}
+
+export function compiledSql(node: DbtNode): string | null {
+  return node.compiled_code ?? node.compiled_sql ?? null;
+}
+
+function tagsOf(item: { tags?: string[] | null; config?: { tags?: string[] | null } | null }): string[] {
+  return [...new Set([...(item.tags ?? []), ...(item.config?.tags ?? [])])];
+}
+
+function relationFacts(
+  node: DbtNode,
+  role: RelationRole,
+  entry: DbtCatalogTable | undefined,
+  groups: DbtManifest['groups'],
+): AssetFacts {
+  const description =
+    node.description || (role === 'source' ? node.source_description : null) || entry?.metadata.comment || null;
+  const documented: FactColumn[] = Object.values(node.columns ?? {}).map((c) => ({
+    name: c.name,
+    dataType: c.data_type ?? null,
+    description: c.description || null,
+    tags: c.tags ?? [],
+  }));
+  const facts: AssetFacts = {
+    description,
+    tags: tagsOf(node),
+    columns: entry ? mergeColumns(catalogColumns(entry), documented) : documented,
+  };
+  const owner = ownerOf(node, groups);
+  if (owner) facts.owner = owner;
+  return facts;
+}
+
+function catalogColumns(entry: DbtCatalogTable): FactColumn[] {
+  return Object.values(entry.columns)
+    .sort((a, b) => a.index - b.index)
+    .map((c) => ({ name: c.name, dataType: c.type, description: c.comment || null }));
+}
+
+/** The columns of `base` in order, with what `documented` says about them, then documented ones `base` lacks. */
+function mergeColumns(base: FactColumn[], documented: FactColumn[]): FactColumn[] {
+  const docs = new Map(documented.map((c) => [c.name.toLowerCase(), c]));
+  const merged = base.map((c) => {
+    const doc = docs.get(c.name.toLowerCase());
+    docs.delete(c.name.toLowerCase());
+    return {
+      name: c.name,
+      dataType: c.dataType || doc?.dataType || null,
+      description: doc?.description || c.description || null,
+      tags: [...new Set([...(c.tags ?? []), ...(doc?.tags ?? [])])],
+    };
+  });
+  return [...merged, ...docs.values()];
+}
+
+function relationKind(r: PlannedRelation, entry: DbtCatalogTable | undefined): AssetKind {
+  const declared = entry?.metadata.type.toUpperCase();
+  if (declared === 'VIEW') return 'view';
+  if (declared === 'MATERIALIZED VIEW' || declared === 'MATERIALIZED_VIEW') return 'materialized_view';
+  if (declared) return 'table';
+  if (r.role !== 'model') return 'table';
+  const materialized = r.node.config?.materialized;
+  return materialized === 'view' ? 'view' : materialized === 'materialized_view' ? 'materialized_view' : 'table';
+}
+
+/**
+ * Column lineage of every model with compiled SQL, upstream models first so a model's output columns are
+ * known to the models that read it. Relations are named by dbt unique id. Returns each analysed model's
+ * output column names.
+ */
+async function analyseModels(
+  plan: DbtPlan,
+  manifest: DbtManifest,
+  knownColumns: (r: PlannedRelation) => string[] | undefined,
+): Promise<Map<string, FactColumn[]>> {
+  const derived = new Map<string, FactColumn[]>();
+  const byName = new Map<string, PlannedRelation[]>();
+  for (const r of plan.relations.values()) {
+    const key = r.identifier.toLowerCase();
+    byName.set(key, [...(byName.get(key) ?? []), r]);
+  }
+  const columnsOf = (r: PlannedRelation) =>
+    knownColumns(r) ?? derived.get(r.node.unique_id)?.map((c) => c.name) ?? Object.keys(r.node.columns ?? {});
+
+  for (const id of topologicalOrder(manifest, plan)) {
+    const model = plan.relations.get(id);
+    const code = model ? compiledSql(model.node) : null;
+    if (!model || !code || model.role !== 'model') continue;
+    const resolve = ({ schema, name }: RelationName) => {
+      const named = (byName.get(name.toLowerCase()) ?? []).filter(
+        (r) => r.node.unique_id !== id && (!schema || r.schema.toLowerCase() === schema.toLowerCase()),
+      );
+      const match = named.find((r) => r.database === model.database) ?? (named.length === 1 ? named[0] : undefined);
+      return match ? { id: match.node.unique_id, columns: columnsOf(match) } : undefined;
+    };
+    try {
+      const lineage = await analyzeQuery(code, resolve);
+      derived.set(
+        id,
+        lineage.columns.map((c) => ({ name: c.name })),
+      );
+      const byRelation = new Map<string, ColumnMapping[]>();
+      for (const edge of viewEdges(lineage, id, '')) byRelation.set(edge.fromAssetId, edge.columns ?? []);
+      plan.columnLineage.set(id, byRelation);
+    } catch (error) {
+      const message = isDataOpsError(error) ? error.message : String((error as Error)?.message ?? error);
+      plan.warnings.push(`${id}: no column lineage, its compiled SQL could not be read: ${message}`);
+    }
+  }
+  return derived;
+}
+
+/** Models after the relations they depend on (through ephemeral models too). */
+function topologicalOrder(manifest: DbtManifest, plan: DbtPlan): string[] {
+  const order: string[] = [];
+  const seen = new Set<string>();
+  const visit = (id: string) => {
+    if (seen.has(id)) return;
+    seen.add(id);
+    const node = manifest.nodes[id];
+    for (const dep of node?.depends_on?.nodes ?? []) visit(dep);
+    if (plan.relations.has(id)) order.push(id);
+  };
+  for (const id of plan.relations.keys()) visit(id);
+  return order;
+}

@@ -90,7 +90,7 @@ export async function searchCatalog(ctx: ServiceContext, request: SearchRequest)
   const query = request.query.trim();
   const where = sql`${visibleAssetsSql(ctx.principal)} and ${filtersSql(request.filters ?? {})}`;
   if (!query) return browse(ctx, where, limit, offset);
-  const candidates = await retrieve(ctx, query, where);
+  const candidates = await retrieve(ctx, query, where, request.filters ?? {});
   return {
     total: candidates.length,
     hits: await loadHits(ctx, candidates.slice(offset, offset + limit)),
@@ -99,7 +99,7 @@ export async function searchCatalog(ctx: ServiceContext, request: SearchRequest)
   };
 }
 
-async function retrieve(ctx: ServiceContext, query: string, where: SQL): Promise<Candidate[]> {
+async function retrieve(ctx: ServiceContext, query: string, where: SQL, filters: SearchFilters): Promise<Candidate[]> {
   const [vector] = await ctx.embedder.embed([query]);
   const hasMeaning = vector?.some((v) => v !== 0) ?? false;
   const lowered = query.toLowerCase();
@@ -107,16 +107,16 @@ async function retrieve(ctx: ServiceContext, query: string, where: SQL): Promise
   // GIN (text, trigram) and HNSW (vector) indexes.
   const meaningHits = hasMeaning
     ? sql`select id, row_number() over (order by distance, id) as r from (
-          select a.id, a.embedding <=> ${`[${vector!.join(',')}]`}::vector as distance
-          from assets a
-          where a.embedding_model = ${ctx.embedder.modelId} and ${where}
-          order by distance limit ${candidatesPerRetriever}
+          ${nearestInMeaning(ctx, `[${vector!.join(',')}]`, where, filters)}
         ) nearest where distance <= ${maxSemanticDistance}`
     : sql`select null::uuid as id, 0::bigint as r where false`;
   return ctx.db.transaction(async (tx) => {
-    // Filters apply after the HNSW scan; iterative scanning keeps going until enough visible rows are found.
-    await tx.execute(sql`set local hnsw.ef_search = ${sql.raw(String(candidatesPerRetriever))}`);
-    await tx.execute(sql`set local hnsw.iterative_scan = relaxed_order`);
+    // One round trip for the settings. Filters apply after the HNSW scan; iterative scanning keeps going
+    // until enough visible rows are found. The word-similarity threshold lets the trigram index skip
+    // names too far from the query instead of fetching the nearest 200 and discarding them.
+    await tx.execute(sql`select set_config('hnsw.ef_search', ${String(candidatesPerRetriever)}, true),
+      set_config('hnsw.iterative_scan', 'relaxed_order', true),
+      set_config('pg_trgm.word_similarity_threshold', ${String(1 - maxNameDistance)}, true)`);
     return queryRows<Candidate>(
       tx,
       sql`with text_hits as (
@@ -127,18 +127,24 @@ async function retrieve(ctx: ServiceContext, query: string, where: SQL): Promise
           order by r limit ${candidatesPerRetriever}
         ),
         name_hits as (
-          -- Nearest names by trigram word distance, straight from the GiST index: catches misspellings
-          -- ("contrcts") and fragments ("depot_inv") that full text cannot.
-          select id, row_number() over (order by distance, id) as r from (
-            select a.id, lower(a.name) <->> ${lowered} as distance
-            from assets a where ${where}
-            order by distance limit ${candidatesPerRetriever}
-          ) nearest where distance <= ${maxNameDistance}
+          -- Nearest names by trigram word distance: catches misspellings ("contrcts") and fragments
+          -- ("depot_inv") that full text cannot. The GIN trigram index finds the names with word
+          -- similarity of at least the threshold set above (<%), the same cut as distance <= max.
+          -- A one-word query is at distance 0 from every name containing the word: the shorter name,
+          -- closer to being just that word, goes first.
+          select id, row_number() over (order by distance, length, id) as r from (
+            select a.id, lower(a.name) <->> ${lowered} as distance, length(a.name) as length
+            from assets a where ${lowered} <% lower(a.name) and ${where}
+            order by distance, length, a.id limit ${candidatesPerRetriever}
+          ) nearest
         ),
         meaning_hits as (${meaningHits}),
         exact_hits as (
           select a.id, 1 as r from assets a
-          where (lower(a.name) = ${lowered} or lower(a.qualified_name) = ${lowered}) and ${where}
+          -- A range, not equality, so only the btree indexes match it: the trigram GiST index also answers equality,
+          -- the planner rates it as cheap, and it rechecks every name sharing the query's trigrams.
+          where (lower(a.name) between ${lowered} and ${lowered}
+            or lower(a.qualified_name) between ${lowered} and ${lowered}) and ${where}
         ),
         fused as (
           select id, sum(1.0 / (${rrfK} + r)) as rrf, array_agg(distinct retriever) as matched_by from (
@@ -155,6 +161,23 @@ async function retrieve(ctx: ServiceContext, query: string, where: SQL): Promise
         order by score desc, a.name, a.id`,
     );
   });
+}
+
+/**
+ * The assets nearest to the query vector, with their cosine distance. Unfiltered (or broadly filtered)
+ * the HNSW index walks the graph and iterative scanning skips rows the filters reject. A filter that
+ * an index narrows to a small part of the catalog (a source, a domain, an owner, a tag) makes that
+ * walk visit thousands of rejected neighbours and still miss many of the matching assets, so those
+ * assets are compared with the query one by one instead: exact, and cheaper.
+ */
+function nearestInMeaning(ctx: ServiceContext, vector: string, where: SQL, filters: SearchFilters): SQL {
+  const narrow = Boolean(filters.source || filters.domain || filters.owner || filters.tag);
+  const scored = sql`select a.id, a.embedding <=> ${vector}::vector as distance
+    from assets a where a.embedding_model = ${ctx.embedder.modelId} and ${where}`;
+  // "offset 0" keeps the subquery from being flattened, so the ordering cannot be taken from the HNSW index.
+  return narrow
+    ? sql`select id, distance from (${scored} offset 0) filtered order by distance, id limit ${candidatesPerRetriever}`
+    : sql`${scored} order by distance limit ${candidatesPerRetriever}`;
 }
 
 /**
@@ -224,7 +247,8 @@ function filtersSql(filters: SearchFilters): SQL {
   if (!filters.includeDeprecated) parts.push(sql`a.status = 'active'`);
   if (filters.domain) parts.push(sql`a.domain_id = ${filters.domain}`);
   if (filters.owner) parts.push(sql`a.owner = ${filters.owner}`);
-  if (filters.tag) parts.push(sql`${filters.tag} = any(a.tags)`);
+  // Containment rather than "= any(tags)", so the GIN index on tags can answer it.
+  if (filters.tag) parts.push(sql`a.tags @> array[${filters.tag}]::text[]`);
   if (filters.classification) parts.push(sql`a.classification = ${filters.classification}::classification`);
   if (filters.kind) parts.push(sql`a.kind = ${filters.kind}`);
   if (filters.source) parts.push(sql`a.source_id in (select id from sources where name = ${filters.source})`);

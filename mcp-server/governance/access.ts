@@ -11,12 +11,14 @@ export function clearanceAllows(clearance: Classification, marking: Classificati
 /**
  * SQL predicate over `assets` aliased `a`: the principal's clearance covers the marking and, for a
  * restricted domain, the principal is a member. Every query that returns or counts assets uses it.
+ * The restricted domains the principal is not a member of are listed once per query (an InitPlan),
+ * not looked up again for every candidate row.
  */
 export function visibleAssetsSql(principal: Principal): SQL {
   return sql`(a.classification <= ${principal.clearance}::classification
     and (a.domain_id is null
-      or a.domain_id = any(${textArray(principal.domains)})
-      or not exists (select 1 from domains d where d.id = a.domain_id and d.restricted)))`;
+      or a.domain_id <> all(array(select d.id from domains d
+        where d.restricted and not (d.id = any(${textArray(principal.domains)}))))))`;
 }
 
 export function hasRole(principal: Principal, ...roles: Role[]): boolean {

@@ -1,5 +1,5 @@
-import { asc, inArray } from 'drizzle-orm';
-import type { Tx } from '../../db/create-db.js';
+import { asc, inArray, sql } from 'drizzle-orm';
+import type { Db, Tx } from '../../db/create-db.js';
 import { assets, columns } from '../../db/schema/index.js';
 import { clearanceAllows } from '../governance/access.js';
 import type { Embedder } from './embeddings/embedder.js';
@@ -40,4 +40,19 @@ export async function reindexAssets(tx: Tx, embedder: Embedder, assetIds: string
       .set({ searchDocument: searchDocumentSql(asset), embedding: vectors[i], embeddingModel: embedder.modelId })
       .where(inArray(assets.id, [asset.id]));
   }
+}
+
+/**
+ * After a write that changed many assets: fresh planner statistics (without them the planner skips the
+ * search indexes) and the GIN indexes' pending lists merged. GIN collects new entries in an unsorted
+ * pending list of up to 4 MB that every search scans in full until VACUUM merges it; PGlite never
+ * vacuums on its own and servers may lag, so a large sync would leave every text and name search slower.
+ * Indexes owned by another role are left to their owner's VACUUM.
+ */
+export async function refreshSearchIndexes(db: Pick<Db, 'execute'>): Promise<void> {
+  await db.execute(sql`analyze assets, columns`);
+  await db.execute(sql`select gin_clean_pending_list(i.indexrelid)
+    from pg_index i join pg_class c on c.oid = i.indexrelid join pg_am am on am.oid = c.relam
+    where am.amname = 'gin' and i.indrelid in ('assets'::regclass, 'columns'::regclass)
+      and pg_has_role(c.relowner, 'MEMBER')`);
 }

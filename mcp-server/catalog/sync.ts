@@ -10,6 +10,7 @@ import { requireRole, visibleAssetsSql } from '../governance/access.js';
 import { appendAudit } from '../governance/audit.js';
 import { syncViewLineage } from '../lineage/view-lineage.js';
 import { embeddingText, searchDocumentSql } from './search-document.js';
+import { refreshSearchIndexes } from './search-index.js';
 import { refreshStats, syncForeignKeys, updateAsset } from './sync-changes.js';
 import { assetUrn } from './urn.js';
 
@@ -50,7 +51,7 @@ export interface Planned {
 export type ExistingAsset = Awaited<ReturnType<typeof readExisting>>['existing'][number];
 
 const insertBatchSize = 500;
-/** A sync that adds, changes or deprecates this many assets refreshes the planner's statistics. */
+/** A sync that adds, changes or deprecates this many assets refreshes statistics and search indexes. */
 const analyzeAfterChanges = 100;
 
 /**
@@ -176,10 +177,10 @@ export async function syncSource(
     }
     return summary;
   });
-  // Without fresh statistics the planner ignores the search indexes, and PGlite has no autovacuum to
-  // gather them (servers may lag too): refresh them after a sync that changed many assets.
+  // PGlite has no autovacuum (servers may lag too): refresh statistics and merge pending index entries
+  // after a sync that changed many assets.
   if (summary.added + summary.updated + summary.deprecated >= analyzeAfterChanges) {
-    await ctx.db.execute(sql`analyze assets, columns`);
+    await refreshSearchIndexes(ctx.db);
   }
   return summary;
 }

@@ -226,6 +226,10 @@ describe('lineage from Pagila views', () => {
     const impact = await lineageImpact(analyst, { urn: pagila('city') });
     expect(JSON.stringify(impact)).not.toContain(pagila('address'));
     await expect(getLineage(analyst, { urn: pagila('address') })).rejects.toThrow(/no asset/);
+    // The view's definition names the hidden table, so the analyst is not shown it; the admin is.
+    const profile = await getAssetProfile(analyst, pagila('customer_list'));
+    expect(profile).toMatchObject({ definition: null, definitionWithheld: true });
+    expect((await getAssetProfile(ctx, pagila('customer_list'))).definition).toContain('JOIN address');
     await database.db.execute(sql`update assets set classification = 'U' where qualified_name = 'public.address'`);
   });
 });

@@ -44,6 +44,7 @@ export async function getAssetProfile(ctx: ServiceContext, urn: string, options:
     upstream: number;
     downstream: number;
     mapped: number;
+    readsHidden: boolean;
     references: number;
     referencedBy: number;
   }>(
@@ -52,6 +53,9 @@ export async function getAssetProfile(ctx: ServiceContext, urn: string, options:
       ${neighbourCount(ctx, asset.id, 'derives', 'upstream')} as upstream,
       ${neighbourCount(ctx, asset.id, 'derives', 'downstream')} as downstream,
       ${columnsWithLineageSql(ctx, sql`${asset.id}::uuid`)} as mapped,
+      exists (select 1 from lineage_edges e join assets a on a.id = e.from_asset_id
+        where e.to_asset_id = ${asset.id} and e.kind = 'derives' and e.valid_to is null
+          and not ${visibleAssetsSql(ctx.principal)}) as "readsHidden",
       ${neighbourCount(ctx, asset.id, 'references', 'downstream')} as "references",
       ${neighbourCount(ctx, asset.id, 'references', 'upstream')} as "referencedBy"`,
   );
@@ -85,7 +89,9 @@ export async function getAssetProfile(ctx: ServiceContext, urn: string, options:
       lastModified: asset.lastModified?.toISOString() ?? null,
       columnCount: counts!.columns,
     },
-    definition: asset.definition,
+    // A definition names every table the view reads: withheld when the reader may not see one of them.
+    definition: counts!.readsHidden ? null : asset.definition,
+    definitionWithheld: counts!.readsHidden && asset.definition !== null,
     properties: asset.properties,
     quality: { score: asset.qualityScore },
     ratings: { average: asset.ratingAverage, count: asset.ratingCount },

@@ -94,6 +94,9 @@ export const assetProfileSchema = z.object({
     columnCount: z.number(),
   }),
   definition: z.string().nullable(),
+  definitionWithheld: z
+    .boolean()
+    .describe('True when the definition reads an asset you may not see, so it is not shown'),
   properties: z.record(z.string(), z.unknown()),
   quality: z.object({ score: z.number().nullable() }),
   ratings: z.object({ average: z.number().nullable(), count: z.number() }),

@@ -1,5 +1,6 @@
 import type { LineageColumnEdge, LineageGraphEdge, LineageGraphNode } from '../../mcp-server/lineage/graph.js';
-import { estimateTextWidth } from '../../mcp-server/lineage/layout.js';
+import type { Point } from '../../mcp-server/lineage/layout.js';
+import { estimateTextWidth } from '../../mcp-server/lineage/layout-text.js';
 import { colours } from './lineage-theme.js';
 import { num, text, titleElement } from './svg-text.js';
 
@@ -15,59 +16,60 @@ export function arrowhead(x: number, y: number, dir: 1 | -1, fill: string): stri
   return `<path d="M${num(x)},${num(y)} L${num(base)},${num(y - 4.5)} L${num(base)},${num(y + 4.5)} Z" fill="${fill}"/>`;
 }
 
-interface Point {
-  x: number;
-  y: number;
-}
-
 /**
- * A cubic curve from source to target: right side to left side when the target lies to the right (the
- * usual case), left to right when it lies to the left, and a loop out of the right sides when both sit in
- * one column (a foreign key between two tables of the same hop).
+ * A smooth curve from source to target, leaving and entering horizontally: right side to left side when
+ * the target lies to the right (the usual case), left to right when it lies to the left, and a loop out of
+ * the right sides when both sit in one column. `via` are the gaps the layout kept for the edge in the
+ * columns it crosses; the curve passes through them so it runs between nodes rather than over them.
  */
 function route(
   s: LineageGraphNode,
   t: LineageGraphNode,
+  via: Point[] = [],
 ): { d: string; mid: Point; tip: Point; dir: 1 | -1; rightmost: number } {
   const sy = s.position.y + s.height / 2;
   const ty = t.position.y + t.height / 2;
   const sRight = s.position.x + s.width;
   const tRight = t.position.x + t.width;
-  let a: Point;
-  let b: Point;
-  let c1: Point;
-  let c2: Point;
+  let points: Point[];
+  let tip: Point;
+  let dir: 1 | -1;
+  let loop = 0;
   if (t.position.x >= sRight) {
-    a = { x: sRight, y: sy };
-    b = { x: t.position.x, y: ty };
-    const bend = Math.max(30, (b.x - a.x) / 2);
-    c1 = { x: a.x + bend, y: a.y };
-    c2 = { x: b.x - bend, y: b.y };
+    tip = { x: t.position.x, y: ty };
+    dir = 1;
+    points = [{ x: sRight, y: sy }, ...via];
   } else if (tRight <= s.position.x) {
-    a = { x: s.position.x, y: sy };
-    b = { x: tRight, y: ty };
-    const bend = Math.max(30, (a.x - b.x) / 2);
-    c1 = { x: a.x - bend, y: a.y };
-    c2 = { x: b.x + bend, y: b.y };
+    tip = { x: tRight, y: ty };
+    dir = -1;
+    points = [{ x: s.position.x, y: sy }, ...via];
   } else {
-    a = { x: sRight, y: sy };
-    b = { x: tRight, y: ty };
-    const out = Math.max(a.x, b.x) + 28;
-    c1 = { x: out, y: a.y };
-    c2 = { x: out, y: b.y };
+    tip = { x: tRight, y: ty };
+    dir = -1;
+    points = [{ x: sRight, y: sy }];
+    loop = Math.max(sRight, tRight) + 28;
   }
-  // Every curve ends horizontally; stop it where the arrowhead's base is so the line does not poke through.
-  const tip = b;
-  const dir: 1 | -1 = c2.x <= b.x ? 1 : -1;
-  b = { x: b.x - dir * arrowLength, y: b.y };
-  c2 = { x: c2.x - dir * arrowLength, y: c2.y };
-  // The curve's point at t = 0.5.
-  const mid = {
-    x: (a.x + 3 * c1.x + 3 * c2.x + b.x) / 8,
-    y: (a.y + 3 * c1.y + 3 * c2.y + b.y) / 8,
-  };
-  const d = `M${num(a.x)},${num(a.y)} C${num(c1.x)},${num(c1.y)} ${num(c2.x)},${num(c2.y)} ${num(b.x)},${num(b.y)}`;
-  return { d, mid, tip, dir, rightmost: Math.max(a.x, tip.x, c1.x, c2.x) };
+  // Stop the line where the arrowhead's base is, so it does not poke through the tip.
+  points.push({ x: tip.x - dir * arrowLength, y: tip.y });
+  const first = points[0]!;
+  let d = `M${num(first.x)},${num(first.y)}`;
+  for (let i = 1; i < points.length; i++) {
+    const p = points[i - 1]!;
+    const q = points[i]!;
+    const bend = (q.x - p.x) / 2;
+    const [c1, c2] = loop ? [loop, loop] : [p.x + bend, q.x - bend];
+    d += ` C${num(c1)},${num(p.y)} ${num(c2)},${num(q.y)} ${num(q.x)},${num(q.y)}`;
+  }
+  let mid: Point;
+  if (via.length) mid = via[Math.floor((via.length - 1) / 2)]!;
+  else {
+    // The single segment's point at t = 0.5.
+    const p = points[0]!;
+    const q = points[1]!;
+    const [c1, c2] = loop ? [loop, loop] : [(p.x + q.x) / 2, (p.x + q.x) / 2];
+    mid = { x: (p.x + 3 * c1 + 3 * c2 + q.x) / 8, y: (p.y + q.y) / 2 };
+  }
+  return { d, mid, tip, dir, rightmost: Math.max(loop, tip.x, ...points.map((p) => p.x)) };
 }
 
 function describeColumn(c: LineageColumnEdge): string {
@@ -76,18 +78,22 @@ function describeColumn(c: LineageColumnEdge): string {
 }
 
 /** How far right an edge may reach, so the canvas leaves room for same-column loops. */
-export function edgeExtent(edge: LineageGraphEdge, byId: Map<string, LineageGraphNode>): number {
+export function edgeExtent(edge: LineageGraphEdge, byId: Map<string, LineageGraphNode>, via?: Point[]): number {
   const s = byId.get(edge.source);
   const t = byId.get(edge.target);
-  return s && t ? route(s, t).rightmost : 0;
+  return s && t ? route(s, t, via).rightmost : 0;
 }
 
 /** One edge: its curve and arrow, dashed for `references`, with a column-count tag and tooltip. */
-export function edgeSvg(edge: LineageGraphEdge, byId: Map<string, LineageGraphNode>): { path: string; tag: string } {
+export function edgeSvg(
+  edge: LineageGraphEdge,
+  byId: Map<string, LineageGraphNode>,
+  via?: Point[],
+): { path: string; tag: string } {
   const s = byId.get(edge.source);
   const t = byId.get(edge.target);
   if (!s || !t) return { path: '', tag: '' };
-  const { d, mid, tip, dir } = route(s, t);
+  const { d, mid, tip, dir } = route(s, t, via);
   const strong = s.data.focus || t.data.focus;
   const faded = s.data.status === 'deprecated' || t.data.status === 'deprecated';
   const kind = edge.data.kind;

@@ -1,5 +1,5 @@
 import type { LineageGraph } from '../../mcp-server/lineage/graph.js';
-import { estimateTextWidth } from '../../mcp-server/lineage/layout.js';
+import { estimateTextWidth } from '../../mcp-server/lineage/layout-text.js';
 import { arrowhead } from './lineage-edges.js';
 import { colours, markingOrder, markings, qualityColour } from './lineage-theme.js';
 import { num, text } from './svg-text.js';

@@ -1,5 +1,5 @@
 import type { LineageGraphNode } from '../../mcp-server/lineage/graph.js';
-import { estimateTextWidth, nodeDetail, nodeMetrics, nodeNamespace } from '../../mcp-server/lineage/layout.js';
+import { estimateTextWidth, nodeDetail, nodeMetrics, nodeNamespace } from '../../mcp-server/lineage/layout-text.js';
 import { colours, markings, qualityColour, unmarked } from './lineage-theme.js';
 import { fitText, num, text, titleElement } from './svg-text.js';
 

@@ -53,7 +53,7 @@ describe('renderLineageSvg', () => {
 
   it('says what the picture shows: focus, direction, depth, as-of', () => {
     expect(svg).toContain('>Lineage of contracts.vendor_spend_by_fy</text>');
-    expect(svg).toMatch(/Upstream and downstream · up to 3 hops · as of 2026-11-25 21:30 UTC · 9 assets/);
+    expect(svg).toMatch(/Upstream and downstream · up to 3 hops · as of 2026-11-25 21:30 UTC · 10 assets/);
     expect(svg).toContain('>2 HOPS UPSTREAM</text>');
     expect(svg).toContain('>FOCUS</text>');
     expect(svg).toContain('>2 HOPS DOWNSTREAM</text>');
@@ -69,7 +69,7 @@ describe('renderLineageSvg', () => {
 
   it('marks every card with its classification in the US banner colours, and the picture with the highest', () => {
     const cards = groupsOf(svg, 'node asset');
-    expect(cards).toHaveLength(9);
+    expect(cards).toHaveLength(10);
     const scorecard = cards.find((c) => c.includes('>vendor_scorecard<'))!;
     expect(scorecard).toContain('fill="#C8102E"');
     expect(scorecard).toContain('>SECRET</text>');
@@ -120,7 +120,7 @@ describe('renderLineageSvg', () => {
     const references = [...svg.matchAll(/<g class="edge references"[^>]*>.*?<\/g>/gs)].map((m) => m[0]);
     const derives = [...svg.matchAll(/<g class="edge derives"[^>]*>.*?<\/g>/gs)].map((m) => m[0]);
     expect(references).toHaveLength(2);
-    expect(derives).toHaveLength(8);
+    expect(derives).toHaveLength(9);
     for (const e of references) expect(e).toContain('stroke-dasharray');
     for (const e of derives) expect(e).not.toContain('stroke-dasharray');
     // Each edge carries its arrowhead: a filled triangle after the line.
@@ -161,7 +161,7 @@ describe('renderLineageSvg', () => {
     const unplaced: LineageGraph = demoLineageGraph();
     const drawn = renderLineageSvg(unplaced);
     const corners = [...drawn.matchAll(/<g class="node asset[^"]*" transform="translate\(([-\d.]+),([-\d.]+)\)"/g)];
-    expect(new Set(corners.map((m) => `${m[1]},${m[2]}`)).size).toBe(9);
+    expect(new Set(corners.map((m) => `${m[1]},${m[2]}`)).size).toBe(10);
   });
 
   it('marks a truncated graph and a column-level graph in the title', () => {

@@ -1,6 +1,6 @@
 import type { Classification } from '../../db/schema/types.js';
 import type { LineageGraph, LineageGraphNode } from '../../mcp-server/lineage/graph.js';
-import { layoutLineage } from '../../mcp-server/lineage/layout.js';
+import { layoutLineage, lineageEdgeRoutes } from '../../mcp-server/lineage/layout.js';
 import { edgeExtent, edgeSvg } from './lineage-edges.js';
 import { legendMinWidth, legendSvg } from './lineage-legend.js';
 import { assetCard, groupCard } from './lineage-nodes.js';
@@ -101,15 +101,19 @@ export function renderLineageSvg(graph: LineageGraph): string {
   const laidOut = graph.nodes.some((n) => !(n.width > 0 && n.height > 0)) ? layoutLineage(graph) : graph;
   const nodes = laidOut.nodes;
   const byId = new Map(nodes.map((n) => [n.id, n]));
+  const routes = lineageEdgeRoutes(laidOut);
+  const via = (id: string) => routes?.get(id);
 
   const minX = Math.min(0, ...nodes.map((n) => n.position.x)) - 12;
-  const minY = Math.min(0, ...nodes.map((n) => n.position.y));
+  // Routed edges may swing above or below every node; the column tags on them are 8 px tall each way.
+  const bends = [...(routes?.values() ?? [])].flat().map((p) => p.y);
+  const minY = Math.min(0, ...nodes.map((n) => n.position.y), ...bends.map((y) => y - 10));
   const maxX = Math.max(
     minX + 1,
     ...nodes.map((n) => n.position.x + n.width + 12),
-    ...laidOut.edges.map((e) => edgeExtent(e, byId) + 4),
+    ...laidOut.edges.map((e) => edgeExtent(e, byId, via(e.id)) + 4),
   );
-  const maxY = Math.max(minY + 1, ...nodes.map((n) => n.position.y + n.height));
+  const maxY = Math.max(minY + 1, ...nodes.map((n) => n.position.y + n.height), ...bends.map((y) => y + 10));
   const graphWidth = maxX - minX;
   const graphHeight = maxY - minY + headerRoom + 12;
 
@@ -127,7 +131,7 @@ export function renderLineageSvg(graph: LineageGraph): string {
   const legend = legendSvg(laidOut, margin, legendTop, contentWidth);
   const height = Math.ceil(legendTop + legend.height + margin / 2 + (marking ? bannerHeight : 0));
 
-  const edges = laidOut.edges.map((e) => edgeSvg(e, byId));
+  const edges = laidOut.edges.map((e) => edgeSvg(e, byId, via(e.id)));
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${fontFamily}">`,
     `<rect width="${width}" height="${height}" fill="#FFFFFF"/>`,

@@ -1,5 +1,5 @@
 import type { Classification } from '../../db/schema/types.js';
-import { markingNames } from '../../mcp-server/lineage/layout.js';
+import { markingNames } from '../../mcp-server/lineage/layout-text.js';
 
 /** US classification banner colours, with the text colour that reads on each. */
 export const markings: Record<Classification, { name: string; fill: string; ink: string }> = {

@@ -1,4 +1,4 @@
-import { estimateTextWidth } from '../../mcp-server/lineage/layout.js';
+import { estimateTextWidth } from '../../mcp-server/lineage/layout-text.js';
 
 /** The font the pictures are set in; resvg is pointed at the same files (see lineage-png.ts). */
 export const fontFamily = "'DejaVu Sans', 'Bitstream Vera Sans', Verdana, sans-serif";

@@ -6,7 +6,7 @@ import {
   wideLineageGraph,
 } from '../../test/fixtures/lineage-graphs.js';
 import type { LineageGraph, LineageGraphNode } from './graph.js';
-import { layoutLineage } from './layout.js';
+import { layoutLineage, lineageEdgeRoutes } from './layout.js';
 
 function node(graph: LineageGraph, qualifiedName: string): LineageGraphNode {
   const found = graph.nodes.find((n) => n.data.qualifiedName === qualifiedName);
@@ -42,13 +42,18 @@ describe('layoutLineage', () => {
     const job = node(graph, 'airflow.refresh_vendor_spend');
     const dashboard = node(graph, 'finance.spend_dashboard');
 
+    const obligations = node(graph, 'contracts.obligations');
     expect(centreX(payments)).toBeLessThan(centreX(vendors));
     expect(centreX(vendors)).toBeLessThan(centreX(focus));
     expect(centreX(focus)).toBeLessThan(centreX(scorecard));
     expect(centreX(scorecard)).toBeLessThan(centreX(dashboard));
-    // A layer is one column.
-    expect(centreX(vendors)).toBe(centreX(contracts));
+    // A layer is one column, unless edges between its own members need more: the foreign key from
+    // vendors to contracts (both one hop upstream) puts contracts a column to the right, still left of the focus.
     expect(centreX(scorecard)).toBe(centreX(job));
+    expect(centreX(vendors)).toBe(centreX(obligations));
+    expect(centreX(vendors)).toBeLessThan(centreX(contracts));
+    expect(centreX(contracts)).toBeLessThan(centreX(focus));
+    expect(centreX(payments)).toBe(centreX(node(graph, 'contracts.programs')));
     expect(graph.nodes.filter((n) => n.type === 'group')).toEqual([]);
     expectNoOverlaps(graph);
   });
@@ -129,6 +134,42 @@ describe('layoutLineage', () => {
   it('collapses a graph only once: laying out a laid-out graph changes nothing', () => {
     const once = layoutLineage(wideLineageGraph(60));
     expect(layoutLineage(once)).toEqual(once);
+  });
+
+  it('spreads a layer over more columns when its members feed each other, and survives cycles', () => {
+    const input = demoLineageGraph();
+    const [vendors, contracts] = ['contracts.vendors', 'contracts.contracts'].map((q) => node(input, q));
+    // A foreign key each way between two tables of the same hop.
+    input.edges.push({ ...input.edges.find((e) => e.source === vendors!.id && e.target === contracts!.id)! });
+    input.edges.at(-1)!.id = 'reverse';
+    input.edges.at(-1)!.source = contracts!.id;
+    input.edges.at(-1)!.target = vendors!.id;
+    const graph = layoutLineage(input);
+    expect(layoutLineage(input)).toEqual(graph);
+    expectNoOverlaps(graph);
+    expect(centreX(node(graph, 'contracts.vendors'))).not.toBe(centreX(node(graph, 'contracts.contracts')));
+    expect(centreX(node(graph, 'contracts.contracts'))).toBeLessThan(
+      centreX(node(graph, 'contracts.vendor_spend_by_fy')),
+    );
+  });
+
+  it('routes edges through the gaps between nodes, for the positions it gave', () => {
+    const graph = layoutLineage(wideLineageGraph(60));
+    const routes = lineageEdgeRoutes(graph)!;
+    expect(routes.size).toBe(graph.edges.length);
+    const inside = (p: { x: number; y: number }, n: LineageGraphNode) =>
+      p.x > n.position.x && p.x < n.position.x + n.width && p.y > n.position.y && p.y < n.position.y + n.height;
+    let bends = 0;
+    for (const points of routes.values()) {
+      for (const p of points) {
+        bends++;
+        for (const n of graph.nodes) expect(inside(p, n), `${JSON.stringify(p)} inside ${n.id}`).toBe(false);
+      }
+    }
+    expect(bends).toBeGreaterThanOrEqual(graph.edges.length);
+
+    const moved = { ...graph, nodes: graph.nodes.map((n, i) => (i ? n : { ...n, position: { x: -500, y: 0 } })) };
+    expect(lineageEdgeRoutes(moved)).toBeNull();
   });
 
   it('places a lone focus at the origin', () => {

@@ -53,12 +53,44 @@ describe('re-ingesting a changed source', () => {
     const change = (await events('shipments')).find((e) => e.type === 'schema_changed')!;
     expect(change.details).toEqual({
       added: [{ name: 'shipped_at', dataType: 'timestamp with time zone' }],
-      removed: [{ name: 'notes', dataType: 'text' }],
+      removed: [
+        { name: 'notes', dataType: 'text', classification: null, sensitivity: null, tags: [], description: null },
+      ],
       retyped: [{ name: 'weight', from: 'numeric', to: 'double precision' }],
     });
     const legacy = await database.db.query.assets.findFirst({ where: eq(assets.name, 'legacy_orders') });
     expect(legacy!.status).toBe('deprecated');
     expect((await events('legacy_orders')).map((e) => e.type)).toContain('deprecated');
+  });
+
+  it('gives a column dropped and added again the marking and sensitivity it had', async () => {
+    await sourceSql.unsafe('alter table depots add column manager_ssn text');
+    await ingest();
+    const depots = await database.db.query.assets.findFirst({ where: eq(assets.name, 'depots') });
+    await database.db.execute(
+      sql`update columns set classification = 'S', sensitivity = 'pii', tags = '{ssn}'
+          where asset_id = ${depots!.id} and name = 'manager_ssn'`,
+    );
+    await sourceSql.unsafe('alter table depots drop column manager_ssn');
+    await ingest();
+    await sourceSql.unsafe('alter table depots add column manager_ssn varchar(11)');
+    await ingest();
+    const [column] = await queryRows<{
+      classification: string;
+      sensitivity: string;
+      tags: string[];
+      data_type: string;
+    }>(
+      database.db,
+      sql`select classification, sensitivity, tags, data_type from columns
+          where asset_id = ${depots!.id} and name = 'manager_ssn'`,
+    );
+    expect(column).toEqual({
+      classification: 'S',
+      sensitivity: 'pii',
+      tags: ['ssn'],
+      data_type: 'character varying(11)',
+    });
   });
 
   it('closes the lineage edge of a dropped foreign key instead of deleting it', async () => {

@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull } from 'drizzle-orm';
 import type { Tx } from '../../db/create-db.js';
 import { activityEvents, assets, columnLineage, columns, lineageEdges } from '../../db/schema/index.js';
 import type { SourceSnapshot } from '../connectors/types.js';
@@ -53,7 +53,7 @@ export async function updateAsset(
       ),
     );
   }
-  if (added.length > 0) await tx.insert(columns).values(added);
+  if (added.length > 0) await tx.insert(columns).values(await withEarlierCuration(tx, current.id, added));
   for (const c of after.filter((col) => beforeByName.has(col.name))) {
     const old = beforeByName.get(c.name)!;
     const { assetId: _assetId, description, ...sourceFacts } = c;
@@ -78,7 +78,15 @@ export async function updateAsset(
       summary: `Schema changed: ${parts.join('; ')}`,
       details: {
         added: added.map((c) => ({ name: c.name, dataType: c.dataType })),
-        removed: removed.map((c) => ({ name: c.name, dataType: c.dataType })),
+        // What people said about a removed column is kept here, so a column re-added later gets it back.
+        removed: removed.map((c) => ({
+          name: c.name,
+          dataType: c.dataType,
+          classification: c.classification,
+          sensitivity: c.sensitivity,
+          tags: c.tags,
+          description: c.description,
+        })),
         retyped,
       },
       at: now,
@@ -87,6 +95,39 @@ export async function updateAsset(
 
   await reindexAssets(tx, ctx.embedder, [current.id]);
   return schemaChanges;
+}
+
+type NewColumn = ReturnType<typeof columnValues>[number];
+type Curation = Pick<typeof columns.$inferSelect, 'classification' | 'sensitivity' | 'tags' | 'description'>;
+
+/**
+ * A column dropped and added again (a type change done as drop and add, a rollback) gets back the
+ * marking, sensitivity, tags and description it had, from the activity that recorded its removal:
+ * a re-added SSN column must not come back unmarked.
+ */
+async function withEarlierCuration(tx: Tx, assetId: string, added: NewColumn[]) {
+  const history = await tx
+    .select({ details: activityEvents.details })
+    .from(activityEvents)
+    .where(and(eq(activityEvents.assetId, assetId), eq(activityEvents.type, 'schema_changed')))
+    .orderBy(desc(activityEvents.at));
+  const earlier = new Map<string, Curation>();
+  for (const event of history) {
+    for (const c of (event.details as { removed?: (Curation & { name: string })[] })?.removed ?? []) {
+      if (!earlier.has(c.name)) earlier.set(c.name, c);
+    }
+  }
+  return added.map((c) => {
+    const before = earlier.get(c.name);
+    if (!before) return c;
+    return {
+      ...c,
+      classification: before.classification ?? null,
+      sensitivity: before.sensitivity ?? null,
+      tags: before.tags ?? [],
+      description: c.description ?? before.description ?? null,
+    };
+  });
 }
 
 /** Updates row counts, sizes and modification times that moved while the structure stayed the same. */

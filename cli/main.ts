@@ -7,10 +7,20 @@ import { type Classification, classificationLevels } from '../db/schema/types.js
 import { catalogSearch } from '../mcp-server/catalog/tools.js';
 import { DataOpsError, isDataOpsError } from '../mcp-server/errors.js';
 import { createApiToken } from '../mcp-server/governance/principals.js';
+import { ingestDbtFiles } from '../mcp-server/lineage/dbt-files.js';
+import { ingestOpenLineageFiles } from '../mcp-server/lineage/openlineage-files.js';
 import { lineageGet } from '../mcp-server/lineage/tools.js';
 import { serveStdio } from '../mcp-server/transports/stdio.js';
 import { loadDemo } from './demo.js';
-import { createConnector, ingest, ingestKinds, renderSummary } from './ingest.js';
+import {
+  createConnector,
+  ingest,
+  ingestKinds,
+  lineageIngestKinds,
+  renderDbtSummary,
+  renderOpenLineageSummary,
+  renderSummary,
+} from './ingest.js';
 import { parsePort, startServer } from './start.js';
 import { type GlobalOptions, openWorkspace, type Workspace } from './workspace.js';
 
@@ -51,6 +61,9 @@ interface IngestFlags {
   domain?: string;
   classification?: Classification;
   relocate?: boolean;
+  runResults?: string;
+  catalog?: string;
+  targetSource?: string;
 }
 
 /** A URN as given, or the URN of the one visible asset with this qualified name. */
@@ -110,8 +123,11 @@ program
 program
   .command('ingest')
   .description('read a source into the catalog; re-running changes only what changed in the source')
-  .argument('<kind>', `one of ${ingestKinds.join(', ')}`)
-  .argument('<target>', 'a connection URL (postgres://…, mysql://…) or a directory of files')
+  .argument('<kind>', `one of ${[...ingestKinds, ...lineageIngestKinds].join(', ')}`)
+  .argument(
+    '<target>',
+    'a connection URL (postgres://…, mysql://…), a directory of files, OpenLineage event files (a file or a directory), or a dbt manifest.json',
+  )
   .option('--name <name>', 'name of the source in the catalog (default: the database or directory name)')
   .option('--schema <schema...>', 'Postgres only: ingest just these schemas (others in the catalog are left alone)')
   .option('--domain <domain>', "domain of the source's new assets (need-to-know applies when it is restricted)")
@@ -121,8 +137,23 @@ program
     ]),
   )
   .option('--relocate', 'the source moved: accept a new location under the same name')
+  .option('--run-results <file>', "dbt only: the run's run_results.json (runs and test results)")
+  .option('--catalog <file>', "dbt only: catalog.json from `dbt docs generate` (the warehouse's columns and types)")
+  .option('--target-source <name>', 'dbt only: the catalog source holding the project, when several read its database')
   .action(
     withWorkspace(async (ws, options, kind: string, target: string, cmd: IngestFlags) => {
+      if (kind === 'openlineage') {
+        const summary = await ingestOpenLineageFiles(ws.ctx, target);
+        print(options, summary, renderOpenLineageSummary(summary));
+        if (summary.refusedFiles > 0) process.exitCode = 1;
+        return;
+      }
+      if (kind === 'dbt') {
+        const files = { manifest: target, runResults: cmd.runResults, catalog: cmd.catalog };
+        const summary = await ingestDbtFiles(ws.ctx, { ...files, name: cmd.name, targetSource: cmd.targetSource });
+        print(options, summary, renderDbtSummary(summary));
+        return;
+      }
       const connector = createConnector(kind, target, { name: cmd.name, schemas: cmd.schema });
       const showProgress = !options.json && process.stderr.isTTY;
       const summary = await ingest(

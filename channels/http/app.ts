@@ -7,6 +7,7 @@ import type { Db } from '../../db/create-db.js';
 import type { ServiceContext } from '../../mcp-server/context.js';
 import { DataOpsError, type ErrorCode, isDataOpsError } from '../../mcp-server/errors.js';
 import { principalForToken } from '../../mcp-server/governance/principals.js';
+import { ingestOpenLineage } from '../../mcp-server/lineage/openlineage.js';
 import { allTools, errorMessage } from '../../mcp-server/server.js';
 import { handleMcpRequest } from '../../mcp-server/transports/http.js';
 import { createHostCheck } from './host-check.js';
@@ -141,6 +142,16 @@ export function createApp(options: AppOptions) {
     const parsed = tool.input.safeParse(args);
     if (!parsed.success) throw parsed.error;
     return c.json(await tool.handler(parsed.data, c.get('ctx')));
+  });
+
+  // Where OpenLineage producers (Airflow, Spark, the dbt integration) send events, as they do to Marquez.
+  app.post('/api/v1/lineage', async (c) => {
+    const body = await c.req.json().catch(() => {
+      throw new DataOpsError('invalid_input', 'the request body must be an OpenLineage event as JSON');
+    });
+    const events = Array.isArray(body) ? body : [body];
+    if (events.length === 0) throw new DataOpsError('invalid_input', 'the request body has no OpenLineage events');
+    return c.json(await ingestOpenLineage(c.get('ctx'), events), 201);
   });
 
   app.onError((error, c) => {

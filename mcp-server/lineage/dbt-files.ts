@@ -1,0 +1,55 @@
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { ServiceContext } from '../context.js';
+import { DataOpsError } from '../errors.js';
+import { type DbtSummary, ingestDbt } from './dbt.js';
+
+export interface DbtFiles {
+  /** manifest.json, or the dbt target directory that holds it. */
+  manifest: string;
+  runResults?: string;
+  catalog?: string;
+  name?: string;
+  targetSource?: string;
+}
+
+/** Reads dbt's artifacts from disk and ingests them (see dbt.ts). */
+export async function ingestDbtFiles(ctx: ServiceContext, files: DbtFiles): Promise<DbtSummary> {
+  let manifestPath = path.resolve(files.manifest);
+  if ((await stat(manifestPath).catch(() => null))?.isDirectory())
+    manifestPath = path.join(manifestPath, 'manifest.json');
+  const manifest = await readJson(manifestPath, 'manifest');
+  const runResults = files.runResults ? await readJson(path.resolve(files.runResults), '--run-results') : undefined;
+  const catalog = files.catalog ? await readJson(path.resolve(files.catalog), '--catalog') : undefined;
+  return ingestDbt(ctx, {
+    manifest,
+    runResults,
+    catalog,
+    location: manifestPath,
+    name: files.name,
+    targetSource: files.targetSource,
+  });
+}
+
+async function readJson(file: string, what: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new DataOpsError(
+      'not_found',
+      `cannot read the ${what} ${file}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new DataOpsError('invalid_input', `the ${what} ${file} is not JSON: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}

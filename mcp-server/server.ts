@@ -204,6 +204,31 @@ function registerPrompts(server: McpServer): void {
     }),
   );
   server.registerPrompt(
+    'plan_change',
+    {
+      title: 'Plan a change to an asset',
+      description: 'Before changing or dropping a table or column: what breaks downstream, and whom to tell',
+      argsSchema: {
+        urn: z.string().describe('The asset URN'),
+        change: z.string().describe('The planned change, e.g. "drop column amount" or "rename to spend"'),
+      },
+    },
+    ({ urn, change }) => ({
+      messages: [
+        {
+          role: 'user',
+          content: {
+            type: 'text',
+            text:
+              `I plan to change ${urn}: ${change}. Use lineage_impact (with the column, if the change is to one column) to find ` +
+              'what depends on it, grouped by how it depends, and lineage_get to show the nearest part of the graph. Say what ' +
+              'would break, what would only be affected indirectly, and draft a short note to the owners and consumers it names.',
+          },
+        },
+      ],
+    }),
+  );
+  server.registerPrompt(
     'document_asset',
     {
       title: 'Draft documentation for an asset',

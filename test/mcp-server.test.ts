@@ -220,6 +220,11 @@ describe('MCP server', () => {
     const read = await analyst.readResource({ uri: `dataops://asset/${urn('procurement', 'contracts')}` });
     expect(JSON.parse((read.contents[0] as { text: string }).text).name).toBe('contracts');
     const { prompts } = await admin.listPrompts();
-    expect(prompts.map((p) => p.name)).toEqual(expect.arrayContaining(['find_data', 'explain_asset']));
+    expect(prompts.map((p) => p.name)).toEqual(expect.arrayContaining(['find_data', 'explain_asset', 'plan_change']));
+    const plan = await admin.getPrompt({
+      name: 'plan_change',
+      arguments: { urn: 'urn:x', change: 'drop column amount' },
+    });
+    expect(plan.messages[0]!.content).toMatchObject({ text: expect.stringContaining('lineage_impact') });
   });
 });

@@ -5,6 +5,7 @@ import type { Classification } from '../../db/schema/types.js';
 import type { ServiceContext } from '../context.js';
 import { visibleAssetsSql } from '../governance/access.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import { runRetrievers } from './search-retrievers.js';
 
 export interface SearchFilters {
   domain?: string;
@@ -57,14 +58,8 @@ export interface SearchResult {
   nextCursor: string | null;
 }
 
-/** How many candidates each retriever contributes before fusion. */
-const candidatesPerRetriever = 200;
 /** Reciprocal rank fusion constant (Cormack et al. use 60). */
 const rrfK = 60;
-/** Names farther than this trigram word distance (1 - word similarity) do not match. */
-const maxNameDistance = 0.5;
-/** Vector neighbours farther than this cosine distance are not "similar in meaning". */
-const maxSemanticDistance = 0.55;
 
 interface Candidate {
   id: string;
@@ -99,85 +94,30 @@ export async function searchCatalog(ctx: ServiceContext, request: SearchRequest)
   };
 }
 
-async function retrieve(ctx: ServiceContext, query: string, where: SQL, filters: SearchFilters): Promise<Candidate[]> {
-  const [vector] = await ctx.embedder.embed([query]);
-  const hasMeaning = vector?.some((v) => v !== 0) ?? false;
-  const lowered = query.toLowerCase();
-  // Query values are inlined as parameters, not read from a CTE, so the planner can match them to the
-  // GIN (text, trigram) and HNSW (vector) indexes.
-  const meaningHits = hasMeaning
-    ? sql`select id, row_number() over (order by distance, id) as r from (
-          ${nearestInMeaning(ctx, `[${vector!.join(',')}]`, where, filters)}
-        ) nearest where distance <= ${maxSemanticDistance}`
-    : sql`select null::uuid as id, 0::bigint as r where false`;
-  return ctx.db.transaction(async (tx) => {
-    // One round trip for the settings. Filters apply after the HNSW scan; iterative scanning keeps going
-    // until enough visible rows are found. The word-similarity threshold lets the trigram index skip
-    // names too far from the query instead of fetching the nearest 200 and discarding them.
-    await tx.execute(sql`select set_config('hnsw.ef_search', ${String(candidatesPerRetriever)}, true),
-      set_config('hnsw.iterative_scan', 'relaxed_order', true),
-      set_config('pg_trgm.word_similarity_threshold', ${String(1 - maxNameDistance)}, true)`);
-    return queryRows<Candidate>(
-      tx,
-      sql`with text_hits as (
-          select a.id, row_number() over (
-            order by ts_rank_cd(a.search_document, websearch_to_tsquery('english', ${query}), 32) desc, a.id) as r
-          from assets a
-          where a.search_document @@ websearch_to_tsquery('english', ${query}) and ${where}
-          order by r limit ${candidatesPerRetriever}
-        ),
-        name_hits as (
-          -- Nearest names by trigram word distance: catches misspellings ("contrcts") and fragments
-          -- ("depot_inv") that full text cannot. The GIN trigram index finds the names with word
-          -- similarity of at least the threshold set above (<%), the same cut as distance <= max.
-          -- A one-word query is at distance 0 from every name containing the word: the shorter name,
-          -- closer to being just that word, goes first.
-          select id, row_number() over (order by distance, length, id) as r from (
-            select a.id, lower(a.name) <->> ${lowered} as distance, length(a.name) as length
-            from assets a where ${lowered} <% lower(a.name) and ${where}
-            order by distance, length, a.id limit ${candidatesPerRetriever}
-          ) nearest
-        ),
-        meaning_hits as (${meaningHits}),
-        exact_hits as (
-          select a.id, 1 as r from assets a
-          -- A range, not equality, so only the btree indexes match it: the trigram GiST index also answers equality,
-          -- the planner rates it as cheap, and it rechecks every name sharing the query's trigrams.
-          where (lower(a.name) between ${lowered} and ${lowered}
-            or lower(a.qualified_name) between ${lowered} and ${lowered}) and ${where}
-        ),
-        fused as (
-          select id, sum(1.0 / (${rrfK} + r)) as rrf, array_agg(distinct retriever) as matched_by from (
-            select id, r, 'text' as retriever from text_hits
-            union all select id, r, 'name' from name_hits
-            union all select id, r, 'meaning' from meaning_hits
-            union all select id, r, 'exact' from exact_hits
-          ) ranked group by id
-        )
-        select a.id::text, f.matched_by, a.domain_id, a.owner, a.tags, a.classification::text as classification,
-          a.kind, s.name as source_name, a.certification,
-          (f.rrf * ${boostSql()} + case when 'exact' = any(f.matched_by) then 1 else 0 end)::float8 as score
-        from fused f join assets a on a.id = f.id left join sources s on s.id = a.source_id
-        order by score desc, a.name, a.id`,
-    );
-  });
-}
-
 /**
- * The assets nearest to the query vector, with their cosine distance. Unfiltered (or broadly filtered)
- * the HNSW index walks the graph and iterative scanning skips rows the filters reject. A filter that
- * an index narrows to a small part of the catalog (a source, a domain, an owner, a tag) makes that
- * walk visit thousands of rejected neighbours and still miss many of the matching assets, so those
- * assets are compared with the query one by one instead: exact, and cheaper.
+ * Fuses the retrievers' rankings by reciprocal rank, boosted by trust signals; an exact name match
+ * adds 1 so it ranks first. The visibility and filter predicate is applied again here, in this
+ * statement's snapshot, so an asset hidden while the retrievers ran is not returned or counted.
  */
-function nearestInMeaning(ctx: ServiceContext, vector: string, where: SQL, filters: SearchFilters): SQL {
-  const narrow = Boolean(filters.source || filters.domain || filters.owner || filters.tag);
-  const scored = sql`select a.id, a.embedding <=> ${vector}::vector as distance
-    from assets a where a.embedding_model = ${ctx.embedder.modelId} and ${where}`;
-  // "offset 0" keeps the subquery from being flattened, so the ordering cannot be taken from the HNSW index.
-  return narrow
-    ? sql`select id, distance from (${scored} offset 0) filtered order by distance, id limit ${candidatesPerRetriever}`
-    : sql`${scored} order by distance limit ${candidatesPerRetriever}`;
+async function retrieve(ctx: ServiceContext, query: string, where: SQL, filters: SearchFilters): Promise<Candidate[]> {
+  const ranked = await runRetrievers(ctx, query, where, filters);
+  if (ranked.length === 0) return [];
+  return queryRows<Candidate>(
+    ctx.db,
+    sql`with ranked as (
+        select * from jsonb_to_recordset(${JSON.stringify(ranked)}::jsonb) as x(id uuid, r int, retriever text)
+      ),
+      fused as (
+        select id, sum(1.0 / (${rrfK} + r)) as rrf, array_agg(distinct retriever) as matched_by
+        from ranked group by id
+      )
+      select a.id::text, f.matched_by, a.domain_id, a.owner, a.tags, a.classification::text as classification,
+        a.kind, s.name as source_name, a.certification,
+        (f.rrf * ${boostSql()} + case when 'exact' = any(f.matched_by) then 1 else 0 end)::float8 as score
+      from fused f join assets a on a.id = f.id left join sources s on s.id = a.source_id
+      where ${where}
+      order by score desc, a.name, a.id`,
+  );
 }
 
 /**

@@ -1,8 +1,9 @@
-import { and, desc, eq, inArray, isNull } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/create-db.js';
 import { activityEvents, assets, columnLineage, columns, lineageEdges } from '../../db/schema/index.js';
 import type { SourceSnapshot } from '../connectors/types.js';
 import type { ServiceContext } from '../context.js';
+import { bulkInsert } from './bulk-insert.js';
 import { reindexAssets } from './search-index.js';
 import { assetValues, columnValues, type ExistingAsset, type Planned, statsOf } from './sync.js';
 import { assetUrn } from './urn.js';
@@ -213,26 +214,33 @@ export async function syncForeignKeys(
       );
   }
   const opened = [...wanted.entries()].filter(([key]) => !currentByKey.has(key)).map(([, w]) => w);
-  for (const w of opened) {
-    const [edge] = await tx
-      .insert(lineageEdges)
-      .values({
-        fromAssetId: w.fromAssetId,
-        toAssetId: w.toAssetId,
-        kind: 'references',
-        name: w.fk.name,
-        origin: snapshot.kind,
-        validFrom: now,
-        properties: { columns: w.fk.columns, refColumns: w.fk.refColumns },
-      })
-      .returning({ id: lineageEdges.id });
-    await tx.insert(columnLineage).values(
+  // All new edges in one statement, then all their column pairs: a large source has thousands of keys.
+  const edges = await bulkInsert<{ id: string; from_asset_id: string; to_asset_id: string; name: string }>(
+    tx,
+    lineageEdges,
+    opened.map((w) => ({
+      fromAssetId: w.fromAssetId,
+      toAssetId: w.toAssetId,
+      kind: 'references',
+      name: w.fk.name,
+      origin: snapshot.kind,
+      validFrom: now,
+      properties: { columns: w.fk.columns, refColumns: w.fk.refColumns },
+    })),
+    { returning: sql`id::text, from_asset_id::text, to_asset_id::text, name` },
+  );
+  // One open edge per (from, name, to): the current-edge unique index says so.
+  const edgeIds = new Map(edges.map((e) => [JSON.stringify([e.from_asset_id, e.name, e.to_asset_id]), e.id]));
+  await bulkInsert(
+    tx,
+    columnLineage,
+    opened.flatMap((w) =>
       w.fk.columns.map((column, i) => ({
-        edgeId: edge!.id,
+        edgeId: edgeIds.get(JSON.stringify([w.fromAssetId, w.fk.name, w.toAssetId]))!,
         fromColumn: column,
         toColumn: w.fk.refColumns[i] ?? column,
       })),
-    );
-  }
+    ),
+  );
   return closed.length + opened.length;
 }

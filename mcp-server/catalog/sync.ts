@@ -9,7 +9,8 @@ import { DataOpsError } from '../errors.js';
 import { requireRole, visibleAssetsSql } from '../governance/access.js';
 import { appendAudit } from '../governance/audit.js';
 import { syncViewLineage } from '../lineage/view-lineage.js';
-import { embeddingText, searchDocumentSql } from './search-document.js';
+import { bulkInsert } from './bulk-insert.js';
+import { embeddingText, searchDocumentFrom, searchDocumentParts } from './search-document.js';
 import { refreshSearchIndexes } from './search-index.js';
 import { refreshStats, syncForeignKeys, updateAsset } from './sync-changes.js';
 import { assetUrn } from './urn.js';
@@ -50,7 +51,6 @@ export interface Planned {
 
 export type ExistingAsset = Awaited<ReturnType<typeof readExisting>>['existing'][number];
 
-const insertBatchSize = 500;
 /** A sync that adds, changes or deprecates this many assets refreshes statistics and search indexes. */
 const analyzeAfterChanges = 100;
 
@@ -282,7 +282,7 @@ async function deprecateVanished(
         vanished.map((a) => a.id),
       ),
     );
-  await insertInBatches(
+  await bulkInsert(
     tx,
     activityEvents,
     vanished.map((a) => ({
@@ -368,45 +368,56 @@ async function insertAssets(
   now: Date,
 ) {
   const ids = new Map<string, string>();
-  for (let i = 0; i < fresh.length; i += insertBatchSize) {
-    const rows = await tx
-      .insert(assets)
-      .values(
-        fresh.slice(i, i + insertBatchSize).map((p) => ({
-          ...assetValues(p, now),
-          ...defaults,
-          urn: p.urn,
-          sourceId,
-          embedding: p.embedding,
-          embeddingModel,
-          searchDocument: searchDocumentSql({ ...p.discovered, tags: [] }),
-        })),
-      )
-      .returning({ id: assets.id, urn: assets.urn });
-    for (const row of rows) ids.set(row.urn, row.id);
-  }
+  // The full-text document is computed in the database from its four texts, sent with each row.
+  const documentInputs = { docName: 'text', docAbout: 'text', docColumnNames: 'text', docColumnNotes: 'text' };
+  const rows = await bulkInsert<{ id: string; urn: string }>(
+    tx,
+    assets,
+    fresh.map((p) => {
+      const parts = searchDocumentParts({ ...p.discovered, tags: [] });
+      return {
+        ...assetValues(p, now),
+        ...defaults,
+        urn: p.urn,
+        sourceId,
+        embedding: p.embedding ?? null,
+        embeddingModel,
+        docName: parts.name,
+        docAbout: parts.about,
+        docColumnNames: parts.columnNames,
+        docColumnNotes: parts.columnNotes,
+      };
+    }),
+    {
+      inputs: documentInputs,
+      computed: {
+        searchDocument: searchDocumentFrom({
+          name: sql`x."docName"`,
+          about: sql`x."docAbout"`,
+          columnNames: sql`x."docColumnNames"`,
+          columnNotes: sql`x."docColumnNotes"`,
+        }),
+      },
+      returning: sql`id::text, urn`,
+    },
+  );
+  for (const row of rows) ids.set(row.urn, row.id);
   const created = fresh.map((p) => ({ id: ids.get(p.urn)!, p }));
-  await insertInBatches(
+  await bulkInsert(
     tx,
     columns,
     created.flatMap(({ id, p }) => columnValues(id, p.discovered, now)),
   );
-  await insertInBatches(
+  await bulkInsert(
     tx,
     activityEvents,
     created.map(({ id, p }) => ({
       assetId: id,
       type: 'created',
+      actorId: null,
       summary: `Discovered in ${platform} with ${p.discovered.columns.length} columns`,
       at: now,
     })),
   );
   return ids;
-}
-
-export async function insertInBatches(tx: Tx, table: typeof columns | typeof activityEvents, rows: object[]) {
-  for (let i = 0; i < rows.length; i += insertBatchSize) {
-    // biome-ignore lint/suspicious/noExplicitAny: rows are built for exactly this table by the caller
-    await tx.insert(table).values(rows.slice(i, i + insertBatchSize) as any);
-  }
 }

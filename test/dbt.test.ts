@@ -339,6 +339,62 @@ describe('dbt ingestion of jaffle_shop', () => {
     expect(edges).toContain('public.customers -> churn_model');
   });
 
+  it('takes column types and order from catalog.json, and kinds from the warehouse', async () => {
+    const catalog = {
+      metadata: { dbt_schema_version: 'https://schemas.getdbt.com/dbt/catalog/v1.json' },
+      nodes: {
+        'model.jaffle_shop.stg_payments': {
+          metadata: { type: 'VIEW', schema: 'public', name: 'stg_payments', database: 'postgres', comment: null },
+          columns: {
+            payment_id: { type: 'integer', index: 1, name: 'payment_id', comment: null },
+            order_id: { type: 'integer', index: 2, name: 'order_id', comment: null },
+            payment_method: { type: 'text', index: 3, name: 'payment_method', comment: null },
+            amount: { type: 'integer', index: 4, name: 'amount', comment: 'Amount in dollars' },
+          },
+          stats: {},
+        },
+        'seed.jaffle_shop.raw_payments': {
+          metadata: { type: 'BASE TABLE', schema: 'public', name: 'raw_payments', database: 'postgres' },
+          columns: {
+            id: { type: 'integer', index: 1, name: 'id' },
+            order_id: { type: 'integer', index: 2, name: 'order_id' },
+            payment_method: { type: 'text', index: 3, name: 'payment_method' },
+            amount: { type: 'integer', index: 4, name: 'amount' },
+          },
+          stats: {},
+        },
+      },
+      sources: {},
+    };
+    await ingestDbt(ctx, { manifest: v7(), catalog });
+    const typed = async (name: string) => {
+      const a = await asset(database, dbtUrn('postgres.public', name));
+      const rows = await database.db
+        .select({ name: columns.name, type: columns.dataType, description: columns.description })
+        .from(columns)
+        .where(eq(columns.assetId, a.id))
+        .orderBy(columns.position);
+      return rows.map((c) => `${c.name}:${c.type}${c.description ? ` (${c.description})` : ''}`);
+    };
+    expect(await typed('raw_payments')).toEqual([
+      'id:integer',
+      'order_id:integer',
+      'payment_method:text',
+      'amount:integer',
+    ]);
+    // The catalog's columns, types and comments.
+    expect(await typed('stg_payments')).toEqual([
+      'payment_id:integer',
+      'order_id:integer',
+      'payment_method:text',
+      'amount:integer (Amount in dollars)',
+    ]);
+    // Knowing raw_payments' columns, the compiled SQL of stg_payments now reaches them.
+    expect(await dbtColumns(database, 'public.stg_payments')).toContain(
+      'raw_payments.amount -> amount DIRECT/TRANSFORMATION',
+    );
+  });
+
   it('sees lineage through ephemeral models', async () => {
     const manifest = v12();
     manifest.nodes['model.jaffle_shop.stg_orders'].config.materialized = 'ephemeral';
@@ -348,6 +404,15 @@ describe('dbt ingestion of jaffle_shop', () => {
     expect(edges).toContain('public.raw_orders -> public.customers');
     expect(edges).not.toContain('public.stg_orders -> public.orders');
     expect((await asset(database, dbtUrn('postgres.public', 'stg_orders'))).status).toBe('deprecated');
+    // Without catalog.json the columns known from it stay: the manifest alone does not list them all.
+    const rawPayments = await asset(database, dbtUrn('postgres.public', 'raw_payments'));
+    const kept = await database.db.select().from(columns).where(eq(columns.assetId, rawPayments.id));
+    expect(kept.map((c) => `${c.name}:${c.dataType}`).sort()).toEqual([
+      'amount:integer',
+      'id:integer',
+      'order_id:integer',
+      'payment_method:text',
+    ]);
   });
 
   it('refuses what is not a supported manifest, and writes nothing', async () => {

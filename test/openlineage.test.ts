@@ -220,6 +220,33 @@ describe('OpenLineage ingestion', () => {
     expect(await currentEdges(database, jobUrn)).toEqual(['b -> load', 'c -> load', 'd -> load', 'load -> out']);
   });
 
+  it('keeps what an earlier event said about the job when a later one leaves the facet out', async () => {
+    const start = {
+      ...load('fluentd-docker/test-start.json'),
+      run: { runId: 'facets-1' },
+      job: {
+        namespace: 'facets',
+        name: 'etl',
+        facets: {
+          jobType: { processingType: 'BATCH', integration: 'AIRFLOW', jobType: 'TASK' },
+          documentation: { description: 'Nightly load of the warehouse' },
+        },
+      },
+    };
+    const complete = {
+      ...load('fluentd-docker/test-complete.json'),
+      run: { runId: 'facets-1' },
+      job: { namespace: 'facets', name: 'etl' },
+    };
+    await ingestOpenLineage(ctx, [start]);
+    const before = (await assetByUrn(database, job('facets', 'etl')))!;
+    await ingestOpenLineage(ctx, [complete]);
+    const after = (await assetByUrn(database, job('facets', 'etl')))!;
+    expect(after.description).toBe('Nightly load of the warehouse');
+    expect(after.properties.openlineage).toMatchObject({ integration: 'AIRFLOW', jobType: 'TASK' });
+    expect(after.updatedAt).toEqual(before.updatedAt);
+  });
+
   it('turns the ColumnLineageDatasetFacet examples into column lineage on the job-to-output edge', async () => {
     const withFacet = (name: string, facets: Record<string, unknown>) => ({
       eventType: 'COMPLETE',

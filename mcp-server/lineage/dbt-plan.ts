@@ -123,7 +123,12 @@ export async function planDbt(
     const entry = catalogEntry(r.node.unique_id);
     // The warehouse's columns (catalog.json) are the whole schema; without them, the compiled SQL's
     // output columns and the documented ones are what is known.
-    if (!entry) r.facts.columns = mergeColumns(derived.get(r.node.unique_id) ?? [], r.facts.columns ?? []);
+    if (!entry) {
+      const fromSql = derived.get(r.node.unique_id);
+      r.facts.columns = mergeColumns(fromSql?.columns ?? [], r.facts.columns ?? []);
+      // Documented columns alone, or SQL reading a relation whose columns are unknown, may not be all of them.
+      r.facts.partialColumns = !fromSql?.complete;
+    }
     r.owned = {
       source: { kind: 'dbt', name: plan.sourceName, location: plan.location },
       urn: assetUrn('dbt', plan.sourceName, `${r.database}.${r.schema}`, r.identifier),
@@ -340,33 +345,44 @@ async function analyseModels(
   plan: DbtPlan,
   manifest: DbtManifest,
   knownColumns: (r: PlannedRelation) => string[] | undefined,
-): Promise<Map<string, FactColumn[]>> {
-  const derived = new Map<string, FactColumn[]>();
+): Promise<Map<string, { columns: FactColumn[]; complete: boolean }>> {
+  const derived = new Map<string, { columns: FactColumn[]; complete: boolean }>();
   const byName = new Map<string, PlannedRelation[]>();
   for (const r of plan.relations.values()) {
     const key = r.identifier.toLowerCase();
     byName.set(key, [...(byName.get(key) ?? []), r]);
   }
-  const columnsOf = (r: PlannedRelation) =>
-    knownColumns(r) ?? derived.get(r.node.unique_id)?.map((c) => c.name) ?? Object.keys(r.node.columns ?? {});
+  /** A relation's columns, and whether they are all of them (the documented ones may not be). */
+  const columnsOf = (r: PlannedRelation): { names: string[]; complete: boolean } => {
+    const known = knownColumns(r);
+    if (known) return { names: known, complete: true };
+    const fromSql = derived.get(r.node.unique_id);
+    if (fromSql) return { names: fromSql.columns.map((c) => c.name), complete: fromSql.complete };
+    return { names: Object.keys(r.node.columns ?? {}), complete: false };
+  };
 
   for (const id of topologicalOrder(manifest, plan)) {
     const model = plan.relations.get(id);
     const code = model ? compiledSql(model.node) : null;
     if (!model || !code || model.role !== 'model') continue;
+    let inputsComplete = true;
     const resolve = ({ schema, name }: RelationName) => {
       const named = (byName.get(name.toLowerCase()) ?? []).filter(
         (r) => r.node.unique_id !== id && (!schema || r.schema.toLowerCase() === schema.toLowerCase()),
       );
       const match = named.find((r) => r.database === model.database) ?? (named.length === 1 ? named[0] : undefined);
-      return match ? { id: match.node.unique_id, columns: columnsOf(match) } : undefined;
+      if (!match) return undefined;
+      const known = columnsOf(match);
+      inputsComplete &&= known.complete;
+      return { id: match.node.unique_id, columns: known.names };
     };
     try {
       const lineage = await analyzeQuery(code, resolve);
-      derived.set(
-        id,
-        lineage.columns.map((c) => ({ name: c.name })),
-      );
+      derived.set(id, {
+        columns: lineage.columns.map((c) => ({ name: c.name })),
+        // `select *` from a relation whose columns are not all known yields only some of them.
+        complete: inputsComplete && lineage.unresolved.length === 0,
+      });
       const byRelation = new Map<string, ColumnMapping[]>();
       for (const edge of viewEdges(lineage, id, '')) byRelation.set(edge.fromAssetId, edge.columns ?? []);
       plan.columnLineage.set(id, byRelation);

@@ -27,6 +27,8 @@ export interface AssetFacts {
   tags?: string[];
   /** The whole schema as the producer knows it; absent leaves the columns as they are. */
   columns?: FactColumn[];
+  /** The producer knows only some columns (e.g. the documented ones): add and describe, never remove. */
+  partialColumns?: boolean;
 }
 
 /** An asset that belongs to a producer's source (it is not in any database source the catalog reads). */
@@ -42,6 +44,11 @@ export interface OwnedAsset {
   properties?: Record<string, unknown>;
   /** The kind is a guess (no facet declared it): it does not overwrite a kind a producer declared earlier. */
   guessedKind?: boolean;
+  /**
+   * Each `properties` entry adds to what the asset has (a producer that sends a facet in one event and not
+   * the next has not withdrawn it); otherwise `properties` replaces them.
+   */
+  mergeProperties?: boolean;
   facts: AssetFacts;
 }
 
@@ -191,8 +198,9 @@ export async function upsertOwnedAsset(w: AssetWriter, asset: OwnedAsset, asOf?:
   if (current.name !== asset.name) patch.name = asset.name;
   if (current.qualifiedName !== asset.qualifiedName) patch.qualifiedName = asset.qualifiedName;
   if (asset.definition !== undefined && current.definition !== asset.definition) patch.definition = asset.definition;
-  if (asset.properties && canonicalJson(currentProperties) !== canonicalJson(asset.properties))
-    patch.properties = asset.properties;
+  const properties =
+    asset.properties && (asset.mergeProperties ? merged(currentProperties, asset.properties) : asset.properties);
+  if (properties && canonicalJson(currentProperties) !== canonicalJson(properties)) patch.properties = properties;
   if (current.status !== 'active') {
     patch.status = 'active';
     w.stats.restored++;
@@ -204,9 +212,11 @@ export async function upsertOwnedAsset(w: AssetWriter, asset: OwnedAsset, asOf?:
       at: w.now,
     });
   }
-  const schemaChanged = facts.columns ? await replaceColumns(w, current.id, facts.columns) : false;
+  const schemaChanged = facts.columns
+    ? await replaceColumns(w, current.id, facts.columns, facts.partialColumns ?? false)
+    : false;
   if (Object.keys(patch).length > 0 || schemaChanged) {
-    if (asOf) patch.properties = { ...(asset.properties ?? currentProperties), observedAt: asOf.toISOString() };
+    if (asOf) patch.properties = { ...(properties ?? currentProperties), observedAt: asOf.toISOString() };
     if (Object.keys(patch).length > 0) {
       await w.tx
         .update(assets)
@@ -280,10 +290,21 @@ function uniqueColumns(list: FactColumn[]): FactColumn[] {
 }
 
 /** Makes the asset's columns the producer's schema; returns whether anything changed. */
-async function replaceColumns(w: AssetWriter, assetId: string, facts: FactColumn[]): Promise<boolean> {
+async function replaceColumns(
+  w: AssetWriter,
+  assetId: string,
+  facts: FactColumn[],
+  partial: boolean,
+): Promise<boolean> {
   const before = await w.tx.select().from(columns).where(eq(columns.assetId, assetId)).orderBy(asc(columns.position));
   const byName = new Map(before.map((c) => [c.name, c]));
-  const after = uniqueColumns(facts).map((c, i) => columnRow(assetId, c, i, w.now));
+  const given = uniqueColumns(facts);
+  // Partial knowledge removes nothing: columns it does not mention follow those it does.
+  const mentioned = new Set(given.map((g) => g.name));
+  const wanted = partial
+    ? [...given, ...before.filter((c) => !mentioned.has(c.name)).map((c) => ({ name: c.name }))]
+    : given;
+  const after = wanted.map((c, i) => columnRow(assetId, c, i, w.now));
   const afterNames = new Set(after.map((c) => c.name));
   const added = after.filter((c) => !byName.has(c.name));
   const removed = before.filter((c) => !afterNames.has(c.name));
@@ -344,6 +365,16 @@ async function replaceColumns(w: AssetWriter, assetId: string, facts: FactColumn
     w.stats.schemaChanges += schemaChanges;
   }
   return changed || schemaChanges > 0;
+}
+
+function merged(current: Record<string, unknown>, next: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...current };
+  for (const [key, value] of Object.entries(next)) {
+    const before = current[key];
+    const bothObjects = [before, value].every((v) => v && typeof v === 'object' && !Array.isArray(v));
+    out[key] = bothObjects ? { ...(before as object), ...(value as object) } : value;
+  }
+  return out;
 }
 
 function mergeTags(current: string[], tags: string[] | undefined, curated: Set<string>): string[] | null {

@@ -167,6 +167,7 @@ function jobAsset(job: Job): OwnedAsset {
     qualifiedName: job.name,
     definition: facets?.sql?.query,
     properties: { openlineage: details },
+    mergeProperties: true,
     facts,
   };
 }

@@ -29,13 +29,7 @@ export interface ImpactRequest {
   maxAssets?: number;
 }
 
-export interface ImpactedAsset {
-  urn: string;
-  name: string;
-  qualifiedName: string;
-  kind: AssetKind;
-  classification: Classification;
-  owner: string | null;
+export interface ImpactedAsset extends Omit<AssetRow, 'id'> {
   /** Hops from the changed asset. */
   distance: number;
   /**

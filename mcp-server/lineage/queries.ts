@@ -63,7 +63,7 @@ export async function walk(
   let truncated = false;
   const sign = direction === 'upstream' ? -1 : 1;
   for (let hop = 1; hop <= options.depth && frontier.length > 0; hop++) {
-    if (options.deadline !== undefined && Date.now() >= options.deadline) {
+    if (budgetSpent(options)) {
       truncated = true;
       break;
     }
@@ -86,6 +86,10 @@ export async function walk(
     if (hop === options.depth && frontier.length > 0) truncated ||= await hasMore(ctx, frontier, direction, options);
   }
   return { layers, edges, truncated, reachedBy };
+}
+
+function budgetSpent(options: WalkOptions): boolean {
+  return options.deadline !== undefined && Date.now() >= options.deadline;
 }
 
 async function hopRows(
@@ -343,7 +347,7 @@ export async function walkColumns(
   let truncated = false;
   const sign = direction === 'upstream' ? -1 : 1;
   for (let hop = 1; hop <= options.depth && frontier.length > 0; hop++) {
-    if (options.deadline !== undefined && Date.now() >= options.deadline) {
+    if (budgetSpent(options)) {
       truncated = true;
       break;
     }

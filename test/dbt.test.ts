@@ -44,7 +44,7 @@ async function dbtEdges(database: Database) {
         join assets f on f.id = e.from_asset_id join assets t on t.id = e.to_asset_id
         where e.origin = 'dbt' and e.valid_to is null order by 1`,
   );
-  return rows.map((r) => r.edge);
+  return rows.map((r) => r.edge).sort();
 }
 
 /** Column lineage of the current dbt edge into `to`: `from_asset.from_column -> to_column TYPE/SUBTYPE`. */
@@ -57,7 +57,7 @@ async function dbtColumns(database: Database, to: string) {
         join assets f on f.id = e.from_asset_id join assets t on t.id = e.to_asset_id
         where e.origin = 'dbt' and e.valid_to is null and t.qualified_name = ${to} order by 1`,
   );
-  return rows.map((r) => r.mapping);
+  return rows.map((r) => r.mapping).sort();
 }
 
 const dbtUrn = (namespace: string, name: string) => assetUrn('dbt', 'jaffle_shop', namespace, name);

@@ -1,12 +1,15 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { and, eq, isNull, sql } from 'drizzle-orm';
+import mysql from 'mysql2/promise';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, queryRows } from '../db/create-db.js';
 import { assets, columnLineage, columns, jobRuns, lineageEdges, lineageEvents, sources } from '../db/schema/index.js';
 import { syncSource } from '../mcp-server/catalog/sync.js';
 import { assetUrn } from '../mcp-server/catalog/urn.js';
+import { createMysqlConnector } from '../mcp-server/connectors/mysql/mysql-connector.js';
 import { createPostgresConnector } from '../mcp-server/connectors/postgres/postgres-connector.js';
 import type { ServiceContext } from '../mcp-server/context.js';
 import { ingestOpenLineage } from '../mcp-server/lineage/openlineage.js';
@@ -53,7 +56,8 @@ async function currentEdges(database: Database, jobUrn: string) {
         where e.origin = 'openlineage' and e.valid_to is null and (f.urn = ${jobUrn} or t.urn = ${jobUrn})
         order by 1, 2`,
   );
-  return rows.map((r) => `${r.from_name} -> ${r.to_name}`);
+  // Sorted here, not by the database's collation, which differs between PGlite and a server.
+  return rows.map((r) => `${r.from_name} -> ${r.to_name}`).sort();
 }
 
 describe('OpenLineage ingestion', () => {
@@ -480,5 +484,51 @@ describe('OpenLineage datasets of a database the catalog already reads', () => {
     // Re-syncing the source keeps the lineage and the filled-in column description.
     await syncSource(ctx, await createPostgresConnector({ url: scratch.url, name: 'shop' }).discover());
     expect(await currentEdges(database, job('airflow', 'revenue.daily'))).toHaveLength(2);
+  });
+});
+
+describe('OpenLineage datasets of a MySQL database the catalog already reads', () => {
+  const name = `dataops_ol_${randomBytes(4).toString('hex')}`;
+  let database: Database;
+  let ctx: ServiceContext;
+  let maria: mysql.Connection;
+
+  beforeAll(async () => {
+    maria = await mysql.createConnection({ host: '127.0.0.1', port: 3306, user: 'root', multipleStatements: true });
+    await maria.query(
+      `create database ${name}; create table ${name}.invoices (id int primary key, total decimal(10,2))`,
+    );
+    database = await createTestDb();
+    ctx = await createTestContext(database);
+    await syncSource(
+      ctx,
+      await createMysqlConnector({ url: `mysql://root@127.0.0.1:3306/${name}`, name: 'erp' }).discover(),
+    );
+  });
+  afterAll(async () => {
+    await maria.query(`drop database ${name}`);
+    await maria.end();
+    await database.close();
+  });
+
+  it('maps mysql://host:port + database.table onto the ingested table', async () => {
+    const summary = await ingestOpenLineage(ctx, [
+      {
+        eventType: 'COMPLETE',
+        eventTime: '2024-04-01T00:00:00Z',
+        run: { runId: 'mysql-1' },
+        job: { namespace: 'spark', name: 'export_invoices' },
+        inputs: [{ namespace: 'mysql://127.0.0.1:3306', name: `${name}.invoices` }],
+        outputs: [{ namespace: 's3://exports', name: '/invoices.parquet' }],
+        producer: 'test',
+      },
+    ]);
+    expect(summary.assetsCreated).toBe(2);
+    expect(await currentEdges(database, job('spark', 'export_invoices'))).toEqual([
+      `${name}.invoices -> export_invoices`,
+      'export_invoices -> /invoices.parquet',
+    ]);
+    const invoices = (await assetByUrn(database, assetUrn('mysql', 'erp', name, 'invoices')))!;
+    expect(invoices.kind).toBe('table');
   });
 });

@@ -5,6 +5,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, queryRows } from '../db/create-db.js';
 import { assets, columns, jobRuns, qualityResults, qualityRules } from '../db/schema/index.js';
+import { annotateAssets } from '../mcp-server/catalog/annotate.js';
 import { updateAssetMetadata } from '../mcp-server/catalog/assets.js';
 import { syncSource } from '../mcp-server/catalog/sync.js';
 import { assetUrn } from '../mcp-server/catalog/urn.js';
@@ -532,5 +533,26 @@ describe('dbt relations in a database the catalog already reads', () => {
     );
     const chosen = await ingestDbt(ctx, { manifest: inScratch(), targetSource: 'warehouse' });
     expect(chosen).toMatchObject({ mapped: 8, edgesOpened: 0, edgesClosed: 0 });
+  });
+
+  it('does not map onto assets the principal may not see, and refuses a project whose assets it may not see', async () => {
+    const steward = await contextAs(database, {
+      id: 'dbt-u-steward',
+      displayName: 'Steward',
+      clearance: 'U',
+      roles: ['steward'],
+    });
+    await annotateAssets(ctx, [
+      { urn: assetUrn('postgres', 'warehouse', 'public', 'raw_orders'), classification: 'S' },
+    ]);
+    const summary = await ingestDbt(steward, { manifest: inScratch(), name: 'jaffle_u', targetSource: 'warehouse' });
+    // raw_orders is not found (it is not visible), so the project describes its own.
+    expect(summary).toMatchObject({ mapped: 7, created: 1 });
+    await annotateAssets(ctx, [
+      { urn: assetUrn('dbt', 'jaffle_u', `${scratch.name}.public`, 'raw_orders'), classification: 'S' },
+    ]);
+    await expect(
+      ingestDbt(steward, { manifest: inScratch(), name: 'jaffle_u', targetSource: 'warehouse' }),
+    ).rejects.toThrow(/dbt-u-steward may not ingest dbt project jaffle_u: ask its owner or an admin/);
   });
 });

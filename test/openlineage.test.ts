@@ -7,6 +7,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, queryRows } from '../db/create-db.js';
 import { assets, columnLineage, columns, jobRuns, lineageEdges, lineageEvents, sources } from '../db/schema/index.js';
+import { annotateAssets } from '../mcp-server/catalog/annotate.js';
 import { syncSource } from '../mcp-server/catalog/sync.js';
 import { assetUrn } from '../mcp-server/catalog/urn.js';
 import { createMysqlConnector } from '../mcp-server/connectors/mysql/mysql-connector.js';
@@ -484,6 +485,34 @@ describe('OpenLineage datasets of a database the catalog already reads', () => {
     // Re-syncing the source keeps the lineage and the filled-in column description.
     await syncSource(ctx, await createPostgresConnector({ url: scratch.url, name: 'shop' }).discover());
     expect(await currentEdges(database, job('airflow', 'revenue.daily'))).toHaveLength(2);
+  });
+
+  it('never maps a dataset onto an asset the poster may not see, so the reply cannot reveal it', async () => {
+    await annotateAssets(ctx, [{ urn: assetUrn('postgres', 'shop', 'public', 'orders'), classification: 'TS' }]);
+    const steward = await contextAs(database, {
+      id: 'ol-u-steward',
+      displayName: 'Steward',
+      clearance: 'U',
+      roles: ['steward'],
+    });
+    const event = (runId: string) => ({
+      eventType: 'COMPLETE',
+      eventTime: '2024-03-02T00:00:00Z',
+      run: { runId },
+      job: { namespace: 'airflow', name: 'orders.audit' },
+      inputs: [{ namespace: 'postgres://127.0.0.1:5432', name: `${scratch.name}.public.orders` }],
+      producer: 'test',
+    });
+    const summary = await ingestOpenLineage(steward, [event('hidden-1')]);
+    // As if the table were not in the catalog: it becomes an OpenLineage dataset.
+    expect(summary.assetsCreated).toBe(2);
+    expect(await currentEdges(database, job('airflow', 'orders.audit'))).toEqual([
+      `${scratch.name}.public.orders -> orders.audit`,
+    ]);
+    // Someone cleared for it gets the real asset.
+    await ingestOpenLineage(ctx, [event('hidden-2')]);
+    const edges = await currentEdges(database, job('airflow', 'orders.audit'));
+    expect(edges).toContain('public.orders -> orders.audit');
   });
 });
 

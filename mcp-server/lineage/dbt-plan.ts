@@ -1,8 +1,10 @@
-import { asc, inArray } from 'drizzle-orm';
-import type { Db } from '../../db/create-db.js';
-import { type AssetKind, assets, columns, sources } from '../../db/schema/index.js';
+import { asc, inArray, sql } from 'drizzle-orm';
+import { type Db, queryRows, textArray } from '../../db/create-db.js';
+import { type AssetKind, columns, sources } from '../../db/schema/index.js';
 import { assetUrn } from '../catalog/urn.js';
+import type { Principal } from '../context.js';
 import { DataOpsError, isDataOpsError } from '../errors.js';
+import { visibleAssetsSql } from '../governance/access.js';
 import {
   type DbtCatalog,
   type DbtCatalogTable,
@@ -62,7 +64,13 @@ const relationKinds = ['table', 'view', 'materialized_view'] as const;
 export async function planDbt(
   db: Db,
   manifest: DbtManifest,
-  options: { sourceName: string; location: string; catalog?: DbtCatalog; targetSource?: string },
+  options: {
+    principal: Principal;
+    sourceName: string;
+    location: string;
+    catalog?: DbtCatalog;
+    targetSource?: string;
+  },
 ): Promise<DbtPlan> {
   const plan: DbtPlan = {
     project: manifest.project,
@@ -88,7 +96,7 @@ export async function planDbt(
   }
 
   const connectors = await connectorSources(db, options.targetSource);
-  const found = await findConnectorAssets(db, connectors, candidates);
+  const found = await findConnectorAssets(db, options.principal, connectors, candidates);
   const catalogEntry = (id: string) => options.catalog?.nodes[id] ?? options.catalog?.sources?.[id];
   for (const { node, role } of candidates) {
     const database = node.database ?? '';
@@ -212,27 +220,23 @@ async function connectorSources(db: Db, targetSource?: string): Promise<Connecto
 }
 
 /** Finds relations among the connector sources' assets by database, schema and name. */
-async function findConnectorAssets(db: Db, connectors: ConnectorSource[], candidates: { node: DbtNode }[]) {
+async function findConnectorAssets(
+  db: Db,
+  principal: Principal,
+  connectors: ConnectorSource[],
+  candidates: { node: DbtNode }[],
+) {
   const databases = new Set(candidates.map((c) => c.node.database ?? ''));
   const relevant = connectors.filter((s) => s.database === '*' || databases.has(s.database));
+  // An asset the principal may not see is as good as absent: the ingestion must not reveal that it exists.
   const rows =
     relevant.length === 0
       ? []
-      : await db
-          .select({
-            id: assets.id,
-            sourceId: assets.sourceId,
-            namespace: assets.namespace,
-            name: assets.name,
-            kind: assets.kind,
-          })
-          .from(assets)
-          .where(
-            inArray(
-              assets.sourceId,
-              relevant.map((s) => s.id),
-            ),
-          );
+      : await queryRows<{ id: string; sourceId: string; namespace: string; name: string; kind: string }>(
+          db,
+          sql`select a.id, a.source_id as "sourceId", a.namespace, a.name, a.kind from assets a
+              where a.source_id = any(${textArray(relevant.map((s) => s.id))}::uuid[]) and ${visibleAssetsSql(principal)}`,
+        );
   const byKey = new Map<string, { id: string; sourceId: string }[]>();
   for (const row of rows) {
     if (!(relationKinds as readonly string[]).includes(row.kind)) continue;

@@ -4,7 +4,7 @@ import { assets, lineageEdges } from '../../db/schema/index.js';
 import { assetUrn } from '../catalog/urn.js';
 import type { ServiceContext } from '../context.js';
 import { DataOpsError } from '../errors.js';
-import { requireRole } from '../governance/access.js';
+import { requireRole, visibleAssetsSql } from '../governance/access.js';
 import { appendAudit } from '../governance/audit.js';
 import { parseCatalog, parseManifest, parseRunResults } from './dbt-manifest.js';
 import { type DbtPlan, planDbt } from './dbt-plan.js';
@@ -74,7 +74,14 @@ export async function ingestDbt(ctx: ServiceContext, options: DbtIngestOptions):
   const catalog = options.catalog === undefined ? undefined : parseCatalog(options.catalog);
   const sourceName = options.name ?? manifest.project;
   const location = options.location ?? `dbt project ${manifest.project}`;
-  const plan = await planDbt(ctx.db, manifest, { sourceName, location, catalog, targetSource: options.targetSource });
+  await checkMayIngest(ctx, sourceName);
+  const plan = await planDbt(ctx.db, manifest, {
+    principal: ctx.principal,
+    sourceName,
+    location,
+    catalog,
+    targetSource: options.targetSource,
+  });
   const job = runResults ? projectJob(plan) : null;
   const owned = [
     ...[...plan.relations.values()].flatMap((r) => (r.owned ? [r.owned] : [])),
@@ -185,6 +192,24 @@ export async function ingestDbt(ctx: ServiceContext, options: DbtIngestOptions):
       {
         cause: error,
       },
+    );
+  }
+}
+
+/**
+ * As for a source sync: the principal must be able to see everything the project's dbt source holds, or the
+ * ingestion would change (and its summary describe) assets they may not know exist.
+ */
+async function checkMayIngest(ctx: ServiceContext, sourceName: string): Promise<void> {
+  const [hidden] = await queryRows<{ n: number }>(
+    ctx.db,
+    sql`select count(*)::int as n from assets a join sources s on s.id = a.source_id
+        where s.kind = 'dbt' and s.name = ${sourceName} and not ${visibleAssetsSql(ctx.principal)}`,
+  );
+  if (hidden!.n > 0) {
+    throw new DataOpsError(
+      'forbidden',
+      `${ctx.principal.id} may not ingest dbt project ${sourceName}: ask its owner or an admin`,
     );
   }
 }

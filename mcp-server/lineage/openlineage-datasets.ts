@@ -1,8 +1,10 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { inArray, sql } from 'drizzle-orm';
 import { redactUrl } from '../../db/connection-errors.js';
-import type { Db, Tx } from '../../db/create-db.js';
-import { type AssetKind, assets, sources } from '../../db/schema/index.js';
+import { type Db, queryRows, type Tx, textArray } from '../../db/create-db.js';
+import { type AssetKind, sources } from '../../db/schema/index.js';
 import { assetUrn } from '../catalog/urn.js';
+import type { Principal } from '../context.js';
+import { visibleAssetsSql } from '../governance/access.js';
 import type { FactColumn, OwnedAsset } from './openlineage-assets.js';
 import type { DatasetFacets } from './openlineage-schema.js';
 
@@ -37,8 +39,13 @@ export function datasetKey(ref: DatasetRef): string {
   return `${ref.namespace}\u0000${ref.name}`;
 }
 
-/** Resolves datasets against the catalog's database sources, once per call (one read of the sources). */
-export function createDatasetResolver(db: Pick<Db, 'select'> | Tx) {
+type Queryable = Pick<Db, 'select' | 'execute'> | Tx;
+
+/**
+ * Resolves datasets against the catalog's database sources (read once per resolver), among the assets
+ * `principal` may see.
+ */
+export function createDatasetResolver(db: Queryable, principal: Principal) {
   let databases: Promise<DatabaseSource[]> | null = null;
   const cache = new Map<string, Promise<string | null>>();
 
@@ -47,7 +54,7 @@ export function createDatasetResolver(db: Pick<Db, 'select'> | Tx) {
     let found = cache.get(key);
     if (!found) {
       databases ??= readDatabaseSources(db);
-      found = databases.then((list) => findConnectorAsset(db, list, ref));
+      found = databases.then((list) => findConnectorAsset(db, principal, list, ref));
       cache.set(key, found);
     }
     return found;
@@ -62,7 +69,7 @@ export function createDatasetResolver(db: Pick<Db, 'select'> | Tx) {
   };
 }
 
-async function readDatabaseSources(db: Pick<Db, 'select'> | Tx): Promise<DatabaseSource[]> {
+async function readDatabaseSources(db: Queryable): Promise<DatabaseSource[]> {
   const rows = await db
     .select({ id: sources.id, kind: sources.kind, location: sources.location })
     .from(sources)
@@ -94,7 +101,8 @@ function parseServer(location: string): { url: URL; host: string; port: number }
 }
 
 async function findConnectorAsset(
-  db: Pick<Db, 'select'> | Tx,
+  db: Queryable,
+  principal: Principal,
   databases: DatabaseSource[],
   ref: DatasetRef,
 ): Promise<string | null> {
@@ -118,19 +126,14 @@ async function findConnectorAsset(
       (s.database === null ? kind === 'mysql' : s.database === database),
   );
   if (candidates.length === 0) return null;
-  const rows = await db
-    .select({ id: assets.id, namespace: assets.namespace, name: assets.name })
-    .from(assets)
-    .where(
-      and(
-        inArray(
-          assets.sourceId,
-          candidates.map((c) => c.id),
-        ),
-        inArray(assets.kind, ['table', 'view', 'materialized_view']),
-        eq(assets.namespace, namespace),
-      ),
-    );
+  // An asset the principal may not see is as good as absent: the event must not reveal that it exists.
+  const rows = await queryRows<{ id: string; name: string }>(
+    db,
+    sql`select a.id, a.name from assets a
+        where a.source_id = any(${textArray(candidates.map((c) => c.id))}::uuid[])
+          and a.kind in ('table', 'view', 'materialized_view') and a.namespace = ${namespace}
+          and ${visibleAssetsSql(principal)}`,
+  );
   const exact = rows.filter((r) => r.name === name);
   if (exact.length === 1) return exact[0]!.id;
   // Producers differ in how they case unquoted identifiers; accept a case-insensitive match when it is the only one.

@@ -89,7 +89,7 @@ export async function ingestOpenLineage(ctx: ServiceContext, raw: unknown[]): Pr
   try {
     await ctx.db.transaction(async (tx) => {
       const w = createAssetWriter(tx, ctx, ctx.clock(), embeddings);
-      const resolver = createDatasetResolver(tx);
+      const resolver = createDatasetResolver(tx, ctx.principal);
       for (const event of events) await recordEvent(w, resolver, event, summary);
       await finishWriter(w);
       summary.assetsCreated = w.stats.created;
@@ -121,7 +121,7 @@ type Resolver = ReturnType<typeof createDatasetResolver>;
 
 /** The producer-owned assets the events describe, so the new ones can be embedded before the transaction. */
 async function plannedAssets(ctx: ServiceContext, events: OpenLineageEvent[]): Promise<OwnedAsset[]> {
-  const resolver = createDatasetResolver(ctx.db);
+  const resolver = createDatasetResolver(ctx.db, ctx.principal);
   const owned: OwnedAsset[] = [];
   for (const e of events) {
     if (e.category !== 'dataset') owned.push(jobAsset(e.event.job));

@@ -150,7 +150,13 @@ program
       }
       if (kind === 'dbt') {
         const files = { manifest: target, runResults: cmd.runResults, catalog: cmd.catalog };
-        const summary = await ingestDbtFiles(ws.ctx, { ...files, name: cmd.name, targetSource: cmd.targetSource });
+        const summary = await ingestDbtFiles(ws.ctx, {
+          ...files,
+          name: cmd.name,
+          targetSource: cmd.targetSource,
+          classification: cmd.classification,
+          domain: cmd.domain,
+        });
         print(options, summary, renderDbtSummary(summary));
         return;
       }

@@ -416,6 +416,20 @@ describe('dbt ingestion of jaffle_shop', () => {
     ]);
   });
 
+  it('marks the assets a project adds as told, like a source sync', async () => {
+    await expect(ingestDbt(ctx, { manifest: v12(), name: 'jaffle_s', domain: 'nowhere' })).rejects.toThrow(
+      /no domain "nowhere": create it first/,
+    );
+    const summary = await ingestDbt(ctx, { manifest: v12(), name: 'jaffle_s', classification: 'S' });
+    expect(summary.created).toBe(10);
+    const markings = await queryRows<{ classification: string; n: number }>(
+      database.db,
+      sql`select a.classification::text as classification, count(*)::int as n from assets a
+          join sources s on s.id = a.source_id where s.kind = 'dbt' and s.name = 'jaffle_s' group by 1`,
+    );
+    expect(markings).toEqual([{ classification: 'S', n: 10 }]);
+  });
+
   it('refuses what is not a supported manifest, and writes nothing', async () => {
     const before = await counts(database);
     const old = v7();

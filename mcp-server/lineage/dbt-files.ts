@@ -2,7 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ServiceContext } from '../context.js';
 import { DataOpsError } from '../errors.js';
-import { type DbtSummary, ingestDbt } from './dbt.js';
+import { type DbtIngestOptions, type DbtSummary, ingestDbt } from './dbt.js';
 
 export interface DbtFiles {
   /** manifest.json, or the dbt target directory that holds it. */
@@ -11,6 +11,8 @@ export interface DbtFiles {
   catalog?: string;
   name?: string;
   targetSource?: string;
+  classification?: DbtIngestOptions['classification'];
+  domain?: string;
 }
 
 /** Reads dbt's artifacts from disk and ingests them (see dbt.ts). */
@@ -28,6 +30,8 @@ export async function ingestDbtFiles(ctx: ServiceContext, files: DbtFiles): Prom
     location: manifestPath,
     name: files.name,
     targetSource: files.targetSource,
+    classification: files.classification,
+    domain: files.domain,
   });
 }
 

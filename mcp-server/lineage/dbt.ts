@@ -1,6 +1,7 @@
 import { and, eq, isNull, ne, sql } from 'drizzle-orm';
 import { queryRows, type Tx, textArray } from '../../db/create-db.js';
-import { assets, lineageEdges } from '../../db/schema/index.js';
+import { assets, domains, lineageEdges } from '../../db/schema/index.js';
+import type { Classification } from '../../db/schema/types.js';
 import { assetUrn } from '../catalog/urn.js';
 import type { ServiceContext } from '../context.js';
 import { DataOpsError } from '../errors.js';
@@ -42,6 +43,9 @@ export interface DbtIngestOptions {
   name?: string;
   /** The catalog source holding the project's relations, when several sources have a database of that name. */
   targetSource?: string;
+  /** Marking and domain of the assets the project's dbt source adds (default: the source's, `U` at first). */
+  classification?: Classification;
+  domain?: string;
 }
 
 export interface DbtSummary {
@@ -95,7 +99,16 @@ export async function ingestDbt(ctx: ServiceContext, options: DbtIngestOptions):
       // One ingestion per project at a time: two would both open the same edges.
       await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`dbt:${sourceName}`}))`);
       const w = createAssetWriter(tx, ctx, ctx.clock(), embeddings);
-      const sourceId = await touchSource(w, { kind: 'dbt', name: sourceName, location });
+      if (options.domain) {
+        const [domain] = await tx.select({ id: domains.id }).from(domains).where(eq(domains.id, options.domain));
+        if (!domain)
+          throw new DataOpsError('not_found', `no domain "${options.domain}": create it first or leave the domain out`);
+      }
+      const sourceId = await touchSource(
+        w,
+        { kind: 'dbt', name: sourceName, location },
+        { classification: options.classification, domainId: options.domain },
+      );
       const ids = new Map<string, string>();
       for (const r of plan.relations.values()) {
         if (r.owned) ids.set(r.node.unique_id, await upsertOwnedAsset(w, r.owned));

@@ -156,10 +156,28 @@ async function ensureSource(w: AssetWriter, source: OwnedAsset['source']): Promi
   return row!;
 }
 
-/** Records that a producer's source was heard from now (its location may have moved, e.g. a manifest path). */
-export async function touchSource(w: AssetWriter, source: OwnedAsset['source']): Promise<string> {
+/**
+ * Records that a producer's source was heard from now (its location may have moved, e.g. a manifest path),
+ * with the marking and domain for the assets it adds when they are given.
+ */
+export async function touchSource(
+  w: AssetWriter,
+  source: OwnedAsset['source'],
+  defaults: { classification?: Classification; domainId?: string } = {},
+): Promise<string> {
   const row = await ensureSource(w, source);
-  await w.tx.update(sources).set({ location: source.location, lastSyncedAt: w.now }).where(eq(sources.id, row.id));
+  // A marking or domain given now applies to the assets the source adds from now on, as for a sync.
+  const next = { ...row, ...defaults };
+  await w.tx
+    .update(sources)
+    .set({
+      location: source.location,
+      lastSyncedAt: w.now,
+      classification: next.classification,
+      domainId: next.domainId,
+    })
+    .where(eq(sources.id, row.id));
+  w.sourceIds.set(`${source.kind}\u0000${source.name}`, next);
   return row.id;
 }
 

@@ -53,7 +53,10 @@ export interface LineageNodeData {
 
 export interface LineageGraphEdge {
   id: string;
-  /** Node ids; data flows from source to target (for `references`, the referencing table is the source). */
+  /**
+   * Node ids; data flows from source to target. For `references` (a foreign key) the source is what is
+   * depended on, the referenced table, and the target is what depends on it, the referencing table.
+   */
   source: string;
   target: string;
   data: {

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { EmbedderConfig } from '../mcp-server/catalog/embeddings/embedder.js';
 import { DataOpsError } from '../mcp-server/errors.js';
+import type { OidcConfig } from '../mcp-server/governance/oidc.js';
 
 /** The environment DataOps reads, validated once here; nothing else touches process.env. */
 const envSchema = z.object({
@@ -14,6 +15,9 @@ const envSchema = z.object({
   DATAOPS_BEDROCK_EMBEDDING_MODEL: z.string().optional(),
   DATAOPS_BEDROCK_ENDPOINT: z.string().url().optional(),
   DATAOPS_LOG_LEVEL: z.enum(['info', 'warn', 'error', 'silent']).default('info'),
+  DATAOPS_OIDC_ISSUER: z.string().url().optional(),
+  DATAOPS_OIDC_AUDIENCE: z.string().optional(),
+  DATAOPS_OIDC_JWKS_URL: z.string().url().optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -56,4 +60,16 @@ export function embedderConfig(env: Env): EmbedderConfig {
     modelId: env.DATAOPS_BEDROCK_EMBEDDING_MODEL,
     baseURL: env.DATAOPS_BEDROCK_ENDPOINT,
   };
+}
+
+/** Sign-in with an identity provider, when DATAOPS_OIDC_ISSUER is set. */
+export function oidcConfig(env: Env): OidcConfig | undefined {
+  if (!env.DATAOPS_OIDC_ISSUER) return undefined;
+  if (!env.DATAOPS_OIDC_AUDIENCE) {
+    throw new DataOpsError(
+      'invalid_input',
+      'DATAOPS_OIDC_ISSUER needs DATAOPS_OIDC_AUDIENCE: the audience (client id) tokens are issued for',
+    );
+  }
+  return { issuer: env.DATAOPS_OIDC_ISSUER, audience: env.DATAOPS_OIDC_AUDIENCE, jwksUrl: env.DATAOPS_OIDC_JWKS_URL };
 }

@@ -3,10 +3,10 @@ import { Command, Option } from 'commander';
 import { ZodError } from 'zod';
 import { renderLineagePng } from '../channels/render/lineage-png.js';
 import { renderLineageSvg } from '../channels/render/lineage-svg.js';
-import { type Classification, classificationLevels } from '../db/schema/types.js';
+import { type Classification, classificationLevels, type Role, roleNames } from '../db/schema/types.js';
 import { catalogSearch } from '../mcp-server/catalog/tools.js';
 import { DataOpsError, isDataOpsError } from '../mcp-server/errors.js';
-import { createApiToken } from '../mcp-server/governance/principals.js';
+import { createApiToken, linkIdentity, savePrincipal } from '../mcp-server/governance/principals.js';
 import { ingestDbtFiles } from '../mcp-server/lineage/dbt-files.js';
 import { ingestOpenLineageFiles } from '../mcp-server/lineage/openlineage-files.js';
 import { lineageGet } from '../mcp-server/lineage/tools.js';
@@ -287,6 +287,57 @@ db.command('migrate')
         options,
         { migrated: true, location: ws.database.location },
         `catalog at ${ws.database.location} is up to date`,
+      );
+    }),
+  );
+
+const principal = program.command('principal').description('the people and services that use DataOps (admin)');
+principal
+  .command('add')
+  .description('create or change a principal: clearance, roles and need-to-know domains')
+  .argument('<id>', 'a stable id, e.g. a user name')
+  .requiredOption('--name <name>', 'display name')
+  .addOption(
+    new Option('--clearance <marking>', 'highest marking it may see').choices(classificationLevels).default('U'),
+  )
+  .addOption(new Option('--role <role...>', 'roles').choices(roleNames).default(['viewer']))
+  .option('--domain <domain...>', 'restricted domains it may see')
+  .option('--email <email>', 'e-mail address')
+  .action(
+    withWorkspace(
+      async (
+        ws,
+        options,
+        id: string,
+        cmd: { name: string; clearance: Classification; role: Role[]; domain?: string[]; email?: string },
+      ) => {
+        const saved = await savePrincipal(ws.ctx, {
+          id,
+          displayName: cmd.name,
+          clearance: cmd.clearance,
+          roles: cmd.role,
+          domains: cmd.domain,
+          email: cmd.email,
+        });
+        print(options, saved, `${saved.id}: clearance ${saved.clearance}, roles ${saved.roles.join(', ')}`);
+      },
+    ),
+  );
+principal
+  .command('link')
+  .description('let an identity-provider sign-in act as a principal')
+  .argument('<principal>', 'the principal id')
+  .requiredOption('--subject <sub>', "the identity's subject (the token's sub claim)")
+  .option('--issuer <url>', 'the identity provider (default: DATAOPS_OIDC_ISSUER)')
+  .action(
+    withWorkspace(async (ws, options, principalId: string, cmd: { subject: string; issuer?: string }) => {
+      const provider = cmd.issuer ?? ws.env.DATAOPS_OIDC_ISSUER;
+      if (!provider) throw new DataOpsError('invalid_input', 'give --issuer or set DATAOPS_OIDC_ISSUER');
+      await linkIdentity(ws.ctx, { principalId, provider, subject: cmd.subject });
+      print(
+        options,
+        { principal: principalId, provider, subject: cmd.subject },
+        `${cmd.subject} at ${provider} signs in as ${principalId}`,
       );
     }),
   );

@@ -6,7 +6,9 @@ import { createApp } from '../channels/http/app.js';
 import { hostForm, isLoopback, loopbackHosts } from '../channels/http/host-check.js';
 import { assets } from '../db/schema/index.js';
 import { DataOpsError } from '../mcp-server/errors.js';
+import { createOidcVerifier } from '../mcp-server/governance/oidc.js';
 import { localAdminId } from '../mcp-server/governance/principals.js';
+import { oidcConfig } from './config.js';
 import { loadDemo } from './demo.js';
 import type { Workspace } from './workspace.js';
 
@@ -98,6 +100,7 @@ export async function startServer(ws: Workspace, options: StartOptions): Promise
   // On a wildcard the machine's names; the bind address itself too (curl http://0.0.0.0:8787 reaches this machine).
   const reachedAs = isWildcard(options.host) ? wildcardHosts(options.host) : [];
   const boundHosts = loopback ? [] : [hostForm(options.host), ...reachedAs];
+  const oidc = oidcConfig(ws.env);
   const app = createApp({
     db: ws.database.db,
     contextFor: ws.contextFor,
@@ -105,6 +108,7 @@ export async function startServer(ws: Workspace, options: StartOptions): Promise
     localPrincipal: options.as ?? localAdminId,
     allowedHosts: [...new Set([...loopbackHosts, ...boundHosts, ...explicitHosts])],
     allowedOrigins: explicitHosts,
+    oidc: oidc && { issuer: oidc.issuer, verify: createOidcVerifier(oidc, ws.database.db) },
   });
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, () => resolve(s));

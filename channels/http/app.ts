@@ -6,6 +6,7 @@ import { ZodError } from 'zod';
 import type { Db } from '../../db/create-db.js';
 import type { ServiceContext } from '../../mcp-server/context.js';
 import { DataOpsError, type ErrorCode, isDataOpsError } from '../../mcp-server/errors.js';
+import { looksLikeJwt, type OidcVerifier } from '../../mcp-server/governance/oidc.js';
 import { principalForToken } from '../../mcp-server/governance/principals.js';
 import { ingestOpenLineage } from '../../mcp-server/lineage/openlineage.js';
 import { allTools, errorMessage } from '../../mcp-server/server.js';
@@ -26,6 +27,8 @@ export interface AppOptions {
   /** Largest request body accepted on /api and /mcp, in bytes (default 4 MiB). */
   maxBodyBytes?: number;
   clock?: () => Date;
+  /** Sign-in with an identity provider's tokens, besides our API tokens. */
+  oidc?: { issuer: string; verify: OidcVerifier };
 }
 
 const statusByCode: Record<ErrorCode, ContentfulStatusCode> = {
@@ -102,8 +105,26 @@ export function createApp(options: AppOptions) {
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
 
+  // OAuth protected-resource metadata (RFC 9728): how an MCP client finds out where to get a token.
+  const resourceMetadata = (c: { req: { url: string } }) => {
+    const origin = new URL(c.req.url).origin;
+    return {
+      resource: `${origin}/mcp`,
+      resource_name: 'DataOps',
+      authorization_servers: options.oidc ? [options.oidc.issuer] : [],
+      bearer_methods_supported: ['header'],
+    };
+  };
+  app.get('/.well-known/oauth-protected-resource', (c) => c.json(resourceMetadata(c)));
+  app.get('/.well-known/oauth-protected-resource/mcp', (c) => c.json(resourceMetadata(c)));
+
   const authenticate = async (authorization: string | undefined): Promise<ServiceContext | string> => {
     const token = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
+    if (token && options.oidc && looksLikeJwt(token)) {
+      const result = await options.oidc.verify(token);
+      if ('problem' in result) return result.problem;
+      return options.contextFor(result.principalId).catch((error: Error) => error.message);
+    }
     if (token) {
       const principal = await principalForToken(options.db, token, clock());
       if (!principal)
@@ -118,7 +139,8 @@ export function createApp(options: AppOptions) {
   const requireAuth = createMiddleware<{ Variables: Variables }>(async (c, next) => {
     const result = await authenticate(c.req.header('authorization'));
     if (typeof result === 'string') {
-      c.header('WWW-Authenticate', 'Bearer realm="dataops"');
+      const metadata = `${new URL(c.req.url).origin}/.well-known/oauth-protected-resource/mcp`;
+      c.header('WWW-Authenticate', `Bearer realm="dataops", resource_metadata="${metadata}"`);
       return c.json({ error: { code: 'unauthenticated', message: result } }, 401);
     }
     c.set('ctx', result);

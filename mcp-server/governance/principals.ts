@@ -1,10 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { and, eq, gt, isNull, or } from 'drizzle-orm';
+import { and, eq, gt, inArray, isNull, or } from 'drizzle-orm';
 import type { Db } from '../../db/create-db.js';
-import { apiTokens, domainMembers, principals } from '../../db/schema/index.js';
+import { apiTokens, domainMembers, domains, externalIdentities, principals } from '../../db/schema/index.js';
 import type { Classification, Role } from '../../db/schema/types.js';
-import type { Principal } from '../context.js';
+import type { Principal, ServiceContext } from '../context.js';
 import { DataOpsError } from '../errors.js';
+import { requireRole } from './access.js';
+import { appendAudit } from './audit.js';
 
 /** The principal a local, single-user install acts as when no `--as` is given: the machine's owner. */
 export const localAdminId = 'admin';
@@ -45,6 +47,49 @@ export async function upsertPrincipal(db: Db, p: NewPrincipal): Promise<void> {
     if (p.domains?.length) {
       await tx.insert(domainMembers).values(p.domains.map((domainId) => ({ domainId, principalId: p.id })));
     }
+  });
+}
+
+/** An administrator creates or changes a principal: clearance, roles, need-to-know domains. Audited. */
+export async function savePrincipal(ctx: ServiceContext, p: NewPrincipal): Promise<Principal> {
+  requireRole(ctx.principal, 'manage principals', 'admin');
+  const known = p.domains?.length
+    ? (await ctx.db.select({ id: domains.id }).from(domains).where(inArray(domains.id, p.domains))).map((d) => d.id)
+    : [];
+  const unknown = (p.domains ?? []).filter((d) => !known.includes(d));
+  if (unknown.length > 0)
+    throw new DataOpsError('not_found', `no domain ${unknown.join(', ')}: domains are created by a steward first`);
+  await ctx.db.transaction(async (tx) => {
+    await upsertPrincipal(tx, p);
+    await appendAudit(tx, {
+      actorId: ctx.principal.id,
+      action: 'principal.save',
+      details: { principal: p.id, clearance: p.clearance, roles: p.roles, domains: p.domains ?? [] },
+      at: ctx.clock(),
+    });
+  });
+  return loadPrincipal(ctx.db, p.id);
+}
+
+/**
+ * An administrator links an external identity (an OIDC subject, a Slack or Teams user) to a principal,
+ * so that sign-in acts as it. Re-linking moves the identity; audited.
+ */
+export async function linkIdentity(
+  ctx: ServiceContext,
+  link: { principalId: string; provider: string; subject: string },
+): Promise<void> {
+  requireRole(ctx.principal, 'link identities', 'admin');
+  await loadPrincipal(ctx.db, link.principalId);
+  await ctx.db.transaction(async (tx) => {
+    await tx
+      .insert(externalIdentities)
+      .values(link)
+      .onConflictDoUpdate({
+        target: [externalIdentities.provider, externalIdentities.subject],
+        set: { principalId: link.principalId },
+      });
+    await appendAudit(tx, { actorId: ctx.principal.id, action: 'principal.link', details: link, at: ctx.clock() });
   });
 }
 

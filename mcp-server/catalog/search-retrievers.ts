@@ -1,4 +1,5 @@
-import { type SQL, sql } from 'drizzle-orm';
+import { is, type SQL, sql } from 'drizzle-orm';
+import { PgliteDatabase } from 'drizzle-orm/pglite';
 import { queryRows } from '../../db/create-db.js';
 import type { ServiceContext } from '../context.js';
 import type { SearchFilters } from './search.js';
@@ -12,49 +13,72 @@ const maxSemanticDistance = 0.55;
 
 export type RetrieverName = 'text' | 'name' | 'meaning' | 'exact';
 
-export interface Ranked {
-  id: string;
-  /** 1 for the retriever's best match. */
-  r: number;
-  retriever: RetrieverName;
-}
-
 interface Retriever {
   name: RetrieverName;
-  /** `select id, r ...`, visible assets that pass the filters only. */
+  /** `select id, r ...`, visible assets that pass the filters only, r = 1 for the best. */
   query: SQL;
-  /** Settings the query needs, applied to its own transaction. */
+  /** Settings the query needs, applied to its transaction. */
   settings?: SQL;
 }
 
 /**
- * Runs the retrievers side by side, each on its own connection where the driver has a pool (a server),
- * one after another on an embedded database; a search then takes about as long as its slowest
- * retriever rather than all of them added up. Returns every (asset, rank, retriever) found.
+ * Runs the retrievers and hands their rankings to `fuse`, as an SQL row source of
+ * `(id uuid, r int, retriever text)`, to build the statement whose rows are returned.
+ *
+ * On a server the retrievers run side by side, each on its own pooled connection (the words and the
+ * name while the query is being embedded, a remote call with Bedrock), so a search takes about as long
+ * as its slowest retriever rather than all of them added up; their rankings then reach the fusing
+ * statement as JSON. An embedded database runs one statement at a time, so there everything is one
+ * statement, which saves the extra round trips and plans.
  */
-export async function runRetrievers(
+export async function retrieve<T>(
   ctx: ServiceContext,
   query: string,
   where: SQL,
   filters: SearchFilters,
-): Promise<Ranked[]> {
+  fuse: (ranked: SQL) => SQL,
+): Promise<T[]> {
+  const lexical = [textHits(query, where), nameHits(query.toLowerCase(), where), exactHits(query, where)];
+  const meaning = async (): Promise<Retriever[]> => {
+    const [vector] = await ctx.embedder.embed([query]);
+    return vector?.some((v) => v !== 0) ? [meaningHits(ctx, `[${vector.join(',')}]`, where, filters)] : [];
+  };
+  if (is(ctx.db, PgliteDatabase)) {
+    const retrievers = [...lexical, ...(await meaning())];
+    const ranked = sql.join(
+      retrievers.map(
+        (r) => sql`select id, r::int as r, ${r.name}::text as retriever from (${r.query}) ${sql.identifier(r.name)}`,
+      ),
+      sql` union all `,
+    );
+    return ctx.db.transaction(async (tx) => {
+      for (const r of retrievers) if (r.settings) await tx.execute(r.settings);
+      return queryRows<T>(tx, fuse(ranked));
+    });
+  }
   const run = async (retriever: Retriever): Promise<Ranked[]> => {
+    const statement = sql`select id::text as id, r::int as r from (${retriever.query}) hits`;
     const rows = retriever.settings
       ? await ctx.db.transaction(async (tx) => {
           await tx.execute(retriever.settings!);
-          return queryRows<{ id: string; r: number | string }>(tx, retriever.query);
+          return queryRows<{ id: string; r: number }>(tx, statement);
         })
-      : await queryRows<{ id: string; r: number | string }>(ctx.db, retriever.query);
-    return rows.map((row) => ({ id: row.id, r: Number(row.r), retriever: retriever.name }));
+      : await queryRows<{ id: string; r: number }>(ctx.db, statement);
+    return rows.map((row) => ({ id: row.id, r: row.r, retriever: retriever.name }));
   };
-  // The words and the name need no vector: they start while the query is embedded (a remote call with Bedrock).
-  const lexical = [textHits(query, where), nameHits(query.toLowerCase(), where), exactHits(query, where)].map(run);
-  const semantic = ctx.embedder
-    .embed([query])
-    .then(([vector]) =>
-      vector?.some((v) => v !== 0) ? run(meaningHits(ctx, `[${vector.join(',')}]`, where, filters)) : [],
-    );
-  return (await Promise.all([...lexical, semantic])).flat();
+  const lists = await Promise.all([...lexical.map(run), meaning().then((m) => Promise.all(m.map(run)))]);
+  const ranked = lists.flat(2);
+  if (ranked.length === 0) return [];
+  return queryRows<T>(
+    ctx.db,
+    fuse(sql`select * from jsonb_to_recordset(${JSON.stringify(ranked)}::jsonb) as x(id uuid, r int, retriever text)`),
+  );
+}
+
+interface Ranked {
+  id: string;
+  r: number;
+  retriever: RetrieverName;
 }
 
 // Query values are inlined as parameters, not read from a CTE, so the planner can match them to the
@@ -64,7 +88,7 @@ function textHits(query: string, where: SQL): Retriever {
   return {
     name: 'text',
     // The best 200 by rank first (a top-N sort), then numbered: numbering every match would sort them all.
-    query: sql`select id::text, row_number() over (order by rank desc, id) as r from (
+    query: sql`select id, row_number() over (order by rank desc, id) as r from (
         select a.id, ts_rank_cd(a.search_document, websearch_to_tsquery('english', ${query}), 32) as rank
         from assets a
         where a.search_document @@ websearch_to_tsquery('english', ${query}) and ${where}
@@ -83,7 +107,7 @@ function nameHits(lowered: string, where: SQL): Retriever {
   return {
     name: 'name',
     settings: sql`select set_config('pg_trgm.word_similarity_threshold', ${String(1 - maxNameDistance)}, true)`,
-    query: sql`select id::text, row_number() over (order by distance, length, id) as r from (
+    query: sql`select id, row_number() over (order by distance, length, id) as r from (
         select a.id, lower(a.name) <->> ${lowered} as distance, length(a.name) as length
         from assets a where ${lowered} <% lower(a.name) and ${where}
         order by distance, length, a.id limit ${candidatesPerRetriever}
@@ -97,7 +121,7 @@ function exactHits(query: string, where: SQL): Retriever {
     name: 'exact',
     // A range, not equality, so only the btree indexes match it: the trigram index also answers
     // equality, the planner rates it as cheap, and it rechecks every name sharing the query's trigrams.
-    query: sql`select a.id::text, 1 as r from assets a
+    query: sql`select a.id, 1 as r from assets a
       where (lower(a.name) between ${lowered} and ${lowered}
         or lower(a.qualified_name) between ${lowered} and ${lowered}) and ${where}`,
   };
@@ -122,7 +146,7 @@ function meaningHits(ctx: ServiceContext, vector: string, where: SQL, filters: S
     name: 'meaning',
     settings: sql`select set_config('hnsw.ef_search', ${String(candidatesPerRetriever)}, true),
       set_config('hnsw.iterative_scan', 'relaxed_order', true)`,
-    query: sql`select id::text, row_number() over (order by distance, id) as r from (${nearest}) nearest
+    query: sql`select id, row_number() over (order by distance, id) as r from (${nearest}) nearest
       where distance <= ${maxSemanticDistance}`,
   };
 }

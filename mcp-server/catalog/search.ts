@@ -5,7 +5,7 @@ import type { Classification } from '../../db/schema/types.js';
 import type { ServiceContext } from '../context.js';
 import { visibleAssetsSql } from '../governance/access.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { runRetrievers } from './search-retrievers.js';
+import { retrieve } from './search-retrievers.js';
 
 export interface SearchFilters {
   domain?: string;
@@ -85,7 +85,7 @@ export async function searchCatalog(ctx: ServiceContext, request: SearchRequest)
   const query = request.query.trim();
   const where = sql`${visibleAssetsSql(ctx.principal)} and ${filtersSql(request.filters ?? {})}`;
   if (!query) return browse(ctx, where, limit, offset);
-  const candidates = await retrieve(ctx, query, where, request.filters ?? {});
+  const candidates = await retrieveCandidates(ctx, query, where, request.filters ?? {});
   return {
     total: candidates.length,
     hits: await loadHits(ctx, candidates.slice(offset, offset + limit)),
@@ -96,20 +96,23 @@ export async function searchCatalog(ctx: ServiceContext, request: SearchRequest)
 
 /**
  * Fuses the retrievers' rankings by reciprocal rank, boosted by trust signals; an exact name match
- * adds 1 so it ranks first. The visibility and filter predicate is applied again here, in this
- * statement's snapshot, so an asset hidden while the retrievers ran is not returned or counted.
+ * adds 1 so it ranks first. The visibility and filter predicate is applied again in the fusing
+ * statement, so an asset hidden while separate retriever statements ran is not returned or counted.
  */
-async function retrieve(ctx: ServiceContext, query: string, where: SQL, filters: SearchFilters): Promise<Candidate[]> {
-  const ranked = await runRetrievers(ctx, query, where, filters);
-  if (ranked.length === 0) return [];
-  return queryRows<Candidate>(
-    ctx.db,
-    sql`with ranked as (
-        select * from jsonb_to_recordset(${JSON.stringify(ranked)}::jsonb) as x(id uuid, r int, retriever text)
-      ),
-      fused as (
+function retrieveCandidates(
+  ctx: ServiceContext,
+  query: string,
+  where: SQL,
+  filters: SearchFilters,
+): Promise<Candidate[]> {
+  return retrieve<Candidate>(
+    ctx,
+    query,
+    where,
+    filters,
+    (ranked) => sql`with fused as (
         select id, sum(1.0 / (${rrfK} + r)) as rrf, array_agg(distinct retriever) as matched_by
-        from ranked group by id
+        from (${ranked}) ranked group by id
       )
       select a.id::text, f.matched_by, a.domain_id, a.owner, a.tags, a.classification::text as classification,
         a.kind, s.name as source_name, a.certification,

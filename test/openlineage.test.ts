@@ -561,3 +561,80 @@ describe('OpenLineage datasets of a MySQL database the catalog already reads', (
     expect(invoices.kind).toBe('table');
   });
 });
+
+describe("OpenLineage events from dbt's integration, for a warehouse the catalog reads", () => {
+  let database: Database;
+  let ctx: ServiceContext;
+  let scratch: Awaited<ReturnType<typeof createScratchDatabase>>;
+
+  beforeAll(async () => {
+    database = await createTestDb();
+    ctx = await createTestContext(database);
+    scratch = await createScratchDatabase(serverUrl, 'dataops_src_oldbt');
+    const source = postgres(scratch.url, { max: 1, onnotice: () => {} });
+    await source.unsafe(`
+      create table raw_customers (id int, first_name text, last_name text);
+      create table raw_orders (id int, user_id int, order_date date, status text);
+      create table raw_payments (id int, order_id int, payment_method text, amount int);
+      create view stg_customers as select id as customer_id, first_name, last_name from raw_customers;
+      create view stg_orders as select id as order_id, user_id as customer_id, order_date, status from raw_orders;
+      create view stg_payments as select id as payment_id, order_id, payment_method, amount / 100 as amount from raw_payments;
+      create table customers (customer_id int, first_name text, last_name text, number_of_orders bigint);
+      create table orders (order_id int, customer_id int, status text, amount int)`);
+    await source.end();
+    await syncSource(ctx, await createPostgresConnector({ url: scratch.url, name: 'jaffle' }).discover());
+  });
+  afterAll(async () => {
+    await database.close();
+    await scratch.drop();
+  });
+
+  it('records the jobs and their runs, and finds every dataset among the ingested tables and views', async () => {
+    const template = readFileSync(
+      path.join(sharedData, 'dbt/jaffle_shop-postgres-dbt1.3-v7/expected_openlineage_events.template.json'),
+      'utf8',
+    );
+    // The template leaves run ids to the test and names a placeholder server and the `postgres` database.
+    type Dataset = { name: string };
+    const events = (
+      JSON.parse(template.replaceAll('POSTGRES_HOST:1234', '127.0.0.1:5432')) as {
+        run: { runId: string };
+        job: { name: string };
+        inputs: Dataset[];
+        outputs: Dataset[];
+      }[]
+    ).map((event) => {
+      for (const d of [...event.inputs, ...event.outputs]) d.name = d.name.replace(/^postgres\./, `${scratch.name}.`);
+      event.run.runId = `run-of-${event.job.name}`;
+      return event;
+    });
+    const assetsBefore = (await database.db.select({ id: assets.id }).from(assets)).length;
+    const summary = await ingestOpenLineage(ctx, events);
+    expect(summary).toMatchObject({ events: 10, accepted: 10, assetsCreated: 5 });
+    expect((await database.db.select({ id: assets.id }).from(assets)).length).toBe(assetsBefore + 5);
+
+    const customersJob = job('job-namespace', 'postgres.public.jaffle_shop.customers');
+    expect(await currentEdges(database, customersJob)).toEqual([
+      'postgres.public.jaffle_shop.customers -> public.customers',
+      'public.stg_customers -> postgres.public.jaffle_shop.customers',
+      'public.stg_orders -> postgres.public.jaffle_shop.customers',
+      'public.stg_payments -> postgres.public.jaffle_shop.customers',
+    ]);
+    const jobAsset = (await assetByUrn(database, customersJob))!;
+    // dbt 1.3 compiled no SQL for customers; orders carries its query in the sql facet.
+    expect(jobAsset.definition).toBeNull();
+    const ordersJob = (await assetByUrn(database, job('job-namespace', 'postgres.public.jaffle_shop.orders')))!;
+    expect(ordersJob.definition).toMatch(/^\s*with orders as/);
+    const [run] = await database.db.select().from(jobRuns).where(eq(jobRuns.jobAssetId, jobAsset.id));
+    expect(run!.state).toBe('COMPLETE');
+    expect(run!.startedAt).not.toBeNull();
+    expect(run!.endedAt!.getTime()).toBeGreaterThan(run!.startedAt!.getTime());
+    // The schema facet does not add columns to a table the connector reads.
+    const customers = (await assetByUrn(database, assetUrn('postgres', 'jaffle', 'public', 'customers')))!;
+    const names = await database.db
+      .select({ name: columns.name })
+      .from(columns)
+      .where(eq(columns.assetId, customers.id));
+    expect(names.map((c) => c.name).sort()).toEqual(['customer_id', 'first_name', 'last_name', 'number_of_orders']);
+  });
+});

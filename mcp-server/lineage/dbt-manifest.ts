@@ -235,3 +235,8 @@ export function personOf(owner: DbtOwner): string | undefined {
   const email = Array.isArray(owner?.email) ? owner.email[0] : owner?.email;
   return email || owner?.name || undefined;
 }
+
+/** A model's SQL as dbt compiled it (`compiled_code`; `compiled_sql` in older artifacts), if it was compiled. */
+export function compiledSql(node: DbtNode): string | null {
+  return node.compiled_code ?? node.compiled_sql ?? null;
+}

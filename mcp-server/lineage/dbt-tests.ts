@@ -1,8 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/create-db.js';
 import { qualityRules } from '../../db/schema/index.js';
-import type { DbtManifest, DbtNode } from './dbt-manifest.js';
-import { compiledSql } from './dbt-plan.js';
+import { compiledSql, type DbtManifest, type DbtNode } from './dbt-manifest.js';
 import { canonicalJson } from './openlineage-assets.js';
 
 /**

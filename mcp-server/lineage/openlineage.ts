@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { and, eq, sql } from 'drizzle-orm';
-import { queryRows, type Tx } from '../../db/create-db.js';
-import { jobRuns, lineageEvents } from '../../db/schema/index.js';
+import { eq, sql } from 'drizzle-orm';
+import { lineageEvents } from '../../db/schema/index.js';
 import { assetUrn } from '../catalog/urn.js';
 import type { ServiceContext } from '../context.js';
 import { DataOpsError } from '../errors.js';
@@ -15,21 +14,13 @@ import {
   fillConnectorAsset,
   finishWriter,
   type OwnedAsset,
-  ownedAssetId,
   upsertOwnedAsset,
 } from './openlineage-assets.js';
-import { createDatasetResolver, type DatasetRef, datasetFacts, datasetKey } from './openlineage-datasets.js';
-import {
-  type ColumnLineageFacet,
-  type DatasetFacets,
-  type InputField,
-  type Job,
-  type OpenLineageEvent,
-  type OutputDataset,
-  parseOpenLineageEvent,
-  type RunState,
-} from './openlineage-schema.js';
-import { type ColumnMapping, directSubtypes, type EdgeSpec, indirectSubtypes, replaceEdges } from './store.js';
+import { createDatasetResolver, type DatasetRef, datasetFacts } from './openlineage-datasets.js';
+import { inputFieldsOf, jobEdges } from './openlineage-lineage.js';
+import { recordRun } from './openlineage-runs.js';
+import { type DatasetFacets, type Job, type OpenLineageEvent, parseOpenLineageEvent } from './openlineage-schema.js';
+import { replaceEdges } from './store.js';
 
 /**
  * OpenLineage ingestion. Jobs become `job` assets with their runs; datasets map onto the catalog's assets
@@ -59,8 +50,6 @@ export interface OpenLineageSummary {
   edgesOpened: number;
   edgesClosed: number;
 }
-
-const terminalStates = new Set<string>(['COMPLETE', 'FAIL', 'ABORT']);
 
 /** Validates every event first (one bad event refuses the batch), then records them in one transaction. */
 export async function ingestOpenLineage(ctx: ServiceContext, raw: unknown[]): Promise<OpenLineageSummary> {
@@ -138,11 +127,6 @@ function datasetsOf(e: OpenLineageEvent): { ref: DatasetRef; facets?: DatasetFac
   const listed = [...(e.event.inputs ?? []), ...(e.event.outputs ?? [])].map((d) => ({ ref: d, facets: d.facets }));
   const named = (e.event.outputs ?? []).flatMap((o) => inputFieldsOf(o.facets?.columnLineage)).map((ref) => ({ ref }));
   return [...listed, ...named];
-}
-
-function inputFieldsOf(facet: ColumnLineageFacet | undefined): InputField[] {
-  if (!facet) return [];
-  return [...Object.values(facet.fields).flatMap((f) => f.inputFields), ...(facet.dataset ?? [])];
 }
 
 function jobAsset(job: Job): OwnedAsset {
@@ -244,171 +228,4 @@ async function describeDataset(
   const facts = datasetFacts(facets);
   if (Object.keys(facts).length > 0) await fillConnectorAsset(w, target.assetId, facts);
   return target.assetId;
-}
-
-/**
- * Moves the run to the event's state. A finished run (COMPLETE, FAIL, ABORT) is not reopened by a late
- * START, RUNNING or OTHER event (the spec allows OTHER after completion to add metadata); run facets merge.
- */
-async function recordRun(
-  tx: Tx,
-  jobAssetId: string,
-  runId: string,
-  state: RunState,
-  at: Date,
-  facets: Record<string, unknown> | undefined,
-): Promise<boolean> {
-  const [current] = await tx
-    .select()
-    .from(jobRuns)
-    .where(and(eq(jobRuns.jobAssetId, jobAssetId), eq(jobRuns.runId, runId)));
-  const terminal = terminalStates.has(state);
-  if (!current) {
-    await tx.insert(jobRuns).values({
-      jobAssetId,
-      runId,
-      state,
-      startedAt: state === 'START' ? at : null,
-      endedAt: terminal ? at : null,
-      facets: facets ?? {},
-      updatedAt: at,
-    });
-    return true;
-  }
-  const finished = terminalStates.has(current.state);
-  const later = !current.endedAt || at >= current.endedAt;
-  const next = {
-    state: finished && (!terminal || !later) ? current.state : state,
-    startedAt: state === 'START' && (!current.startedAt || at < current.startedAt) ? at : current.startedAt,
-    endedAt: terminal && later ? at : current.endedAt,
-    facets: { ...current.facets, ...facets },
-  };
-  const same =
-    next.state === current.state &&
-    next.startedAt?.getTime() === current.startedAt?.getTime() &&
-    next.endedAt?.getTime() === current.endedAt?.getTime() &&
-    canonicalJson(next.facets) === canonicalJson(current.facets);
-  if (same) return false;
-  await tx
-    .update(jobRuns)
-    .set({ ...next, updatedAt: at > current.updatedAt ? at : current.updatedAt })
-    .where(eq(jobRuns.id, current.id));
-  return true;
-}
-
-interface StoredEvent {
-  inputs?: DatasetRef[] | null;
-  outputs?: OutputDataset[] | null;
-}
-
-/** The job's current lineage, from its stored events (see the comment at the top of this file). */
-async function jobEdges(w: AssetWriter, resolver: Resolver, jobId: string, jobUrn: string): Promise<EdgeSpec[]> {
-  const rows = await queryRows<{ payload: StoredEvent | string }>(
-    w.tx,
-    sql`with events as (
-          select coalesce(run_id, event_key) as grp, event_time, event_type, category, event_key, payload,
-            (case jsonb_typeof(payload->'inputs') when 'array' then jsonb_array_length(payload->'inputs') else 0 end
-             + case jsonb_typeof(payload->'outputs') when 'array' then jsonb_array_length(payload->'outputs') else 0 end)
-              > 0 as has_datasets
-          from lineage_events where job_asset_id = ${jobId}),
-        groups as (
-          select grp, min(event_time) as first,
-            bool_or(event_type = 'COMPLETE' or category = 'job') and bool_or(has_datasets) as complete
-          from events group by grp),
-        since as (select max(first) as t from groups where complete)
-        select e.payload from events e join groups g on g.grp = e.grp
-        where e.has_datasets and g.first >= coalesce((select t from since), '-infinity'::timestamptz)
-        order by e.event_time, e.event_key`,
-  );
-  const inputs = new Map<string, DatasetRef>();
-  const outputs = new Map<string, DatasetRef>();
-  const columnFacets = new Map<string, ColumnLineageFacet>();
-  for (const row of rows) {
-    const payload = (typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload) as StoredEvent;
-    for (const input of payload.inputs ?? []) inputs.set(datasetKey(input), input);
-    for (const output of payload.outputs ?? []) {
-      outputs.set(datasetKey(output), output);
-      const facet = output.facets?.columnLineage as (ColumnLineageFacet & { _deleted?: boolean }) | undefined;
-      if (facet?._deleted) columnFacets.delete(datasetKey(output));
-      else if (facet) columnFacets.set(datasetKey(output), facet);
-    }
-  }
-  for (const facet of columnFacets.values())
-    for (const field of inputFieldsOf(facet)) inputs.set(datasetKey(field), field);
-
-  const ids = new Map<string, string>();
-  for (const ref of [...inputs.values(), ...outputs.values()]) {
-    const target = await resolver.resolve(ref);
-    ids.set(datasetKey(ref), target.kind === 'connector' ? target.assetId : await ownedAssetId(w, target.asset));
-  }
-  const idOf = (ref: DatasetRef) => ids.get(datasetKey(ref))!;
-  const properties = { job: jobUrn };
-  const edges: EdgeSpec[] = [];
-  for (const ref of inputs.values()) {
-    edges.push({ fromAssetId: idOf(ref), toAssetId: jobId, kind: 'derives', properties });
-  }
-  for (const [key, ref] of outputs) {
-    const facet = columnFacets.get(key);
-    edges.push({
-      fromAssetId: jobId,
-      toAssetId: idOf(ref),
-      kind: 'derives',
-      properties,
-      columns: facet ? columnMappings(facet, idOf) : [],
-    });
-  }
-  return edges;
-}
-
-const subtypes = new Set<string>([...directSubtypes, ...indirectSubtypes]);
-
-/**
- * Column lineage from a columnLineage facet. Each entry of an input field's `transformations` is one
- * mapping; without them, the older per-field `transformationType` (IDENTITY or MASKED) says how the
- * value was derived. The facet's `dataset` list affects the whole output (no target column).
- */
-export function columnMappings(facet: ColumnLineageFacet, idOf: (ref: DatasetRef) => string): ColumnMapping[] {
-  const mappings: ColumnMapping[] = [];
-  const add = (
-    field: InputField,
-    toColumn: string | null,
-    legacy: { type?: string | null; description?: string | null },
-  ) => {
-    const base = { fromAssetId: idOf(field), fromColumn: field.field, toColumn };
-    if (field.transformations?.length) {
-      for (const t of field.transformations) {
-        const subtype = t.subtype?.toUpperCase();
-        mappings.push({
-          ...base,
-          transformationType: t.type,
-          transformationSubtype:
-            subtype && subtypes.has(subtype) ? (subtype as ColumnMapping['transformationSubtype']) : null,
-          sql: t.description || null,
-        });
-      }
-      return;
-    }
-    const legacyType = legacy.type?.toUpperCase();
-    mappings.push({
-      ...base,
-      transformationType: toColumn === null ? 'INDIRECT' : 'DIRECT',
-      // MASKED: the value is derived (e.g. a hash), not copied.
-      transformationSubtype:
-        toColumn === null
-          ? null
-          : legacyType === 'IDENTITY'
-            ? 'IDENTITY'
-            : legacyType === 'MASKED'
-              ? 'TRANSFORMATION'
-              : null,
-      sql: legacy.description || null,
-    });
-  };
-  for (const [toColumn, spec] of Object.entries(facet.fields)) {
-    for (const field of spec.inputFields) {
-      add(field, toColumn, { type: spec.transformationType, description: spec.transformationDescription });
-    }
-  }
-  for (const field of facet.dataset ?? []) add(field, null, {});
-  return mappings;
 }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
+  assetNode,
   demoLineageGraph,
+  edge,
   loneLineageGraph,
   starLineageGraph,
   wideLineageGraph,
@@ -29,6 +31,40 @@ function expectNoOverlaps(graph: LineageGraph) {
   for (const [i, a] of graph.nodes.entries()) {
     for (const b of graph.nodes.slice(i + 1)) expect(overlaps(a, b), `${a.id} overlaps ${b.id}`).toBe(false);
   }
+}
+
+/**
+ * Four hops each way around one focus, 12 tables a hop, each fed by one or two tables a hop nearer the
+ * focus; every fifth also by a table two hops nearer (an edge across a column), every seventh by a
+ * neighbour of the same hop.
+ */
+function deepGraph(): LineageGraph {
+  const focus = assetNode('core.focus', 0);
+  const hops = new Map<number, LineageGraphNode[]>([[0, [focus]]]);
+  for (let layer = -4; layer <= 4; layer++) {
+    if (layer === 0) continue;
+    const side = layer < 0 ? 'up' : 'down';
+    hops.set(
+      layer,
+      Array.from({ length: 12 }, (_, i) =>
+        assetNode(`${side}${Math.abs(layer)}.t${String(i).padStart(2, '0')}`, layer),
+      ),
+    );
+  }
+  const edges = [];
+  for (const [layer, members] of hops) {
+    if (layer === 0) continue;
+    const inward = Math.sign(layer);
+    const near = hops.get(layer - inward)!;
+    const far = hops.get(layer - 2 * inward);
+    for (const [i, n] of members.entries()) {
+      const feeds = [near[(i * 5) % near.length]!, near[(i * 7 + 3) % near.length]!];
+      if (far && i % 5 === 0) feeds.push(far[(i * 3) % far.length]!);
+      for (const m of new Set(feeds)) edges.push(layer > 0 ? edge(m, n) : edge(n, m));
+      if (i % 7 === 6) edges.push(edge(members[i - 1]!, n, 'references'));
+    }
+  }
+  return { ...demoLineageGraph(), focus: focus.id, depth: 4, nodes: [...hops.values()].flat(), edges };
 }
 
 describe('layoutLineage', () => {
@@ -170,6 +206,65 @@ describe('layoutLineage', () => {
 
     const moved = { ...graph, nodes: graph.nodes.map((n, i) => (i ? n : { ...n, position: { x: -500, y: 0 } })) };
     expect(lineageEdgeRoutes(moved)).toBeNull();
+  });
+
+  it('lays out nine hops without overlaps, the same for any input order, edges clear of every card', () => {
+    const input = deepGraph();
+    const graph = layoutLineage(input);
+    expect(graph.nodes).toHaveLength(input.nodes.length);
+    expectNoOverlaps(graph);
+    const shuffled = { ...input, nodes: [...input.nodes].reverse(), edges: [...input.edges].reverse() };
+    expect(layoutLineage(shuffled)).toEqual(graph);
+
+    const routes = lineageEdgeRoutes(graph)!;
+    const byId = new Map(graph.nodes.map((n) => [n.id, n]));
+    const clear = (p: { x: number; y: number }, n: LineageGraphNode) =>
+      p.x <= n.position.x || p.x >= n.position.x + n.width || p.y <= n.position.y || p.y >= n.position.y + n.height;
+    let across = 0;
+    const problems: string[] = [];
+    for (const e of graph.edges) {
+      const points = routes.get(e.id)!;
+      for (const p of points) {
+        for (const n of graph.nodes) if (!clear(p, n)) problems.push(`${e.id} at ${p.x},${p.y} inside ${n.id}`);
+      }
+      const [s, t] = [byId.get(e.source)!, byId.get(e.target)!];
+      // Across more than two columns an edge passes each column in between level, as a run of two points,
+      // at least the node gap from the cards above and below.
+      const between = graph.nodes.filter(
+        (n) => n.position.x > s.position.x + s.width && n.position.x + n.width < t.position.x,
+      );
+      if (between.length === 0) continue;
+      across++;
+      const level = points.filter((p, i) => i > 0 && points[i - 1]!.y === p.y && points[i - 1]!.x < p.x);
+      if (level.length === 0) problems.push(`${e.id} never runs level`);
+      for (const p of level) {
+        for (const n of graph.nodes) {
+          if (p.x <= n.position.x || p.x > n.position.x + n.width) continue;
+          const gap = Math.min(Math.abs(p.y - n.position.y), Math.abs(p.y - n.position.y - n.height));
+          if (gap < 20) problems.push(`${e.id} passes ${gap} px from ${n.id}`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+    expect(across).toBeGreaterThan(10);
+  });
+
+  it('lines up a chain and centres the focus on the nodes it fans out to', () => {
+    const chain = ['a', 'b', 'c', 'd', 'e'].map((name, i) => assetNode(`chain.${name}`, i - 2));
+    const graph = layoutLineage({
+      ...loneLineageGraph(),
+      focus: chain[2]!.id,
+      nodes: chain,
+      edges: chain.slice(1).map((n, i) => edge(chain[i]!, n)),
+    });
+    expect(new Set(graph.nodes.map((n) => n.position.y + n.height / 2))).toEqual(new Set([38]));
+
+    const star = layoutLineage(starLineageGraph(11));
+    const focus = star.nodes.find((n) => n.data.focus)!;
+    const readers = star.nodes.filter((n) => n.data.layer === 1);
+    const top = Math.min(...readers.map((n) => n.position.y));
+    const bottom = Math.max(...readers.map((n) => n.position.y + n.height));
+    expect(focus.position.y + focus.height / 2).toBe((top + bottom) / 2);
   });
 
   it('places a lone focus at the origin', () => {

@@ -1,4 +1,3 @@
-import { Graph, layout } from '@dagrejs/dagre';
 import type { LineageGraph, LineageGraphEdge, LineageGraphNode } from './graph.js';
 import { collapseLayers, compare } from './layout-collapse.js';
 import { nodeSize } from './layout-text.js';
@@ -13,11 +12,12 @@ export interface LineageLayoutOptions {
 }
 
 /**
- * Collapses crowded layers into group nodes, then places the nodes left to right with dagre: upstream
+ * Collapses crowded layers into group nodes, then places the nodes left to right in columns: upstream
  * layers left of the focus, downstream layers right of it, one column per hop (more where members of one
- * hop feed each other). Node `position` is the
- * top-left corner (as @xyflow/react expects); `width` and `height` fit the label. The result depends only
- * on the nodes and edges given, not on their order. Pure: the input graph is not modified.
+ * hop feed each other), each column ordered to keep crossings few and its nodes moved level with what they
+ * link to. Node `position` is the top-left corner (as @xyflow/react expects); `width` and `height` fit the
+ * label. The result depends only on the nodes and edges given, not on their order. Pure: the input graph
+ * is not modified.
  */
 export function layoutLineage(graph: LineageGraph, options: LineageLayoutOptions = {}): LineageGraph {
   const collapsed = collapseLayers(graph, Math.max(2, options.maxNodesPerLayer ?? 12));
@@ -35,7 +35,8 @@ export interface Point {
 
 /**
  * Where each edge of a graph from `layoutLineage` should pass so it runs between nodes, not through them:
- * the gaps dagre kept for it in every column it crosses, from source to target. Null when the graph's
+ * through the gaps between columns, and through the room the layout kept for it in every column it
+ * crosses, from source to target. Null when the graph's
  * positions are not the ones `layoutLineage` gives (nodes moved by hand, other options), since the routes
  * would not fit them; draw plain curves then.
  */
@@ -48,45 +49,42 @@ export function lineageEdgeRoutes(
     const p = positions.get(n.id)!;
     if (p.x !== n.position.x || p.y !== n.position.y) return null;
   }
-  return routes;
+  return routes();
 }
 
-interface DagreNode {
+/** What the placement below orders and stacks in a column: a node's card, or an edge passing through. */
+interface Item {
+  /** Node id, or '' for an edge's passage through a column it crosses. */
+  id: string;
+  column: number;
   width: number;
   height: number;
-  rank?: number;
-  x?: number;
-  y?: number;
+  /** Linked items in the column before and the column after (numbers into the item list). */
+  prev: number[];
+  next: number[];
+  /** Vertical centre. */
+  y: number;
 }
 
+const isCard = (item: Item) => item.id !== '';
+
+/** How far, in px, an item moves to straighten an edge that is almost straight. */
+const straighten = 40;
+
 /**
- * Positions (top-left corners) from dagre, with each node's rank pinned to its column; and for each edge
- * the points between its ends where dagre left room for it, in the edge's own direction.
+ * Positions (top-left corners) for the nodes, and (worked out when asked) for each edge the points between
+ * its ends where it runs through the gaps between nodes, in the edge's own direction. Columns come from `columnsOf`; an edge
+ * that spans several columns passes each one in between through a slot of its own, ordered and spaced
+ * like a small node, so no edge runs over a card.
  */
 function placeNodes(
   nodes: LineageGraphNode[],
   edges: LineageGraphEdge[],
   nodeGap: number,
   layerGap: number,
-): { positions: Map<string, Point>; routes: Map<string, Point[]> } {
-  const g = new Graph();
-  g.setGraph({
-    rankdir: 'LR',
-    nodesep: nodeGap,
-    ranksep: layerGap,
-    marginx: 0,
-    marginy: 0,
-    // dagre ranks in half steps (the odd ranks hold edge labels), and adds a nesting root with no rank.
-    ranker: (ranked: typeof g) => {
-      for (const v of ranked.nodes()) {
-        const label = ranked.node(v) as DagreNode;
-        if (label.rank === undefined) label.rank = -2;
-      }
-    },
-  });
-  g.setDefaultEdgeLabel(() => ({}));
+): { positions: Map<string, Point>; routes: () => Map<string, Point[]> } {
   const column = columnsOf(nodes, edges);
-  // Insertion order is where the ordering starts and how it breaks ties: by name, a layer's group last.
+  // Creation order is where the ordering starts and how it breaks ties: by name, a layer's group last.
   const sorted = [...nodes].sort(
     (a, b) =>
       column.get(a.id)! - column.get(b.id)! ||
@@ -94,37 +92,307 @@ function placeNodes(
       compare(a.data.label, b.data.label) ||
       compare(a.id, b.id),
   );
+  const items: Item[] = [];
+  const index = new Map<string, number>();
   for (const n of sorted) {
-    g.setNode(n.id, { width: n.width, height: n.height, rank: 2 * column.get(n.id)! } satisfies DagreNode);
+    index.set(n.id, items.length);
+    items.push({ id: n.id, column: column.get(n.id)!, width: n.width, height: n.height, prev: [], next: [], y: 0 });
   }
-  // Edges only order nodes within their columns; they point from the lower column to the higher one.
-  const pairs = new Set<string>();
+  // One chain of items a pair of nodes, from the lower column to the higher; edges inside a column only
+  // decided the columns.
+  const pairs = new Map<string, [number, number]>();
   for (const e of edges) {
-    const [a, b] = column.get(e.source)! <= column.get(e.target)! ? [e.source, e.target] : [e.target, e.source];
-    if (column.get(a) === column.get(b)) continue;
-    pairs.add(`${a}\u0000${b}`);
+    const s = index.get(e.source);
+    const t = index.get(e.target);
+    if (s === undefined || t === undefined || items[s]!.column === items[t]!.column) continue;
+    const [a, b] = items[s]!.column < items[t]!.column ? [s, t] : [t, s];
+    pairs.set(`${items[a]!.id}\u0000${items[b]!.id}`, [a, b]);
   }
-  for (const pair of [...pairs].sort()) {
-    const [a, b] = pair.split('\u0000') as [string, string];
-    g.setEdge(a, b);
+  const chains = new Map<string, number[]>();
+  for (const key of [...pairs.keys()].sort()) {
+    const [a, b] = pairs.get(key)!;
+    const chain = [a];
+    for (let c = items[a]!.column + 1; c < items[b]!.column; c++) {
+      chain.push(items.length);
+      items.push({ id: '', column: c, width: 0, height: 0, prev: [], next: [], y: 0 });
+    }
+    chain.push(b);
+    for (let i = 1; i < chain.length; i++) {
+      items[chain[i - 1]!]!.next.push(chain[i]!);
+      items[chain[i]!]!.prev.push(chain[i - 1]!);
+    }
+    chains.set(key, chain);
   }
-  layout(g, { customOrder: orderByBarycentre });
+
+  const columns = orderColumns(items);
+  placeVertically(items, columns, nodeGap);
+
+  // Columns are as wide as their widest card, cards centred in them; the cards' top edge is y = 0.
+  const left: number[] = [];
+  const right: number[] = [];
+  let x = 0;
+  for (const members of columns) {
+    left.push(x);
+    x += Math.max(0, ...members.map((i) => items[i]!.width));
+    right.push(x);
+    x += layerGap;
+  }
+  const tops = items.filter(isCard).map((item) => item.y - item.height / 2);
+  const top = tops.length ? Math.min(...tops) : 0;
+  for (const item of items) item.y -= top;
+  const centre = (c: number) => (left[c]! + right[c]!) / 2;
   const positions = new Map<string, Point>();
   for (const n of nodes) {
-    const p = g.node(n.id) as DagreNode;
-    positions.set(n.id, { x: Math.round(p.x! - n.width / 2), y: Math.round(p.y! - n.height / 2) });
+    const item = items[index.get(n.id)!]!;
+    positions.set(n.id, { x: Math.round(centre(item.column) - n.width / 2), y: Math.round(item.y - n.height / 2) });
   }
-  const routes = new Map<string, Point[]>();
-  for (const e of edges) {
-    const forward = g.hasEdge(e.source, e.target);
-    const label = (forward ? g.edge(e.source, e.target) : g.edge(e.target, e.source)) as
-      | { points?: Point[] }
-      | undefined;
-    // The first and last points are where dagre meets the node borders; the renderer picks its own ends.
-    const inner = (label?.points ?? []).slice(1, -1).map((p) => ({ x: Math.round(p.x), y: Math.round(p.y) }));
-    routes.set(e.id, forward ? inner : inner.reverse());
-  }
+
+  const edgeRoute = (chain: number[]): Point[] => {
+    const points: Point[] = [];
+    for (const [k, i] of chain.entries()) {
+      const item = items[i]!;
+      if (!isCard(item)) points.push({ x: left[item.column]!, y: item.y }, { x: right[item.column]!, y: item.y });
+      if (k + 1 < chain.length) points.push(...gapPoints(items, columns, item, items[chain[k + 1]!]!, left, right));
+    }
+    return points.filter((p, k) => k === 0 || p.x !== points[k - 1]!.x || p.y !== points[k - 1]!.y);
+  };
+  const routes = () => {
+    const forward = new Map([...chains].map(([key, chain]) => [key, edgeRoute(chain)]));
+    const byEdge = new Map<string, Point[]>();
+    for (const e of edges) {
+      const there = forward.get(`${e.source}\u0000${e.target}`);
+      const back = forward.get(`${e.target}\u0000${e.source}`);
+      byEdge.set(e.id, there ? there : back ? [...back].reverse() : []);
+    }
+    return byEdge;
+  };
   return { positions, routes };
+}
+
+/**
+ * Where an edge bends on its way from `u` in one column to `v` in the next: in the gap between the
+ * columns, and into whichever column has room (cards of a column are centred, so a narrow one leaves
+ * room beside it). Flat at the gap's midline on one side, leaving room for a column-count tag there: at
+ * the single end of a fan (several edges out of one node bend near it, several into one node bend near
+ * that), else on the side with the longer bend.
+ */
+function gapPoints(items: Item[], columns: number[][], u: Item, v: Item, left: number[], right: number[]): Point[] {
+  const c = u.column;
+  const mid = Math.round((right[c]! + left[c + 1]!) / 2);
+  if (u.y === v.y) return [{ x: mid, y: u.y }];
+  const from = isCard(u) ? Math.round((left[c]! + right[c]! + u.width) / 2) : right[c]!;
+  const to = isCard(v) ? Math.round((left[c + 1]! + right[c + 1]! - v.width) / 2) : left[c + 1]!;
+  const low = Math.min(u.y, v.y);
+  const high = Math.max(u.y, v.y);
+  // A bend beside a card is blocked by any wider card of that column between the two heights.
+  const blocked = (col: number, self: Item, beyond: (item: Item) => boolean) =>
+    columns[col]!.some((i) => {
+      const item = items[i]!;
+      return (
+        item !== self &&
+        isCard(item) &&
+        beyond(item) &&
+        item.y - item.height / 2 < high &&
+        item.y + item.height / 2 > low
+      );
+    });
+  const nearU = !blocked(c, u, (item) => (left[c]! + right[c]! + item.width) / 2 > from);
+  const nearV = !blocked(c + 1, v, (item) => (left[c + 1]! + right[c + 1]! - item.width) / 2 < to);
+  if (!nearU && !nearV)
+    return [
+      { x: right[c]!, y: u.y },
+      { x: left[c + 1]!, y: v.y },
+    ];
+  const fan = u.next.length - v.prev.length;
+  const bendNearU = !nearV || (nearU && (fan > 0 || (fan === 0 && mid - from > to - mid)));
+  return [{ x: mid, y: bendNearU ? v.y : u.y }];
+}
+
+/**
+ * Orders the items of each column to keep edge crossings few: a depth-first start, then barycentre sweeps
+ * right and left, keeping the best ordering seen.
+ */
+function orderColumns(items: Item[]): number[][] {
+  const columns: number[][] = [];
+  const seen = new Uint8Array(items.length);
+  const visit = (i: number) => {
+    if (seen[i]) return;
+    seen[i] = 1;
+    const c = items[i]!.column;
+    while (columns.length <= c) columns.push([]);
+    columns[c]!.push(i);
+    for (const j of items[i]!.next) visit(j);
+  };
+  const start = items.map((_, i) => i).sort((a, b) => items[a]!.column - items[b]!.column || a - b);
+  for (const i of start) visit(i);
+
+  const position = new Float64Array(items.length);
+  const index = () => {
+    for (const members of columns) for (const [k, i] of members.entries()) position[i] = k;
+  };
+  index();
+  let best = columns.map((members) => [...members]);
+  let fewest = crossings(items, columns, position);
+  for (let sweep = 0; sweep < 8 && fewest > 0; sweep++) {
+    const right = sweep % 2 === 0;
+    const centre = new Float64Array(items.length);
+    for (let k = 1; k < columns.length; k++) {
+      const members = columns[right ? k : columns.length - 1 - k]!;
+      for (const i of members) {
+        const links = right ? items[i]!.prev : items[i]!.next;
+        let sum = 0;
+        for (const j of links) sum += position[j]!;
+        centre[i] = links.length ? sum / links.length : position[i]!;
+      }
+      members.sort((a, b) => centre[a]! - centre[b]! || position[a]! - position[b]!);
+      for (const [p, i] of members.entries()) position[i] = p;
+    }
+    const count = crossings(items, columns, position);
+    if (count < fewest) {
+      fewest = count;
+      best = columns.map((members) => [...members]);
+    }
+  }
+  return best;
+}
+
+/** Edge crossings between consecutive columns for the given positions. */
+function crossings(items: Item[], columns: number[][], position: Float64Array): number {
+  let count = 0;
+  for (const members of columns) {
+    const pairs: number[] = [];
+    for (const i of members) for (const j of items[i]!.next) pairs.push(position[i]!, position[j]!);
+    for (let p = 0; p < pairs.length; p += 2) {
+      for (let q = p + 2; q < pairs.length; q += 2) {
+        if ((pairs[p]! - pairs[q]!) * (pairs[p + 1]! - pairs[q + 1]!) < 0) count++;
+      }
+    }
+  }
+  return count;
+}
+
+/**
+ * Vertical centres, whole pixels, for the items of each column in their order: stacked `gap` apart, then
+ * moved toward their neighbours in the columns either side. Each round sets one column at a time to the
+ * positions nearest (least squares) the weighted average of each item's neighbours that keep the order
+ * and the gaps (a pool-adjacent-violators fit), sweeping right then left, until nothing moves. Links
+ * between edge passages weigh most, so an edge across several columns runs straight.
+ */
+function placeVertically(items: Item[], columns: number[][], gap: number): void {
+  const count = items.length;
+  const y = new Float64Array(count);
+  // Each item's neighbours in the columns either side and the weight of each link, packed.
+  const first = new Int32Array(count + 1);
+  for (let i = 0; i < count; i++) first[i + 1] = first[i]! + items[i]!.prev.length + items[i]!.next.length;
+  const neighbour = new Int32Array(first[count]!);
+  const weight = new Float64Array(first[count]!);
+  for (let i = 0; i < count; i++) {
+    let at = first[i]!;
+    for (const j of [...items[i]!.prev, ...items[i]!.next]) {
+      neighbour[at] = j;
+      weight[at++] = isCard(items[i]!) ? (isCard(items[j]!) ? 1 : 2) : isCard(items[j]!) ? 2 : 8;
+    }
+  }
+  // Where each item sits below the first of its column when all are packed `gap` apart.
+  const offset = new Float64Array(count);
+  for (const members of columns) {
+    for (let k = 1; k < members.length; k++) {
+      const [a, b] = [members[k - 1]!, members[k]!];
+      offset[b] = offset[a]! + (items[a]!.height + items[b]!.height) / 2 + gap;
+    }
+    // Every column starts packed and centred on the same line, the focus's.
+    const half = offset[members.at(-1)!]! / 2;
+    for (const i of members) y[i] = offset[i]! - half;
+  }
+  const longest = Math.max(...columns.map((members) => members.length));
+  const blockValue = new Float64Array(longest);
+  const blockWeight = new Float64Array(longest);
+  const blockSize = new Int32Array(longest);
+  const place = (members: number[]): number => {
+    let blocks = 0;
+    for (const i of members) {
+      let sum = 0;
+      let total = 0;
+      for (let at = first[i]!; at < first[i + 1]!; at++) {
+        sum += weight[at]! * y[neighbour[at]!]!;
+        total += weight[at]!;
+      }
+      // An item without neighbours keeps its place, lightly.
+      let value = (total ? sum / total : y[i]!) - offset[i]!;
+      let mass = total || 1e-3;
+      let size = 1;
+      // Pool adjacent violators: y - offset must not decrease down the column.
+      while (blocks > 0 && blockValue[blocks - 1]! >= value) {
+        blocks--;
+        value = (blockValue[blocks]! * blockWeight[blocks]! + value * mass) / (blockWeight[blocks]! + mass);
+        mass += blockWeight[blocks]!;
+        size += blockSize[blocks]!;
+      }
+      blockValue[blocks] = value;
+      blockWeight[blocks] = mass;
+      blockSize[blocks++] = size;
+    }
+    let moved = 0;
+    let k = 0;
+    for (let b = 0; b < blocks; b++) {
+      for (let n = 0; n < blockSize[b]!; n++) {
+        const i = members[k++]!;
+        const to = blockValue[b]! + offset[i]!;
+        moved = Math.max(moved, Math.abs(to - y[i]!));
+        y[i] = to;
+      }
+    }
+    return moved;
+  };
+  for (let round = 0; round < 24; round++) {
+    let moved = 0;
+    for (let k = 0; k < columns.length; k++)
+      moved = Math.max(moved, place(columns[round % 2 ? columns.length - 1 - k : k]!));
+    if (moved < 0.5) break;
+  }
+  // Whole pixels, without closing any gap.
+  for (const members of columns) {
+    for (let k = 0; k < members.length; k++) {
+      const i = members[k]!;
+      y[i] = Math.round(y[i]!);
+      if (k) y[i] = Math.max(y[i]!, y[members[k - 1]!]! + offset[i]! - offset[members[k - 1]!]!);
+    }
+  }
+  // Edges a few pixels off straight look like mistakes: an item moves onto a neighbour's line when that is
+  // near, leaves its column's gaps open, and bends its links no more in sum than before.
+  const cost = (i: number, at: number) => {
+    let sum = 0;
+    for (let a = first[i]!; a < first[i + 1]!; a++) sum += weight[a]! * Math.abs(at - y[neighbour[a]!]!);
+    return sum;
+  };
+  for (let round = 0; round < 2; round++) {
+    for (let c = 0; c < columns.length; c++) {
+      const members = columns[round ? columns.length - 1 - c : c]!;
+      for (let k = 0; k < members.length; k++) {
+        const i = members[k]!;
+        const above = k ? y[members[k - 1]!]! + offset[i]! - offset[members[k - 1]!]! : Number.NEGATIVE_INFINITY;
+        const below =
+          k + 1 < members.length
+            ? y[members[k + 1]!]! - offset[members[k + 1]!]! + offset[i]!
+            : Number.POSITIVE_INFINITY;
+        const stay = cost(i, y[i]!);
+        let best = y[i]!;
+        let bestCost = Number.POSITIVE_INFINITY;
+        for (let a = first[i]!; a < first[i + 1]!; a++) {
+          const to = y[neighbour[a]!]!;
+          if (Math.abs(to - y[i]!) > straighten || to < above || to > below) continue;
+          const c = cost(i, to);
+          if (c > stay) continue;
+          if (c < bestCost || (c === bestCost && Math.abs(to - y[i]!) < Math.abs(best - y[i]!))) {
+            best = to;
+            bestCost = c;
+          }
+        }
+        y[i] = best;
+      }
+    }
+  }
+  for (let i = 0; i < count; i++) items[i]!.y = y[i]!;
 }
 
 /**
@@ -171,95 +439,4 @@ function columnsOf(nodes: LineageGraphNode[], edges: LineageGraphEdge[]): Map<st
     at += width.get(layer)!;
   }
   return new Map(nodes.map((n) => [n.id, start.get(n.data.layer)! + depth.get(n.id)!]));
-}
-
-/** The slice of graphlib's graph the ordering below reads. */
-interface RankedGraph {
-  nodes(): string[];
-  node(v: string): { rank?: number; order?: number };
-  predecessors(v: string): string[] | undefined;
-  successors(v: string): string[] | undefined;
-}
-
-/**
- * Orders the nodes of each rank (dummies included) to keep edge crossings few: a depth-first start, then
- * barycentre sweeps down and up, keeping the best ordering seen. It stands in for dagre's own ordering,
- * which gets the same result on graphs this size but spends most of dagre's time rebuilding layer graphs.
- */
-function orderByBarycentre(g: RankedGraph): void {
-  const ranks: string[][] = [];
-  const nodes = g.nodes().filter((v) => g.node(v).rank !== undefined);
-  const seen = new Set<string>();
-  const visit = (v: string) => {
-    if (seen.has(v)) return;
-    seen.add(v);
-    const rank = g.node(v).rank!;
-    if (!ranks[rank]) ranks[rank] = [];
-    ranks[rank].push(v);
-    for (const w of g.successors(v) ?? []) visit(w);
-  };
-  for (const v of [...nodes].sort((a, b) => g.node(a).rank! - g.node(b).rank!)) visit(v);
-  for (let r = 0; r < ranks.length; r++) if (!ranks[r]) ranks[r] = [];
-
-  const position = new Map<string, number>();
-  const index = () => {
-    for (const layer of ranks) {
-      for (const [i, v] of layer.entries()) position.set(v, i);
-    }
-  };
-  index();
-  let best = ranks.map((layer) => [...layer]);
-  let fewest = crossings(g, ranks, position);
-  for (let sweep = 0; sweep < 8 && fewest > 0; sweep++) {
-    const down = sweep % 2 === 0;
-    const order = down
-      ? ranks.map((_, r) => r).slice(1)
-      : ranks
-          .map((_, r) => r)
-          .slice(0, -1)
-          .reverse();
-    for (const r of order) {
-      const layer = ranks[r]!;
-      const centre = new Map<string, number>();
-      for (const v of layer) {
-        const links = (down ? g.predecessors(v) : g.successors(v)) ?? [];
-        const at = links.map((w) => position.get(w)!).filter((p) => p !== undefined);
-        centre.set(v, at.length ? at.reduce((a, b) => a + b, 0) / at.length : position.get(v)!);
-      }
-      layer.sort((a, b) => centre.get(a)! - centre.get(b)! || position.get(a)! - position.get(b)!);
-      for (const [i, v] of layer.entries()) position.set(v, i);
-    }
-    const count = crossings(g, ranks, position);
-    if (count < fewest) {
-      fewest = count;
-      best = ranks.map((layer) => [...layer]);
-    }
-  }
-  best.forEach((layer) => {
-    layer.forEach((v, i) => {
-      g.node(v).order = i;
-    });
-  });
-}
-
-/** Edge crossings between consecutive ranks for the given positions. */
-function crossings(g: RankedGraph, ranks: string[][], position: Map<string, number>): number {
-  let count = 0;
-  for (let r = 0; r + 1 < ranks.length; r++) {
-    const pairs: [number, number][] = [];
-    for (const v of ranks[r]!) {
-      for (const w of g.successors(v) ?? []) {
-        const p = position.get(w);
-        if (p !== undefined && g.node(w).rank === r + 1) pairs.push([position.get(v)!, p]);
-      }
-    }
-    for (let i = 0; i < pairs.length; i++) {
-      for (let j = i + 1; j < pairs.length; j++) {
-        const [a1, b1] = pairs[i]!;
-        const [a2, b2] = pairs[j]!;
-        if ((a1 - a2) * (b1 - b2) < 0) count++;
-      }
-    }
-  }
-  return count;
 }

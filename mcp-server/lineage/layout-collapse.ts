@@ -1,4 +1,3 @@
-import type { Classification } from '../../db/schema/types.js';
 import type { LineageGraph, LineageGraphEdge, LineageGraphNode } from './graph.js';
 import { markingOrder } from './layout-text.js';
 
@@ -15,74 +14,124 @@ export function collapseLayers(
   graph: LineageGraph,
   max: number,
 ): { nodes: LineageGraphNode[]; edges: LineageGraphEdge[] } {
-  const byId = new Map(graph.nodes.map((n) => [n.id, n]));
-  const edges = graph.edges.filter((e) => byId.has(e.source) && byId.has(e.target));
-  const adjacent = new Map<string, Set<string>>();
-  for (const e of edges) {
-    if (!adjacent.has(e.source)) adjacent.set(e.source, new Set());
-    if (!adjacent.has(e.target)) adjacent.set(e.target, new Set());
-    adjacent.get(e.source)!.add(e.target);
-    adjacent.get(e.target)!.add(e.source);
+  // Nodes by number (a repeated id names its last node), edges as pairs of numbers; graphs of a thousand
+  // nodes come through here on every request, so no sets of strings.
+  const nodes = graph.nodes;
+  const count = nodes.length;
+  const indexOf = new Map<string, number>();
+  for (let i = 0; i < count; i++) indexOf.set(nodes[i]!.id, i);
+  const edges: LineageGraphEdge[] = [];
+  const ends: number[] = [];
+  for (const e of graph.edges) {
+    const s = indexOf.get(e.source);
+    const t = indexOf.get(e.target);
+    if (s === undefined || t === undefined) continue;
+    edges.push(e);
+    ends.push(s, t);
   }
-  const focusIds = new Set(graph.nodes.filter((n) => isFocus(graph, n)).map((n) => n.id));
-  const neighbours = new Set([...focusIds].flatMap((id) => [...(adjacent.get(id) ?? [])]));
+  // Each node's neighbours either way, packed; `links` counts the distinct ones.
+  const first = new Int32Array(count + 1);
+  for (const i of ends) first[i + 1]!++;
+  for (let i = 0; i < count; i++) first[i + 1]! += first[i]!;
+  const adjacent = new Int32Array(ends.length);
+  const fill = first.slice(0, count);
+  for (let k = 0; k < ends.length; k += 2) {
+    adjacent[fill[ends[k]!]!++] = ends[k + 1]!;
+    adjacent[fill[ends[k + 1]!]!++] = ends[k]!;
+  }
+  const links = new Int32Array(count);
+  const seen = new Int32Array(count).fill(-1);
+  for (let i = 0; i < count; i++) {
+    for (let a = first[i]!; a < first[i + 1]!; a++) {
+      if (seen[adjacent[a]!] !== i) links[i]!++;
+      seen[adjacent[a]!] = i;
+    }
+  }
+  const isLast = (i: number) => indexOf.get(nodes[i]!.id) === i;
+  const focus = new Uint8Array(count);
+  const nearFocus = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    if (!isFocus(graph, nodes[i]!) || !isLast(i)) continue;
+    focus[i] = 1;
+    for (let a = first[i]!; a < first[i + 1]!; a++) nearFocus[adjacent[a]!] = 1;
+  }
 
-  const layers = new Map<number, LineageGraphNode[]>();
-  for (const n of graph.nodes) {
-    if (!layers.has(n.data.layer)) layers.set(n.data.layer, []);
-    layers.get(n.data.layer)!.push(n);
+  const layers = new Map<number, number[]>();
+  for (let i = 0; i < count; i++) {
+    const layer = nodes[i]!.data.layer;
+    if (!layers.has(layer)) layers.set(layer, []);
+    layers.get(layer)!.push(i);
   }
   // Inner layers first, so a layer keeps the nodes that connect to what is already kept nearer the focus.
   const order = [...layers.keys()].sort((a, b) => Math.abs(a) - Math.abs(b) || a - b);
-  const kept = new Set<string>();
-  const groupOf = new Map<string, string>();
+  const kept = new Uint8Array(count);
+  // Where each node is shown: itself, or its layer's group (numbered after the nodes).
+  const shownAs = new Int32Array(count);
+  for (let i = 0; i < count; i++) shownAs[i] = i;
+  const score = new Float64Array(count);
   const groups: LineageGraphNode[] = [];
   for (const layer of order) {
     const members = layers.get(layer)!;
     if (members.length <= max) {
-      for (const n of members) kept.add(n.id);
+      for (const i of members) kept[i] = 1;
       continue;
     }
-    const score = (n: LineageGraphNode): number[] => {
-      const links = [...(adjacent.get(n.id) ?? [])];
-      return [
-        n.type === 'group' ? 1 : 0,
-        focusIds.has(n.id) ? 0 : 1,
-        neighbours.has(n.id) ? 0 : 1,
-        links.some((id) => kept.has(id)) ? 0 : 1,
-        -links.length,
-      ];
-    };
+    // Lower first: not a group, the focus, a neighbour of the focus, linked to a kept node, most links; then
+    // by name. Only the first `max - 1` matter, so only the nodes that score no worse than those get sorted.
+    for (const i of members) {
+      let linkedToKept = 0;
+      for (let a = first[i]!; a < first[i + 1]! && !linkedToKept; a++) linkedToKept = kept[adjacent[a]!]!;
+      const flags =
+        (nodes[i]!.type === 'group' ? 8 : 0) + (focus[i] ? 0 : 4) + (nearFocus[i] ? 0 : 2) + (linkedToKept ? 0 : 1);
+      score[i] = flags * 2 ** 32 - links[i]!;
+    }
+    const scores = new Float64Array(members.length);
+    for (let k = 0; k < members.length; k++) scores[k] = score[members[k]!]!;
+    const cut = scores.sort()[max - 2]!;
     const ranked = members
-      .map((n) => ({ n, s: score(n) }))
-      .sort((a, b) => {
-        for (let i = 0; i < a.s.length; i++) if (a.s[i] !== b.s[i]) return a.s[i]! - b.s[i]!;
-        return compare(a.n.data.label, b.n.data.label) || compare(a.n.id, b.n.id);
-      })
-      .map((r) => r.n);
+      .filter((i) => score[i]! <= cut)
+      .sort(
+        (a, b) =>
+          score[a]! - score[b]! ||
+          compare(nodes[a]!.data.label, nodes[b]!.data.label) ||
+          compare(nodes[a]!.id, nodes[b]!.id),
+      );
     const keep = ranked.slice(0, max - 1);
-    for (const n of focusIds)
-      if (!keep.some((k) => k.id === n) && byId.get(n)?.data.layer === layer) keep.push(byId.get(n)!);
-    for (const n of keep) kept.add(n.id);
-    const rest = ranked.filter((n) => !kept.has(n.id));
-    const groupId = `group:${layer}`;
-    for (const n of rest) groupOf.set(n.id, groupId);
-    groups.push(groupNode(groupId, layer, rest));
+    for (const i of members) if (focus[i] && !keep.includes(i)) keep.push(i);
+    for (const i of keep) kept[i] = 1;
+    const rest = members.filter((i) => !kept[i]);
+    for (const i of rest) shownAs[i] = count + groups.length;
+    groups.push(
+      groupNode(
+        `group:${layer}`,
+        layer,
+        rest.map((i) => nodes[i]!),
+      ),
+    );
   }
 
-  const shown = graph.nodes.filter((n) => kept.has(n.id)).concat(groups);
-  const merged = new Map<string, { source: string; target: string; originals: LineageGraphEdge[] }>();
-  for (const e of edges) {
-    const source = groupOf.get(e.source) ?? e.source;
-    const target = groupOf.get(e.target) ?? e.target;
+  const unique = indexOf.size === count;
+  const shown = nodes.filter((n, i) => kept[unique ? i : indexOf.get(n.id)!]).concat(groups);
+  const slotId = (slot: number) => (slot < count ? nodes[slot]!.id : groups[slot - count]!.id);
+  const kinds = new Map<string, number>();
+  for (const e of edges) if (!kinds.has(e.data.kind)) kinds.set(e.data.kind, kinds.size);
+  const slots = count + groups.length;
+  const merged = new Map<number, { source: number; target: number; originals: LineageGraphEdge[] }>();
+  for (let k = 0; k < edges.length; k++) {
+    const e = edges[k]!;
+    const source = shownAs[ends[2 * k]!]!;
+    const target = shownAs[ends[2 * k + 1]!]!;
     if (source === target) continue;
-    const key = `${e.data.kind}\u0000${source}\u0000${target}`;
+    const key = (source * slots + target) * kinds.size + kinds.get(e.data.kind)!;
     const entry = merged.get(key);
     if (entry) entry.originals.push(e);
     else merged.set(key, { source, target, originals: [e] });
   }
   const shownEdges: LineageGraphEdge[] = [];
-  for (const { source, target, originals } of merged.values()) {
+  for (const entry of merged.values()) {
+    const source = slotId(entry.source);
+    const target = slotId(entry.target);
+    const originals = entry.originals;
     const first = originals[0]!;
     const touchesGroup = source !== first.source || target !== first.target;
     if (originals.length === 1 && !touchesGroup) {
@@ -107,10 +156,15 @@ export function collapseLayers(
 }
 
 function groupNode(id: string, layer: number, members: LineageGraphNode[]): LineageGraphNode {
-  const count = members.reduce((sum, n) => sum + Math.max(1, n.data.count), 0);
-  const kinds = new Set(members.map((n) => n.data.kind));
-  const marks = members.map((n) => n.data.classification).filter((c): c is Classification => c !== null);
-  const highest = marks.length ? markingOrder[Math.max(...marks.map((c) => markingOrder.indexOf(c)))]! : null;
+  let count = 0;
+  const kinds = new Set<LineageGraphNode['data']['kind']>();
+  let marking = -1;
+  for (const n of members) {
+    count += Math.max(1, n.data.count);
+    kinds.add(n.data.kind);
+    if (n.data.classification) marking = Math.max(marking, markingOrder.indexOf(n.data.classification));
+  }
+  const highest = marking < 0 ? null : markingOrder[marking]!;
   return {
     id,
     type: 'group',

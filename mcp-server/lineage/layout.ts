@@ -68,7 +68,10 @@ interface Item {
 
 const isCard = (item: Item) => item.id !== '';
 
-/** How far, in px, an item moves to straighten an edge that is almost straight. */
+/**
+ * How far, in px, an item moves to straighten an edge that is almost straight: less than half the pitch of
+ * two cards in a column, so a node feeding an even number of cards stays centred on them.
+ */
 const straighten = 40;
 
 /**
@@ -275,8 +278,9 @@ function crossings(items: Item[], columns: number[][], position: Float64Array): 
  * Vertical centres, whole pixels, for the items of each column in their order: stacked `gap` apart, then
  * moved toward their neighbours in the columns either side. Each round sets one column at a time to the
  * positions nearest (least squares) the weighted average of each item's neighbours that keep the order
- * and the gaps (a pool-adjacent-violators fit), sweeping right then left, until nothing moves. Links
- * between edge passages weigh most, so an edge across several columns runs straight.
+ * and the gaps (a pool-adjacent-violators fit), sweeping right then left, until nothing moves (or for 24
+ * rounds: later ones only stretch the picture a little). Links between edge passages weigh most, so an
+ * edge across several columns runs straight.
  */
 function placeVertically(items: Item[], columns: number[][], gap: number): void {
   const count = items.length;

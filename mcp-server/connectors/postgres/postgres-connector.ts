@@ -37,6 +37,8 @@ interface RelationRow {
   reltuples: number;
   populated: boolean;
   size_bytes: number | null;
+  /** Size of the table's own data (no indexes or TOAST); 0 means it holds no rows. */
+  heap_bytes: number | null;
   partitions: string[] | null;
   partition_of: string | null;
   partition_bytes: number | null;
@@ -170,16 +172,19 @@ async function describeTypes(sql: postgres.TransactionSql, columnRows: ColumnRow
 
 /**
  * A table that was never analysed has no estimate (reltuples = -1). Small ones are counted exactly, in
- * batches of one UNION ALL query, because "unknown rows" on a 200-row table helps nobody.
+ * batches of one UNION ALL query, because "unknown rows" on a 200-row table helps nobody. One with no
+ * data pages at all holds no rows, which needs no count: a freshly created schema of thousands of empty
+ * tables would otherwise cost thousands of scans.
  */
 async function countUnanalysedTables(sql: postgres.Sql, relations: RelationRow[]): Promise<Map<string, number>> {
-  const targets = relations.filter(
+  const unknown = relations.filter(
     (r) =>
       (r.relkind === 'r' || (r.relkind === 'm' && r.populated)) &&
       r.reltuples < 0 &&
       (r.size_bytes ?? 0) <= exactCountMaxBytes,
   );
-  const counts = new Map<string, number>();
+  const counts = new Map<string, number>(unknown.filter((r) => r.heap_bytes === 0).map((r) => [String(r.oid), 0]));
+  const targets = unknown.filter((r) => r.heap_bytes !== 0);
   for (let i = 0; i < targets.length; i += 200) {
     const batch = targets.slice(i, i + 200);
     const count = (relations: RelationRow[]) => sql.unsafe<{ oid: string; n: number }[]>(countQuery(relations));

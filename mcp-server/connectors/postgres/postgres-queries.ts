@@ -16,6 +16,7 @@ select c.oid::int8 as oid, n.nspname as namespace, c.relname as name, c.relkind:
   case when c.relkind = 'p' then pg_get_partkeydef(c.oid) end as partition_key,
   c.reltuples::float8 as reltuples, c.relispopulated as populated,
   case when c.relkind in ('r', 'p', 'm') then pg_total_relation_size(c.oid)::float8 end as size_bytes,
+  case when c.relkind in ('r', 'm') then pg_relation_size(c.oid)::float8 end as heap_bytes,
   (select array_agg(child.relname::text order by child.relname)
      from pg_inherits i join pg_class child on child.oid = i.inhrelid
     where i.inhparent = c.oid and child.relispartition) as partitions,

@@ -18,7 +18,8 @@ async function catalogTarget(): Promise<{ db: string; cleanup: () => Promise<voi
 
 const v7 = path.join(sharedData, 'dbt/jaffle_shop-postgres-dbt1.3-v7');
 
-describe('dataops ingest dbt', () => {
+// Each test runs the real CLI (a fresh process that opens the catalog) once or twice: slow on a busy machine.
+describe('dataops ingest dbt', { timeout: 180_000 }, () => {
   let target: Awaited<ReturnType<typeof catalogTarget>>;
 
   beforeAll(async () => {

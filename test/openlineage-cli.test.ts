@@ -27,7 +27,8 @@ interface FilesSummary {
   refusedFiles: number;
 }
 
-describe('dataops ingest openlineage', () => {
+// Each test runs the real CLI (a fresh process that opens the catalog) once or twice: slow on a busy machine.
+describe('dataops ingest openlineage', { timeout: 180_000 }, () => {
   let target: Awaited<ReturnType<typeof catalogTarget>>;
   let dir: string;
 

@@ -13,7 +13,7 @@ const maxSemanticDistance = 0.55;
 
 export type RetrieverName = 'text' | 'name' | 'meaning' | 'exact';
 
-interface Retriever {
+export interface Retriever {
   name: RetrieverName;
   /** `select id, r ...`, visible assets that pass the filters only, r = 1 for the best. */
   query: SQL;
@@ -38,11 +38,8 @@ export async function retrieve<T>(
   filters: SearchFilters,
   fuse: (ranked: SQL) => SQL,
 ): Promise<T[]> {
-  const lexical = [textHits(query, where), nameHits(query.toLowerCase(), where), exactHits(query, where)];
-  const meaning = async (): Promise<Retriever[]> => {
-    const [vector] = await ctx.embedder.embed([query]);
-    return vector?.some((v) => v !== 0) ? [meaningHits(ctx, `[${vector.join(',')}]`, where, filters)] : [];
-  };
+  const lexical = lexicalRetrievers(query, where);
+  const meaning = () => meaningRetrievers(ctx, query, where, filters);
   if (is(ctx.db, PgliteDatabase)) {
     const retrievers = [...lexical, ...(await meaning())];
     const ranked = sql.join(
@@ -73,6 +70,22 @@ export async function retrieve<T>(
     ctx.db,
     fuse(sql`select * from jsonb_to_recordset(${JSON.stringify(ranked)}::jsonb) as x(id uuid, r int, retriever text)`),
   );
+}
+
+/** The retrievers that need no vector: full text, trigram names, exact names. */
+export function lexicalRetrievers(query: string, where: SQL): Retriever[] {
+  return [textHits(query, where), nameHits(query.toLowerCase(), where), exactHits(query, where)];
+}
+
+/** The vector retriever, or none for a query the embedder cannot place (no known words). */
+export async function meaningRetrievers(
+  ctx: ServiceContext,
+  query: string,
+  where: SQL,
+  filters: SearchFilters,
+): Promise<Retriever[]> {
+  const [vector] = await ctx.embedder.embed([query]);
+  return vector?.some((v) => v !== 0) ? [meaningHits(ctx, `[${vector.join(',')}]`, where, filters)] : [];
 }
 
 interface Ranked {

@@ -83,7 +83,7 @@ export async function searchCatalog(ctx: ServiceContext, request: SearchRequest)
   const limit = request.limit ?? 10;
   const offset = request.cursor ? decodeCursor(request.cursor) : 0;
   const query = request.query.trim();
-  const where = sql`${visibleAssetsSql(ctx.principal)} and ${filtersSql(request.filters ?? {})}`;
+  const where = searchConditions(ctx, request.filters ?? {});
   if (!query) return browse(ctx, where, limit, offset);
   const candidates = await retrieveCandidates(ctx, query, where, request.filters ?? {});
   return {
@@ -174,6 +174,11 @@ async function browse(ctx: ServiceContext, where: SQL, limit: number, offset: nu
     facets,
     nextCursor: offset + limit < total ? encodeCursor(offset + limit) : null,
   };
+}
+
+/** The predicate every search statement applies: assets the principal may see that pass the filters. */
+export function searchConditions(ctx: ServiceContext, filters: SearchFilters): SQL {
+  return sql`${visibleAssetsSql(ctx.principal)} and ${filtersSql(filters)}`;
 }
 
 /** Multiplier for trust signals; 1 for an asset nobody has certified, scored, used or rated yet. */

@@ -1,8 +1,13 @@
 import { type SQL, sql } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
 import { queryRows } from '../../../db/create-db.js';
-import { type SearchRequest, searchCatalog } from '../../../mcp-server/catalog/search.js';
+import { type SearchRequest, searchCatalog, searchConditions } from '../../../mcp-server/catalog/search.js';
+import {
+  lexicalRetrievers,
+  meaningRetrievers,
+  type RetrieverName,
+} from '../../../mcp-server/catalog/search-retrievers.js';
 import type { ServiceContext } from '../../../mcp-server/context.js';
-import { visibleAssetsSql } from '../../../mcp-server/governance/access.js';
 
 interface PlanNode {
   'Node Type': string;
@@ -139,78 +144,74 @@ function capturing(ctx: ServiceContext): { ctx: ServiceContext; captured: Captur
 }
 
 const hybridIndexes = ['assets_search_idx', 'assets_name_trgm_idx', 'assets_embedding_idx'];
-/** The settings search.ts applies around its hybrid query, for the standalone vector query. */
-const vectorSettings = [sql`set local hnsw.ef_search = 200`, sql`set local hnsw.iterative_scan = relaxed_order`];
-const plain = (query: SQL): Captured => ({ setup: [], query });
+const expectedIndex: Record<RetrieverName, string> = {
+  text: 'assets_search_idx',
+  name: 'assets_name_trgm_idx',
+  meaning: 'assets_embedding_idx',
+  exact: 'assets_lower_name_idx',
+};
 
 /**
- * EXPLAIN ANALYZE of the core retrieval queries, each standalone in the shape search.ts writes it
- * (full text, trigram KNN on names, vector nearest neighbours), then the product's own queries exactly
- * as `searchCatalog` sends them: the hybrid query and the page load.
+ * EXPLAIN ANALYZE of each retriever standalone, exactly as search-retrievers.ts builds it and with the
+ * settings it runs under (full text, trigram names, vector nearest neighbours, exact names), then the
+ * product's own statements as `searchCatalog` sends them.
  */
 export async function explainRetrieval(ctx: ServiceContext): Promise<ExplainResult[]> {
-  const where = sql`${visibleAssetsSql(ctx.principal)} and a.status = 'active'`;
+  const where = searchConditions(ctx, {});
   const results: ExplainResult[] = [];
-  for (const q of ['inventory', 'where is contract spend data?']) {
-    results.push(
-      await check(
-        ctx,
-        'text: search_document @@ tsquery',
-        q,
-        'assets_search_idx',
-        plain(sql`select a.id from assets a
-          where a.search_document @@ websearch_to_tsquery('english', ${q}) and ${where}
-          order by ts_rank_cd(a.search_document, websearch_to_tsquery('english', ${q}), 32) desc, a.id limit 200`),
-      ),
-    );
+  for (const q of ['inventory', 'where is contract spend data?', 'contrcts', 'expenditure']) {
+    const retrievers = [...lexicalRetrievers(q, where), ...(await meaningRetrievers(ctx, q, where, {}))];
+    for (const r of retrievers) {
+      const statement = { setup: r.settings ? [r.settings] : [], query: r.query };
+      results.push(await check(ctx, `${r.name} retriever`, q, expectedIndex[r.name], statement));
+    }
   }
-  for (const q of ['contrcts', 'depot inventory snapshot']) {
-    const lq = q.toLowerCase();
-    results.push(
-      await check(
-        ctx,
-        'name: trigram KNN lower(name) <->> $1',
-        q,
-        'assets_name_trgm_idx',
-        plain(sql`select a.id, lower(a.name) <->> ${lq} as distance from assets a
-          where ${where} order by distance limit 200`),
-      ),
-    );
-  }
-  const semantic = 'expenditure';
-  const [vector] = await ctx.embedder.embed([semantic]);
-  const literal = `[${vector!.join(',')}]`;
-  results.push(
-    await check(ctx, 'meaning: ORDER BY embedding <=> $1 LIMIT 200', semantic, 'assets_embedding_idx', {
-      setup: vectorSettings,
-      query: sql`select a.id, a.embedding <=> ${literal}::vector as distance from assets a
-        where a.embedding_model = ${ctx.embedder.modelId} and ${where}
-        order by distance limit 200`,
-    }),
-  );
   for (const q of ['vendor payments', 'expenditure'])
     results.push(...(await explainSearch(ctx, { query: q, limit: 10 })));
   return results;
 }
 
-/** EXPLAIN ANALYZE of the queries one `searchCatalog` request sends (hybrid retrieval, page load), as sent. */
+/** What a statement is, from its SQL: which retriever, the fusing statement, or the page load. */
+function kindOf(statement: Captured): string {
+  const text = new PgDialect().sqlToQuery(statement.query).sql;
+  const has = (pattern: RegExp) => pattern.test(text);
+  if (has(/ts_rank_cd/) && has(/<->>/)) return 'hybrid';
+  if (has(/ts_rank_cd/)) return 'text';
+  if (has(/<->>/)) return 'name';
+  if (has(/<=>/)) return 'meaning';
+  if (has(/ between /)) return 'exact';
+  if (has(/jsonb_to_recordset/)) return 'fusion';
+  return 'page';
+}
+
+/**
+ * EXPLAIN ANALYZE of every statement one `searchCatalog` request sends, as sent: on a server the
+ * retrievers (side by side), the fusing statement and the page load; on PGlite one hybrid statement and
+ * the page load. Under a filter that narrows the search to a source, domain, owner or tag, the meaning
+ * retriever compares vectors one by one by design, so no HNSW index is expected there.
+ */
 export async function explainSearch(ctx: ServiceContext, request: SearchRequest): Promise<ExplainResult[]> {
   const spy = capturing(ctx);
   await searchCatalog(spy.ctx, request);
-  const [hybridSql, pageSql] = spy.captured;
-  const label = request.filters && Object.keys(request.filters).length > 0 ? ` ${JSON.stringify(request.filters)}` : '';
+  const filters = request.filters ?? {};
+  const narrow = Boolean(filters.source || filters.domain || filters.owner || filters.tag);
+  const label = Object.keys(filters).length > 0 ? ` ${JSON.stringify(filters)}` : '';
   const results: ExplainResult[] = [];
-  if (!hybridSql) return results;
-  const hybrid = await check(
-    ctx,
-    `searchCatalog hybrid query (exact SQL)${label}`,
-    request.query,
-    hybridIndexes.join('+'),
-    hybridSql,
-  );
-  hybrid.usesExpectedIndex = hybridIndexes.every((i) => hybrid.indexesUsed.includes(i));
-  results.push(hybrid);
-  if (pageSql)
-    results.push(await check(ctx, 'searchCatalog page load by id (exact SQL)', request.query, 'assets_pkey', pageSql));
+  for (const statement of spy.captured) {
+    const kind = kindOf(statement);
+    const expected =
+      kind === 'hybrid'
+        ? (narrow ? hybridIndexes.slice(0, 2) : hybridIndexes).join('+')
+        : kind === 'meaning' && narrow
+          ? 'no index (exact distances)'
+          : kind in expectedIndex
+            ? expectedIndex[kind as RetrieverName]
+            : 'assets_pkey';
+    const name = kind === 'hybrid' || kind === 'fusion' || kind === 'page' ? kind : `${kind} retriever`;
+    const result = await check(ctx, `searchCatalog ${name} (exact SQL)${label}`, request.query, expected, statement);
+    if (kind === 'hybrid') result.usesExpectedIndex = expected.split('+').every((i) => result.indexesUsed.includes(i));
+    if (kind === 'meaning' && narrow) result.usesExpectedIndex = !result.indexesUsed.includes('assets_embedding_idx');
+    results.push(result);
+  }
   return results;
 }

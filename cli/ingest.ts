@@ -24,7 +24,10 @@ export function createConnector(
     case 'files':
       return createFilesConnector({ root: target, name: options.name });
     default:
-      throw new DataOpsError('invalid_input', `unknown source kind "${kind}": use one of ${ingestKinds.join(', ')}`);
+      throw new DataOpsError(
+        'invalid_input',
+        `unknown source kind "${kind}": use one of ${[...ingestKinds, ...lineageIngestKinds].join(', ')}`,
+      );
   }
 }
 

@@ -74,7 +74,9 @@ describe('dataops CLI', () => {
       'dataops: could not connect to postgres://postgres@127.0.0.1:5432/no_such_db: database does not exist\n',
     );
     const badKind = await runCli(['--db', target.db, 'ingest', 'oracle', 'x']);
-    expect(badKind.stderr).toMatch(/^dataops: unknown source kind "oracle": use one of postgres, mysql, files\n$/);
+    expect(badKind.stderr).toMatch(
+      /^dataops: unknown source kind "oracle": use one of postgres, mysql, files, openlineage, dbt\n$/,
+    );
     const noDir = await runCli(['--db', target.db, 'ingest', 'files', '/no/such/dir']);
     expect(noDir.code).toBe(1);
     expect(noDir.stderr).toMatch(/^dataops: .*\/no\/such\/dir.*\n$/);

@@ -21,6 +21,9 @@ async function search(server: RunningServer, query: string, token?: string): Pro
   return (await response.json()) as SearchResult;
 }
 
+/** Room for loading the demo on a busy machine: how long a first start takes is a figure to measure, not to assert. */
+const demoTimeout = 240_000;
+
 describe('the demo workspace', () => {
   const cleanups: (() => Promise<void>)[] = [];
   afterAll(async () => {
@@ -56,29 +59,36 @@ describe('the demo workspace', () => {
       const reloaded = await runCli(['--db', dir, '--json', 'demo']);
       expect(JSON.parse(reloaded.stdout)).toMatchObject({ added: 0, updated: 0, deprecated: 0, unchanged: 30 });
     },
+    demoTimeout,
   );
 
-  it('loads with `dataops demo` beside a catalog on a server, marked and shown per clearance', async () => {
-    const catalog = await createScratchDatabase(serverUrl, 'dataops_democat');
-    cleanups.push(async () => {
-      await catalog.drop();
-      const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-      await admin.unsafe(`drop database if exists ${catalog.name}_demo with (force)`);
-      await admin.end();
-    });
-    const loaded = await runCli(['--db', catalog.url, '--json', 'demo']);
-    expect(loaded.stderr).toBe('');
-    expect(JSON.parse(loaded.stdout)).toMatchObject({ source: 'demo', assets: 30, added: 30 });
-    const again = await runCli(['--db', catalog.url, '--json', 'demo']);
-    expect(JSON.parse(again.stdout)).toMatchObject({ added: 0, updated: 0, unchanged: 30 });
+  it(
+    'loads with `dataops demo` beside a catalog on a server, marked and shown per clearance',
+    async () => {
+      const catalog = await createScratchDatabase(serverUrl, 'dataops_democat');
+      cleanups.push(async () => {
+        await catalog.drop();
+        const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+        await admin.unsafe(`drop database if exists ${catalog.name}_demo with (force)`);
+        await admin.end();
+      });
+      const loaded = await runCli(['--db', catalog.url, '--json', 'demo']);
+      expect(loaded.stderr).toBe('');
+      expect(JSON.parse(loaded.stdout)).toMatchObject({ source: 'demo', assets: 30, added: 30 });
+      const again = await runCli(['--db', catalog.url, '--json', 'demo']);
+      expect(JSON.parse(again.stdout)).toMatchObject({ added: 0, updated: 0, unchanged: 30 });
 
-    const analyst = JSON.parse((await runCli(['--db', catalog.url, '--as', 'a.chen', '--json', 'search', ''])).stdout);
-    expect(analyst.facets.classification).toEqual([{ value: 'U', count: analyst.total }]);
-    const ts = JSON.parse(
-      (await runCli(['--db', catalog.url, '--json', 'search', 'special access program reviews'])).stdout,
-    );
-    expect(ts.hits[0]).toMatchObject({ qualifiedName: 'performance.sap_program_reviews', classification: 'TS' });
-  });
+      const analyst = JSON.parse(
+        (await runCli(['--db', catalog.url, '--as', 'a.chen', '--json', 'search', ''])).stdout,
+      );
+      expect(analyst.facets.classification).toEqual([{ value: 'U', count: analyst.total }]);
+      const ts = JSON.parse(
+        (await runCli(['--db', catalog.url, '--json', 'search', 'special access program reviews'])).stdout,
+      );
+      expect(ts.hits[0]).toMatchObject({ qualifiedName: 'performance.sap_program_reviews', classification: 'TS' });
+    },
+    demoTimeout,
+  );
 });
 
 describe('dataops start on a shared catalog or every interface', () => {

@@ -204,5 +204,5 @@ describe('dataops principal', () => {
     expect(refused.stderr).toBe(
       'dataops: kim may not manage principals: it needs the admin role (ask an admin to grant it)\n',
     );
-  });
+  }, 180_000);
 });

@@ -16,10 +16,12 @@ export interface BulkInsertOptions {
 
 /**
  * Inserts rows built for `table` (keys named as the drizzle schema's properties), each statement's rows
- * passed as one JSON parameter and read with `jsonb_to_recordset`. A sync of ten thousand tables inserts
+ * passed as one JSON parameter and read with `json_to_recordset`. A sync of ten thousand tables inserts
  * a hundred thousand columns; as one placeholder per value, most of that time went into building,
  * sending and parsing statements with thousands of parameters. Every row has the same keys; columns
- * left out take their defaults. Works the same on PGlite and on a server.
+ * left out take their defaults. Works the same on PGlite and on a server. `json`, not `jsonb`: each
+ * field's text goes straight to its column type, where jsonb would first turn every number into a
+ * numeric (a vector is 256 of them); pass vectors as their text, `[x,y,...]`, for the same reason.
  */
 export async function bulkInsert<R = never>(
   tx: Tx,
@@ -44,7 +46,7 @@ export async function bulkInsert<R = never>(
   for (let i = 0; i < rows.length; i += rowsPerStatement) {
     const json = JSON.stringify(rows.slice(i, i + rowsPerStatement));
     const statement = sql`insert into ${sql.identifier(getTableName(table))} (${sql.join(targets, sql`, `)})
-      select ${sql.join(values, sql`, `)} from jsonb_to_recordset(${json}::jsonb) as x(${sql.join(fields, sql`, `)})
+      select ${sql.join(values, sql`, `)} from json_to_recordset(${json}::json) as x(${sql.join(fields, sql`, `)})
       ${options.returning ? sql`returning ${options.returning}` : sql``}`;
     if (options.returning) returned.push(...(await queryRows<R>(tx, statement)));
     else await tx.execute(statement);

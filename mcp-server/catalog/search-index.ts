@@ -1,5 +1,6 @@
-import { asc, inArray, sql } from 'drizzle-orm';
-import type { Db, Tx } from '../../db/create-db.js';
+import { asc, inArray, is, sql } from 'drizzle-orm';
+import { PgliteDatabase } from 'drizzle-orm/pglite';
+import { type Db, queryRows, type Tx } from '../../db/create-db.js';
 import { assets, columns } from '../../db/schema/index.js';
 import { clearanceAllows } from '../governance/access.js';
 import type { Embedder } from './embeddings/embedder.js';
@@ -55,4 +56,29 @@ export async function refreshSearchIndexes(db: Pick<Db, 'execute'>): Promise<voi
     from pg_index i join pg_class c on c.oid = i.indexrelid join pg_am am on am.oid = c.relam
     where am.amname = 'gin' and i.indrelid in ('assets'::regclass, 'columns'::regclass)
       and pg_has_role(c.relowner, 'MEMBER')`);
+}
+
+/** Below this many new assets a sync always inserts into the vector index as it goes. */
+const rebuildFrom = 1000;
+
+/**
+ * Runs `work` (which adds `added` assets with vectors) so that the HNSW index costs least. Inserting
+ * one vector into the graph takes several times longer than placing it during a build, and the graph
+ * is most of a large first sync's time. On an embedded database the sync's transaction holds the only
+ * connection, so nobody searches while it runs: when the sync at least doubles the vectors, the index is
+ * dropped inside the transaction and built again after the inserts (a failure rolls both back). On a
+ * server the index stays, since dropping it would lock every reader out until the sync commits.
+ */
+export async function withVectorIndexFor<T>(db: Db, tx: Tx, added: number, work: () => Promise<T>): Promise<T> {
+  if (!is(db, PgliteDatabase) || added < rebuildFrom) return work();
+  const [index] = await queryRows<{ definition: string | null; vectors: number }>(
+    tx,
+    sql`select pg_get_indexdef(to_regclass('assets_embedding_idx')) as definition,
+      (select count(*)::int from assets where embedding is not null) as vectors`,
+  );
+  if (!index?.definition || added < index.vectors) return work();
+  await tx.execute(sql`drop index assets_embedding_idx`);
+  const result = await work();
+  await tx.execute(sql.raw(index.definition));
+  return result;
 }

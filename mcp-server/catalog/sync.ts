@@ -11,7 +11,7 @@ import { appendAudit } from '../governance/audit.js';
 import { syncViewLineage } from '../lineage/view-lineage.js';
 import { bulkInsert } from './bulk-insert.js';
 import { embeddingText, searchDocumentFrom, searchDocumentParts } from './search-document.js';
-import { refreshSearchIndexes } from './search-index.js';
+import { refreshSearchIndexes, withVectorIndexFor } from './search-index.js';
 import { refreshStats, syncForeignKeys, updateAsset } from './sync-changes.js';
 import { assetUrn } from './urn.js';
 
@@ -117,16 +117,10 @@ export async function syncSource(
       .returning({ id: sources.id });
 
     const ids = new Map(existing.map((a) => [a.urn, a.id]));
-    for (const [urn, id] of await insertAssets(
-      tx,
-      saved!.id,
-      snapshot.kind,
-      fresh,
-      defaults,
-      ctx.embedder.modelId,
-      now,
-    ))
-      ids.set(urn, id);
+    const inserted = await withVectorIndexFor(ctx.db, tx, fresh.length, () =>
+      insertAssets(tx, saved!.id, snapshot.kind, fresh, defaults, ctx.embedder.modelId, now),
+    );
+    for (const [urn, id] of inserted) ids.set(urn, id);
 
     const summary: SyncSummary = {
       source: snapshot.name,
@@ -380,7 +374,7 @@ async function insertAssets(
         ...defaults,
         urn: p.urn,
         sourceId,
-        embedding: p.embedding ?? null,
+        embedding: p.embedding ? `[${p.embedding.join(',')}]` : null,
         embeddingModel,
         docName: parts.name,
         docAbout: parts.about,

@@ -122,10 +122,7 @@ export const columns = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [
-    uniqueIndex('columns_asset_name_idx').on(t.assetId, t.name),
-    index('columns_name_trgm_idx').using('gin', sql`lower(${t.name}) gin_trgm_ops`),
-  ],
+  (t) => [uniqueIndex('columns_asset_name_idx').on(t.assetId, t.name)],
 );
 
 /** Lineage between assets. Edges are never updated in place: a change closes `validTo` and opens a new row. */

@@ -100,7 +100,7 @@ export async function catalogSizes(catalog: Catalog): Promise<Record<string, str
     sql`select c.relname as name, pg_size_pretty(pg_total_relation_size(c.oid)) as size
       from pg_class c join pg_namespace n on n.oid = c.relnamespace
       where n.nspname = 'public' and c.relname in ('assets', 'columns', 'assets_search_idx', 'assets_name_trgm_idx',
-        'assets_embedding_idx', 'columns_name_trgm_idx')`,
+        'assets_embedding_idx')`,
   );
   return Object.fromEntries(rows.map((r) => [r.name, r.size]));
 }

@@ -1,4 +1,5 @@
 import { is, type SQL, sql } from 'drizzle-orm';
+import { PgTransaction } from 'drizzle-orm/pg-core';
 import { PgliteDatabase } from 'drizzle-orm/pglite';
 import { queryRows } from '../../db/create-db.js';
 import type { ServiceContext } from '../context.js';
@@ -29,7 +30,7 @@ export interface Retriever {
  * name while the query is being embedded, a remote call with Bedrock), so a search takes about as long
  * as its slowest retriever rather than all of them added up; their rankings then reach the fusing
  * statement as JSON. An embedded database runs one statement at a time, so there everything is one
- * statement, which saves the extra round trips and plans.
+ * statement, which saves the extra round trips and plans; so it is inside a caller's transaction.
  */
 export async function retrieve<T>(
   ctx: ServiceContext,
@@ -40,7 +41,8 @@ export async function retrieve<T>(
 ): Promise<T[]> {
   const lexical = lexicalRetrievers(query, where);
   const meaning = () => meaningRetrievers(ctx, query, where, filters);
-  if (is(ctx.db, PgliteDatabase)) {
+  // A transaction has one connection too: its statements cannot run side by side either.
+  if (is(ctx.db, PgliteDatabase) || is(ctx.db, PgTransaction)) {
     const retrievers = [...lexical, ...(await meaning())];
     const ranked = sql.join(
       retrievers.map(

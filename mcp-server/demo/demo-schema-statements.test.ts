@@ -112,13 +112,11 @@ describe('demo workspace on PGlite', () => {
   }, 180_000);
   afterAll(async () => db?.close());
 
-  it('loads in a few seconds', () => {
+  it('loads about 300,000 rows', () => {
     const rows = Object.values(first).reduce((sum, { rows }) => sum + rows, 0);
-    console.log(
-      `demo loaded into PGlite in ${loadMs} ms: ${rows} rows`,
-      Object.fromEntries(Object.entries(first).map(([name, { rows }]) => [name, rows])),
-    );
-    expect(loadMs).toBeLessThan(20_000);
+    // How long it took is printed for whoever reads the log; speed is not asserted in a test.
+    console.log(`demo loaded into PGlite in ${loadMs} ms: ${rows} rows`);
+    expect(rows).toBeGreaterThan(300_000);
   });
 
   it('has about 100,000 rows in its largest table, contract payments', () => {

@@ -43,6 +43,19 @@ export const sources = pgTable(
   (t) => [uniqueIndex('sources_kind_name_idx').on(t.kind, t.name)],
 );
 
+/**
+ * How to reach a source again (profiling, sampling, previews): its connection target, encrypted with the
+ * workspace's secret key (AES-256-GCM), so a copy of the catalog alone does not hand out database passwords.
+ */
+export const sourceCredentials = pgTable('source_credentials', {
+  sourceId: uuid('source_id')
+    .primaryKey()
+    .references(() => sources.id, { onDelete: 'cascade' }),
+  /** `v1:<iv>:<tag>:<ciphertext>`, base64url parts. */
+  sealed: text('sealed').notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
 export const assets = pgTable(
   'assets',
   {

@@ -1,4 +1,5 @@
-import { bigserial, index, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { bigserial, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { assets } from './catalog.js';
 import { principals } from './identity.js';
 import { classification } from './types.js';
@@ -38,14 +39,29 @@ export const accessRequests = pgTable(
     requesterId: text('requester_id')
       .notNull()
       .references(() => principals.id, { onDelete: 'cascade' }),
+    /** The purpose the requester states: what the data is needed for. */
     justification: text('justification').notNull(),
+    /** How long the requester needs access; an approval runs this long unless the decider shortens it. */
+    requestedDays: integer('requested_days').notNull().default(30),
     status: text('status').$type<'pending' | 'approved' | 'denied' | 'revoked'>().notNull().default('pending'),
     decidedBy: text('decided_by'),
     decidedAt: timestamp('decided_at', { withTimezone: true }),
+    /** The rule that approved the request without a person; null when a person decided. */
+    autoRule: text('auto_rule'),
+    /** Why it was approved, denied or revoked, in words the requester reads. */
+    decisionReason: text('decision_reason'),
     expiresAt: timestamp('expires_at', { withTimezone: true }),
+    revokedBy: text('revoked_by'),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('access_requests_asset_idx').on(t.assetId)],
+  (t) => [
+    index('access_requests_asset_idx').on(t.assetId),
+    index('access_requests_requester_idx').on(t.requesterId, t.createdAt),
+    // The visibility predicate looks a grant up by (asset, principal) on every candidate row outside the
+    // principal's domains: a small partial index of approved grants answers it.
+    index('access_requests_grant_idx').on(t.assetId, t.requesterId, t.expiresAt).where(sql`${t.status} = 'approved'`),
+  ],
 );
 
 export const certifications = pgTable(

@@ -1,32 +1,62 @@
 import { sql } from 'drizzle-orm';
-import { bigserial, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigserial,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  unique,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { assets } from './catalog.js';
-import { principals } from './identity.js';
+import { domains, principals } from './identity.js';
 import { classification } from './types.js';
 
-/** A governance policy (retention, masking, access, handling) written for people and applied to assets. */
-export const policies = pgTable('policies', {
-  id: uuid('id').primaryKey().defaultRandom(),
-  name: text('name').notNull(),
-  kind: text('kind').notNull(),
-  description: text('description'),
-  rules: jsonb('rules').$type<Record<string, unknown>>().notNull().default({}),
-  createdBy: text('created_by'),
-  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-});
+/**
+ * A governance policy (access, retention, handling, quality): a markdown document for people, the
+ * authority it implements (NIST 800-53 AC-3, DoD 8570.01-M, a technical order) and machine-checked rules.
+ * The rule shape is validated by mcp-server/governance/policy-rules.ts.
+ */
+export const policies = pgTable(
+  'policies',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    name: text('name').notNull(),
+    kind: text('kind').notNull(),
+    description: text('description'),
+    /** The policy text as people read it (markdown). */
+    document: text('document'),
+    /** What mandates it, e.g. `NIST SP 800-53 Rev. 5 AC-3`. */
+    authority: text('authority'),
+    rules: jsonb('rules').$type<unknown[]>().notNull().default([]),
+    createdBy: text('created_by'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('policies_name_idx').on(t.name)],
+);
 
+/** What a policy governs: exactly one of an asset, every asset carrying a tag, or every asset of a domain. */
 export const policyLinks = pgTable(
   'policy_links',
   {
     policyId: uuid('policy_id')
       .notNull()
       .references(() => policies.id, { onDelete: 'cascade' }),
-    assetId: uuid('asset_id')
-      .notNull()
-      .references(() => assets.id, { onDelete: 'cascade' }),
+    assetId: uuid('asset_id').references(() => assets.id, { onDelete: 'cascade' }),
+    tag: text('tag'),
+    domainId: text('domain_id').references(() => domains.id, { onDelete: 'cascade' }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [uniqueIndex('policy_links_pk').on(t.policyId, t.assetId)],
+  (t) => [
+    unique('policy_links_target').on(t.policyId, t.assetId, t.tag, t.domainId).nullsNotDistinct(),
+    check('policy_links_one_target', sql`num_nonnulls(${t.assetId}, ${t.tag}, ${t.domainId}) = 1`),
+    index('policy_links_asset_idx').on(t.assetId),
+  ],
 );
 
 export const accessRequests = pgTable(
@@ -64,6 +94,11 @@ export const accessRequests = pgTable(
   ],
 );
 
+/**
+ * A certification's whole workflow: requested, then approved (with an expiry) or rejected (with a reason)
+ * by an owner or steward; approved ones lapse at `expires_at` or are superseded by a newer approval of the
+ * same label. `assets.certification` holds the labels currently in force, for search and profiles.
+ */
 export const certifications = pgTable(
   'certifications',
   {
@@ -71,14 +106,80 @@ export const certifications = pgTable(
     assetId: uuid('asset_id')
       .notNull()
       .references(() => assets.id, { onDelete: 'cascade' }),
+    /** A label from the fixed vocabulary in mcp-server/governance/certification-labels.ts. */
     level: text('level').notNull(),
-    certifiedBy: text('certified_by').notNull(),
+    status: text('status')
+      .$type<'pending' | 'approved' | 'rejected' | 'superseded' | 'expired'>()
+      .notNull()
+      .default('pending'),
+    requestedBy: text('requested_by').notNull(),
+    requestedAt: timestamp('requested_at', { withTimezone: true }).notNull().defaultNow(),
+    /** Why the requester asks for it. */
     note: text('note'),
-    certifiedAt: timestamp('certified_at', { withTimezone: true }).notNull().defaultNow(),
+    reviewedBy: text('reviewed_by'),
+    reviewedAt: timestamp('reviewed_at', { withTimezone: true }),
+    /** The reviewer's comment; the reason, for a rejection. */
+    reviewNote: text('review_note'),
     expiresAt: timestamp('expires_at', { withTimezone: true }),
     revokedAt: timestamp('revoked_at', { withTimezone: true }),
   },
-  (t) => [index('certifications_asset_idx').on(t.assetId)],
+  (t) => [
+    index('certifications_asset_idx').on(t.assetId),
+    index('certifications_in_force_idx').on(t.expiresAt).where(sql`${t.status} = 'approved'`),
+  ],
+);
+
+/** Authorisation to operate (ATO) of a system or asset, as the authorising official granted it. */
+export const atoAuthorizations = pgTable('ato_authorizations', {
+  assetId: uuid('asset_id')
+    .primaryKey()
+    .references(() => assets.id, { onDelete: 'cascade' }),
+  /** `authorized` (ATO), `interim` (IATO), `testing` (IATT), `denied` (DATO) or `pending`. */
+  status: text('status').$type<'authorized' | 'interim' | 'testing' | 'denied' | 'pending'>().notNull(),
+  authorizingOfficial: text('authorizing_official').notNull(),
+  grantedAt: timestamp('granted_at', { withTimezone: true }),
+  expiresAt: timestamp('expires_at', { withTimezone: true }),
+  note: text('note'),
+  recordedBy: text('recorded_by').notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** The state of one security control (a STIG rule or an 800-53 control) for an asset, with its evidence. */
+export const complianceControls = pgTable(
+  'compliance_controls',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    assetId: uuid('asset_id')
+      .notNull()
+      .references(() => assets.id, { onDelete: 'cascade' }),
+    /** e.g. `V-214120` (a STIG vulnerability id) or `AC-3`. */
+    controlId: text('control_id').notNull(),
+    /** The STIG or baseline it belongs to, e.g. `PostgreSQL 9.x STIG V2R5`. */
+    benchmark: text('benchmark'),
+    status: text('status').$type<'open' | 'not_a_finding' | 'not_applicable'>().notNull(),
+    evidence: text('evidence'),
+    recordedBy: text('recorded_by').notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('compliance_controls_asset_control_idx').on(t.assetId, t.controlId)],
+);
+
+/** A document that governs an asset: a system security plan, a technical order, an MOU, a data-sharing agreement. */
+export const governingDocuments = pgTable(
+  'governing_documents',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    assetId: uuid('asset_id')
+      .notNull()
+      .references(() => assets.id, { onDelete: 'cascade' }),
+    title: text('title').notNull(),
+    kind: text('kind').notNull(),
+    /** A link or a citation (e.g. `TO 00-5-1`). */
+    reference: text('reference').notNull(),
+    addedBy: text('added_by').notNull(),
+    addedAt: timestamp('added_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('governing_documents_asset_title_idx').on(t.assetId, t.title)],
 );
 
 /** Classification changes with the evidence behind them (suggested, set, downgraded). */

@@ -18,6 +18,7 @@ const envSchema = z.object({
   DATAOPS_OIDC_ISSUER: z.string().url().optional(),
   DATAOPS_OIDC_AUDIENCE: z.string().optional(),
   DATAOPS_OIDC_JWKS_URL: z.string().url().optional(),
+  DATAOPS_SECRET_KEY: z.string().optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;

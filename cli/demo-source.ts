@@ -4,12 +4,15 @@ import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import postgres from 'postgres';
 import { describeConnectionError } from '../db/connection-errors.js';
+import { embeddedTargetPrefix } from '../mcp-server/connectors/source-reader.js';
 import { DataOpsError } from '../mcp-server/errors.js';
 import type { StorageLocation } from './config.js';
 
 export interface DemoSource {
   /** A Postgres URL the real connector reads the demo from. */
   url: string;
+  /** How to reach the demo's data later: the embedded directory, or the server database's URL. */
+  connection: string;
   /** Runs the demo's statements in one transaction. */
   load(statements: string[]): Promise<void>;
   close(): Promise<void>;
@@ -31,6 +34,7 @@ async function openEmbeddedDemo(dir: string): Promise<DemoSource> {
   await server.start();
   return {
     url: `postgres://postgres@${server.getServerConn()}/postgres`,
+    connection: `${embeddedTargetPrefix}${dir}`,
     load: async (statements) => {
       await db.transaction(async (tx) => {
         for (const statement of statements) await tx.exec(statement);
@@ -69,6 +73,7 @@ async function openServerDemo(catalogUrl: string): Promise<DemoSource> {
   }
   return {
     url: url.toString(),
+    connection: url.toString(),
     load: async (statements) => {
       await sql.begin(async (tx) => {
         for (const statement of statements) await tx.unsafe(statement);

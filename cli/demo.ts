@@ -30,7 +30,7 @@ export async function loadDemo(ws: Workspace, log: (message: string) => void): P
     const summary = await ingest(
       ws.ctx,
       createPostgresConnector({ url: source.url, name: demoSourceName, schemas: demoSchemas }),
-      { scope: demoSchemas, relocate: true },
+      { scope: demoSchemas, relocate: true, connection: source.connection },
     );
     await defineDomains(ws.ctx, demoDomains);
     for (const principal of demoPrincipals) await upsertPrincipal(ws.database.db, principal);

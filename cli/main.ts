@@ -6,10 +6,12 @@ import { renderLineageSvg } from '../channels/render/lineage-svg.js';
 import { type Classification, classificationLevels, type Role, roleNames } from '../db/schema/types.js';
 import { catalogSearch } from '../mcp-server/catalog/tools.js';
 import { DataOpsError, isDataOpsError } from '../mcp-server/errors.js';
+import { readAuditLog, verifyAudit } from '../mcp-server/governance/audit.js';
 import { createApiToken, linkIdentity, savePrincipal } from '../mcp-server/governance/principals.js';
 import { ingestDbtFiles } from '../mcp-server/lineage/dbt-files.js';
 import { ingestOpenLineageFiles } from '../mcp-server/lineage/openlineage-files.js';
 import { lineageGet } from '../mcp-server/lineage/tools.js';
+import { runTool } from '../mcp-server/run-tool.js';
 import { serveStdio } from '../mcp-server/transports/stdio.js';
 import { loadDemo } from './demo.js';
 import {
@@ -69,7 +71,7 @@ interface IngestFlags {
 /** A URN as given, or the URN of the one visible asset with this qualified name. */
 async function resolveAssetUrn(ws: Workspace, asset: string): Promise<string> {
   if (asset.startsWith('urn:')) return asset;
-  const found = await catalogSearch.handler(catalogSearch.input.parse({ query: asset, limit: 50 }), ws.ctx);
+  const found = await runTool(catalogSearch, { query: asset, limit: 50 }, ws.ctx);
   const matches = found.hits.filter((h) => h.qualifiedName.toLowerCase() === asset.toLowerCase());
   if (matches.length === 1) return matches[0]!.urn;
   if (matches.length > 1) {
@@ -165,7 +167,14 @@ program
       const summary = await ingest(
         ws.ctx,
         connector,
-        { domain: cmd.domain, classification: cmd.classification, scope: cmd.schema, relocate: cmd.relocate },
+        {
+          domain: cmd.domain,
+          classification: cmd.classification,
+          scope: cmd.schema,
+          relocate: cmd.relocate,
+          // Kept (encrypted) so profiles and quality checks can read the data later; files are read from disk.
+          connection: kind === 'files' ? undefined : target,
+        },
         (p) => {
           if (showProgress) process.stderr.write(`\r\x1b[K${p.done}/${p.total} ${p.current ?? ''}`);
         },
@@ -202,7 +211,7 @@ program
         words: string[],
         cmd: Record<string, string | undefined> & { certified?: boolean; includeDeprecated?: boolean },
       ) => {
-        const input = catalogSearch.input.parse({
+        const input = {
           query: words.join(' '),
           limit: positiveInteger('--limit', cmd.limit!),
           cursor: cmd.cursor,
@@ -214,8 +223,8 @@ program
           source: cmd.source,
           certified: cmd.certified,
           includeDeprecated: cmd.includeDeprecated,
-        });
-        const result = await catalogSearch.handler(input, ws.ctx);
+        };
+        const result = await runTool(catalogSearch, input, ws.ctx);
         print(options, result, catalogSearch.render(result));
       },
     ),
@@ -239,15 +248,15 @@ program
         if (!['text', 'json', 'svg', 'png'].includes(format)) {
           throw new DataOpsError('invalid_input', `--format must be text, json, svg or png, not "${format}"`);
         }
-        const input = lineageGet.input.parse({
+        const input = {
           urn: await resolveAssetUrn(ws, asset),
           direction: cmd.direction,
           depth: positiveInteger('--depth', cmd.depth!),
           column: cmd.column,
           asOf: cmd.asOf,
           includeReferences: Boolean(cmd.references),
-        });
-        const graph = await lineageGet.handler(input, ws.ctx);
+        };
+        const graph = await runTool(lineageGet, input, ws.ctx);
         const body =
           format === 'png'
             ? await renderLineagePng(graph)
@@ -360,6 +369,43 @@ token
       );
     })();
   });
+
+const audit = program.command('audit').description('the append-only, hash-chained audit log (admin)');
+audit
+  .command('verify')
+  .description('recompute the hash chain; exits non-zero naming the first altered entry')
+  .action(
+    withWorkspace(async (ws, options) => {
+      const result = await verifyAudit(ws.ctx);
+      const ok = result.firstAlteredSeq === null;
+      print(
+        options,
+        { intact: ok, ...result },
+        ok
+          ? `audit log intact: ${result.checked} entries verified`
+          : `audit log altered: entry ${result.firstAlteredSeq} does not match the hash chain (${result.checked} entries before it verified)`,
+      );
+      if (!ok) process.exitCode = 1;
+    }),
+  );
+audit
+  .command('log')
+  .description('the newest audit entries first: who did what to which asset, and the outcome')
+  .option('--asset <asset>', 'only entries about this asset (its URN)')
+  .option('--limit <n>', 'how many entries', '50')
+  .action(
+    withWorkspace(async (ws, options, cmd: { asset?: string; limit: string }) => {
+      const entries = await readAuditLog(ws.ctx, {
+        assetUrn: cmd.asset,
+        limit: positiveInteger('--limit', cmd.limit, 10_000),
+      });
+      const lines = entries.map((e) => {
+        const outcome = typeof e.details.outcome === 'string' ? ` ${e.details.outcome}` : '';
+        return `${e.seq} ${e.at} ${e.actor} ${e.action}${e.target ? ` ${e.target}` : ''}${outcome}`;
+      });
+      print(options, entries, lines.length ? lines.join('\n') : 'No audit entries.');
+    }),
+  );
 
 try {
   await program.parseAsync(process.argv);

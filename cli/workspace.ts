@@ -1,5 +1,6 @@
 import { createDb, type Database } from '../db/create-db.js';
 import { createEmbedder } from '../mcp-server/catalog/embeddings/embedder.js';
+import { loadSecretBox } from '../mcp-server/connectors/source-credentials.js';
 import { createJsonLogger, type ServiceContext } from '../mcp-server/context.js';
 import { ensureLocalAdmin, loadPrincipal, localAdminId } from '../mcp-server/governance/principals.js';
 import { type Env, embedderConfig, readEnv, type StorageLocation, storageLocation } from './config.js';
@@ -30,12 +31,14 @@ export async function openWorkspace(options: GlobalOptions): Promise<Workspace> 
     await ensureLocalAdmin(database.db);
     const logger = createJsonLogger(env.DATAOPS_LOG_LEVEL);
     const embedder = createEmbedder(embedderConfig(env));
+    const secrets = loadSecretBox(env.DATAOPS_SECRET_KEY, storage.dataDir);
     const contextFor = async (principalId: string): Promise<ServiceContext> => ({
       db: database.db,
       principal: await loadPrincipal(database.db, principalId),
       clock: () => new Date(),
       logger,
       embedder,
+      secrets,
     });
     return {
       env,

@@ -1,6 +1,7 @@
 import type { Db } from '../db/create-db.js';
 import type { Classification, Role } from '../db/schema/types.js';
 import type { Embedder } from './catalog/embeddings/embedder.js';
+import type { SecretBox } from './connectors/source-credentials.js';
 
 /** Who is asking. Access decisions in every service are made from this, never from a prompt. */
 export interface Principal {
@@ -26,6 +27,8 @@ export interface ServiceContext {
   clock: () => Date;
   logger: Logger;
   embedder: Embedder;
+  /** Seals the connections kept for sources; null when the workspace has no secret key (they are not kept). */
+  secrets: SecretBox | null;
 }
 
 /** Logs one JSON line per event to stderr, so stdout stays free for MCP over stdio and `--json` output. */

@@ -3,6 +3,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import { queryRows, type Tx } from '../../db/create-db.js';
 import { activityEvents, assets, columns, domains, sources } from '../../db/schema/index.js';
 import type { Classification } from '../../db/schema/types.js';
+import { saveSourceConnection } from '../connectors/source-credentials.js';
 import type { DiscoveredAsset, SourceSnapshot } from '../connectors/types.js';
 import type { ServiceContext } from '../context.js';
 import { DataOpsError } from '../errors.js';
@@ -24,6 +25,11 @@ export interface SyncOptions {
   scope?: string[];
   /** The source moved: accept a new location under the same name. */
   relocate?: boolean;
+  /**
+   * How to reach the source's data again (a connection URL with its password, or an embedded database),
+   * kept encrypted when the workspace has a secret key, for profiling and sampling.
+   */
+  connection?: string;
 }
 
 export interface SyncSummary {
@@ -115,6 +121,10 @@ export async function syncSource(
       .values({ kind: snapshot.kind, name: snapshot.name, ...sourceValues })
       .onConflictDoUpdate({ target: [sources.kind, sources.name], set: sourceValues })
       .returning({ id: sources.id });
+
+    if (options.connection && ctx.secrets) {
+      await saveSourceConnection(tx, ctx.secrets, saved!.id, options.connection, now);
+    }
 
     const ids = new Map(existing.map((a) => [a.urn, a.id]));
     const inserted = await withVectorIndexFor(ctx.db, tx, fresh.length, () =>

@@ -1,5 +1,6 @@
 import type { Database } from '../../db/create-db.js';
 import { createEmbedder } from '../../mcp-server/catalog/embeddings/embedder.js';
+import { createSecretBox } from '../../mcp-server/connectors/source-credentials.js';
 import { createJsonLogger, type ServiceContext } from '../../mcp-server/context.js';
 import {
   ensureLocalAdmin,
@@ -10,6 +11,7 @@ import {
 } from '../../mcp-server/governance/principals.js';
 
 const embedder = createEmbedder({ provider: 'offline' });
+const secrets = createSecretBox('dataops test key, never used outside the test suite');
 
 /** A service context on a test database, acting as the local administrator unless told otherwise. */
 export async function createTestContext(database: Database, principalId = localAdminId): Promise<ServiceContext> {
@@ -20,6 +22,7 @@ export async function createTestContext(database: Database, principalId = localA
     clock: () => new Date(),
     logger: createJsonLogger('silent'),
     embedder,
+    secrets,
   };
 }
 

@@ -2,7 +2,7 @@ import mysql, { type Connection, type RowDataPacket } from 'mysql2/promise';
 import { DataOpsError, isDataOpsError } from '../../errors.js';
 import type { Connector, ProgressListener, SourceSnapshot } from '../types.js';
 import { mysqlErrorReason } from './mysql-error-reason.js';
-import { parseMysqlUrl } from './parse-mysql-url.js';
+import { type MysqlTarget, parseMysqlUrl } from './parse-mysql-url.js';
 import { readMysqlAssets } from './read-mysql-assets.js';
 
 export interface MysqlConnectorOptions {
@@ -25,29 +25,8 @@ export function createMysqlConnector(options: MysqlConnectorOptions): Connector 
   const defaultName = target.port === 3306 ? target.host : `${target.host}:${target.port}`;
   const sourceName = options.name ?? target.database ?? defaultName;
 
-  async function connect(): Promise<Connection> {
-    try {
-      const conn = await mysql.createConnection({
-        host: target.host,
-        port: target.port,
-        user: target.user,
-        password: target.password,
-        database: target.database ?? undefined,
-        socketPath: target.socketPath,
-        ssl: target.ssl,
-        connectTimeout: CONNECT_TIMEOUT_MS,
-      });
-      // Failures reach us through the pending query; without a listener a dropped idle connection would crash the process.
-      conn.on('error', () => {});
-      return conn;
-    } catch (error) {
-      const reason = mysqlErrorReason(error, target.password);
-      throw new DataOpsError('unavailable', `could not connect to ${location}: ${reason}`, { cause: error });
-    }
-  }
-
   async function discover(onProgress?: ProgressListener): Promise<SourceSnapshot> {
-    const conn = await connect();
+    const conn = await connectMysql(target);
     try {
       const [versionRows] = await conn.query<RowDataPacket[]>('SELECT VERSION() AS version');
       const version = String(versionRows[0]?.version ?? '');
@@ -67,4 +46,26 @@ export function createMysqlConnector(options: MysqlConnectorOptions): Connector 
   }
 
   return { kind: 'mysql', discover };
+}
+
+/** Opens one connection; `unavailable` with a one-line reason when the server cannot be reached or refuses the login. */
+export async function connectMysql(target: MysqlTarget): Promise<Connection> {
+  try {
+    const conn = await mysql.createConnection({
+      host: target.host,
+      port: target.port,
+      user: target.user,
+      password: target.password,
+      database: target.database ?? undefined,
+      socketPath: target.socketPath,
+      ssl: target.ssl,
+      connectTimeout: CONNECT_TIMEOUT_MS,
+    });
+    // Failures reach us through the pending query; without a listener a dropped idle connection would crash the process.
+    conn.on('error', () => {});
+    return conn;
+  } catch (error) {
+    const reason = mysqlErrorReason(error, target.password);
+    throw new DataOpsError('unavailable', `could not connect to ${target.location}: ${reason}`, { cause: error });
+  }
 }

@@ -1,0 +1,143 @@
+import { PGlite } from '@electric-sql/pglite';
+import { eq } from 'drizzle-orm';
+import type { RowDataPacket } from 'mysql2/promise';
+import postgres from 'postgres';
+import { describeConnectionError } from '../../db/connection-errors.js';
+import { sources } from '../../db/schema/index.js';
+import type { ServiceContext } from '../context.js';
+import { DataOpsError } from '../errors.js';
+import { connectMysql } from './mysql/mysql-connector.js';
+import { mysqlErrorReason } from './mysql/mysql-error-reason.js';
+import { parseMysqlUrl } from './mysql/parse-mysql-url.js';
+import { loadSourceConnection } from './source-credentials.js';
+
+/**
+ * A read-only connection to a source's data, for work pushed down to where the data lives (profiles,
+ * quality checks, sampled values). Every statement runs in a read-only transaction.
+ */
+export interface SourceReader {
+  readonly dialect: 'postgres' | 'mysql';
+  /** Runs one statement; parameters are `$1, $2…` on Postgres and `?` on MySQL. */
+  query<T = Record<string, unknown>>(statement: string, params?: unknown[]): Promise<T[]>;
+}
+
+/** Prefix of the connection target of an embedded database the product keeps beside the catalog (the demo). */
+export const embeddedTargetPrefix = 'pglite:';
+
+/**
+ * Opens the source's saved connection, runs `work`, and closes it. `not_found` for a source that does
+ * not exist; `unavailable`, with what to do, when no connection was kept or the source cannot be reached.
+ */
+export async function withSourceReader<T>(
+  ctx: ServiceContext,
+  sourceId: string,
+  work: (reader: SourceReader) => Promise<T>,
+): Promise<T> {
+  const [source] = await ctx.db
+    .select({ name: sources.name, kind: sources.kind })
+    .from(sources)
+    .where(eq(sources.id, sourceId));
+  if (!source) throw new DataOpsError('not_found', `no source with id ${sourceId}`);
+  const target = ctx.secrets ? await loadSourceConnection(ctx.db, ctx.secrets, sourceId) : null;
+  if (!target) {
+    throw new DataOpsError(
+      'unavailable',
+      ctx.secrets
+        ? `the connection to source "${source.name}" was not kept: ingest it again (\`dataops ingest ${source.kind} …\`) so DataOps can read its data`
+        : `source "${source.name}" cannot be read: this catalog keeps no connections without DATAOPS_SECRET_KEY; set it and ingest the source again`,
+    );
+  }
+  if (target.startsWith(embeddedTargetPrefix)) return withEmbedded(target.slice(embeddedTargetPrefix.length), work);
+  if (source.kind === 'mysql') return withMysql(target, work);
+  if (source.kind === 'postgres') return withPostgres(target, work);
+  throw new DataOpsError(
+    'invalid_input',
+    `source "${source.name}" is a ${source.kind} source, whose data is not read in place`,
+  );
+}
+
+async function withPostgres<T>(url: string, work: (reader: SourceReader) => Promise<T>): Promise<T> {
+  const sql = postgres(url, { max: 1, connect_timeout: 10, onnotice: () => {}, idle_timeout: 5 });
+  try {
+    return await work({
+      dialect: 'postgres',
+      query: async <R>(statement: string, params: unknown[] = []) => {
+        try {
+          return (await sql.begin('read only', (tx) => tx.unsafe(statement, params as never[]))) as unknown as R[];
+        } catch (error) {
+          if (isConnectionFailure(error)) {
+            throw new DataOpsError('unavailable', describeConnectionError(url, error), { cause: error });
+          }
+          throw error;
+        }
+      },
+    });
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+function isConnectionFailure(error: unknown): boolean {
+  const code = (error as { code?: string }).code ?? '';
+  return /^(ECONN|ENOTFOUND|ETIMEDOUT|CONNECT_TIMEOUT|EAI_)/.test(code) || code === '28P01' || code === '3D000';
+}
+
+async function withMysql<T>(url: string, work: (reader: SourceReader) => Promise<T>): Promise<T> {
+  const target = parseMysqlUrl(url);
+  const conn = await connectMysql(target);
+  try {
+    await conn.query('SET SESSION TRANSACTION READ ONLY');
+    return await work({
+      dialect: 'mysql',
+      query: async <R>(statement: string, params: unknown[] = []) => {
+        try {
+          const [rows] = await conn.query<RowDataPacket[]>(statement, params);
+          return rows as unknown as R[];
+        } catch (error) {
+          if ((error as { fatal?: boolean }).fatal) {
+            const reason = mysqlErrorReason(error, target.password);
+            throw new DataOpsError('unavailable', `lost the connection to ${target.location}: ${reason}`, {
+              cause: error,
+            });
+          }
+          throw error;
+        }
+      },
+    });
+  } finally {
+    await conn.end().catch(() => conn.destroy());
+  }
+}
+
+/**
+ * An embedded database can be open once per process: work on the same directory waits its turn
+ * instead of opening it twice.
+ */
+const embeddedQueues = new Map<string, Promise<unknown>>();
+
+function withEmbedded<T>(dir: string, work: (reader: SourceReader) => Promise<T>): Promise<T> {
+  const previous = embeddedQueues.get(dir) ?? Promise.resolve();
+  const next = previous
+    .catch(() => {})
+    .then(async () => {
+      const db = await PGlite.create({ dataDir: dir });
+      try {
+        return await work({
+          dialect: 'postgres',
+          query: (statement, params = []) =>
+            db.transaction(async (tx) => {
+              await tx.exec('set transaction read only');
+              return (await tx.query(statement, params)).rows as never[];
+            }),
+        });
+      } finally {
+        await db.close();
+      }
+    });
+  embeddedQueues.set(dir, next);
+  const forget = () => {
+    if (embeddedQueues.get(dir) === next) embeddedQueues.delete(dir);
+  };
+  next.then(forget, forget);
+  return next;
+}

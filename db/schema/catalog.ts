@@ -160,8 +160,9 @@ export const lineageEdges = pgTable(
     validTo: timestamp('valid_to', { withTimezone: true }),
   },
   (t) => [
-    index('lineage_from_idx').on(t.fromAssetId),
-    index('lineage_to_idx').on(t.toAssetId),
+    // With the kind, a walk over one kind of edge (derives or references) reads only its own entries.
+    index('lineage_from_kind_idx').on(t.fromAssetId, t.kind),
+    index('lineage_to_kind_idx').on(t.toAssetId, t.kind),
     uniqueIndex('lineage_current_idx')
       .on(t.fromAssetId, t.toAssetId, t.kind, t.name, t.origin)
       .where(sql`${t.validTo} is null`),
@@ -190,7 +191,11 @@ export const columnLineage = pgTable(
     transformationSubtype: text('transformation_subtype'),
     sql: text('sql'),
   },
-  (t) => [index('column_lineage_edge_idx').on(t.edgeId)],
+  (t) => [
+    index('column_lineage_edge_idx').on(t.edgeId),
+    // A column walk downstream finds a job's mappings by the input column they name.
+    index('column_lineage_from_asset_idx').on(t.fromAssetId, t.fromColumn),
+  ],
 );
 
 /**

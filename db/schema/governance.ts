@@ -182,19 +182,47 @@ export const governingDocuments = pgTable(
   (t) => [uniqueIndex('governing_documents_asset_title_idx').on(t.assetId, t.title)],
 );
 
-/** Classification changes with the evidence behind them (suggested, set, downgraded). */
-export const classificationEvents = pgTable('classification_events', {
-  id: uuid('id').primaryKey().defaultRandom(),
-  assetId: uuid('asset_id')
-    .notNull()
-    .references(() => assets.id, { onDelete: 'cascade' }),
-  columnName: text('column_name'),
-  from: classification('from_level'),
-  to: classification('to_level').notNull(),
-  reason: text('reason').notNull(),
-  actorId: text('actor_id'),
-  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-});
+export const classificationEventKinds = ['set', 'downgraded', 'propagated', 'suggestion_applied'] as const;
+export type ClassificationEventKind = (typeof classificationEventKinds)[number];
+
+/**
+ * Classification changes with the evidence behind them: set by a steward, downgraded (with the inputs'
+ * highest marking at that time, so propagation respects the downgrade until an input rises above it),
+ * propagated through lineage, or a PII suggestion applied (with the detector's evidence).
+ */
+export const classificationEvents = pgTable(
+  'classification_events',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    assetId: uuid('asset_id')
+      .notNull()
+      .references(() => assets.id, { onDelete: 'cascade' }),
+    columnName: text('column_name'),
+    from: classification('from_level'),
+    to: classification('to_level').notNull(),
+    kind: text('kind').$type<ClassificationEventKind>().notNull().default('set'),
+    reason: text('reason').notNull(),
+    /** Evidence (detector, match share, sample size, masked example) or the inputs behind a propagation. */
+    details: jsonb('details').$type<Record<string, unknown>>().notNull().default({}),
+    actorId: text('actor_id'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('classification_events_asset_idx').on(t.assetId, t.createdAt)],
+);
+
+/**
+ * The workspace's secret salt for hashed masking: the same value hashes the same way everywhere in one
+ * workspace (so masked columns still join) and differently in another. One row, created on first use.
+ */
+export const maskingSalts = pgTable(
+  'masking_salts',
+  {
+    id: integer('id').primaryKey().default(1),
+    salt: text('salt').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [check('masking_salts_single_row', sql`${t.id} = 1`)],
+);
 
 /**
  * Append-only audit trail of every change. Each row stores the hash of the previous row, so editing

@@ -7,6 +7,7 @@ import { searchCatalog } from './catalog/search.js';
 import { catalogTools } from './catalog/tools.js';
 import type { ServiceContext } from './context.js';
 import { DataOpsError, isDataOpsError } from './errors.js';
+import { accessRequestTools } from './governance/access-request-tools.js';
 import { lineageTools } from './lineage/tools.js';
 import { portableSchema } from './portable-schema.js';
 import type { ToolDefinition } from './tool.js';
@@ -14,7 +15,11 @@ import type { ToolDefinition } from './tool.js';
 export const serverInfo = { name: 'dataops', version: '0.1.0' };
 
 /** Every tool the server exposes, in the order clients list them. */
-export const allTools: ToolDefinition[] = [...catalogTools, ...lineageTools] as unknown as ToolDefinition[];
+export const allTools: ToolDefinition[] = [
+  ...catalogTools,
+  ...lineageTools,
+  ...accessRequestTools,
+] as unknown as ToolDefinition[];
 
 /**
  * Builds an MCP server bound to one request context (one principal). Transports create one per

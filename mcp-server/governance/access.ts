@@ -10,15 +10,19 @@ export function clearanceAllows(clearance: Classification, marking: Classificati
 
 /**
  * SQL predicate over `assets` aliased `a`: the principal's clearance covers the marking and, for a
- * restricted domain, the principal is a member. Every query that returns or counts assets uses it.
+ * restricted domain, the principal is a member or holds an approved, unexpired access grant for that
+ * asset (a grant gives need-to-know, never clearance). Every query that returns or counts assets uses it.
  * The restricted domains the principal is not a member of are listed once per query (an InitPlan),
- * not looked up again for every candidate row.
+ * not looked up again for every candidate row; the grant lookup runs only for rows those domains hold,
+ * through the partial index of approved grants on (asset_id, requester_id).
  */
 export function visibleAssetsSql(principal: Principal): SQL {
   return sql`(a.classification <= ${principal.clearance}::classification
     and (a.domain_id is null
       or a.domain_id <> all(array(select d.id from domains d
-        where d.restricted and not (d.id = any(${textArray(principal.domains)}))))))`;
+        where d.restricted and not (d.id = any(${textArray(principal.domains)}))))
+      or exists (select 1 from access_requests g where g.asset_id = a.id and g.requester_id = ${principal.id}
+        and g.status = 'approved' and g.expires_at > now())))`;
 }
 
 export function hasRole(principal: Principal, ...roles: Role[]): boolean {

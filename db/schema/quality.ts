@@ -1,4 +1,4 @@
-import { boolean, index, integer, jsonb, pgTable, real, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, integer, jsonb, pgTable, real, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { assets } from './catalog.js';
 
 /** A typed check on an asset (not null, unique, freshness, custom expression, ...). */
@@ -55,8 +55,10 @@ export const profiles = pgTable(
     assetId: uuid('asset_id')
       .notNull()
       .references(() => assets.id, { onDelete: 'cascade' }),
-    rowCount: integer('row_count'),
+    rowCount: bigint('row_count', { mode: 'number' }),
     columnStats: jsonb('column_stats').$type<Record<string, Record<string, unknown>>>().notNull().default({}),
+    /** How the run read the data: sample size and method, statements, duration. */
+    details: jsonb('details').$type<Record<string, unknown>>().notNull().default({}),
     profiledAt: timestamp('profiled_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index('profiles_asset_idx').on(t.assetId, t.profiledAt)],
@@ -72,6 +74,8 @@ export const qualityScores = pgTable(
       .references(() => assets.id, { onDelete: 'cascade' }),
     overall: real('overall').notNull(),
     dimensions: jsonb('dimensions').$type<Record<string, number | null>>().notNull(),
+    /** What each dimension was computed from (null rates, rule results, SLA), so a person can recompute it. */
+    evidence: jsonb('evidence').$type<Record<string, unknown>>().notNull().default({}),
     computedAt: timestamp('computed_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index('quality_scores_asset_idx').on(t.assetId, t.computedAt)],

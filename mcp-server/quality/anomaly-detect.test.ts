@@ -56,7 +56,7 @@ describe('anomaly detection on a metric history', () => {
 
   it('flags a metric that stops changing when it always changed before (stale data)', () => {
     const values = weeklySeries(70);
-    for (let d = 62; d < 66; d++) values[d] = values[61];
+    for (let d = 62; d < 66; d++) values[d] = values[61]!;
     const verdict = judge(values);
     expect(verdict).toMatchObject({
       status: 'judged',

@@ -10,6 +10,7 @@ import { DataOpsError, isDataOpsError } from './errors.js';
 import { accessRequestTools } from './governance/access-request-tools.js';
 import { lineageTools } from './lineage/tools.js';
 import { portableSchema } from './portable-schema.js';
+import { runTool } from './run-tool.js';
 import type { ToolDefinition } from './tool.js';
 
 export const serverInfo = { name: 'dataops', version: '0.1.0' };
@@ -40,15 +41,17 @@ export function createMcpServer(ctx: ServiceContext): McpServer {
   return server;
 }
 
-/** Runs a tool as the context's principal and turns its result or error into an MCP tool result. */
+/** Runs a tool as the context's principal (audited) and turns its result or error into an MCP tool result. */
 export async function callTool(tool: ToolDefinition, args: unknown, ctx: ServiceContext): Promise<CallToolResult> {
   try {
-    const output = await tool.handler(tool.input.parse(args ?? {}), ctx);
+    const output = await runTool(tool, args, ctx);
     return { content: [{ type: 'text', text: tool.render(output) }], structuredContent: output };
   } catch (error) {
     return { isError: true, content: [{ type: 'text', text: errorMessage(error, ctx) }] };
   }
 }
+
+const anyArguments = z.looseObject({});
 
 function registerTool(server: McpServer, tool: ToolDefinition, ctx: ServiceContext): void {
   server.registerTool(
@@ -56,7 +59,9 @@ function registerTool(server: McpServer, tool: ToolDefinition, ctx: ServiceConte
     {
       title: tool.title,
       description: tool.description,
-      inputSchema: tool.input,
+      // Any object reaches runTool, which validates it: a rejected call is audited like any other and gets
+      // the same message on every surface. Clients still see the real schema (listedTools).
+      inputSchema: anyArguments,
       outputSchema: tool.output,
       annotations: annotationsOf(tool),
     },

@@ -9,6 +9,7 @@ import { DataOpsError, type ErrorCode, isDataOpsError } from '../../mcp-server/e
 import { looksLikeJwt, type OidcVerifier } from '../../mcp-server/governance/oidc.js';
 import { principalForToken } from '../../mcp-server/governance/principals.js';
 import { ingestOpenLineage } from '../../mcp-server/lineage/openlineage.js';
+import { runTool } from '../../mcp-server/run-tool.js';
 import { allTools, errorMessage } from '../../mcp-server/server.js';
 import { handleMcpRequest } from '../../mcp-server/transports/http.js';
 import { createHostCheck } from './host-check.js';
@@ -161,9 +162,7 @@ export function createApp(options: AppOptions) {
     const args = await c.req.json().catch(() => {
       throw new DataOpsError('invalid_input', 'the request body must be a JSON object of tool arguments');
     });
-    const parsed = tool.input.safeParse(args);
-    if (!parsed.success) throw parsed.error;
-    return c.json(await tool.handler(parsed.data, c.get('ctx')));
+    return c.json(await runTool(tool, args, c.get('ctx')));
   });
 
   // Where OpenLineage producers (Airflow, Spark, the dbt integration) send events, as they do to Marquez.

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
-import { asc, desc, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, lt, type SQL, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/create-db.js';
 import { auditLog } from '../../db/schema/index.js';
+import type { ServiceContext } from '../context.js';
+import { requireRole, visibleAssetsSql } from './access.js';
 
 export interface AuditEntry {
   actorId: string;
@@ -14,7 +16,7 @@ export interface AuditEntry {
 const genesis = '0'.repeat(64);
 
 /** JSON with object keys sorted, because jsonb does not keep the order in which keys were written. */
-function canonicalJson(value: unknown): string {
+export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value && typeof value === 'object' && !(value instanceof Date)) {
     const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
@@ -55,20 +57,121 @@ export async function appendAudit(tx: Tx, entry: AuditEntry): Promise<void> {
   });
 }
 
+/**
+ * Records one tool call: who called which tool on what, a digest of the arguments (not the arguments, which
+ * may hold personal data or secrets) and the outcome, `ok` or the error code.
+ */
+export async function recordToolCall(ctx: ServiceContext, tool: string, args: unknown, outcome: string): Promise<void> {
+  const argsDigest = createHash('sha256')
+    .update(canonicalJson(args ?? {}))
+    .digest('hex');
+  await ctx.db.transaction((tx) =>
+    appendAudit(tx, {
+      actorId: ctx.principal.id,
+      action: `tool.${tool}`,
+      targetUrn: targetOf(args),
+      details: { argsDigest, outcome },
+      at: ctx.clock(),
+    }),
+  );
+}
+
+/**
+ * The asset a call names: its `urn` argument, else the first argument that looks like a URN (lineage edges
+ * name `from` and `to`). Only something URN-shaped is kept, so junk input cannot bloat or poison the log.
+ */
+function targetOf(args: unknown): string | null {
+  if (!args || typeof args !== 'object' || Array.isArray(args)) return null;
+  const record = args as Record<string, unknown>;
+  const candidates = [record.urn, ...Object.values(record)];
+  const urn = candidates.find((v): v is string => typeof v === 'string' && /^urn:[\x21-\x7e]{1,995}$/.test(v));
+  return urn ?? null;
+}
+
+export interface AuditRecord {
+  seq: number;
+  at: string;
+  actor: string;
+  action: string;
+  target: string | null;
+  details: Record<string, unknown>;
+}
+
+/**
+ * The newest audit entries first (admins only), optionally about one asset. An entry that names an asset the
+ * reader may not see, as its target or anywhere in its details, is left out like the asset itself.
+ */
+export async function readAuditLog(
+  ctx: ServiceContext,
+  options: { assetUrn?: string; limit: number; beforeSeq?: number },
+): Promise<AuditRecord[]> {
+  requireRole(ctx.principal, 'read the audit log', 'admin');
+  const conditions: SQL[] = [
+    sql`not exists (select 1 from assets a where not ${visibleAssetsSql(ctx.principal)}
+      and (a.urn = ${auditLog.targetUrn} or strpos(${auditLog.details}::text, a.urn) > 0))`,
+  ];
+  if (options.assetUrn) conditions.push(eq(auditLog.targetUrn, options.assetUrn));
+  if (options.beforeSeq !== undefined) conditions.push(lt(auditLog.seq, options.beforeSeq));
+  const rows = await ctx.db
+    .select()
+    .from(auditLog)
+    .where(and(...conditions))
+    .orderBy(desc(auditLog.seq))
+    .limit(options.limit);
+  return rows.map((r) => ({
+    seq: r.seq,
+    at: r.at.toISOString(),
+    actor: r.actorId,
+    action: r.action,
+    target: r.targetUrn,
+    details: r.details,
+  }));
+}
+
+/** How a chain check went: the entries checked and the first whose record was altered, if any. */
+export interface AuditVerification {
+  checked: number;
+  firstAlteredSeq: number | null;
+}
+
+/** Recomputes the whole chain as an admin (`dataops audit verify`). */
+export async function verifyAudit(ctx: ServiceContext): Promise<AuditVerification> {
+  requireRole(ctx.principal, 'verify the audit log', 'admin');
+  return verifyAuditChainDetailed(ctx.db);
+}
+
+const verifyPage = 5_000;
+
+/** Walks the chain a page at a time, so a long log is checked without holding it all in memory. */
+async function verifyAuditChainDetailed(db: Db): Promise<AuditVerification> {
+  let prevHash = genesis;
+  let afterSeq = 0;
+  let checked = 0;
+  for (;;) {
+    const rows = await db
+      .select()
+      .from(auditLog)
+      .where(gt(auditLog.seq, afterSeq))
+      .orderBy(asc(auditLog.seq))
+      .limit(verifyPage);
+    for (const row of rows) {
+      const expected = entryHash(prevHash, {
+        at: row.at,
+        actorId: row.actorId,
+        action: row.action,
+        targetUrn: row.targetUrn,
+        details: row.details,
+      });
+      if (row.prevHash !== prevHash || row.hash !== expected) return { checked, firstAlteredSeq: row.seq };
+      prevHash = row.hash;
+      checked++;
+    }
+    if (rows.length < verifyPage) return { checked, firstAlteredSeq: null };
+    afterSeq = rows[rows.length - 1]!.seq;
+  }
+}
+
 /** Recomputes the chain; returns the first sequence number whose record was altered, or null when intact. */
 export async function verifyAuditChain(db: Db): Promise<number | null> {
-  const rows = await db.select().from(auditLog).orderBy(asc(auditLog.seq));
-  let prevHash = genesis;
-  for (const row of rows) {
-    const expected = entryHash(prevHash, {
-      at: row.at,
-      actorId: row.actorId,
-      action: row.action,
-      targetUrn: row.targetUrn,
-      details: row.details,
-    });
-    if (row.prevHash !== prevHash || row.hash !== expected) return row.seq;
-    prevHash = row.hash;
-  }
-  return null;
+  return (await verifyAuditChainDetailed(db)).firstAlteredSeq;
 }

@@ -1,0 +1,70 @@
+import type { z } from 'zod';
+import { ZodError } from 'zod';
+import type { ServiceContext } from './context.js';
+import { DataOpsError, type ErrorCode, isDataOpsError } from './errors.js';
+import { recordToolCall } from './governance/audit.js';
+import type { ToolDefinition } from './tool.js';
+
+/**
+ * Runs a tool as the context's principal: validates the arguments, calls the handler and records the call
+ * (principal, tool, target, argument digest, outcome) in the audit log. Every surface (MCP over stdio and
+ * HTTP, the JSON API, the CLI) calls tools only through here, so no call goes unaudited and every surface
+ * rejects bad input with the same message.
+ *
+ * The audit row is written after the call, in its own transaction: one insert on the read path. If it
+ * cannot be written the call fails, because an answer that left no trace must not be handed out.
+ */
+export async function runTool<I extends z.ZodObject, O extends z.ZodObject>(
+  tool: ToolDefinition<I, O>,
+  args: unknown,
+  ctx: ServiceContext,
+): Promise<z.infer<O>> {
+  let outcome: 'ok' | ErrorCode = 'ok';
+  let output: z.infer<O>;
+  try {
+    output = await tool.handler(parseToolInput(tool, args), ctx);
+  } catch (error) {
+    outcome = isDataOpsError(error) ? error.code : 'internal';
+    await recordToolCall(ctx, tool.name, args, outcome).catch((auditError: unknown) => {
+      // The tool's own error is what the caller must see; the lost audit row goes to the operator.
+      ctx.logger.error('could not audit a failed tool call', { tool: tool.name, error: String(auditError) });
+    });
+    throw error;
+  }
+  await recordToolCall(ctx, tool.name, args, outcome);
+  return output;
+}
+
+/** The tool's arguments, validated; bad input becomes one `invalid_input` error naming each problem. */
+function parseToolInput<I extends z.ZodObject>(tool: ToolDefinition<I>, args: unknown): z.infer<I> {
+  let input: z.infer<I>;
+  try {
+    input = tool.input.parse(args ?? {});
+  } catch (error) {
+    if (!(error instanceof ZodError)) throw error;
+    const problems = error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ');
+    throw new DataOpsError('invalid_input', `invalid arguments for ${tool.name}: ${problems}`, { cause: error });
+  }
+  const nul = pathToNul(input, []);
+  // Postgres text cannot hold U+0000: refuse it here rather than let a query fail with an encoding error.
+  if (nul)
+    throw new DataOpsError('invalid_input', `invalid arguments for ${tool.name}: ${nul} contains a NUL character`);
+  return input;
+}
+
+/** The path of the first string (or object key) holding U+0000, or null. */
+function pathToNul(value: unknown, path: string[]): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path.join('.') || 'input' : null;
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) {
+      const found = pathToNul(item, [...path, String(i)]);
+      if (found) return found;
+    }
+  } else if (value && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      const found = key.includes('\u0000') ? [...path, 'key'].join('.') : pathToNul(item, [...path, key]);
+      if (found) return found;
+    }
+  }
+  return null;
+}

@@ -230,5 +230,15 @@ export function textArray(values: string[]): SQL {
   return sql`array(select jsonb_array_elements_text(${JSON.stringify(values)}::jsonb))`;
 }
 
+/**
+ * A set of uuids for `id in ${uuidSet(ids)}` or a join. Unlike `= any(${textArray(ids)}::uuid[])`, whose
+ * cast Postgres repeats for every row it compares (rows x ids), each id is parsed once. The limit tells
+ * the planner how many there are (it otherwise assumes 100 for a set-returning function).
+ */
+export function uuidSet(values: string[]): SQL {
+  return sql`(select distinct v::uuid from jsonb_array_elements_text(${JSON.stringify(values)}::jsonb) v
+    limit ${values.length})`;
+}
+
 /** A transaction handle, as passed to `db.transaction(async (tx) => …)`. */
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];

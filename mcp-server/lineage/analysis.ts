@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { queryRows, textArray } from '../../db/create-db.js';
+import { queryRows, uuidSet } from '../../db/create-db.js';
 import type { AssetKind } from '../../db/schema/catalog.js';
 import type { Classification } from '../../db/schema/types.js';
 import { columnsWithLineageSql, findVisibleAsset } from '../catalog/assets.js';
@@ -137,10 +137,10 @@ async function consumersOf(ctx: ServiceContext, ids: string[]) {
   return queryRows<{ principal: string; assets: number }>(
     ctx.db,
     sql`select principal_id as principal, count(distinct asset_id)::int as assets from (
-          select principal_id, asset_id from follows where asset_id = any(${textArray(ids)}::uuid[])
+          select principal_id, asset_id from follows where asset_id in ${uuidSet(ids)}
           union all
           select principal_id, asset_id from usage_events
-            where asset_id = any(${textArray(ids)}::uuid[]) and principal_id is not null and at >= ${since.toISOString()}::timestamptz
+            where asset_id in ${uuidSet(ids)} and principal_id is not null and at >= ${since.toISOString()}::timestamptz
         ) c group by principal_id order by assets desc, principal_id limit 100`,
   );
 }
@@ -159,7 +159,7 @@ async function assetRows(ctx: ServiceContext, ids: string[]): Promise<AssetRow[]
   return queryRows<AssetRow>(
     ctx.db,
     sql`select a.id, a.urn, a.name, a.qualified_name as "qualifiedName", a.kind, a.classification, a.owner
-        from assets a where a.id = any(${textArray(ids)}::uuid[]) and ${visibleAssetsSql(ctx.principal)}`,
+        from assets a where a.id in ${uuidSet(ids)} and ${visibleAssetsSql(ctx.principal)}`,
   );
 }
 

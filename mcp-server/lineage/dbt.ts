@@ -1,5 +1,5 @@
 import { and, eq, isNull, ne, sql } from 'drizzle-orm';
-import { queryRows, type Tx, textArray } from '../../db/create-db.js';
+import { queryRows, type Tx, uuidSet } from '../../db/create-db.js';
 import { assets, domains, lineageEdges } from '../../db/schema/index.js';
 import type { Classification } from '../../db/schema/types.js';
 import { assetUrn } from '../catalog/urn.js';
@@ -256,7 +256,7 @@ async function connectorUrns(tx: Tx, plan: DbtPlan): Promise<Map<string, string>
   if (ids.length === 0) return new Map();
   const rows = await queryRows<{ id: string; urn: string }>(
     tx,
-    sql`select id, urn from assets where id = any(${textArray(ids)}::uuid[])`,
+    sql`select id, urn from assets where id in ${uuidSet(ids)}`,
   );
   return new Map(rows.map((r) => [r.id, r.urn]));
 }

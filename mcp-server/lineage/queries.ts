@@ -1,5 +1,5 @@
-import { sql } from 'drizzle-orm';
-import { queryRows, textArray } from '../../db/create-db.js';
+import { type SQL, sql } from 'drizzle-orm';
+import { queryRows, uuidSet } from '../../db/create-db.js';
 import type { AssetKind } from '../../db/schema/catalog.js';
 import type { Classification } from '../../db/schema/types.js';
 import { findVisibleAsset } from '../catalog/assets.js';
@@ -59,71 +59,107 @@ export async function walk(
   const layers = new Map([[start, 0]]);
   const edges = new Map<string, WalkedEdge>();
   const reachedBy = new Map<string, WalkedEdge>();
-  let frontier = [start];
   let truncated = false;
   const sign = direction === 'upstream' ? -1 : 1;
-  for (let hop = 1; hop <= options.depth && frontier.length > 0; hop++) {
-    if (budgetSpent(options)) {
-      truncated = true;
-      break;
-    }
-    const rows = await hopRows(ctx, frontier, direction, options);
-    const next: string[] = [];
-    for (const row of rows) {
-      const far = direction === 'downstream' ? row.target : row.source;
-      if (!layers.has(far)) {
-        if (layers.size >= options.maxNodes) {
-          truncated = true;
-          continue;
+  const finished = await withinBudget(ctx, options, async (query) => {
+    let frontier = [start];
+    for (let hop = 1; hop <= options.depth && frontier.length > 0; hop++) {
+      const rows = await query<WalkedEdge>(hopSql(ctx, frontier, direction, options));
+      const next: string[] = [];
+      for (const row of rows) {
+        const far = direction === 'downstream' ? row.target : row.source;
+        if (!layers.has(far)) {
+          if (layers.size >= options.maxNodes) {
+            truncated = true;
+            continue;
+          }
+          layers.set(far, sign * hop);
+          reachedBy.set(far, row);
+          next.push(far);
         }
-        layers.set(far, sign * hop);
-        reachedBy.set(far, row);
-        next.push(far);
+        if (layers.has(far)) edges.set(row.id, row);
       }
-      if (layers.has(far)) edges.set(row.id, row);
+      frontier = next;
+      if (hop === options.depth && frontier.length > 0) {
+        truncated ||= (await query(hopSql(ctx, frontier, direction, options, 1))).length > 0;
+      }
     }
-    frontier = next;
-    if (hop === options.depth && frontier.length > 0) truncated ||= await hasMore(ctx, frontier, direction, options);
-  }
-  return { layers, edges, truncated, reachedBy };
+  });
+  return { layers, edges, truncated: truncated || !finished, reachedBy };
 }
 
-function budgetSpent(options: WalkOptions): boolean {
-  return options.deadline !== undefined && Date.now() >= options.deadline;
-}
+type BudgetedQuery = <T>(query: SQL) => Promise<T[]>;
 
-async function hopRows(
+/**
+ * Runs a walk's queries so that none outlives the deadline: each is given what is left of the budget as
+ * its statement timeout (in a transaction of its own, so the setting goes with it). Resolves false when
+ * the budget ran out, before a query or during one; what the walk found by then stands.
+ */
+async function withinBudget(
   ctx: ServiceContext,
-  frontier: string[],
-  direction: Direction,
   options: WalkOptions,
-): Promise<WalkedEdge[]> {
-  const ids = textArray(frontier);
-  const kinds = textArray(options.kinds);
-  // For derives the upstream end is from_asset_id; for references it is to_asset_id.
-  const near = direction === 'downstream' ? sql`upstream` : sql`downstream`;
-  const far = direction === 'downstream' ? sql`downstream` : sql`upstream`;
-  return queryRows<WalkedEdge>(
-    ctx.db,
-    sql`select x.id, x.upstream as source, x.downstream as target, x.kind, x.origin
-        from (
-          select e.id, e.kind, e.origin,
-            case when e.kind = 'references' then e.to_asset_id else e.from_asset_id end as upstream,
-            case when e.kind = 'references' then e.from_asset_id else e.to_asset_id end as downstream
-          from lineage_edges e
-          where e.kind = any(${kinds})
-            and ${direction === 'downstream' ? sql`((e.kind = 'derives' and e.from_asset_id = any(${ids}::uuid[])) or (e.kind = 'references' and e.to_asset_id = any(${ids}::uuid[])))` : sql`((e.kind = 'derives' and e.to_asset_id = any(${ids}::uuid[])) or (e.kind = 'references' and e.from_asset_id = any(${ids}::uuid[])))`}
-            and ${validAt(options.asOf)}
-        ) x
-        join assets a on a.id = x.${far}
-        where x.${near} = any(${ids}::uuid[]) and ${visibleAssetsSql(ctx.principal)}
-        order by a.qualified_name, x.id`,
-  );
+  work: (query: BudgetedQuery) => Promise<void>,
+): Promise<boolean> {
+  const { deadline } = options;
+  if (deadline === undefined) {
+    await work((query) => queryRows(ctx.db, query));
+    return true;
+  }
+  const spent = new Error('lineage walk budget spent');
+  try {
+    await ctx.db.transaction(async (tx) => {
+      await work(async <T>(query: SQL) => {
+        const left = Math.ceil(deadline - Date.now());
+        if (left <= 0) throw spent;
+        await tx.execute(sql`select set_config('statement_timeout', ${String(left)}, true)`);
+        try {
+          return await queryRows<T>(tx, query);
+        } catch (error) {
+          throw isCancelled(error) ? spent : error;
+        }
+      });
+    });
+    return true;
+  } catch (error) {
+    if (error === spent) return false;
+    throw error;
+  }
 }
 
-async function hasMore(ctx: ServiceContext, frontier: string[], direction: Direction, options: WalkOptions) {
-  const rows = await hopRows(ctx, frontier, direction, options);
-  return rows.length > 0;
+/** Postgres cancelled the statement (statement_timeout: SQLSTATE 57014), possibly wrapped by the ORM. */
+function isCancelled(error: unknown): boolean {
+  for (let e = error as { code?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (e.code === '57014') return true;
+  }
+  return false;
+}
+
+/**
+ * One hop: the edges from the frontier to assets the caller may see, in a stable order. One branch per
+ * edge kind, each an index scan on its own (asset, kind) index; for `derives` data flows from -> to, for
+ * `references` the referencing table (from) depends on the referenced one (to). With `limit`, only
+ * whether there is any.
+ */
+function hopSql(ctx: ServiceContext, frontier: string[], direction: Direction, options: WalkOptions, limit?: number) {
+  const valid = validAt(options.asOf);
+  const branches: SQL[] = [];
+  if (options.kinds.includes('derives')) {
+    const near = direction === 'downstream' ? sql`e.from_asset_id` : sql`e.to_asset_id`;
+    branches.push(sql`select e.id, e.from_asset_id as upstream, e.to_asset_id as downstream, e.kind, e.origin
+      from f join lineage_edges e on ${near} = f.id where e.kind = 'derives' and ${valid}`);
+  }
+  if (options.kinds.includes('references')) {
+    const near = direction === 'downstream' ? sql`e.to_asset_id` : sql`e.from_asset_id`;
+    branches.push(sql`select e.id, e.to_asset_id as upstream, e.from_asset_id as downstream, e.kind, e.origin
+      from f join lineage_edges e on ${near} = f.id where e.kind = 'references' and ${valid}`);
+  }
+  const far = direction === 'downstream' ? sql`downstream` : sql`upstream`;
+  return sql`with f(id) as ${uuidSet(frontier)}
+    select x.id, x.upstream as source, x.downstream as target, x.kind, x.origin
+    from (${sql.join(branches, sql` union all `)}) x
+    join assets a on a.id = x.${far}
+    where ${visibleAssetsSql(ctx.principal)}
+    ${limit ? sql`limit ${limit}` : sql`order by a.qualified_name, x.id`}`;
 }
 
 export interface LineageRequest {
@@ -276,7 +312,7 @@ async function assetDetails(ctx: ServiceContext, ids: string[]): Promise<NodeRow
     sql`select a.id, a.urn, a.name, a.qualified_name as "qualifiedName", a.kind, s.kind as platform,
           a.classification, a.quality_score as "qualityScore", a.owner, a.status
         from assets a left join sources s on s.id = a.source_id
-        where a.id = any(${textArray(ids)}::uuid[]) and ${visibleAssetsSql(ctx.principal)}`,
+        where a.id in ${uuidSet(ids)} and ${visibleAssetsSql(ctx.principal)}`,
   );
 }
 
@@ -299,7 +335,7 @@ async function edgeColumns(ctx: ServiceContext, edgeIds: string[]): Promise<Map<
     sql`select c.edge_id as "edgeId", e.kind, c.from_column as "fromColumn", c.to_column as "toColumn",
           c.transformation_type as "transformationType", c.transformation_subtype as "transformationSubtype"
         from column_lineage c join lineage_edges e on e.id = c.edge_id
-        where c.edge_id = any(${textArray(edgeIds)}::uuid[])
+        where c.edge_id in ${uuidSet(edgeIds)}
           and ${columnVisible(ctx, sql`coalesce(c.from_asset_id, e.from_asset_id)`, sql`c.from_column`)}
           and (c.to_column is null or ${columnVisible(ctx, sql`e.to_asset_id`, sql`c.to_column`)})
         order by c.to_column nulls last, c.from_column`,
@@ -343,67 +379,71 @@ export async function walkColumns(
   const seen = new Set([`${start}\u0000${column}`]);
   const reachedColumns = new Map([[start, new Set([column])]]);
   const reachedBy = new Map<string, WalkedEdge>();
-  let frontier = [{ asset: start, column }];
   let truncated = false;
   const sign = direction === 'upstream' ? -1 : 1;
-  for (let hop = 1; hop <= options.depth && frontier.length > 0; hop++) {
-    if (budgetSpent(options)) {
-      truncated = true;
-      break;
-    }
-    const rows = await columnHopRows(ctx, frontier, direction, options);
-    const next: typeof frontier = [];
-    for (const row of rows) {
-      // A job carries column lineage from its input datasets: the hop then passes through the job.
-      const via = row.columnFrom !== row.source ? row.source : null;
-      const far = direction === 'downstream' ? row.target : row.columnFrom;
-      const reached = [far, ...(via ? [via] : [])];
-      if (reached.some((id) => !layers.has(id)) && layers.size >= options.maxNodes) {
-        truncated = true;
-        continue;
-      }
-      for (const id of reached) {
-        if (layers.has(id)) continue;
-        layers.set(id, sign * hop);
-        reachedBy.set(id, { id: row.id, source: row.source, target: row.target, kind: 'derives', origin: row.origin });
-      }
-      addReached(reachedColumns, row.columnFrom, row.fromColumn);
-      if (row.toColumn) addReached(reachedColumns, row.target, row.toColumn);
-      if (via) {
-        const key = `${row.id}:${row.columnFrom}`;
-        edges.set(key, {
-          id: key,
-          source: row.columnFrom,
-          target: via,
-          kind: 'derives',
+  const finished = await withinBudget(ctx, options, async (query) => {
+    let frontier = [{ asset: start, column }];
+    for (let hop = 1; hop <= options.depth && frontier.length > 0; hop++) {
+      const rows = await query<ColumnHopRow>(columnHopSql(ctx, frontier, direction, options));
+      const next: typeof frontier = [];
+      for (const row of rows) {
+        // A job carries column lineage from its input datasets: the hop then passes through the job.
+        const via = row.columnFrom !== row.source ? row.source : null;
+        const far = direction === 'downstream' ? row.target : row.columnFrom;
+        const reached = [far, ...(via ? [via] : [])];
+        if (reached.some((id) => !layers.has(id)) && layers.size >= options.maxNodes) {
+          truncated = true;
+          continue;
+        }
+        for (const id of reached) {
+          if (layers.has(id)) continue;
+          layers.set(id, sign * hop);
+          reachedBy.set(id, {
+            id: row.id,
+            source: row.source,
+            target: row.target,
+            kind: 'derives',
+            origin: row.origin,
+          });
+        }
+        addReached(reachedColumns, row.columnFrom, row.fromColumn);
+        if (row.toColumn) addReached(reachedColumns, row.target, row.toColumn);
+        if (via) {
+          const key = `${row.id}:${row.columnFrom}`;
+          edges.set(key, {
+            id: key,
+            source: row.columnFrom,
+            target: via,
+            kind: 'derives',
+            origin: row.origin,
+            columns: [],
+          });
+        }
+        const edge = edges.get(row.id) ?? {
+          id: row.id,
+          source: row.source,
+          target: row.target,
+          kind: 'derives' as const,
           origin: row.origin,
           columns: [],
+        };
+        edge.columns.push({
+          from: row.fromColumn,
+          to: row.toColumn,
+          transformationType: row.transformationType,
+          transformationSubtype: row.transformationSubtype,
         });
+        edges.set(row.id, edge);
+        const farColumn = direction === 'downstream' ? row.toColumn : row.fromColumn;
+        if (farColumn && row.transformationType !== 'INDIRECT' && !seen.has(`${far}\u0000${farColumn}`)) {
+          seen.add(`${far}\u0000${farColumn}`);
+          next.push({ asset: far, column: farColumn });
+        }
       }
-      const edge = edges.get(row.id) ?? {
-        id: row.id,
-        source: row.source,
-        target: row.target,
-        kind: 'derives' as const,
-        origin: row.origin,
-        columns: [],
-      };
-      edge.columns.push({
-        from: row.fromColumn,
-        to: row.toColumn,
-        transformationType: row.transformationType,
-        transformationSubtype: row.transformationSubtype,
-      });
-      edges.set(row.id, edge);
-      const farColumn = direction === 'downstream' ? row.toColumn : row.fromColumn;
-      if (farColumn && row.transformationType !== 'INDIRECT' && !seen.has(`${far}\u0000${farColumn}`)) {
-        seen.add(`${far}\u0000${farColumn}`);
-        next.push({ asset: far, column: farColumn });
-      }
+      frontier = next;
     }
-    frontier = next;
-  }
-  return { layers, edges, truncated, reachedBy, columns: reachedColumns };
+  });
+  return { layers, edges, truncated: truncated || !finished, reachedBy, columns: reachedColumns };
 }
 
 function addReached(reached: Map<string, Set<string>>, asset: string, column: string) {
@@ -412,45 +452,56 @@ function addReached(reached: Map<string, Set<string>>, asset: string, column: st
   reached.set(asset, set);
 }
 
-async function columnHopRows(
+interface ColumnHopRow {
+  id: string;
+  source: string;
+  target: string;
+  /** The asset `fromColumn` belongs to: the edge's source, or a job's input dataset. */
+  columnFrom: string;
+  origin: string;
+  fromColumn: string;
+  toColumn: string | null;
+  transformationType: TransformationType | null;
+  transformationSubtype: TransformationSubtype | null;
+}
+
+/**
+ * One hop of a column walk: the column mappings leaving (downstream) or reaching (upstream) the frontier's
+ * columns. Downstream, a mapping names its column's asset itself (a job's input) or leaves it to the
+ * edge's source; each case is its own branch, so both are index lookups rather than a scan of all mappings.
+ */
+function columnHopSql(
   ctx: ServiceContext,
   frontier: { asset: string; column: string }[],
   direction: Direction,
   options: WalkOptions,
 ) {
-  const assetIds = textArray(frontier.map((f) => f.asset));
-  const columnNames = textArray(frontier.map((f) => f.column));
-  const match =
+  const pairs = JSON.stringify(frontier.map((f) => [f.asset, f.column]));
+  const mappings =
     direction === 'downstream'
-      ? sql`(coalesce(c.from_asset_id, e.from_asset_id), c.from_column)`
-      : sql`(e.to_asset_id, c.to_column)`;
-  return queryRows<{
-    id: string;
-    source: string;
-    target: string;
-    columnFrom: string;
-    origin: string;
-    fromColumn: string;
-    toColumn: string | null;
-    transformationType: TransformationType | null;
-    transformationSubtype: TransformationSubtype | null;
-  }>(
-    ctx.db,
-    sql`select e.id, e.from_asset_id as source, e.to_asset_id as target, e.origin,
-          coalesce(c.from_asset_id, e.from_asset_id) as "columnFrom",
-          c.from_column as "fromColumn", c.to_column as "toColumn",
-          c.transformation_type as "transformationType", c.transformation_subtype as "transformationSubtype"
-        from column_lineage c join lineage_edges e on e.id = c.edge_id
-        join unnest(${assetIds}::uuid[], ${columnNames}::text[]) f(asset, name) on ${match} = (f.asset, f.name)
-        join assets a on a.id = ${direction === 'downstream' ? sql`e.to_asset_id` : sql`coalesce(c.from_asset_id, e.from_asset_id)`}
-        where e.kind = 'derives'
-          and ${validAt(options.asOf)}
-          and ${visibleAssetsSql(ctx.principal)}
-          and exists (select 1 from assets a where a.id = e.from_asset_id and ${visibleAssetsSql(ctx.principal)})
-          and ${columnVisible(ctx, sql`coalesce(c.from_asset_id, e.from_asset_id)`, sql`c.from_column`)}
-          and (c.to_column is null or ${columnVisible(ctx, sql`e.to_asset_id`, sql`c.to_column`)})
-        order by a.qualified_name, c.to_column nulls last, c.from_column`,
-  );
+      ? sql`select c.id from f join lineage_edges e on e.from_asset_id = f.asset and e.kind = 'derives'
+            join column_lineage c on c.edge_id = e.id and c.from_asset_id is null and c.from_column = f.name
+          union all
+          select c.id from f join column_lineage c on c.from_asset_id = f.asset and c.from_column = f.name`
+      : sql`select c.id from f join lineage_edges e on e.to_asset_id = f.asset and e.kind = 'derives'
+            join column_lineage c on c.edge_id = e.id and c.to_column = f.name`;
+  const far = direction === 'downstream' ? sql`e.to_asset_id` : sql`coalesce(c.from_asset_id, e.from_asset_id)`;
+  return sql`with f(asset, name) as (select (v->>0)::uuid, v->>1 from jsonb_array_elements(${pairs}::jsonb) v
+        limit ${frontier.length}),
+      m(id) as (${mappings})
+    select e.id, e.from_asset_id as source, e.to_asset_id as target, e.origin,
+      coalesce(c.from_asset_id, e.from_asset_id) as "columnFrom",
+      c.from_column as "fromColumn", c.to_column as "toColumn",
+      c.transformation_type as "transformationType", c.transformation_subtype as "transformationSubtype"
+    from m join column_lineage c on c.id = m.id join lineage_edges e on e.id = c.edge_id
+    join assets a on a.id = ${far}
+    where e.kind = 'derives'
+      and ${validAt(options.asOf)}
+      and ${visibleAssetsSql(ctx.principal)}
+      and exists (select 1 from assets a where a.id = e.from_asset_id and ${visibleAssetsSql(ctx.principal)})
+      and ${columnVisible(ctx, sql`coalesce(c.from_asset_id, e.from_asset_id)`, sql`c.from_column`)}
+      and (c.to_column is null or ${columnVisible(ctx, sql`e.to_asset_id`, sql`c.to_column`)})
+    order by a.qualified_name, c.to_column nulls last, c.from_column`;
 }
 
 export async function checkColumn(ctx: ServiceContext, assetId: string, urn: string, column: string) {

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { queryRows, type Tx, textArray } from '../../db/create-db.js';
+import { queryRows, type Tx, uuidSet } from '../../db/create-db.js';
 import { columnLineage, lineageEdges } from '../../db/schema/index.js';
 
 /** OpenLineage's column-lineage vocabulary. */
@@ -62,8 +62,8 @@ export async function replaceEdges(tx: Tx, scope: EdgeScope, edges: EdgeSpec[], 
             from column_lineage c where c.edge_id = e.id), '[]'::json)::text as columns
         from lineage_edges e
         where e.origin = ${scope.origin} and e.valid_to is null
-          and (e.to_asset_id = any(${textArray(scope.toAssetIds ?? [])}::uuid[])
-            or e.from_asset_id = any(${textArray(scope.fromAssetIds ?? [])}::uuid[]))`,
+          and (e.to_asset_id in ${uuidSet(scope.toAssetIds ?? [])}
+            or e.from_asset_id in ${uuidSet(scope.fromAssetIds ?? [])})`,
   ).then((rows) =>
     rows.map((r) => {
       const row = r as unknown as Record<string, string>;
@@ -100,7 +100,7 @@ export async function replaceEdges(tx: Tx, scope: EdgeScope, edges: EdgeSpec[], 
   }
   if (closing.length > 0) {
     await tx.execute(
-      sql`update lineage_edges set valid_to = ${now.toISOString()}::timestamptz where id = any(${textArray(closing)}::uuid[])`,
+      sql`update lineage_edges set valid_to = ${now.toISOString()}::timestamptz where id in ${uuidSet(closing)}`,
     );
   }
   const opening = [...wanted].filter(([key]) => !kept.has(key)).map(([, edge]) => edge);

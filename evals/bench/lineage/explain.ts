@@ -1,4 +1,5 @@
 import { type SQL, sql } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
 import { queryRows } from '../../../db/create-db.js';
 import type { ServiceContext } from '../../../mcp-server/context.js';
 import { type Direction, walk } from '../../../mcp-server/lineage/queries.js';
@@ -26,31 +27,52 @@ export interface Recorded {
   rows: number;
 }
 
-/** A context that records every statement the service sends, with its time and row count (walks run outside transactions). */
+/** A context that records every statement the service sends, inside transactions too, with its time and row count. */
 export function recording(ctx: ServiceContext): { ctx: ServiceContext; statements: Recorded[] } {
   const statements: Recorded[] = [];
-  const db = new Proxy(ctx.db, {
-    get(target, prop) {
-      if (prop === 'execute') {
-        return async (query: SQL) => {
-          const start = performance.now();
-          const result = await (target as Executor).execute(query);
-          const rows = Array.isArray(result) ? result.length : ((result as { rows?: unknown[] }).rows?.length ?? 0);
-          statements.push({ query, ms: performance.now() - start, rows });
-          return result;
-        };
-      }
-      const value = Reflect.get(target, prop);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-  return { ctx: { ...ctx, db }, statements };
+  const wrap = <D extends object>(db: D): D =>
+    new Proxy(db, {
+      get(target, prop) {
+        if (prop === 'transaction') {
+          return (work: (tx: unknown) => unknown, ...rest: unknown[]) =>
+            (target as unknown as ServiceContext['db']).transaction(
+              (tx) => work(wrap(tx)) as Promise<unknown>,
+              ...(rest as []),
+            );
+        }
+        if (prop === 'execute') {
+          return async (query: SQL) => {
+            const start = performance.now();
+            const result = await (target as Executor).execute(query);
+            const rows = Array.isArray(result) ? result.length : ((result as { rows?: unknown[] }).rows?.length ?? 0);
+            statements.push({ query, ms: performance.now() - start, rows });
+            return result;
+          };
+        }
+        const value = Reflect.get(target, prop);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+  return { ctx: { ...ctx, db: wrap(ctx.db) }, statements };
+}
+
+const dialect = new PgDialect();
+
+/** The text of a statement as drizzle sends it (placeholders for parameters). */
+export function sqlText(query: SQL): string {
+  return dialect.sqlToQuery(query).sql;
+}
+
+/** The frontier size of one of `walk`'s hop queries (its first parameter is the frontier); null for any other statement. */
+export function hopFrontier(query: SQL): number | null {
+  const { sql: text, params } = dialect.sqlToQuery(query);
+  if (!text.startsWith('with f(id) as')) return null;
+  return (JSON.parse(String(params[0])) as string[]).length;
 }
 
 /**
  * The hop queries the product's `walk` sends from `start`, exactly as sent: a walk of `depth` hops sends
- * `depth` hop queries and then the same query once more for the next frontier (`hasMore`), so the last
- * statement is the hop `depth + 1` query, not yet run to completion by anyone.
+ * `depth` hop queries and then one more, limited to a row, that asks whether there is more.
  */
 export async function hopQueries(ctx: ServiceContext, start: string, direction: Direction, depth: number) {
   const spy = recording(ctx);

@@ -7,7 +7,7 @@ import { buildGraph, getLineage, type WalkedEdge, walk } from '../../../mcp-serv
 import { createRng } from '../search/prng.js';
 import { formatMs, type LatencySummary, summarize, timed } from '../search/stats.js';
 import type { Recorded } from './explain.js';
-import { hopParams } from './proposed-hop.js';
+import { hopFrontier } from './explain.js';
 
 /** A start node: its number in the generated graph, asset id and URN, and what the graph says it reaches. */
 export interface Start {
@@ -96,7 +96,7 @@ export async function measure(
         samples.push(ms);
         if (options.recorder) {
           const statements = options.recorder.statements;
-          const hops = statements.filter((s) => hopParams(s.query)).reduce((t, s) => t + s.ms, 0);
+          const hops = statements.filter((s) => hopFrontier(s.query) !== null).reduce((t, s) => t + s.ms, 0);
           const all = statements.reduce((t, s) => t + s.ms, 0);
           split.hops.push(hops);
           split.other.push(all - hops);

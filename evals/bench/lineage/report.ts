@@ -32,24 +32,15 @@ export interface LineageBenchResults {
   /** Per-hop time of the worst case, by variant (the last run of it). */
   worstHops: { variant: string; hops: HopTiming[] }[];
   plans: Plan[];
-  /** The proposed hop query gives the same impact results as the product's (checked on small starts). */
-  sameResults?: { checked: number; identical: number; differences: string[] };
   /** Breadth-first search over an in-process adjacency array: what a cached graph would cost. */
   memoryBfs?: { worstMs: number; worstReach: number; widestMs: number; widestReach: number; buildMs: number };
   /** `select 1` through the service's database: the floor under every statement a walk sends. */
   roundTrip?: LatencySummary;
-  /** The proposed hop on the worst case's widest frontier, before and after the (id, kind) indexes. */
-  indexAB?: Record<'before' | 'after', { frontier: number; executionMs: number; buffers: number; indexes: string[] }>;
   targets: TargetCheck[];
   errors: string[];
 }
 
-export const variants = {
-  product: 'product (as shipped)',
-  productIndexes: 'product + (id, kind) indexes',
-  proposed: 'proposed hop query',
-  proposedIndexes: 'proposed hop + (id, kind) indexes',
-} as const;
+export const variants = { product: 'product' } as const;
 
 export const scenarios = {
   small: 'impact, ≤1k reached, depth 10',
@@ -60,12 +51,12 @@ export const scenarios = {
   column: 'impact of one column, depth 10',
 } as const;
 
-/** Each issue target, for the product as shipped and for the best variant measured. */
+/** Each issue target, as measured. */
 export function checkTargets(results: LineageBenchResults): TargetCheck[] {
   const checks: TargetCheck[] = [];
   const find = (scenario: string, variant: string) =>
     results.scenarios.find((s) => s.scenario === scenario && s.variant === variant && s.runs + s.failedMs.length > 0);
-  for (const variant of [variants.product, variants.proposed, variants.proposedIndexes]) {
+  for (const variant of Object.values(variants)) {
     const small = find(scenarios.small, variant);
     if (small) {
       checks.push({
@@ -172,20 +163,6 @@ export function printSummary(results: LineageBenchResults): void {
   if (results.roundTrip) {
     const r = results.roundTrip;
     out.push('', `round trip of select 1: p50 ${formatMs(r.p50)}, p95 ${formatMs(r.p95)}, max ${formatMs(r.max)}`);
-  }
-  if (results.indexAB) {
-    const { before, after } = results.indexAB;
-    out.push(
-      '',
-      `proposed hop on the widest frontier (${before.frontier}), EXPLAIN ANALYZE median of 3: ` +
-        `${formatMs(before.executionMs)} / ${before.buffers} buffers with the shipped indexes, ` +
-        `${formatMs(after.executionMs)} / ${after.buffers} buffers with (id, kind) indexes`,
-    );
-  }
-  if (results.sameResults) {
-    const r = results.sameResults;
-    out.push('', `proposed hop query gives the product's impact results: ${r.identical}/${r.checked} identical`);
-    for (const d of r.differences.slice(0, 5)) out.push(`  differs: ${d}`);
   }
   for (const plan of results.plans) {
     out.push(

@@ -4,11 +4,9 @@
  * with --out).
  *
  *   npx tsx evals/bench/lineage/run.ts [--nodes 250000] [--edges 1000000] [--queries 100] [--passes 3]
- *     [--column-queries 3] [--seed N] [--skip-ab] [--out]
+ *     [--column-queries 3] [--seed N] [--out]
  *
- * Besides the product as shipped it measures, on the same database, the hop query and indexes it
- * proposes (proposed-hop.ts), unless --skip-ab. The scratch database is dropped at the end, on failure
- * and on Ctrl-C.
+ * The scratch database is dropped at the end, on failure and on Ctrl-C.
  */
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -24,17 +22,9 @@ import { createTestContext } from '../../../test/helpers/test-context.js';
 import { createScratchDatabase, serverUrl as defaultServerUrl } from '../../../test/helpers/test-db.js';
 import { cleanupAll, cleanupOnSignals, onCleanup, wasInterrupted } from '../search/cleanup.js';
 import { formatMs, summarize, timed } from '../search/stats.js';
-import { explain, hopQueries, recording } from './explain.js';
+import { explain, hopFrontier, hopQueries, recording, sqlText } from './explain.js';
 import { defaultSpec, type GraphSpec, loadGraph, reachCount, readAdjacency } from './generate-graph.js';
 import { impact, lineage, lineagePhases, measure, medianMs, type ScenarioResult, type Start } from './measure.js';
-import {
-  compositeIndexes,
-  hopParams,
-  proposedColumnHopSql,
-  proposedHopSql,
-  sqlText,
-  withProposedHop,
-} from './proposed-hop.js';
 import { checkTargets, type HopTiming, type LineageBenchResults, printSummary, scenarios, variants } from './report.js';
 import { pickStarts, type Starts } from './starts.js';
 
@@ -48,7 +38,6 @@ const { values: args } = parseArgs({
     passes: { type: 'string', default: '3' },
     'column-queries': { type: 'string', default: '3' },
     seed: { type: 'string', default: '20241125' },
-    'skip-ab': { type: 'boolean', default: false },
     out: { type: 'boolean', default: false },
   },
 });
@@ -81,7 +70,7 @@ async function environment(): Promise<Record<string, unknown>> {
   }
 }
 
-/** The scenarios of one variant (product, or product with the proposal swapped in). */
+/** The scenarios, each through the real lineageImpact / getLineage. */
 async function runVariant(
   results: LineageBenchResults,
   variant: string,
@@ -118,15 +107,9 @@ async function runVariant(
   await add(measure(scenarios.worst, variant, repeated(starts.worst), worst, once));
   const hops: (HopTiming & { query: SQL })[] = [];
   for (const s of recorder.statements) {
-    const hop = hopParams(s.query);
-    if (hop)
-      hops.push({
-        hop: hops.length + 1,
-        frontier: hop.frontier.length,
-        rows: s.rows,
-        ms: Math.round(s.ms),
-        query: s.query,
-      });
+    const frontier = hopFrontier(s.query);
+    if (frontier !== null)
+      hops.push({ hop: hops.length + 1, frontier, rows: s.rows, ms: Math.round(s.ms), query: s.query });
   }
   results.worstHops.push({ variant, hops: hops.map(({ query, ...h }) => h) });
   const widest = hops.reduce<(typeof hops)[number] | undefined>(
@@ -141,21 +124,6 @@ async function runVariant(
     }),
   );
   return widest?.query;
-}
-
-/** EXPLAIN ANALYZE of the proposed hop on one frontier, `times` times: median execution time and buffers. */
-async function hopPlan(ctx: ServiceContext, query: SQL, times: number) {
-  const hop = hopParams(query)!;
-  const sql = proposedHopSql(ctx.principal, hop.frontier, hop.direction, hop.kinds, hop.asOf);
-  const plans = [];
-  for (let i = 0; i < times; i++) plans.push(await explain(ctx, 'proposed hop', sql));
-  const ms = plans.map((p) => p.executionMs).sort((a, b) => a - b);
-  return {
-    frontier: hop.frontier.length,
-    executionMs: ms[ms.length >> 1]!,
-    buffers: plans.at(-1)!.buffers,
-    indexes: plans.at(-1)!.indexes,
-  };
 }
 
 async function main(): Promise<void> {
@@ -237,36 +205,19 @@ async function main(): Promise<void> {
     const smallStart = starts.small.find((s) => s.reach >= 300) ?? starts.small[0]!;
     const smallHop = (await hopQueries(ctx, smallStart.id, 'downstream', 2)).statements[2]!;
     const bigHop = (await hopQueries(ctx, starts.worst.id, 'downstream', 2)).statements[2]!;
-    const explainHops = async (label: string, print: boolean) => {
-      for (const [name, query] of [
-        ['small walk, hop 3', smallHop],
-        ['60k hub, hop 3', bigHop],
-      ] as const) {
-        const hop = hopParams(query)!;
-        const frontier = `${name}, frontier ${hop.frontier.length}`;
-        if (!label) results.plans.push(await explain(ctx, `hopRows (${frontier})`, query, print));
-        const proposed = proposedHopSql(ctx.principal, hop.frontier, hop.direction, hop.kinds, hop.asOf);
-        results.plans.push(await explain(ctx, `proposed hop (${frontier})${label}`, proposed, print));
-      }
-    };
     console.log('\n== EXPLAIN (ANALYZE, BUFFERS) of hop queries');
-    await explainHops('', true);
+    for (const [name, query] of [
+      ['small walk, hop 3', smallHop],
+      ['60k hub, hop 3', bigHop],
+    ] as const) {
+      results.plans.push(await explain(ctx, `hop (${name}, frontier ${hopFrontier(query)})`, query, true));
+    }
     const columnStart = starts.columns[0];
-    const columnFrontier = columnStart ? [{ asset: columnStart.id, column: columnStart.column! }] : [];
-    const columnSpy = recording(ctx);
     if (columnStart) {
+      const columnSpy = recording(ctx);
       await lineageImpact(columnSpy.ctx, { urn: columnStart.urn, column: columnStart.column, depth: 1 });
-      const columnHop = columnSpy.statements.find((s) =>
-        /from column_lineage c join lineage_edges e/.test(sqlText(s.query)),
-      );
-      if (columnHop) results.plans.push(await explain(ctx, 'columnHopRows (frontier 1)', columnHop.query));
-      results.plans.push(
-        await explain(
-          ctx,
-          'proposed column hop (frontier 1)',
-          proposedColumnHopSql(ctx.principal, columnFrontier, ctx.clock()),
-        ),
-      );
+      const columnHop = columnSpy.statements.find((s) => /from m join column_lineage c/.test(sqlText(s.query)));
+      if (columnHop) results.plans.push(await explain(ctx, 'column hop (frontier 1)', columnHop.query));
     }
 
     await runVariant(results, variants.product, ctx, starts);
@@ -283,45 +234,6 @@ async function main(): Promise<void> {
         },
       ),
     );
-    if (!args['skip-ab']) {
-      const swap = withProposedHop(ctx);
-      results.sameResults = await compareResults(ctx, swap.ctx, starts.small.slice(0, 20));
-      const widestHop = await runVariant(results, variants.proposed, swap.ctx, starts);
-      const before = widestHop ? await hopPlan(ctx, widestHop, 3) : undefined;
-      if (swap.replaced === 0)
-        results.errors.push('the product hop query was not recognised: the A/B measured the product twice');
-      console.log('\n== replacing lineage_from_idx / lineage_to_idx with (id, kind) indexes');
-      for (const statement of compositeIndexes.apply) await loader.unsafe(statement);
-      await explainHops(` + (id, kind) indexes`, false);
-      if (widestHop && before) results.indexAB = { before, after: await hopPlan(ctx, widestHop, 3) };
-      if (columnStart) {
-        results.plans.push(
-          await explain(
-            ctx,
-            'proposed column hop + column_lineage (from_asset_id, from_column)',
-            proposedColumnHopSql(ctx.principal, columnFrontier, ctx.clock()),
-          ),
-        );
-      }
-      await runVariant(results, variants.proposedIndexes, swap.ctx, starts);
-      results.phases.push({
-        variant: variants.proposedIndexes,
-        phases: await lineagePhases(swap.ctx, starts.random.slice(0, 50), 3),
-      });
-      results.scenarios.push(
-        await measure(
-          scenarios.small,
-          variants.productIndexes,
-          starts.small,
-          impact(ctx, { depth: smallDepth, budgetMs: 30_000 }),
-          {
-            passes,
-            seed,
-            warmup: 10,
-          },
-        ),
-      );
-    }
     await closeLoader();
     await close();
     await drop();
@@ -339,19 +251,6 @@ async function main(): Promise<void> {
     await writeFile(resultsPath, `${JSON.stringify(results, null, 2)}\n`);
     console.log(`\nresults written to ${path.relative(process.cwd(), resultsPath)}`);
   }
-}
-
-/** Impact results through the product's hop query and through the proposed one, compared in full. */
-async function compareResults(product: ServiceContext, proposed: ServiceContext, starts: Start[]) {
-  const differences: string[] = [];
-  for (const start of starts) {
-    const request = { urn: start.urn, depth: smallDepth, budgetMs: 30_000 };
-    const [a, b] = [await lineageImpact(product, request), await lineageImpact(proposed, request)];
-    const key = (r: typeof a) =>
-      JSON.stringify({ ...r, assets: r.assets.map((x) => [x.urn, x.distance, x.via, x.dependency]) });
-    if (key(a) !== key(b)) differences.push(`${start.urn}: ${a.total} vs ${b.total} assets`);
-  }
-  return { checked: starts.length, identical: starts.length - differences.length, differences };
 }
 
 await main();

@@ -8,6 +8,7 @@ import { catalogTools } from './catalog/tools.js';
 import type { ServiceContext } from './context.js';
 import { DataOpsError, isDataOpsError } from './errors.js';
 import { accessRequestTools } from './governance/access-request-tools.js';
+import { policyTools } from './governance/policy-tools.js';
 import { lineageTools } from './lineage/tools.js';
 import { portableSchema } from './portable-schema.js';
 import { runTool } from './run-tool.js';
@@ -20,6 +21,7 @@ export const allTools: ToolDefinition[] = [
   ...catalogTools,
   ...lineageTools,
   ...accessRequestTools,
+  ...policyTools,
 ] as unknown as ToolDefinition[];
 
 /**

@@ -5,6 +5,7 @@ import type { ServiceContext } from '../context.js';
 import { DataOpsError } from '../errors.js';
 import { requireRole, visibleAssetsSql } from '../governance/access.js';
 import { appendAudit } from '../governance/audit.js';
+import { enforcePolicies } from '../governance/policies.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { reindexAssets } from './search-index.js';
 
@@ -209,7 +210,7 @@ export async function updateAssetMetadata(ctx: ServiceContext, urn: string, chan
     );
   }
   const now = ctx.clock();
-  await ctx.db.transaction(async (tx) => {
+  const policyWarnings = await ctx.db.transaction(async (tx) => {
     // Locked, so two people adding tags at once both keep theirs.
     const [asset] = await tx.select().from(assets).where(eq(assets.id, visible.id)).for('update');
     const ownsIt = asset!.owner === ctx.principal.id && asset!.curatedFields.includes('owner');
@@ -227,6 +228,8 @@ export async function updateAssetMetadata(ctx: ServiceContext, urn: string, chan
       .update(assets)
       .set({ ...after, curatedFields: [...curated], updatedAt: now })
       .where(eq(assets.id, asset!.id));
+    // Checked on the asset as the change leaves it: a blocking policy refuses (and rolls back) the update.
+    const warnings = await enforcePolicies(tx, ctx, 'asset.update', [asset!.id]);
     await reindexAssets(tx, ctx.embedder, [asset!.id]);
     await tx.insert(activityEvents).values({
       assetId: asset!.id,
@@ -240,11 +243,12 @@ export async function updateAssetMetadata(ctx: ServiceContext, urn: string, chan
       actorId: ctx.principal.id,
       action: 'asset.update',
       targetUrn: urn,
-      details: { before, after },
+      details: { before, after, ...(warnings.length > 0 ? { policyWarnings: warnings } : {}) },
       at: now,
     });
+    return warnings;
   });
-  return getAssetProfile(ctx, urn);
+  return { ...(await getAssetProfile(ctx, urn)), policyWarnings };
 }
 
 function describeChanges(changes: AssetChanges): string {

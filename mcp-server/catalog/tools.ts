@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describeWarning, policyWarningsOutput } from '../governance/policy-rules.js';
 import { defineTool, fenceUntrusted } from '../tool.js';
 import { getAssetProfile, listColumns, updateAssetMetadata } from './assets.js';
 import {
@@ -140,7 +141,8 @@ export const catalogUpdateAsset = defineTool({
   title: "Update an asset's description, owner or tags",
   description:
     'Curate an asset: set its description or owner, add or remove tags. Needs the steward or owner role; every change is audited ' +
-    'and appears in the asset feed. Re-ingesting the source keeps what you set.',
+    'and appears in the asset feed. Re-ingesting the source keeps what you set. A blocking policy refuses a change that would ' +
+    'leave the asset breaking it; warning policies it leaves unmet are listed in policyWarnings.',
   input: z
     .object({
       urn: urnInput,
@@ -150,10 +152,14 @@ export const catalogUpdateAsset = defineTool({
       removeTags: z.array(z.string().min(1).max(100)).max(50).optional().describe('Tags to remove'),
     })
     .strict(),
-  output: assetProfileSchema,
+  output: assetProfileSchema.extend({ policyWarnings: policyWarningsOutput }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   handler: ({ urn, ...changes }, ctx) => updateAssetMetadata(ctx, urn, changes),
-  render: (a) => `Updated ${a.qualifiedName}: owner ${a.owner ?? 'none'}, tags ${a.tags.join(', ') || 'none'}`,
+  render: (a) =>
+    [
+      `Updated ${a.qualifiedName}: owner ${a.owner ?? 'none'}, tags ${a.tags.join(', ') || 'none'}`,
+      ...a.policyWarnings.map(describeWarning),
+    ].join('\n'),
 });
 
 export const catalogTools = [catalogSearch, catalogBrowse, catalogGetAsset, catalogListColumns, catalogUpdateAsset];

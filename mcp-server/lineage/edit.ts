@@ -6,6 +6,8 @@ import type { ServiceContext } from '../context.js';
 import { DataOpsError } from '../errors.js';
 import { requireRole } from '../governance/access.js';
 import { appendAudit } from '../governance/audit.js';
+import { enforcePolicies } from '../governance/policies.js';
+import type { PolicyWarning } from '../governance/policy-rules.js';
 import { type ColumnMapping, replaceEdges } from './store.js';
 
 /** Lineage a steward states by hand: what no parser or producer reported (a spreadsheet, an export job). */
@@ -22,6 +24,8 @@ export interface ManualEdgeResult {
   from: string;
   to: string;
   changed: boolean;
+  /** Warning policies the two assets leave unmet after the edit (blocking ones refuse it). */
+  policyWarnings: PolicyWarning[];
 }
 
 /** Adds (or replaces the column mappings of) a manual `derives` edge; audited. Adding it twice changes nothing. */
@@ -73,9 +77,10 @@ export async function addManualEdge(ctx: ServiceContext, request: ManualEdgeRequ
       now,
     );
     const changed = changes.opened > 0;
+    const policyWarnings = changed ? await enforcePolicies(tx, ctx, 'lineage.edit', [from.id, to.id]) : [];
     if (changed)
       await record(tx, ctx, 'lineage.edge_added', from.urn, to.urn, to.id, now, { columns: request.columns });
-    return { from: from.urn, to: to.urn, changed };
+    return { from: from.urn, to: to.urn, changed, policyWarnings };
   });
 }
 
@@ -107,8 +112,9 @@ export async function removeManualEdge(
     await tx.execute(
       sql`update lineage_edges set valid_to = ${now.toISOString()}::timestamptz where id = ${manual[0]!.id}`,
     );
+    const policyWarnings = await enforcePolicies(tx, ctx, 'lineage.edit', [from.id, to.id]);
     await record(tx, ctx, 'lineage.edge_removed', from.urn, to.urn, to.id, now, {});
-    return { from: from.urn, to: to.urn, changed: true };
+    return { from: from.urn, to: to.urn, changed: true, policyWarnings };
   });
 }
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { classificationSchema, kindSchema, urnInput } from '../catalog/schemas.js';
 import { DataOpsError } from '../errors.js';
+import { describeWarning, policyWarningsOutput } from '../governance/policy-rules.js';
 import { defineTool } from '../tool.js';
 import { lineageCoverage, lineageDiff, lineageImpact, lineagePath } from './analysis.js';
 import { addManualEdge, removeManualEdge } from './edit.js';
@@ -270,14 +271,20 @@ export const lineageDiffTool = defineTool({
   },
 });
 
-const edgeResult = z.object({ from: z.string(), to: z.string(), changed: z.boolean() });
+const edgeResult = z.object({
+  from: z.string(),
+  to: z.string(),
+  changed: z.boolean(),
+  policyWarnings: policyWarningsOutput,
+});
 
 export const lineageAddEdge = defineTool({
   name: 'lineage_add_edge',
   title: 'Add lineage by hand',
   description:
     'State that one asset is derived from another when no parser or producer reports it (an export job, a spreadsheet), ' +
-    'optionally with column mappings. Needs the steward or owner role; audited. Adding the same edge again changes nothing.',
+    'optionally with column mappings. Needs the steward or owner role; audited. Adding the same edge again changes nothing. ' +
+    'A blocking policy on lineage edits refuses it; warning policies left unmet are listed in policyWarnings.',
   input: z
     .object({
       from: urnInput.describe('URN of the upstream asset'),
@@ -301,7 +308,10 @@ export const lineageAddEdge = defineTool({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   handler: (request, ctx) => addManualEdge(ctx, request),
   render: (r) =>
-    r.changed ? `Added lineage ${r.from} → ${r.to}.` : `Lineage ${r.from} → ${r.to} was already recorded.`,
+    [
+      r.changed ? `Added lineage ${r.from} → ${r.to}.` : `Lineage ${r.from} → ${r.to} was already recorded.`,
+      ...r.policyWarnings.map(describeWarning),
+    ].join('\n'),
 });
 
 export const lineageRemoveEdge = defineTool({
@@ -314,7 +324,7 @@ export const lineageRemoveEdge = defineTool({
   output: edgeResult,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
   handler: (request, ctx) => removeManualEdge(ctx, request),
-  render: (r) => `Removed lineage ${r.from} → ${r.to}.`,
+  render: (r) => [`Removed lineage ${r.from} → ${r.to}.`, ...r.policyWarnings.map(describeWarning)].join('\n'),
 });
 
 export const lineageCoverageTool = defineTool({

@@ -8,9 +8,12 @@ import { catalogTools } from './catalog/tools.js';
 import type { ServiceContext } from './context.js';
 import { DataOpsError, isDataOpsError } from './errors.js';
 import { accessRequestTools } from './governance/access-request-tools.js';
+import { certificationTools } from './governance/certification-tools.js';
 import { policyTools } from './governance/policy-tools.js';
 import { lineageTools } from './lineage/tools.js';
 import { portableSchema } from './portable-schema.js';
+import { alertTools } from './quality/alerts-tools.js';
+import { profileTools } from './quality/profile-tools.js';
 import { runTool } from './run-tool.js';
 import type { ToolDefinition } from './tool.js';
 
@@ -22,6 +25,9 @@ export const allTools: ToolDefinition[] = [
   ...lineageTools,
   ...accessRequestTools,
   ...policyTools,
+  ...certificationTools,
+  ...profileTools,
+  ...alertTools,
 ] as unknown as ToolDefinition[];
 
 /**

@@ -48,6 +48,7 @@ export async function getAssetProfile(ctx: ServiceContext, urn: string, options:
     readsHidden: boolean;
     references: number;
     referencedBy: number;
+    certification: string | null;
   }>(
     ctx.db,
     sql`select (select count(*) from columns where asset_id = ${asset.id} and ${visibleColumns(ctx)})::int as columns,
@@ -58,7 +59,10 @@ export async function getAssetProfile(ctx: ServiceContext, urn: string, options:
         where e.to_asset_id = ${asset.id} and e.kind = 'derives' and e.valid_to is null
           and not ${visibleAssetsSql(ctx.principal)}) as "readsHidden",
       ${neighbourCount(ctx, asset.id, 'references', 'downstream')} as "references",
-      ${neighbourCount(ctx, asset.id, 'references', 'upstream')} as "referencedBy"`,
+      ${neighbourCount(ctx, asset.id, 'references', 'upstream')} as "referencedBy",
+      (select string_agg(c.level, ', ' order by c.level) from certifications c
+        where c.asset_id = ${asset.id} and c.status = 'approved'
+          and (c.expires_at is null or c.expires_at > ${ctx.clock().toISOString()}::timestamptz)) as certification`,
   );
   const activity = await ctx.db
     .select({
@@ -82,7 +86,8 @@ export async function getAssetProfile(ctx: ServiceContext, urn: string, options:
     domain: asset.domainId,
     tags: asset.tags,
     classification: asset.classification,
-    certification: asset.certification,
+    // Read now, not from assets.certification: a label past its expiry is gone before the lapse step runs.
+    certification: counts!.certification,
     source: source ? { name: source.name, kind: source.kind } : null,
     stats: {
       rowCount: asset.rowCount,

@@ -12,8 +12,6 @@ import { certificationTools } from './governance/certification-tools.js';
 import { policyTools } from './governance/policy-tools.js';
 import { lineageTools } from './lineage/tools.js';
 import { portableSchema } from './portable-schema.js';
-import { alertTools } from './quality/alerts-tools.js';
-import { profileTools } from './quality/profile-tools.js';
 import { runTool } from './run-tool.js';
 import type { ToolDefinition } from './tool.js';
 
@@ -26,8 +24,6 @@ export const allTools: ToolDefinition[] = [
   ...accessRequestTools,
   ...policyTools,
   ...certificationTools,
-  ...profileTools,
-  ...alertTools,
 ] as unknown as ToolDefinition[];
 
 /**

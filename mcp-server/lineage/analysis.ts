@@ -106,7 +106,11 @@ export async function lineageImpact(ctx: ServiceContext, request: ImpactRequest)
       columns,
     });
   }
-  impacted.sort((a, b) => a.distance - b.distance || a.qualifiedName.localeCompare(b.qualifiedName));
+  // Code-point order, as the catalog's C collation sorts; localeCompare costs a second at 60k assets.
+  impacted.sort(
+    (a, b) =>
+      a.distance - b.distance || (a.qualifiedName < b.qualifiedName ? -1 : a.qualifiedName > b.qualifiedName ? 1 : 0),
+  );
   const byDependency = { derived: 0, transitive: 0, references: 0, indirect: 0 };
   const byKind: ImpactResult['byKind'] = {};
   const owners = new Map<string, number>();

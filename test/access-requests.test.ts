@@ -14,6 +14,7 @@ import {
   requestAccess,
   revokeAccess,
 } from '../mcp-server/governance/access-requests.js';
+import { linkPolicy, savePolicy } from '../mcp-server/governance/policies.js';
 import { warehouseSnapshot } from './fixtures/warehouse-snapshot.js';
 import { connectMcpClient } from './helpers/mcp-client.js';
 import { contextAs, createTestContext } from './helpers/test-context.js';
@@ -194,6 +195,27 @@ describe('access requests', () => {
     await expect(decideAccess(spendOwner, { id: 'not-a-request', approve: true })).rejects.toMatchObject({
       code: 'not_found',
     });
+  });
+
+  it('lets a blocking policy on granting hold the rule back and refuse an owner, naming the policy', async () => {
+    const admin = await createTestContext(database);
+    await savePolicy(admin, {
+      name: 'Certified before sharing',
+      kind: 'access',
+      document: 'Only certified parts catalogs are shared.',
+      authority: 'NIST 800-53 AC-3',
+      rules: [{ when: {}, require: { type: 'certified' }, enforcement: 'blocking', actions: ['access.grant'] }],
+    });
+    const parts = urn('logistics', 'parts_catalog');
+    await linkPolicy(admin, { policy: 'Certified before sharing', target: { urn: parts } });
+    const held = await requestAccess(analyst, { urn: parts, purpose, days: 30 });
+    expect(held).toMatchObject({ status: 'pending', autoRule: null });
+    expect(held.reason).toMatch(/Certified before sharing/);
+    await expect(decideAccess(admin, { id: held.id, approve: true })).rejects.toThrow(
+      /blocking policy "Certified before sharing"/,
+    );
+    const denied = await decideAccess(admin, { id: held.id, approve: false, reason: 'not certified yet' });
+    expect(denied.status).toBe('denied');
   });
 
   it('works through MCP, with annotations that say which tools change state', async () => {

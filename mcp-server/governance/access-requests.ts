@@ -4,9 +4,10 @@ import { accessRequests, principals } from '../../db/schema/index.js';
 import type { Classification } from '../../db/schema/types.js';
 import { decodeCursor, encodeCursor } from '../catalog/cursor.js';
 import type { ServiceContext } from '../context.js';
-import { DataOpsError } from '../errors.js';
+import { DataOpsError, isDataOpsError } from '../errors.js';
 import { clearanceAllows, hasRole, visibleAssetsSql } from './access.js';
 import { appendAudit } from './audit.js';
+import { enforcePolicies } from './policies.js';
 
 /** What a request looks like to its requester and its deciders; `expired` is an approval whose time ran out. */
 export type AccessRequestStatus = 'pending' | 'approved' | 'expired' | 'denied' | 'revoked';
@@ -148,9 +149,28 @@ export async function requestAccess(
       clearanceAllows(ctx.principal.clearance, asset.classification) &&
       (!asset.restricted || member) &&
       autoApprovableMarkings.includes(asset.classification);
-    return insertRequest(tx, ctx, asset, { purpose, days: request.days, now, approve });
+    // A blocking policy on granting stops the rule too: the request then waits for an owner, who sees why.
+    const blockedBy = approve ? await policyBlock(tx, ctx, asset.id) : null;
+    return insertRequest(tx, ctx, asset, {
+      purpose,
+      days: request.days,
+      now,
+      approve: approve && !blockedBy,
+      heldBy: blockedBy,
+    });
   });
   return loadRequestView(ctx.db, id);
+}
+
+/** The message of a blocking policy that refuses granting access to the asset, or null when none does. */
+async function policyBlock(tx: Tx, ctx: ServiceContext, assetId: string): Promise<string | null> {
+  try {
+    await enforcePolicies(tx, ctx, 'access.grant', [assetId]);
+    return null;
+  } catch (error) {
+    if (isDataOpsError(error) && error.code === 'forbidden') return error.message;
+    throw error;
+  }
 }
 
 /** A pending request or an unexpired grant the principal already has for the asset: asking twice changes nothing. */
@@ -167,7 +187,7 @@ async function insertRequest(
   tx: Tx,
   ctx: ServiceContext,
   asset: AssetFacts,
-  r: { purpose: string; days: number; now: Date; approve: boolean },
+  r: { purpose: string; days: number; now: Date; approve: boolean; heldBy?: string | null },
 ): Promise<string> {
   const decision = r.approve
     ? {
@@ -180,7 +200,7 @@ async function insertRequest(
           `${asset.classification}, ${asset.restricted ? `a member of the ${asset.domainId} domain` : 'not a need-to-know domain'}, ` +
           'and U or C data needs no owner decision',
       }
-    : {};
+    : { decisionReason: r.heldBy ? `waits for an owner: ${r.heldBy}` : null };
   const [row] = await tx
     .insert(accessRequests)
     .values({
@@ -290,6 +310,8 @@ export async function decideAccess(
         );
       }
     }
+    // Checked as the grant would stand: a blocking policy on access.grant refuses it, naming the policy.
+    const warnings = decision.approve ? await enforcePolicies(tx, ctx, 'access.grant', [request.asset.id]) : [];
     const days = decision.days ?? request.requestedDays;
     await tx
       .update(accessRequests)
@@ -305,7 +327,13 @@ export async function decideAccess(
       actorId: ctx.principal.id,
       action: decision.approve ? 'access.approve' : 'access.deny',
       targetUrn: request.asset.urn,
-      details: { request: request.id, requester: request.requesterId, reason, days: decision.approve ? days : null },
+      details: {
+        request: request.id,
+        requester: request.requesterId,
+        reason,
+        days: decision.approve ? days : null,
+        policyWarnings: warnings,
+      },
       at: now,
     });
   });

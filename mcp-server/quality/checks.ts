@@ -1,0 +1,301 @@
+import { and, asc, eq, inArray } from 'drizzle-orm';
+import { assets, columns, qualityResults, qualityRules } from '../../db/schema/index.js';
+import { type SourceReader, withSourceReader } from '../connectors/source-reader.js';
+import type { ServiceContext } from '../context.js';
+import { DataOpsError, isDataOpsError } from '../errors.js';
+import { checkSchema } from './checks-schema.js';
+import { compileRule, describeBounds, type Plan, Statement, type Table, withinBounds } from './checks-sql.js';
+import { assetForChecks, type Bounds, type QualityRule } from './rules.js';
+
+/**
+ * Runs an asset's rules against its source (one connection for the batch) and stores a result per rule
+ * with its evidence: the counts, the observed value, the statement that computed it, and up to
+ * `sampleSize` failing rows with sensitive columns masked.
+ */
+
+export const sampleSize = 10;
+
+export interface CheckResult {
+  ruleId: string;
+  rule: string;
+  type: string;
+  column: string | null;
+  dimension: string;
+  severity: string;
+  passed: boolean;
+  checkedRows: number | null;
+  failedRows: number | null;
+  observed: unknown;
+  /** What was expected and what was found, in one line. */
+  summary: string;
+  evidence: Evidence;
+}
+
+export interface Evidence {
+  statement?: string;
+  sample?: Record<string, unknown>[];
+  error?: string;
+  [key: string]: unknown;
+}
+
+export interface RunChecksRequest {
+  assetId: string;
+  /** Only these rules (enabled or not); by default every enabled rule of the asset. */
+  ruleIds?: string[];
+}
+
+export async function runChecks(ctx: ServiceContext, request: RunChecksRequest): Promise<CheckResult[]> {
+  const asset = await assetForChecks(ctx, request.assetId);
+  const rules = await ctx.db
+    .select()
+    .from(qualityRules)
+    .where(
+      request.ruleIds
+        ? and(eq(qualityRules.assetId, asset.id), inArray(qualityRules.id, request.ruleIds))
+        : and(eq(qualityRules.assetId, asset.id), eq(qualityRules.enabled, true)),
+    )
+    .orderBy(asc(qualityRules.name));
+  if (request.ruleIds && rules.length !== new Set(request.ruleIds).size) {
+    throw new DataOpsError('not_found', `some of the rules asked for are not rules of ${asset.urn}`);
+  }
+  if (rules.length === 0) return [];
+  if (!asset.sourceId) {
+    throw new DataOpsError('invalid_input', `${asset.urn} belongs to no source whose data can be read`);
+  }
+  const tableColumns = await ctx.db
+    .select({
+      name: columns.name,
+      dataType: columns.dataType,
+      sensitivity: columns.sensitivity,
+      pk: columns.isPrimaryKey,
+    })
+    .from(columns)
+    .where(eq(columns.assetId, asset.id))
+    .orderBy(asc(columns.position));
+  const table: Table = { namespace: asset.namespace, name: asset.name, columns: tableColumns };
+  const masked = new Map(tableColumns.filter((c) => c.sensitivity).map((c) => [c.name, c.sensitivity!]));
+  const keys = tableColumns.filter((c) => c.pk).map((c) => c.name);
+
+  const results = await withSourceReader(ctx, asset.sourceId, async (reader) => {
+    const out: CheckResult[] = [];
+    for (const rule of rules) {
+      out.push(await runRule(ctx, reader, await withTarget(ctx, rule), table, { masked, keys }));
+    }
+    return out;
+  });
+  const ranAt = ctx.clock();
+  await ctx.db.transaction(async (tx) => {
+    await tx.insert(qualityResults).values(
+      results.map((r) => ({
+        ruleId: r.ruleId,
+        assetId: asset.id,
+        passed: r.passed,
+        checkedRows: r.checkedRows,
+        failedRows: r.failedRows,
+        observedValue: r.observed as never,
+        evidence: { ...r.evidence, summary: r.summary },
+        ranAt,
+      })),
+    );
+  });
+  return results;
+}
+
+/** A relationships rule reads its referenced table by its place in the source. */
+async function withTarget(ctx: ServiceContext, rule: QualityRule): Promise<QualityRule> {
+  if (rule.type !== 'relationships') return rule;
+  const to = String((rule.config as { to?: unknown }).to);
+  const [target] = await ctx.db
+    .select({ namespace: assets.namespace, name: assets.name, sourceId: assets.sourceId })
+    .from(assets)
+    .where(eq(assets.urn, to));
+  return target ? { ...rule, config: { ...rule.config, target } } : rule;
+}
+
+interface SampleOptions {
+  masked: Map<string, string>;
+  keys: string[];
+}
+
+async function runRule(
+  ctx: ServiceContext,
+  reader: SourceReader,
+  rule: QualityRule,
+  table: Table,
+  options: SampleOptions,
+): Promise<CheckResult> {
+  const base = {
+    ruleId: rule.id,
+    rule: rule.name,
+    type: rule.type,
+    column: rule.columnName,
+    dimension: rule.dimension,
+    severity: rule.severity,
+  };
+  try {
+    const plan = await compileRule(rule, table, reader.dialect);
+    return { ...base, ...(await execute(ctx, reader, rule, table, plan, options)) };
+  } catch (error) {
+    // A rule that cannot run (a column dropped, the SQL refused) fails with the reason: a check that
+    // silently stops running would look like a passing one.
+    const message = isDataOpsError(error) ? error.message : `the source refused the check: ${(error as Error).message}`;
+    return {
+      ...base,
+      passed: false,
+      checkedRows: null,
+      failedRows: null,
+      observed: null,
+      summary: `could not run: ${message}`,
+      evidence: { error: message },
+    };
+  }
+}
+
+type Outcome = Omit<CheckResult, 'ruleId' | 'rule' | 'type' | 'column' | 'dimension' | 'severity'>;
+
+const toNumber = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
+
+async function execute(
+  ctx: ServiceContext,
+  reader: SourceReader,
+  rule: QualityRule,
+  table: Table,
+  plan: Plan,
+  options: SampleOptions,
+): Promise<Outcome> {
+  const config = rule.config as Record<string, unknown>;
+  const s = new Statement(reader.dialect);
+  switch (plan.kind) {
+    case 'rows': {
+      // Placeholders are handed out in the order the text is written: select list, then from.
+      const checked = plan.checked(s);
+      const failed = `${plan.checked(s)} and ${plan.failed(s)}`;
+      const statement = `select count(*) as n, sum(case when ${checked} then 1 else 0 end) as checked, sum(case when ${failed} then 1 else 0 end) as failed from ${plan.from(s)}`;
+      const [row] = await reader.query<{ n: unknown; checked: unknown; failed: unknown }>(statement, s.params);
+      const rows = toNumber(row?.n) ?? 0;
+      const checkedRows = toNumber(row?.checked) ?? 0;
+      const failedRows = toNumber(row?.failed) ?? 0;
+      let duplicateValues: number | undefined;
+      if (plan.duplicates) {
+        const d = new Statement(reader.dialect);
+        const [dup] = await reader.query<{ n: unknown }>(plan.duplicates(d), d.params);
+        duplicateValues = toNumber(dup?.n) ?? 0;
+      }
+      const observed = {
+        rows,
+        checkedRows,
+        failedRows,
+        failedPercent: rows === 0 ? 0 : (100 * failedRows) / rows,
+        passRatio: checkedRows === 0 ? 1 : (checkedRows - failedRows) / checkedRows,
+        ...(duplicateValues === undefined ? {} : { duplicateValues }),
+      };
+      const expect = config.expect as (Bounds & { metric: string }) | undefined;
+      let passed: boolean;
+      let summary: string;
+      if (expect) {
+        const metric = {
+          failed_rows: failedRows,
+          failed_percent: observed.failedPercent,
+          valid_rows: checkedRows - failedRows,
+          duplicate_values: duplicateValues ?? null,
+        }[expect.metric];
+        passed = withinBounds(metric ?? null, expect);
+        summary = `${expect.metric} ${metric} (expected ${describeBounds(expect)})`;
+      } else {
+        passed = observed.passRatio >= rule.threshold;
+        summary = `${failedRows} of ${checkedRows} checked rows fail (${(100 * (1 - observed.passRatio)).toFixed(1)}%; allowed ${(100 * (1 - rule.threshold)).toFixed(1)}%)`;
+      }
+      const sample = failedRows > 0 ? await failingSample(reader, plan, options) : [];
+      return { passed, checkedRows, failedRows, observed, summary, evidence: { statement, sample } };
+    }
+    case 'value': {
+      const statement = plan.statement(s);
+      const [row] = await reader.query<{ v: unknown }>(statement, s.params);
+      if (rule.type === 'freshness') return freshness(ctx, row?.v, config, statement);
+      const value = toNumber(row?.v);
+      const bounds = config.bounds as Bounds;
+      const passed = withinBounds(value, bounds);
+      const what = rule.type === 'row_count' ? 'row count' : String(config.statistic);
+      return {
+        passed,
+        checkedRows: rule.type === 'row_count' ? value : null,
+        failedRows: null,
+        observed: value,
+        summary: `${what} ${value ?? 'unknown'} (expected ${describeBounds(bounds)})`,
+        evidence: { statement },
+      };
+    }
+    case 'query': {
+      const statement = plan.statement(s);
+      const [row] = await reader.query<{ v: unknown }>(statement, s.params);
+      const failedRows = toNumber(row?.v) ?? 0;
+      return {
+        passed: failedRows === 0,
+        checkedRows: null,
+        failedRows,
+        observed: failedRows,
+        summary: `${failedRows} failing rows returned by the test`,
+        evidence: { statement },
+      };
+    }
+    case 'schema':
+      return checkSchema(reader, table, config);
+  }
+}
+
+async function failingSample(reader: SourceReader, plan: Extract<Plan, { kind: 'rows' }>, options: SampleOptions) {
+  const s = new Statement(reader.dialect);
+  const shown = [...new Set([...options.keys, ...plan.columns])];
+  const list = shown.map((c) => `t.${s.name(c)}`).join(', ');
+  // The relation may carry the rule's own filter, so the failing-row condition goes on the outside.
+  const statement = `select ${list} from (select t.* from ${plan.from(s)}) t where ${plan.checked(s)} and ${plan.failed(s)} limit ${sampleSize}`;
+  const rows = await reader.query<Record<string, unknown>>(statement, s.params);
+  return rows.map((row) =>
+    Object.fromEntries(
+      shown.map((c) => {
+        const sensitivity = options.masked.get(c);
+        return [c, sensitivity && row[c] !== null ? `[masked: ${sensitivity}]` : plain(row[c])];
+      }),
+    ),
+  );
+}
+
+/** Values as JSON keeps them: dates as ISO text, big numbers as text. */
+function plain(value: unknown): unknown {
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === 'bigint') return value.toString();
+  if (Buffer.isBuffer(value)) return `<${value.length} bytes>`;
+  return value;
+}
+
+function freshness(ctx: ServiceContext, latest: unknown, config: Record<string, unknown>, statement: string): Outcome {
+  const maxAgeHours = Number(config.maxAgeHours);
+  const at = parseTimestamp(latest);
+  const ageHours = at === null ? null : (ctx.clock().getTime() - at.getTime()) / 3_600_000;
+  const passed = ageHours !== null && ageHours <= maxAgeHours;
+  return {
+    passed,
+    checkedRows: null,
+    failedRows: null,
+    observed: { latest: at?.toISOString() ?? null, ageHours },
+    summary:
+      ageHours === null
+        ? 'no rows, so no newest value'
+        : `newest value ${at!.toISOString()} is ${ageHours.toFixed(1)} hours old (allowed ${maxAgeHours})`,
+    evidence: { statement },
+  };
+}
+
+/** A timestamp as the source wrote it as text; one without a time zone is UTC. */
+export function parseTimestamp(value: unknown): Date | null {
+  if (value === null || value === undefined) return null;
+  if (value instanceof Date) return value;
+  let text = String(value).trim().replace(' ', 'T');
+  if (/^\d{4}-\d{2}-\d{2}$/.test(text)) text += 'T00:00:00';
+  const zone = /([+-]\d{2})(:?\d{2})?$/.exec(text);
+  if (zone && /T.*[+-]\d{2}(:?\d{2})?$/.test(text)) {
+    text = `${text.slice(0, zone.index)}${zone[1]}:${(zone[2] ?? '00').replace(':', '')}`;
+  } else if (!text.endsWith('Z')) text += 'Z';
+  const at = new Date(text);
+  return Number.isNaN(at.getTime()) ? null : at;
+}

@@ -12,6 +12,7 @@ import { certificationTools } from './governance/certification-tools.js';
 import { policyTools } from './governance/policy-tools.js';
 import { lineageTools } from './lineage/tools.js';
 import { portableSchema } from './portable-schema.js';
+import { profileTools } from './quality/profile-tools.js';
 import { runTool } from './run-tool.js';
 import type { ToolDefinition } from './tool.js';
 
@@ -24,6 +25,7 @@ export const allTools: ToolDefinition[] = [
   ...accessRequestTools,
   ...policyTools,
   ...certificationTools,
+  ...profileTools,
 ] as unknown as ToolDefinition[];
 
 /**

@@ -1,0 +1,180 @@
+import { z } from 'zod';
+import { findVisibleAsset } from '../catalog/assets.js';
+import { urnInput } from '../catalog/schemas.js';
+import { defineTool, fenceUntrusted } from '../tool.js';
+import { getLatestProfile, type ProfileView, profileAsset } from './profile.js';
+import { scoreDimensions } from './score.js';
+import { getQualityReport, type QualityReport } from './score-report.js';
+
+const valueCount = z.object({ value: z.string(), count: z.number(), share: z.number() });
+const columnProfileSchema = z.object({
+  name: z.string(),
+  dataType: z.string(),
+  kind: z.enum(['number', 'text', 'boolean', 'temporal', 'other', 'skipped']),
+  nulls: z.number(),
+  nullRate: z.number().nullable(),
+  distinct: z
+    .object({
+      value: z.number(),
+      exact: z.boolean(),
+      method: z.enum(['exact', 'duj1']),
+      bounds: z.tuple([z.number(), z.number()]).optional(),
+    })
+    .optional(),
+  min: z.union([z.number(), z.string()]).nullable().optional(),
+  max: z.union([z.number(), z.string()]).nullable().optional(),
+  mean: z.number().nullable().optional(),
+  stddev: z.number().nullable().optional(),
+  quantiles: z.record(z.string(), z.number()).optional(),
+  quantileRankError: z.number().optional(),
+  length: z.object({ min: z.number(), max: z.number(), mean: z.number() }).nullable().optional(),
+  trueCount: z.number().optional(),
+  topValues: z.array(valueCount).optional(),
+  patterns: z.array(z.object({ pattern: z.string(), share: z.number() })).optional(),
+  skipped: z.string().optional(),
+  withheld: z.array(z.string()).optional().describe('Statistics left out because the column is sensitive'),
+});
+
+const profileOutput = z.object({
+  urn: z.string(),
+  profile: z
+    .object({
+      profiledAt: z.string(),
+      rowCount: z.number(),
+      sample: z.object({ method: z.string(), fraction: z.number() }),
+      durationMs: z.number(),
+      columns: z.array(columnProfileSchema),
+      history: z.array(z.object({ profiledAt: z.string(), rowCount: z.number().nullable() })),
+    })
+    .nullable(),
+  note: z.string().optional(),
+});
+
+function renderProfile(p: ProfileView): string {
+  const sample =
+    p.sample.method === 'all'
+      ? 'every row read'
+      : `sampled ${(p.sample.fraction * 100).toPrecision(2)}% of rows (${p.sample.method})`;
+  const lines = p.columns.map((c) => {
+    const facts = [
+      `${c.kind}`,
+      `nulls ${(100 * (c.nullRate ?? 0)).toFixed(1)}%`,
+      c.distinct ? `distinct ${c.distinct.exact ? '' : '≈'}${c.distinct.value}` : '',
+      c.min !== undefined && c.min !== null ? `min ${c.min}` : '',
+      c.max !== undefined && c.max !== null ? `max ${c.max}` : '',
+      typeof c.mean === 'number' ? `mean ${c.mean.toPrecision(6)}` : '',
+      c.topValues?.length
+        ? `top ${fenceUntrusted(
+            c.topValues
+              .slice(0, 3)
+              .map((t) => `${t.value} (${t.count})`)
+              .join(', '),
+          )}`
+        : '',
+      c.patterns?.length
+        ? `pattern ${fenceUntrusted(c.patterns[0]!.pattern)} ${(100 * c.patterns[0]!.share).toFixed(0)}%`
+        : '',
+      c.withheld ? 'values withheld (sensitive)' : '',
+      c.skipped ? 'values not compared' : '',
+    ].filter(Boolean);
+    return `- ${c.name}: ${facts.join('; ')}`;
+  });
+  return `${p.urn}: ${p.rowCount} rows, profiled ${p.profiledAt} (${sample}, ${p.durationMs} ms)\n${lines.join('\n')}`;
+}
+
+export const qualityProfile = defineTool({
+  name: 'quality_profile',
+  title: "Profile an asset's data",
+  description:
+    'Column statistics of a table or view, computed where the data lives: row count, nulls, distinct values (exact, or estimated ' +
+    'with bounds on large tables), min, max, mean, standard deviation, quantiles, text lengths, top values and value patterns. ' +
+    'Returns the latest stored profile; refresh: true profiles the asset now (steward or owner role) and updates its quality score. ' +
+    'Sensitive columns show counts and shapes but not their values.',
+  input: z
+    .object({
+      urn: urnInput,
+      refresh: z.boolean().default(false).describe('Profile the data now instead of reading the latest profile'),
+    })
+    .strict(),
+  output: profileOutput,
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  handler: async ({ urn, refresh }, ctx) => {
+    if (refresh) await profileAsset(ctx, (await findVisibleAsset(ctx, urn)).id);
+    const profile = await getLatestProfile(ctx, urn);
+    if (!profile) {
+      return { urn, profile: null, note: 'never profiled: call again with refresh: true (steward or owner role)' };
+    }
+    const { urn: _, ...rest } = profile;
+    return { urn, profile: rest };
+  },
+  render: (r) => (r.profile ? renderProfile({ urn: r.urn, ...r.profile }) : `${r.urn}: ${r.note}`),
+});
+
+const ruleEvidence = z.object({
+  rule: z.string(),
+  type: z.string(),
+  column: z.string().nullable(),
+  passed: z.boolean(),
+  checkedRows: z.number(),
+  passedRows: z.number(),
+  ranAt: z.string(),
+});
+const dimensionSchema = z.object({
+  score: z.number().nullable(),
+  weight: z.number(),
+  formula: z.string(),
+  note: z.string().optional(),
+  profilePart: z.number().nullable().optional(),
+  rulePart: z.number().nullable().optional(),
+  rules: z.array(ruleEvidence).optional(),
+  columns: z.array(z.object({ column: z.string(), nullRate: z.number(), weight: z.number() })).optional(),
+  keys: z.array(z.object({ column: z.string(), nonNull: z.number(), distinct: z.number() })).optional(),
+  sla: z
+    .object({
+      freshnessHours: z.number(),
+      hoursSinceChange: z.number().nullable(),
+      score: z.number().nullable(),
+      note: z.string().optional(),
+    })
+    .optional(),
+});
+
+function renderReport(r: QualityReport): string {
+  if (r.score === null)
+    return `${r.urn}: not scored yet (profile the asset with quality_profile refresh: true, or run its checks)`;
+  const dims = scoreDimensions.map((d) => {
+    const v = r.dimensions[d];
+    return `- ${d} (weight ${v.weight}): ${v.score === null ? 'no evidence' : v.score}${v.note ? ` — ${v.note}` : ''}`;
+  });
+  const change = r.change === null ? '' : ` (${r.change >= 0 ? '+' : ''}${r.change} since the previous score)`;
+  return `${r.urn}: quality ${r.score}/100${change}, computed ${r.computedAt}\n${dims.join('\n')}\nOverall: ${r.overallFormula}`;
+}
+
+export const qualityGet = defineTool({
+  name: 'quality_get',
+  title: "Get an asset's quality score",
+  description:
+    "An asset's 0-100 quality score with its six dimensions (completeness, validity, consistency, uniqueness, timeliness, accuracy), " +
+    'the evidence each came from (null rates, rule results, keys, SLA), the formula to recompute it, and the trend of past scores. ' +
+    'A dimension without evidence is null and does not count. Use quality_profile for column statistics.',
+  input: z.object({ urn: urnInput }).strict(),
+  output: z.object({
+    urn: z.string(),
+    score: z.number().nullable(),
+    computedAt: z.string().nullable(),
+    dimensions: z.object(
+      Object.fromEntries(scoreDimensions.map((d) => [d, dimensionSchema])) as Record<
+        (typeof scoreDimensions)[number],
+        typeof dimensionSchema
+      >,
+    ),
+    overallFormula: z.string(),
+    trend: z.array(z.object({ computedAt: z.string(), overall: z.number() })),
+    change: z.number().nullable(),
+  }),
+  annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  handler: ({ urn }, ctx) => getQualityReport(ctx, urn),
+  render: renderReport,
+});
+
+export const profileTools = [qualityProfile, qualityGet];

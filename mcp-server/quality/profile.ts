@@ -1,0 +1,185 @@
+import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
+import { queryRows } from '../../db/create-db.js';
+import { assets, columns, profiles, sources } from '../../db/schema/index.js';
+import { findVisibleAsset } from '../catalog/assets.js';
+import { withSourceReader } from '../connectors/source-reader.js';
+import type { ServiceContext } from '../context.js';
+import { DataOpsError } from '../errors.js';
+import { clearanceAllows, requireRole, visibleAssetsSql } from '../governance/access.js';
+import { columnKind } from './profile-sql.js';
+import { type ColumnProfile, type ProfileRun, profileRelation, type ReadQuery } from './profile-stats.js';
+import { scoreAsset } from './score.js';
+
+/** Kinds of asset whose rows a profile reads; jobs, dashboards and data products have none of their own. */
+const profiledKinds = ['table', 'view', 'materialized_view'];
+const readableSources = ['postgres', 'mysql'];
+
+type Asset = typeof assets.$inferSelect;
+
+export interface ProfileOutcome {
+  urn: string;
+  rowCount: number;
+  durationMs: number;
+}
+
+/**
+ * Profiles one asset where its data lives, stores the run (history) and recomputes the asset's score.
+ * Needs the steward or owner role: it reads the source's rows.
+ */
+export async function profileAsset(ctx: ServiceContext, assetId: string): Promise<ProfileOutcome> {
+  const [visible] = await queryRows<{ urn: string }>(
+    ctx.db,
+    sql`select a.urn from assets a where a.id = ${assetId} and ${visibleAssetsSql(ctx.principal)}`,
+  );
+  if (!visible) throw new DataOpsError('not_found', `no asset with id ${assetId}`);
+  const asset = await findVisibleAsset(ctx, visible.urn);
+  requireRole(ctx.principal, `profile ${asset.qualifiedName}`, 'steward', 'owner');
+  await assertProfilable(ctx, asset);
+  return withSourceReader(ctx, asset.sourceId!, (reader) => profileOne(ctx, reader, asset));
+}
+
+/**
+ * Profiles every active table and view of a source the caller may see, through one connection.
+ * A table that fails (dropped since the last sync, no privilege) is reported and the others go on.
+ */
+export async function profileSource(
+  ctx: ServiceContext,
+  sourceId: string,
+): Promise<{ profiled: ProfileOutcome[]; failed: { urn: string; message: string }[] }> {
+  requireRole(ctx.principal, 'profile a source', 'steward', 'owner');
+  const [source] = await ctx.db.select().from(sources).where(eq(sources.id, sourceId));
+  if (!source) throw new DataOpsError('not_found', `no source with id ${sourceId}`);
+  if (!readableSources.includes(source.kind)) {
+    throw new DataOpsError(
+      'invalid_input',
+      `source "${source.name}" is a ${source.kind} source, whose data is not read in place`,
+    );
+  }
+  const ids = await queryRows<{ id: string }>(
+    ctx.db,
+    sql`select a.id::text from assets a where a.source_id = ${sourceId} and a.status = 'active'
+      and a.kind in ('table', 'view', 'materialized_view') and ${visibleAssetsSql(ctx.principal)}
+      order by a.qualified_name`,
+  );
+  if (ids.length === 0) return { profiled: [], failed: [] };
+  const list = await ctx.db
+    .select()
+    .from(assets)
+    .where(
+      inArray(
+        assets.id,
+        ids.map((r) => r.id),
+      ),
+    )
+    .orderBy(asc(assets.qualifiedName));
+  const profiled: ProfileOutcome[] = [];
+  const failed: { urn: string; message: string }[] = [];
+  await withSourceReader(ctx, sourceId, async (reader) => {
+    for (const asset of list) {
+      try {
+        profiled.push(await profileOne(ctx, reader, asset));
+      } catch (error) {
+        if (error instanceof DataOpsError && error.code === 'unavailable') throw error;
+        failed.push({ urn: asset.urn, message: (error as Error).message });
+      }
+    }
+  });
+  return { profiled, failed };
+}
+
+async function assertProfilable(ctx: ServiceContext, asset: Asset): Promise<void> {
+  if (!profiledKinds.includes(asset.kind)) {
+    throw new DataOpsError(
+      'invalid_input',
+      `${asset.qualifiedName} is a ${asset.kind}: only tables and views have rows to profile`,
+    );
+  }
+  const [source] = asset.sourceId
+    ? await ctx.db.select({ kind: sources.kind }).from(sources).where(eq(sources.id, asset.sourceId))
+    : [];
+  if (!source || !readableSources.includes(source.kind)) {
+    throw new DataOpsError(
+      'invalid_input',
+      `${asset.qualifiedName} comes from ${source ? `a ${source.kind} source` : 'no source'}, whose data DataOps does not read in place; profiles cover Postgres and MySQL/MariaDB sources`,
+    );
+  }
+}
+
+async function profileOne(ctx: ServiceContext, reader: ReadQuery, asset: Asset): Promise<ProfileOutcome> {
+  const cols = await ctx.db
+    .select({ name: columns.name, dataType: columns.dataType })
+    .from(columns)
+    .where(eq(columns.assetId, asset.id))
+    .orderBy(asc(columns.position));
+  const run: ProfileRun = await profileRelation(
+    reader,
+    { namespace: asset.namespace, name: asset.name, kind: asset.kind },
+    cols.map((c) => ({ ...c, kind: columnKind(reader.dialect, c.dataType) })),
+  );
+  await ctx.db.transaction(async (tx) => {
+    await tx.insert(profiles).values({
+      assetId: asset.id,
+      rowCount: run.rowCount,
+      columnStats: run.columnStats as unknown as Record<string, Record<string, unknown>>,
+      details: run.details,
+      profiledAt: ctx.clock(),
+    });
+  });
+  await scoreAsset(ctx, asset.id);
+  return { urn: asset.urn, rowCount: run.rowCount, durationMs: run.details.durationMs };
+}
+
+/** Profile statistics withheld from a column with a sensitivity (PII, financial…): they show its values. */
+const valueStats = ['min', 'max', 'quantiles', 'topValues'] as const;
+
+export interface ProfileView {
+  urn: string;
+  profiledAt: string;
+  rowCount: number;
+  sample: { method: string; fraction: number };
+  durationMs: number;
+  columns: (ColumnProfile & { name: string; withheld?: string[] })[];
+  history: { profiledAt: string; rowCount: number | null }[];
+}
+
+/**
+ * The latest profile of an asset the caller may see, or null when it was never profiled. Columns above
+ * the caller's clearance are left out; sensitive columns keep counts and shapes but not their values.
+ */
+export async function getLatestProfile(ctx: ServiceContext, urn: string): Promise<ProfileView | null> {
+  const asset = await findVisibleAsset(ctx, urn);
+  const runs = await ctx.db
+    .select()
+    .from(profiles)
+    .where(eq(profiles.assetId, asset.id))
+    .orderBy(desc(profiles.profiledAt), desc(profiles.id))
+    .limit(10);
+  const latest = runs[0];
+  if (!latest) return null;
+  const catalogColumns = await ctx.db
+    .select({ name: columns.name, classification: columns.classification, sensitivity: columns.sensitivity })
+    .from(columns)
+    .where(and(eq(columns.assetId, asset.id)))
+    .orderBy(asc(columns.position));
+  const stats = latest.columnStats as unknown as Record<string, ColumnProfile>;
+  const shown = catalogColumns
+    .filter(
+      (c) => stats[c.name] && (c.classification === null || clearanceAllows(ctx.principal.clearance, c.classification)),
+    )
+    .map((c) => {
+      const profile = { name: c.name, ...stats[c.name]! };
+      if (!c.sensitivity) return profile;
+      for (const key of valueStats) delete profile[key];
+      return { ...profile, withheld: [...valueStats] };
+    });
+  const details = latest.details as ProfileRun['details'];
+  return {
+    urn: asset.urn,
+    profiledAt: latest.profiledAt.toISOString(),
+    rowCount: latest.rowCount ?? 0,
+    sample: details.sample,
+    durationMs: details.durationMs,
+    columns: shown,
+    history: runs.map((r) => ({ profiledAt: r.profiledAt.toISOString(), rowCount: r.rowCount })),
+  };
+}

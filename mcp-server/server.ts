@@ -9,6 +9,7 @@ import type { ServiceContext } from './context.js';
 import { DataOpsError, isDataOpsError } from './errors.js';
 import { accessRequestTools } from './governance/access-request-tools.js';
 import { certificationTools } from './governance/certification-tools.js';
+import { classificationTools } from './governance/classification-tools.js';
 import { policyTools } from './governance/policy-tools.js';
 import { lineageTools } from './lineage/tools.js';
 import { portableSchema } from './portable-schema.js';
@@ -25,6 +26,7 @@ export const allTools: ToolDefinition[] = [
   ...accessRequestTools,
   ...policyTools,
   ...certificationTools,
+  ...classificationTools,
   ...profileTools,
 ] as unknown as ToolDefinition[];
 

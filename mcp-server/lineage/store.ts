@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { queryRows, type Tx, uuidSet } from '../../db/create-db.js';
 import { columnLineage, lineageEdges } from '../../db/schema/index.js';
+import { propagateInto, propagationActor } from '../governance/propagation.js';
 
 /** OpenLineage's column-lineage vocabulary. */
 export const directSubtypes = ['IDENTITY', 'TRANSFORMATION', 'AGGREGATION'] as const;
@@ -132,6 +133,9 @@ export async function replaceEdges(tx: Tx, scope: EdgeScope, edges: EdgeSpec[], 
       );
     }
   }
+  // New lineage may feed a higher marking into its targets: they carry at least their inputs' marking.
+  const fed = [...new Set(opening.filter((e) => e.kind === 'derives').map((e) => e.toAssetId))];
+  if (fed.length > 0) await propagateInto(tx, propagationActor, fed, now);
   return { opened: opening.length, closed: closing.length };
 }
 

@@ -9,10 +9,10 @@ import type { ServiceContext } from './context.js';
 import { DataOpsError, isDataOpsError } from './errors.js';
 import { accessRequestTools } from './governance/access-request-tools.js';
 import { certificationTools } from './governance/certification-tools.js';
-import { classificationTools } from './governance/classification-tools.js';
 import { policyTools } from './governance/policy-tools.js';
 import { lineageTools } from './lineage/tools.js';
 import { portableSchema } from './portable-schema.js';
+import { alertTools } from './quality/alerts-tools.js';
 import { profileTools } from './quality/profile-tools.js';
 import { runTool } from './run-tool.js';
 import type { ToolDefinition } from './tool.js';
@@ -26,8 +26,8 @@ export const allTools: ToolDefinition[] = [
   ...accessRequestTools,
   ...policyTools,
   ...certificationTools,
-  ...classificationTools,
   ...profileTools,
+  ...alertTools,
 ] as unknown as ToolDefinition[];
 
 /**

@@ -45,6 +45,10 @@ export interface AnomalyOptions {
   threshold?: number;
   /** Days a value must stay exactly the same to count as stale (default 3). */
   staleDays?: number;
+  /** The smallest noise scale, in the metric's unit: below it a change is resolution, not news. */
+  minScale?: number;
+  /** Report only values above the band (for a metric where lower is never a problem, like data age). */
+  spikesOnly?: boolean;
 }
 
 export type SeriesVerdict =
@@ -140,7 +144,11 @@ export function detectSeriesAnomalies(
     const past = normal.slice(Math.max(0, d - scaleWeeks * 7), d).filter((r): r is number => r !== undefined);
     if (past.length < 7) continue;
     const center = median(past);
-    const scale = Math.max(1.4826 * median(past.map((r) => Math.abs(r - center))), 0.002 * Math.abs(exp), 1e-9);
+    const scale = Math.max(
+      1.4826 * median(past.map((r) => Math.abs(r - center))),
+      0.002 * Math.abs(exp),
+      options.minScale ?? 1e-9,
+    );
     const score = (value - exp - center) / scale;
     const band = { low: exp + center - threshold * scale, high: exp + center + threshold * scale };
     const run = equalRunEndingAt(values, d);
@@ -148,7 +156,7 @@ export function detectSeriesAnomalies(
     const runStart = d - run + 1;
     // Stale needs two weeks before the stretch in which the value never held still this long.
     if (run >= staleDays && runStart >= 14 && run > longestBefore[runStart]!) kind = 'stale';
-    else if (Math.abs(score) > threshold) kind = score > 0 ? 'spike' : 'drop';
+    else if (score > threshold || (score < -threshold && !options.spikesOnly)) kind = score > 0 ? 'spike' : 'drop';
     if (kind) normal[d] = undefined;
     // A stuck stretch that was reported does not become the new normal for later days.
     if (kind !== 'stale') longest = Math.max(longest, run);

@@ -3,7 +3,7 @@ import { queryRows } from '../../db/create-db.js';
 import { activityEvents, assets, columns, sources } from '../../db/schema/index.js';
 import type { ServiceContext } from '../context.js';
 import { DataOpsError } from '../errors.js';
-import { requireRole, visibleAssetsSql } from '../governance/access.js';
+import { relatedAssetVisibleSql, requireRole, visibleAssetsSql } from '../governance/access.js';
 import { appendAudit } from '../governance/audit.js';
 import { enforcePolicies } from '../governance/policies.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
@@ -72,7 +72,7 @@ export async function getAssetProfile(ctx: ServiceContext, urn: string, options:
       at: activityEvents.at,
     })
     .from(activityEvents)
-    .where(eq(activityEvents.assetId, asset.id))
+    .where(and(eq(activityEvents.assetId, asset.id), relatedAssetVisibleSql(activityEvents.details, ctx.principal)))
     .orderBy(desc(activityEvents.at), desc(activityEvents.id))
     .limit(10);
   return {

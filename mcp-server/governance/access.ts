@@ -1,4 +1,4 @@
-import { type SQL, sql } from 'drizzle-orm';
+import { type AnyColumn, type SQL, sql } from 'drizzle-orm';
 import { textArray } from '../../db/create-db.js';
 import { type Classification, classificationLevels, type Role } from '../../db/schema/types.js';
 import type { Principal } from '../context.js';
@@ -23,6 +23,15 @@ export function visibleAssetsSql(principal: Principal): SQL {
         where d.restricted and not (d.id = any(${textArray(principal.domains)}))))
       or exists (select 1 from access_requests g where g.asset_id = a.id and g.requester_id = ${principal.id}
         and g.status = 'approved' and g.expires_at > now())))`;
+}
+
+/**
+ * SQL predicate over an activity event's `details`: an event about another asset (a lineage edge from it,
+ * say) carries that asset's id as `relatedAssetId` and is shown only to those who may see that asset too.
+ */
+export function relatedAssetVisibleSql(details: SQL | AnyColumn, principal: Principal): SQL {
+  return sql`(${details}->>'relatedAssetId' is null or exists (select 1 from assets a
+    where a.id = (${details}->>'relatedAssetId')::uuid and ${visibleAssetsSql(principal)}))`;
 }
 
 export function hasRole(principal: Principal, ...roles: Role[]): boolean {

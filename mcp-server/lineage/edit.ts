@@ -78,8 +78,7 @@ export async function addManualEdge(ctx: ServiceContext, request: ManualEdgeRequ
     );
     const changed = changes.opened > 0;
     const policyWarnings = changed ? await enforcePolicies(tx, ctx, 'lineage.edit', [from.id, to.id]) : [];
-    if (changed)
-      await record(tx, ctx, 'lineage.edge_added', from.urn, to.urn, to.id, now, { columns: request.columns });
+    if (changed) await record(tx, ctx, 'lineage.edge_added', from, to, now, { columns: request.columns });
     return { from: from.urn, to: to.urn, changed, policyWarnings };
   });
 }
@@ -113,7 +112,7 @@ export async function removeManualEdge(
       sql`update lineage_edges set valid_to = ${now.toISOString()}::timestamptz where id = ${manual[0]!.id}`,
     );
     const policyWarnings = await enforcePolicies(tx, ctx, 'lineage.edit', [from.id, to.id]);
-    await record(tx, ctx, 'lineage.edge_removed', from.urn, to.urn, to.id, now, {});
+    await record(tx, ctx, 'lineage.edge_removed', from, to, now, {});
     return { from: from.urn, to: to.urn, changed: true, policyWarnings };
   });
 }
@@ -165,25 +164,26 @@ async function record(
   tx: Parameters<typeof appendAudit>[0],
   ctx: ServiceContext,
   action: string,
-  fromUrn: string,
-  toUrn: string,
-  toId: string,
+  from: { id: string; urn: string },
+  to: { id: string; urn: string },
   now: Date,
   details: Record<string, unknown>,
 ) {
   const verb = action === 'lineage.edge_added' ? 'added' : 'removed';
   await tx.insert(activityEvents).values({
-    assetId: toId,
+    assetId: to.id,
     type: 'lineage_changed',
     actorId: ctx.principal.id,
-    summary: `${ctx.principal.displayName} ${verb} lineage from ${fromUrn}`,
+    summary: `${ctx.principal.displayName} ${verb} lineage from ${from.urn}`,
+    // The summary names the upstream asset: readers of this feed who may not see it must not see the event.
+    details: { relatedAssetId: from.id },
     at: now,
   });
   await appendAudit(tx, {
     actorId: ctx.principal.id,
     action,
-    targetUrn: toUrn,
-    details: { from: fromUrn, ...details },
+    targetUrn: to.urn,
+    details: { from: from.urn, ...details },
     at: now,
   });
 }

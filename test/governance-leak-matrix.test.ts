@@ -1,0 +1,256 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../db/create-db.js';
+import { classificationLevels } from '../db/schema/types.js';
+import { isDataOpsError } from '../mcp-server/errors.js';
+import { runTool } from '../mcp-server/run-tool.js';
+import { allTools, errorMessage } from '../mcp-server/server.js';
+import type { ToolDefinition } from '../mcp-server/tool.js';
+import {
+  createLeakFixture,
+  type FixtureAsset,
+  type LeakFixture,
+  type Level,
+  levels,
+  type MatrixPrincipal,
+  restrictedDomain,
+  source,
+} from './helpers/leak-fixture.js';
+import { createTestDb } from './helpers/test-db.js';
+
+/**
+ * The leak matrix (issue 5 §2): every tool × a principal of each clearance (and a TS one outside the restricted
+ * domain) × inputs aimed at assets of every marking. Nothing of an asset a caller may not see may appear in
+ * any output or error: no name, URN, id, description, tag, owner or request id. And where the input names a
+ * hidden asset, the answer must be the one given for an asset that does not exist, so not even "forbidden"
+ * or a different wording tells it apart.
+ *
+ * Every tool needs an entry in `probes`; a tool added without one fails here, on purpose.
+ */
+type Probe = Record<string, unknown>;
+type ProbeGenerator = (f: LeakFixture) => Probe[];
+
+const each = (f: LeakFixture, make: (a: FixtureAsset) => Probe | Probe[]): Probe[] =>
+  levels.flatMap((level): Probe[] => {
+    const made = make(f.assets[level]);
+    return Array.isArray(made) ? made : [made];
+  });
+const purpose = 'matrix probe of what this caller may see';
+
+const probes: Record<string, ProbeGenerator> = {
+  catalog_search: (f) => [
+    { query: '', limit: 50 },
+    { query: 'holdings', limit: 50 },
+    ...each(f, (a) => [
+      { query: a.name, limit: 50 },
+      { query: `zdesc_${a.level}`, limit: 50 },
+      { query: '', tag: a.tag, limit: 50 },
+      { query: '', owner: a.owner, limit: 50 },
+    ]),
+    ...classificationLevels.map((classification) => ({ query: '', classification, limit: 50 })),
+    { query: '', domain: restrictedDomain, limit: 50 },
+    { query: '', source, limit: 50 },
+  ],
+  catalog_browse: () => [{ limit: 100 }, { domain: restrictedDomain }, { source, limit: 100 }],
+  catalog_get_asset: (f) => each(f, (a) => ({ urn: a.urn })),
+  catalog_list_columns: (f) => each(f, (a) => [{ urn: a.urn }, { urn: a.urn, filter: 'zmark', sensitivity: 'pii' }]),
+  catalog_update_asset: (f) => each(f, (a) => ({ urn: a.urn, addTags: ['reviewed'] })),
+  lineage_get: (f) =>
+    each(f, (a) => [
+      { urn: a.urn, direction: 'both', depth: 6, includeReferences: true },
+      { urn: a.urn, column: a.column, depth: 6 },
+    ]),
+  lineage_impact: (f) => each(f, (a) => [{ urn: a.urn }, { urn: a.urn, column: a.column }]),
+  lineage_path: (f) =>
+    each(f, (a) => [
+      { from: f.assets.u.urn, to: a.urn },
+      { from: a.urn, to: f.assets.end.urn },
+    ]),
+  lineage_diff: (f) => each(f, (a) => ({ urn: a.urn, from: '2000-01-01', depth: 6 })),
+  lineage_add_edge: (f) =>
+    each(f, (a) => ({ from: a.urn, to: f.assets.out.urn, columns: [{ from: a.column, to: f.assets.out.column }] })),
+  lineage_remove_edge: (f) => each(f, (a) => ({ from: a.urn, to: f.assets.out.urn })),
+  lineage_coverage: () => [{ limit: 200 }],
+  governance_request_access: (f) => each(f, (a) => ({ urn: a.urn, purpose, days: 5 })),
+  governance_decide_access: (f) =>
+    each(f, (a) => a.requestIds.map((id) => ({ id, decision: 'deny', reason: 'matrix probe' }))),
+  governance_list_access_requests: () => [
+    { scope: 'mine', limit: 100 },
+    { scope: 'to_decide', limit: 100 },
+    { scope: 'to_decide', status: 'denied', limit: 100 },
+  ],
+  governance_revoke_access: (f) => each(f, (a) => a.requestIds.map((id) => ({ id, reason: 'matrix probe' }))),
+  governance_create_policy: () => [
+    { name: 'zprobe policy', kind: 'privacy', document: 'Probe.', authority: 'NIST SP 800-53 AC-3' },
+  ],
+  governance_link_policy: (f) =>
+    each(f, (a) => [
+      { policy: f.policy, urn: a.urn },
+      { policy: f.policy, tag: a.tag },
+    ]).concat([{ policy: f.policy, domain: restrictedDomain }]),
+  governance_list_policies: (f) => [{ verbose: true }, ...each(f, (a) => ({ urn: a.urn, verbose: true }))],
+  governance_compliance: (f) => [{ limit: 200 }, { domain: restrictedDomain }, ...each(f, (a) => ({ urn: a.urn }))],
+  governance_record_compliance: (f) =>
+    each(f, (a) => ({
+      urn: a.urn,
+      control: { controlId: 'V-214120', status: 'open', evidence: 'matrix probe' },
+    })),
+};
+
+/** Read-only tools first and destructive ones last, so a removal cannot starve the probes that follow. */
+function rank(tool: ToolDefinition): number {
+  if (tool.annotations.readOnlyHint) return 0;
+  return tool.annotations.destructiveHint ? 2 : 1;
+}
+
+interface Answer {
+  ok: boolean;
+  code: string;
+  text: string;
+}
+
+async function call(tool: ToolDefinition, input: Probe, principal: MatrixPrincipal): Promise<Answer> {
+  try {
+    const output = await runTool(tool, input, principal.ctx);
+    return { ok: true, code: 'ok', text: `${JSON.stringify(output)}\n${tool.render(output)}` };
+  } catch (error) {
+    const code = isDataOpsError(error) ? error.code : 'internal';
+    return { ok: false, code, text: errorMessage(error, principal.ctx) };
+  }
+}
+
+/** Replaces each hidden asset's names and ids in `text` by its ghost's (or, for comparing, by a placeholder). */
+function substitute(text: string, hidden: FixtureAsset[], f: LeakFixture, to: 'ghost' | 'placeholder'): string {
+  let out = text;
+  for (const a of hidden) {
+    const g = f.ghosts[a.level];
+    const pairs: [string, string][] = [
+      [a.urn, to === 'ghost' ? g.urn : `<urn ${a.level}>`],
+      [a.qualifiedName, to === 'ghost' ? g.qualifiedName : `<qname ${a.level}>`],
+      [a.id, to === 'ghost' ? g.id : `<id ${a.level}>`],
+      ...a.requestIds.map((id, i): [string, string] => [id, to === 'ghost' ? g.requestIds[i]! : `<request ${i}>`]),
+    ];
+    for (const [from, replacement] of pairs) out = out.split(from).join(replacement);
+  }
+  return out;
+}
+
+function ghostPlaceholders(text: string, hidden: FixtureAsset[], f: LeakFixture): string {
+  let out = text;
+  for (const a of hidden) {
+    const g = f.ghosts[a.level];
+    const pairs: [string, string][] = [
+      [g.urn, `<urn ${a.level}>`],
+      [g.qualifiedName, `<qname ${a.level}>`],
+      [g.id, `<id ${a.level}>`],
+      ...g.requestIds.map((id, i): [string, string] => [id, `<request ${i}>`]),
+    ];
+    for (const [from, replacement] of pairs) out = out.split(from).join(replacement);
+  }
+  return out;
+}
+
+/** Times, fresh ids and incident numbers differ from one call to the next; they are not what is compared. */
+function normalise(text: string): string {
+  return text
+    .replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z/g, '<time>')
+    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<uuid>')
+    .replace(/incident [0-9a-f]+/g, 'incident <n>');
+}
+
+describe('leak matrix: every tool × every clearance × every marking', () => {
+  let database: Database;
+  let fixture: LeakFixture;
+
+  beforeAll(async () => {
+    database = await createTestDb();
+    fixture = await createLeakFixture(database);
+  });
+  afterAll(() => database.close());
+
+  // The counts first: the matrix's own writes (edges to `out`, tags) come after.
+  it('counts in totals and facets only what the caller may see', async () => {
+    const search = allTools.find((t) => t.name === 'catalog_search')!;
+    for (const principal of fixture.principals) {
+      const visible = [...(await fixture.visibleTo(principal))];
+      const result = (await runTool(search, { query: '', limit: 50 }, principal.ctx)) as {
+        total: number;
+        hits: { name: string }[];
+        facets: Record<string, { value: string; count: number }[]>;
+      };
+      expect(result.hits.map((h) => h.name).sort(), principal.key).toEqual(visible.map((l) => `zmark_${l}`).sort());
+      expect(result.total, principal.key).toBe(visible.length);
+      const classified = result.facets.classification!.reduce((n, f) => n + f.count, 0);
+      expect(classified, `${principal.key}: classification facet`).toBe(visible.length);
+      const bySource = result.facets.source!.reduce((n, f) => n + f.count, 0);
+      expect(bySource, `${principal.key}: source facet`).toBe(visible.length);
+    }
+  });
+
+  it('counts only visible lineage neighbours in a profile', async () => {
+    const get = allTools.find((t) => t.name === 'catalog_get_asset')!;
+    for (const principal of fixture.principals) {
+      const sees = await fixture.visibleTo(principal);
+      // `end` is fed by ts and rd; `u` feeds c and rd.
+      const profile = (await runTool(get, { urn: fixture.assets.end.urn }, principal.ctx)) as {
+        lineage: { upstream: number };
+      };
+      expect(profile.lineage.upstream, `${principal.key}: upstream of end`).toBe(
+        (['ts', 'rd'] as const).filter((l) => sees.has(l)).length,
+      );
+      const u = (await runTool(get, { urn: fixture.assets.u.urn }, principal.ctx)) as {
+        lineage: { downstream: number };
+      };
+      expect(u.lineage.downstream, `${principal.key}: downstream of u`).toBe(
+        (['c', 'rd'] as const).filter((l) => sees.has(l)).length,
+      );
+    }
+  });
+
+  const tools = [...allTools].sort((a, b) => rank(a) - rank(b));
+
+  it.each(tools.map((t) => [t.name, t] as const))('%s reveals nothing a caller may not see', async (name, tool) => {
+    const generate = probes[name];
+    if (!generate) {
+      expect.fail(
+        `${name} has no input generator in test/governance-leak-matrix.test.ts: add probes aimed at every asset of ` +
+          'the fixture (visible and hidden, by URN, id and name) so the leak matrix covers it',
+      );
+    }
+    const inputs = generate(fixture);
+    expect(inputs.length, `${name}: the generator made no inputs`).toBeGreaterThan(0);
+    const problems: string[] = [];
+    for (const principal of fixture.principals) {
+      const sees = await fixture.visibleTo(principal);
+      const hidden = levels.filter((l: Level) => !sees.has(l)).map((l) => fixture.assets[l]);
+      for (const input of inputs) {
+        const answer = await call(tool, input, principal);
+        const where = `${name} as ${principal.key} with ${JSON.stringify(input)}`;
+        if (answer.code === 'internal') problems.push(`${where}: internal error ${answer.text}`);
+        const typed = JSON.stringify(input);
+        const named = hidden.filter((a) => typed.includes(a.urn) || a.requestIds.some((id) => typed.includes(id)));
+        // What the caller typed comes back in messages such as "no asset <urn>": compare that with a ghost instead.
+        const shown = substitute(answer.text, named, fixture, 'placeholder');
+        // A tag or owner the caller typed is its own words, not a disclosure (unless it names a hidden URN).
+        const echoed = substitute(typed, named, fixture, 'placeholder');
+        for (const a of hidden) {
+          const leaked = a.secrets.filter((s) => shown.includes(s) && !echoed.includes(s));
+          if (leaked.length > 0) {
+            problems.push(`${where}: reveals ${a.level} asset (${leaked.join(', ')}) in ${answer.text.slice(0, 160)}`);
+          }
+        }
+        if (named.length > 0) {
+          const ghostInput = JSON.parse(substitute(JSON.stringify(input), named, fixture, 'ghost')) as Probe;
+          const ghost = await call(tool, ghostInput, principal);
+          const expected = normalise(ghostPlaceholders(ghost.text, named, fixture));
+          const actual = normalise(shown);
+          if (ghost.code !== answer.code || expected !== actual) {
+            problems.push(
+              `${where}: answers differently than for an asset that does not exist:\n  hidden: ${answer.code} ${actual.slice(0, 300)}\n  absent: ${ghost.code} ${expected.slice(0, 300)}`,
+            );
+          }
+        }
+      }
+    }
+    expect(problems, problems.join('\n')).toEqual([]);
+  });
+});

@@ -1,0 +1,267 @@
+import { randomUUID } from 'node:crypto';
+import { eq, sql } from 'drizzle-orm';
+import { type Database, queryRows } from '../../db/create-db.js';
+import { accessRequests, assets } from '../../db/schema/index.js';
+import type { Classification } from '../../db/schema/types.js';
+import { annotateAssets, defineDomains } from '../../mcp-server/catalog/annotate.js';
+import { syncSource } from '../../mcp-server/catalog/sync.js';
+import { assetUrn } from '../../mcp-server/catalog/urn.js';
+import type { DiscoveredAsset } from '../../mcp-server/connectors/types.js';
+import type { ServiceContext } from '../../mcp-server/context.js';
+import { addManualEdge } from '../../mcp-server/lineage/edit.js';
+import { runTool } from '../../mcp-server/run-tool.js';
+import { allTools } from '../../mcp-server/server.js';
+import { contextAs } from './test-context.js';
+
+/**
+ * A small catalog for governance tests where every asset carries marker strings of its own (in its name,
+ * description, tag, owner and columns), so that finding any of them in an output proves the asset leaked.
+ * `rd` is unclassified but sits in a restricted domain; `end` and `out` are unclassified and visible to all.
+ */
+export const levels = ['u', 'c', 's', 'ts', 'rd', 'end', 'out'] as const;
+export type Level = (typeof levels)[number];
+
+const marking: Record<Level, Classification> = { u: 'U', c: 'C', s: 'S', ts: 'TS', rd: 'U', end: 'U', out: 'U' };
+export const restrictedDomain = 'zrd';
+export const source = 'matrix';
+
+export interface FixtureAsset {
+  level: Level;
+  urn: string;
+  id: string;
+  name: string;
+  qualifiedName: string;
+  column: string;
+  tag: string;
+  owner: string;
+  /** Every string that names this asset or only it: finding one in an output reveals the asset. */
+  secrets: string[];
+  /** The ids of access requests about it (they reveal it too). */
+  requestIds: string[];
+}
+
+/** A stand-in that does not exist, named the same way, to compare a hidden asset's answers with. */
+export interface Ghost {
+  urn: string;
+  id: string;
+  name: string;
+  qualifiedName: string;
+  requestIds: string[];
+}
+
+export interface MatrixPrincipal {
+  key: 'u' | 'c' | 's' | 'ts' | 'ts_out';
+  ctx: ServiceContext;
+}
+
+export interface LeakFixture {
+  assets: Record<Level, FixtureAsset>;
+  ghosts: Record<Level, Ghost>;
+  principals: MatrixPrincipal[];
+  admin: ServiceContext;
+  /** A policy the admin created (when the policy tools exist), for tools that take a policy name. */
+  policy: string;
+  /**
+   * The levels a principal may see as the catalog stands now: markings change as tools run (propagation
+   * through lineage, classification tools), so this is read from the database, not assumed.
+   */
+  visibleTo(principal: MatrixPrincipal): Promise<Set<Level>>;
+}
+
+const cleared: Record<MatrixPrincipal['key'], Classification> = { u: 'U', c: 'C', s: 'S', ts: 'TS', ts_out: 'TS' };
+const order: Classification[] = ['U', 'C', 'S', 'TS'];
+
+function table(level: Level, extra: Partial<DiscoveredAsset> = {}): DiscoveredAsset {
+  return {
+    kind: 'table',
+    namespace: 'zns',
+    name: `zmark_${level}`,
+    description: `Holdings zdesc_${level} for the matrix`,
+    owner: `zown_${level}`,
+    rowCount: 100,
+    columns: [
+      { name: `zmark_${level}_id`, position: 1, dataType: 'integer', nullable: false, isPrimaryKey: true },
+      { name: `zmark_${level}_amount`, position: 2, dataType: 'numeric', nullable: true, isPrimaryKey: false },
+    ],
+    ...extra,
+  };
+}
+
+/** Builds the catalog, its lineage and access requests, and the principals of each clearance. */
+export async function createLeakFixture(database: Database): Promise<LeakFixture> {
+  const admin = await contextAs(database, {
+    id: 'matrix_admin',
+    displayName: 'Matrix Admin',
+    clearance: 'TS',
+    roles: ['admin'],
+    domains: [],
+  });
+  await defineDomains(admin, [{ id: restrictedDomain, name: 'Zrd restricted', restricted: true }]);
+  // Joining the domain needs it to exist first.
+  const setup = await contextAs(database, {
+    id: 'matrix_admin',
+    displayName: 'Matrix Admin',
+    clearance: 'TS',
+    roles: ['admin'],
+    domains: [restrictedDomain],
+  });
+  await syncSource(setup, {
+    kind: 'postgres',
+    name: source,
+    location: 'postgres://matrix@db.example:5432/matrix',
+    errors: [],
+    assets: levels.map((level) =>
+      level === 'end'
+        ? table(level, {
+            foreignKeys: [
+              {
+                name: 'end_ts_fk',
+                columns: ['zmark_end_id'],
+                refNamespace: 'zns',
+                refName: 'zmark_ts',
+                refColumns: ['zmark_ts_id'],
+              },
+            ],
+          })
+        : table(level),
+    ),
+  });
+  const urnOf = (level: Level) => assetUrn('postgres', source, 'zns', `zmark_${level}`);
+  // A chain through every marking, a side branch through the restricted domain, both ending in `end`.
+  const edges: [Level, Level][] = [
+    ['u', 'c'],
+    ['c', 's'],
+    ['s', 'ts'],
+    ['ts', 'end'],
+    ['u', 'rd'],
+    ['rd', 'end'],
+  ];
+  for (const [from, to] of edges) {
+    await addManualEdge(setup, {
+      from: urnOf(from),
+      to: urnOf(to),
+      columns: [{ from: `zmark_${from}_amount`, to: `zmark_${to}_amount` }],
+    });
+  }
+
+  // Marked after the lineage, which would otherwise raise `end` to the TS of its input (propagation).
+  await annotateAssets(
+    setup,
+    levels.map((level) => ({
+      urn: urnOf(level),
+      classification: marking[level],
+      tags: [`ztag_${level}`],
+      domain: level === 'rd' ? restrictedDomain : undefined,
+      columns: { [`zmark_${level}_amount`]: { sensitivity: 'pii' } },
+    })),
+  );
+  const rows = await database.db.select({ id: assets.id, urn: assets.urn }).from(assets);
+  const idOf = new Map(rows.map((r) => [r.urn, r.id]));
+  const fixtureAssets = Object.fromEntries(
+    levels.map((level) => {
+      const id = idOf.get(urnOf(level))!;
+      const asset: FixtureAsset = {
+        level,
+        urn: urnOf(level),
+        id,
+        name: `zmark_${level}`,
+        qualifiedName: `zns.zmark_${level}`,
+        column: `zmark_${level}_amount`,
+        tag: `ztag_${level}`,
+        owner: `zown_${level}`,
+        secrets: [`zmark_${level}`, `zdesc_${level}`, `ztag_${level}`, `zown_${level}`, id],
+        requestIds: [],
+      };
+      return [level, asset];
+    }),
+  ) as Record<Level, FixtureAsset>;
+
+  // Someone outside the matrix asks for every asset, so request ids exist to aim at.
+  const requester = await contextAs(database, {
+    id: 'matrix_requester',
+    displayName: 'Matrix Requester',
+    clearance: 'TS',
+    roles: ['viewer'],
+  });
+  const requestTool = allTools.find((t) => t.name === 'governance_request_access');
+  if (requestTool) {
+    for (const level of levels) {
+      await runTool(
+        requestTool,
+        { urn: urnOf(level), purpose: 'quarterly reconciliation of holdings', days: 30 },
+        requester,
+      ).catch(() => undefined); // the restricted one answers "not found" but is recorded for its owners
+    }
+    for (const level of levels) {
+      const asset = fixtureAssets[level];
+      const requests = await database.db
+        .select({ id: accessRequests.id })
+        .from(accessRequests)
+        .where(eq(accessRequests.assetId, asset.id));
+      asset.requestIds = requests.map((r) => r.id);
+      asset.secrets.push(...asset.requestIds);
+    }
+  }
+
+  const policy = 'zpolicy matrix handling';
+  const createPolicy = allTools.find((t) => t.name === 'governance_create_policy');
+  if (createPolicy) {
+    await runTool(
+      createPolicy,
+      { name: policy, kind: 'handling', document: '# Handling\nMark it.', authority: 'NIST SP 800-53 AC-3' },
+      setup,
+    );
+  }
+
+  const principals: MatrixPrincipal[] = [];
+  for (const key of ['u', 'c', 's', 'ts', 'ts_out'] as const) {
+    const clearance = cleared[key];
+    const ctx = await contextAs(database, {
+      id: `matrix_${key}`,
+      displayName: `Matrix ${key}`,
+      clearance,
+      // Stewards pass the role checks, so every tool gets as far as looking the asset up.
+      roles: ['steward'],
+      domains: key === 'ts' ? [restrictedDomain] : [],
+    });
+    principals.push({ key, ctx });
+  }
+
+  const ghosts = Object.fromEntries(
+    levels.map((level) => [
+      level,
+      {
+        urn: assetUrn('postgres', source, 'zns', `zghost_${level}`),
+        id: randomUUID(),
+        name: `zghost_${level}`,
+        qualifiedName: `zns.zghost_${level}`,
+        requestIds: fixtureAssets[level].requestIds.map(() => randomUUID()),
+      },
+    ]),
+  ) as Record<Level, Ghost>;
+
+  const visibleTo = async (principal: MatrixPrincipal): Promise<Set<Level>> => {
+    const marked = await queryRows<{
+      urn: string;
+      classification: Classification;
+      restricted: boolean | null;
+      domain: string | null;
+    }>(
+      database.db,
+      sql`select a.urn, a.classification, d.restricted, a.domain_id as domain
+          from assets a left join domains d on d.id = a.domain_id`,
+    );
+    const byUrn = new Map(marked.map((m) => [m.urn, m]));
+    const { clearance, domains } = principal.ctx.principal;
+    return new Set(
+      levels.filter((level) => {
+        const m = byUrn.get(urnOf(level))!;
+        return (
+          order.indexOf(m.classification) <= order.indexOf(clearance) && (!m.restricted || domains.includes(m.domain!))
+        );
+      }),
+    );
+  };
+
+  return { assets: fixtureAssets, ghosts, principals, admin: setup, policy, visibleTo };
+}

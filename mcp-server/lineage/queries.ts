@@ -111,9 +111,13 @@ async function withinBudget(
       await work(async <T>(query: SQL) => {
         const left = Math.ceil(deadline - Date.now());
         if (left <= 0) throw spent;
-        await tx.execute(sql`select set_config('statement_timeout', ${String(left)}, true)`);
         try {
-          return await queryRows<T>(tx, query);
+          // Sent together: the connection runs them in order, and the setting costs no round trip of its own.
+          const [, rows] = await Promise.all([
+            tx.execute(sql`select set_config('statement_timeout', ${String(left)}, true)`),
+            queryRows<T>(tx, query),
+          ]);
+          return rows;
         } catch (error) {
           throw isCancelled(error) ? spent : error;
         }

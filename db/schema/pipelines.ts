@@ -24,6 +24,13 @@ export const pipelineVersions = pgTable(
       .references(() => pipelines.id, { onDelete: 'cascade' }),
     version: integer('version').notNull(),
     graph: jsonb('graph').$type<{ nodes: unknown[]; edges: unknown[] }>().notNull(),
+    /** Semantic version: major for a column removed or retyped in an output, minor for one added, else patch. */
+    semver: text('semver').notNull().default('0.1.0'),
+    /** Columns each destination node writes (`{ nodeId: [{ name, type }] }`), as validated when saved. */
+    outputSchema: jsonb('output_schema')
+      .$type<Record<string, { name: string; type: string }[]>>()
+      .notNull()
+      .default({}),
     note: text('note'),
     createdBy: text('created_by').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),

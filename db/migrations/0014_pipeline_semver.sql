@@ -1,0 +1,2 @@
+ALTER TABLE "pipeline_versions" ADD COLUMN "semver" text DEFAULT '0.1.0' NOT NULL;--> statement-breakpoint
+ALTER TABLE "pipeline_versions" ADD COLUMN "output_schema" jsonb DEFAULT '{}'::jsonb NOT NULL;

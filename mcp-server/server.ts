@@ -12,6 +12,7 @@ import { certificationTools } from './governance/certification-tools.js';
 import { policyTools } from './governance/policy-tools.js';
 import { lineageTools } from './lineage/tools.js';
 import { portableSchema } from './portable-schema.js';
+import { socialTools } from './social/tools.js';
 import { alertTools } from './quality/alerts-tools.js';
 import { profileTools } from './quality/profile-tools.js';
 import { runTool } from './run-tool.js';
@@ -24,6 +25,7 @@ export const allTools: ToolDefinition[] = [
   ...catalogTools,
   ...lineageTools,
   ...accessRequestTools,
+  ...socialTools,
   ...policyTools,
   ...certificationTools,
   ...profileTools,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { describeWarning, policyWarningsOutput } from '../governance/policy-rules.js';
+import { recordUsage } from '../social/usage.js';
 import { defineTool, fenceUntrusted } from '../tool.js';
 import { getAssetProfile, listColumns, updateAssetMetadata } from './assets.js';
 import {
@@ -84,7 +85,7 @@ export const catalogGetAsset = defineTool({
   description:
     'Everything about one asset in a single call: description, owner, domain, tags, classification, certification, source, row count, ' +
     'size, schema (first columns), upstream/downstream lineage counts, foreign keys, quality score, ratings and recent activity ' +
-    '(e.g. schema changes). Give the URN from catalog_search.',
+    '(e.g. schema changes). Give the URN from catalog_search. Each call counts as a view of the asset.',
   input: z
     .object({
       urn: urnInput,
@@ -93,7 +94,11 @@ export const catalogGetAsset = defineTool({
     .strict(),
   output: assetProfileSchema,
   annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
-  handler: ({ urn, columnLimit }, ctx) => getAssetProfile(ctx, urn, { columnLimit }),
+  handler: async ({ urn, columnLimit }, ctx) => {
+    // Each profile read is a view: it feeds usage counts, trending and co-usage recommendations.
+    await recordUsage(ctx, urn, 'view');
+    return getAssetProfile(ctx, urn, { columnLimit });
+  },
   render: (a) =>
     [
       `${a.qualifiedName} (${a.kind}, ${a.classification}${a.status === 'deprecated' ? ', DEPRECATED' : ''})`,

@@ -7,6 +7,9 @@ import { type Classification, classificationLevels, type Role, roleNames } from 
 import { catalogSearch } from '../mcp-server/catalog/tools.js';
 import { DataOpsError, isDataOpsError } from '../mcp-server/errors.js';
 import { readAuditLog, verifyAudit } from '../mcp-server/governance/audit.js';
+import { buildAuditReport } from '../mcp-server/governance/audit-report.js';
+import { renderAuditReportMarkdown } from '../mcp-server/governance/audit-report-markdown.js';
+import { findVisibleDomain } from '../mcp-server/governance/policies.js';
 import { createApiToken, linkIdentity, savePrincipal } from '../mcp-server/governance/principals.js';
 import { ingestDbtFiles } from '../mcp-server/lineage/dbt-files.js';
 import { ingestOpenLineageFiles } from '../mcp-server/lineage/openlineage-files.js';
@@ -406,6 +409,42 @@ audit
       print(options, entries, lines.length ? lines.join('\n') : 'No audit entries.');
     }),
   );
+
+program
+  .command('audit-report')
+  .description(
+    'an audit report of an asset or a domain: classification and its history, lineage, policies and compliance ' +
+      '(ATO, STIG, documents), certifications, access grants and the audit trail (steward or admin)',
+  )
+  .argument('<target>', 'an asset (URN or qualified name) or a domain id')
+  .option('--format <format>', 'markdown or json', 'markdown')
+  .option('--out <file>', 'write the report to this file')
+  .action(
+    withWorkspace(async (ws, options, target: string, cmd: { format: string; out?: string }) => {
+      const format = options.json ? 'json' : cmd.format;
+      if (format !== 'markdown' && format !== 'json') {
+        throw new DataOpsError('invalid_input', `--format must be markdown or json, not "${cmd.format}"`);
+      }
+      const report = await buildAuditReport(ws.ctx, await resolveReportTarget(ws, target));
+      const body = format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderAuditReportMarkdown(report);
+      if (cmd.out) {
+        await writeFile(cmd.out, body);
+        process.stderr.write(`wrote ${cmd.out}\n`);
+      } else {
+        process.stdout.write(body);
+      }
+    }),
+  );
+
+/** A domain id the caller may see, else an asset by URN or qualified name. */
+async function resolveReportTarget(ws: Workspace, target: string): Promise<{ urn: string } | { domain: string }> {
+  if (target.startsWith('urn:')) return { urn: target };
+  const domain = await findVisibleDomain(ws.ctx, target).catch((error: unknown) => {
+    if (isDataOpsError(error) && error.code === 'not_found') return null;
+    throw error;
+  });
+  return domain ? { domain: domain.id } : { urn: await resolveAssetUrn(ws, target) };
+}
 
 try {
   await program.parseAsync(process.argv);

@@ -7,6 +7,7 @@ import { allTools, errorMessage } from '../mcp-server/server.js';
 import type { ToolDefinition } from '../mcp-server/tool.js';
 import {
   createLeakFixture,
+  entityKinds,
   type FixtureAsset,
   type LeakFixture,
   type Level,
@@ -72,13 +73,13 @@ const probes: Record<string, ProbeGenerator> = {
   lineage_coverage: () => [{ limit: 200 }],
   governance_request_access: (f) => each(f, (a) => ({ urn: a.urn, purpose, days: 5 })),
   governance_decide_access: (f) =>
-    each(f, (a) => a.requestIds.map((id) => ({ id, decision: 'deny', reason: 'matrix probe' }))),
+    each(f, (a) => a.ids.request.map((id) => ({ id, decision: 'deny', reason: 'matrix probe' }))),
   governance_list_access_requests: () => [
     { scope: 'mine', limit: 100 },
     { scope: 'to_decide', limit: 100 },
     { scope: 'to_decide', status: 'denied', limit: 100 },
   ],
-  governance_revoke_access: (f) => each(f, (a) => a.requestIds.map((id) => ({ id, reason: 'matrix probe' }))),
+  governance_revoke_access: (f) => each(f, (a) => a.ids.request.map((id) => ({ id, reason: 'matrix probe' }))),
   governance_create_policy: () => [
     { name: 'zprobe policy', kind: 'privacy', document: 'Probe.', authority: 'NIST SP 800-53 AC-3' },
   ],
@@ -94,6 +95,49 @@ const probes: Record<string, ProbeGenerator> = {
       urn: a.urn,
       control: { controlId: 'V-214120', status: 'open', evidence: 'matrix probe' },
     })),
+  governance_request_certification: (f) =>
+    each(f, (a) => ({ urn: a.urn, label: 'Approved for Reporting', note: 'matrix probe' })),
+  governance_review_certification: (f) =>
+    each(f, (a) => a.ids.certification.map((id) => ({ id, decision: 'reject', reason: 'matrix probe' }))),
+  governance_list_certifications: (f) => [
+    { limit: 100 },
+    { toReview: true, limit: 100 },
+    { status: 'pending', limit: 100 },
+    ...each(f, (a) => ({ urn: a.urn, limit: 100 })),
+  ],
+  governance_classify: (f) => each(f, (a) => [{ urn: a.urn }, { urn: a.urn, apply: false, sampleSize: 10 }]),
+  governance_set_classification: (f) =>
+    // Raising a marking to what it is already changes nothing, so the matrix keeps its shape.
+    each(f, (a) => ({ urn: a.urn, column: a.column, classification: 'U', reason: 'matrix probe' })),
+  social_rate: (f) => each(f, (a) => ({ urn: a.urn, stars: 5, review: 'matrix probe' })),
+  social_list_reviews: (f) => each(f, (a) => ({ urn: a.urn, withText: true, limit: 50 })),
+  social_comment: (f) => [
+    ...each(f, (a) => ({ urn: a.urn, body: 'matrix probe @matrix_ts' })),
+    ...each(f, (a) => a.ids.comment.map((replyTo) => ({ urn: f.assets.u.urn, body: 'matrix reply', replyTo }))),
+  ],
+  social_edit_comment: (f) => each(f, (a) => a.ids.comment.map((id) => ({ id, body: 'edited by matrix probe' }))),
+  social_list_comments: (f) => each(f, (a) => ({ urn: a.urn, limit: 100 })),
+  social_follow: (f) => [...each(f, (a) => ({ urn: a.urn, follow: true })), { domain: restrictedDomain, follow: true }],
+  social_feed: () => ['following', 'domains', 'mentions', 'trending', 'new'].map((scope) => ({ scope, limit: 100 })),
+  social_recommend: (f) => [{ limit: 50 }, ...each(f, (a) => ({ urn: a.urn, limit: 50 }))],
+  social_record_usage: (f) => each(f, (a) => ({ urn: a.urn, action: 'view' })),
+  quality_profile: (f) => each(f, (a) => ({ urn: a.urn })),
+  quality_get: (f) => each(f, (a) => ({ urn: a.urn })),
+  quality_anomalies: (f) => each(f, (a) => ({ urn: a.urn, lookbackDays: 30 })),
+  quality_set_sla: (f) => each(f, (a) => ({ urn: a.urn, freshnessHours: 48, severity: 'warning' })),
+  quality_list_alerts: (f) => [
+    { state: 'all', limit: 100 },
+    { state: 'open', minSeverity: 'info', limit: 100 },
+    ...each(f, (a) => ({ urn: a.urn, state: 'all', limit: 100 })),
+  ],
+  quality_update_alert: (f) =>
+    each(f, (a) => a.ids.alert.map((id) => ({ id, action: 'acknowledge', note: 'matrix probe' }))),
+  quality_subscribe_alerts: (f) => [
+    { action: 'list' },
+    ...each(f, (a) => ({ action: 'subscribe', urn: a.urn, minSeverity: 'info', channel: 'inbox' })),
+    { action: 'subscribe', domain: restrictedDomain, channel: 'inbox' },
+    { action: 'list' },
+  ],
 };
 
 /** Read-only tools first and destructive ones last, so a removal cannot starve the probes that follow. */
@@ -127,7 +171,9 @@ function substitute(text: string, hidden: FixtureAsset[], f: LeakFixture, to: 'g
       [a.urn, to === 'ghost' ? g.urn : `<urn ${a.level}>`],
       [a.qualifiedName, to === 'ghost' ? g.qualifiedName : `<qname ${a.level}>`],
       [a.id, to === 'ghost' ? g.id : `<id ${a.level}>`],
-      ...a.requestIds.map((id, i): [string, string] => [id, to === 'ghost' ? g.requestIds[i]! : `<request ${i}>`]),
+      ...entityKinds.flatMap((kind) =>
+        a.ids[kind].map((id, i): [string, string] => [id, to === 'ghost' ? g.ids[kind][i]! : `<${kind} ${i}>`]),
+      ),
     ];
     for (const [from, replacement] of pairs) out = out.split(from).join(replacement);
   }
@@ -142,7 +188,7 @@ function ghostPlaceholders(text: string, hidden: FixtureAsset[], f: LeakFixture)
       [g.urn, `<urn ${a.level}>`],
       [g.qualifiedName, `<qname ${a.level}>`],
       [g.id, `<id ${a.level}>`],
-      ...g.requestIds.map((id, i): [string, string] => [id, `<request ${i}>`]),
+      ...entityKinds.flatMap((kind) => g.ids[kind].map((id, i): [string, string] => [id, `<${kind} ${i}>`])),
     ];
     for (const [from, replacement] of pairs) out = out.split(from).join(replacement);
   }
@@ -166,6 +212,16 @@ describe('leak matrix: every tool × every clearance × every marking', () => {
     fixture = await createLeakFixture(database);
   });
   afterAll(() => database.close());
+
+  it('gives every asset the things the probes aim at', () => {
+    const made = (kind: (typeof entityKinds)[number]) => levels.filter((l) => fixture.assets[l].ids[kind].length > 0);
+    expect(made('alert')).toEqual([...levels]);
+    const has = (name: string) => allTools.some((t) => t.name === name);
+    if (has('social_comment')) expect(made('comment')).toEqual([...levels]);
+    if (has('governance_request_certification')) expect(made('certification')).toEqual([...levels]);
+    // Every asset, the restricted one included (its owners see the request its requester may not).
+    if (has('governance_request_access')) expect(made('request')).toEqual([...levels]);
+  });
 
   // The counts first: the matrix's own writes (edges to `out`, tags) come after.
   it('counts in totals and facets only what the caller may see', async () => {
@@ -227,7 +283,9 @@ describe('leak matrix: every tool × every clearance × every marking', () => {
         const where = `${name} as ${principal.key} with ${JSON.stringify(input)}`;
         if (answer.code === 'internal') problems.push(`${where}: internal error ${answer.text}`);
         const typed = JSON.stringify(input);
-        const named = hidden.filter((a) => typed.includes(a.urn) || a.requestIds.some((id) => typed.includes(id)));
+        const named = hidden.filter(
+          (a) => typed.includes(a.urn) || Object.values(a.ids).some((ids) => ids.some((id) => typed.includes(id))),
+        );
         // What the caller typed comes back in messages such as "no asset <urn>": compare that with a ghost instead.
         const shown = substitute(answer.text, named, fixture, 'placeholder');
         // A tag or owner the caller typed is its own words, not a disclosure (unless it names a hidden URN).

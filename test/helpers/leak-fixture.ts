@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { eq, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { type Database, queryRows } from '../../db/create-db.js';
-import { accessRequests, assets } from '../../db/schema/index.js';
+import { alerts, assets } from '../../db/schema/index.js';
 import type { Classification } from '../../db/schema/types.js';
 import { annotateAssets, defineDomains } from '../../mcp-server/catalog/annotate.js';
 import { syncSource } from '../../mcp-server/catalog/sync.js';
@@ -36,9 +36,12 @@ export interface FixtureAsset {
   owner: string;
   /** Every string that names this asset or only it: finding one in an output reveals the asset. */
   secrets: string[];
-  /** The ids of access requests about it (they reveal it too). */
-  requestIds: string[];
+  /** Ids of things about it (access requests, comments, certification requests, alerts): they reveal it too. */
+  ids: Record<EntityKind, string[]>;
 }
+
+export const entityKinds = ['request', 'comment', 'certification', 'alert'] as const;
+export type EntityKind = (typeof entityKinds)[number];
 
 /** A stand-in that does not exist, named the same way, to compare a hidden asset's answers with. */
 export interface Ghost {
@@ -46,7 +49,7 @@ export interface Ghost {
   id: string;
   name: string;
   qualifiedName: string;
-  requestIds: string[];
+  ids: Record<EntityKind, string[]>;
 }
 
 export interface MatrixPrincipal {
@@ -169,8 +172,18 @@ export async function createLeakFixture(database: Database): Promise<LeakFixture
         column: `zmark_${level}_amount`,
         tag: `ztag_${level}`,
         owner: `zown_${level}`,
-        secrets: [`zmark_${level}`, `zdesc_${level}`, `ztag_${level}`, `zown_${level}`, id],
-        requestIds: [],
+        secrets: [
+          `zmark_${level}`,
+          `zdesc_${level}`,
+          `ztag_${level}`,
+          `zown_${level}`,
+          `zcomment_${level}`,
+          `zreview_${level}`,
+          `zcert_${level}`,
+          `zalert_${level}`,
+          id,
+        ],
+        ids: { request: [], comment: [], certification: [], alert: [] },
       };
       return [level, asset];
     }),
@@ -183,24 +196,50 @@ export async function createLeakFixture(database: Database): Promise<LeakFixture
     clearance: 'TS',
     roles: ['viewer'],
   });
-  const requestTool = allTools.find((t) => t.name === 'governance_request_access');
-  if (requestTool) {
-    for (const level of levels) {
-      await runTool(
-        requestTool,
-        { urn: urnOf(level), purpose: 'quarterly reconciliation of holdings', days: 30 },
-        requester,
-      ).catch(() => undefined); // the restricted one answers "not found" but is recorded for its owners
-    }
-    for (const level of levels) {
-      const asset = fixtureAssets[level];
-      const requests = await database.db
-        .select({ id: accessRequests.id })
-        .from(accessRequests)
-        .where(eq(accessRequests.assetId, asset.id));
-      asset.requestIds = requests.map((r) => r.id);
-      asset.secrets.push(...asset.requestIds);
-    }
+  // The social, certification and quality state every asset gets, made through the tools that exist so far.
+  const run = async (name: string, input: Record<string, unknown>, ctx: ServiceContext) => {
+    const tool = allTools.find((t) => t.name === name);
+    // The restricted asset's access request answers "not found" to its requester but is recorded for owners.
+    if (tool) await runTool(tool, input, ctx).catch(() => undefined);
+  };
+  for (const level of levels) {
+    const urn = urnOf(level);
+    await run(
+      'governance_request_access',
+      { urn, purpose: 'quarterly reconciliation of holdings', days: 30 },
+      requester,
+    );
+    await run('social_comment', { urn, body: `zcomment_${level} totals agree, @matrix_u please confirm` }, setup);
+    await run('social_rate', { urn, stars: 4, review: `zreview_${level} reliable` }, setup);
+    await run('social_follow', { urn }, setup);
+    await run('social_record_usage', { urn, action: 'query' }, setup);
+    await run('governance_request_certification', { urn, label: 'Production Ready', note: `zcert_${level}` }, setup);
+    await run('quality_set_sla', { urn, freshnessHours: 24 }, setup);
+    await database.db.insert(alerts).values({
+      assetId: fixtureAssets[level].id,
+      dedupKey: `matrix:${level}`,
+      kind: 'anomaly',
+      severity: 'critical',
+      title: `zalert_${level} row count dropped`,
+      evidence: { metric: 'row_count' },
+    });
+  }
+  for (const level of levels) {
+    const asset = fixtureAssets[level];
+    const idsIn = async (table: string) =>
+      (
+        await queryRows<{ id: string }>(
+          database.db,
+          sql`select id::text as id from ${sql.identifier(table)} where asset_id = ${asset.id} order by id`,
+        ).catch(() => [])
+      ).map((r) => r.id);
+    asset.ids = {
+      request: await idsIn('access_requests'),
+      comment: await idsIn('comments'),
+      certification: await idsIn('certifications'),
+      alert: await idsIn('alerts'),
+    };
+    asset.secrets.push(...Object.values(asset.ids).flat());
   }
 
   const policy = 'zpolicy matrix handling';
@@ -235,7 +274,9 @@ export async function createLeakFixture(database: Database): Promise<LeakFixture
         id: randomUUID(),
         name: `zghost_${level}`,
         qualifiedName: `zns.zghost_${level}`,
-        requestIds: fixtureAssets[level].requestIds.map(() => randomUUID()),
+        ids: Object.fromEntries(
+          entityKinds.map((kind) => [kind, fixtureAssets[level].ids[kind].map(() => randomUUID())]),
+        ) as Record<EntityKind, string[]>,
       },
     ]),
   ) as Record<Level, Ghost>;

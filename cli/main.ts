@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { ZodError } from 'zod';
 import { renderLineagePng } from '../channels/render/lineage-png.js';
@@ -14,6 +14,7 @@ import { createApiToken, linkIdentity, savePrincipal } from '../mcp-server/gover
 import { ingestDbtFiles } from '../mcp-server/lineage/dbt-files.js';
 import { ingestOpenLineageFiles } from '../mcp-server/lineage/openlineage-files.js';
 import { lineageGet } from '../mcp-server/lineage/tools.js';
+import { applyRulesYaml } from '../mcp-server/quality/rules-yaml.js';
 import { runTool } from '../mcp-server/run-tool.js';
 import { serveStdio } from '../mcp-server/transports/stdio.js';
 import { loadDemo } from './demo.js';
@@ -287,6 +288,27 @@ program
     withWorkspace(async (ws, options) => {
       const summary = await loadDemo(ws, (message) => !options.json && process.stderr.write(`${message}\n`));
       print(options, summary, renderSummary(summary));
+    }),
+  );
+
+const quality = program.command('quality').description('data-quality rules and checks');
+quality
+  .command('apply')
+  .description('make the rules of a YAML file the rules of its suite: adds, updates, disables what left the file')
+  .argument('<file>', 'a rules file (see README: Quality rules)')
+  .action(
+    withWorkspace(async (ws, options, file: string) => {
+      const summary = await applyRulesYaml(ws.ctx, await readFile(file, 'utf8'), file);
+      const changes = [
+        ...summary.added.map((r) => `  added ${r}`),
+        ...summary.updated.map((r) => `  updated ${r}`),
+        ...summary.disabled.map((r) => `  disabled ${r}`),
+      ];
+      print(
+        options,
+        summary,
+        `suite ${summary.suite}: ${summary.added.length} added, ${summary.updated.length} updated, ${summary.disabled.length} disabled, ${summary.unchanged} unchanged${changes.length ? `\n${changes.join('\n')}` : ''}`,
+      );
     }),
   );
 

@@ -15,6 +15,7 @@ import { portableSchema } from './portable-schema.js';
 import { socialTools } from './social/tools.js';
 import { alertTools } from './quality/alerts-tools.js';
 import { profileTools } from './quality/profile-tools.js';
+import { ruleTools } from './quality/rules-tools.js';
 import { runTool } from './run-tool.js';
 import type { ToolDefinition } from './tool.js';
 
@@ -29,6 +30,7 @@ export const allTools: ToolDefinition[] = [
   ...policyTools,
   ...certificationTools,
   ...profileTools,
+  ...ruleTools,
   ...alertTools,
 ] as unknown as ToolDefinition[];
 

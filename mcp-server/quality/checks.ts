@@ -1,8 +1,9 @@
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import { assets, columns, qualityResults, qualityRules } from '../../db/schema/index.js';
 import { type SourceReader, withSourceReader } from '../connectors/source-reader.js';
-import type { ServiceContext } from '../context.js';
+import type { Principal, ServiceContext } from '../context.js';
 import { DataOpsError, isDataOpsError } from '../errors.js';
+import { loadMaskingColumns, type MaskingColumn, maskRows } from '../governance/masking.js';
 import { checkSchema } from './checks-schema.js';
 import { compileRule, describeBounds, type Plan, Statement, type Table, withinBounds } from './checks-sql.js';
 import { assetForChecks, type Bounds, type QualityRule } from './rules.js';
@@ -10,7 +11,7 @@ import { assetForChecks, type Bounds, type QualityRule } from './rules.js';
 /**
  * Runs an asset's rules against its source (one connection for the batch) and stores a result per rule
  * with its evidence: the counts, the observed value, the statement that computed it, and up to
- * `sampleSize` failing rows with sensitive columns masked.
+ * `sampleSize` failing rows with personal data masked.
  */
 
 export const sampleSize = 10;
@@ -73,13 +74,13 @@ export async function runChecks(ctx: ServiceContext, request: RunChecksRequest):
     .where(eq(columns.assetId, asset.id))
     .orderBy(asc(columns.position));
   const table: Table = { namespace: asset.namespace, name: asset.name, columns: tableColumns };
-  const masked = new Map(tableColumns.filter((c) => c.sensitivity).map((c) => [c.name, c.sensitivity!]));
+  const masking = await loadMaskingColumns(ctx.db, asset.id);
   const keys = tableColumns.filter((c) => c.pk).map((c) => c.name);
 
   const results = await withSourceReader(ctx, asset.sourceId, async (reader) => {
     const out: CheckResult[] = [];
     for (const rule of rules) {
-      out.push(await runRule(ctx, reader, await withTarget(ctx, rule), table, { masked, keys }));
+      out.push(await runRule(ctx, reader, await withTarget(ctx, rule), table, { masking, keys }));
     }
     return out;
   });
@@ -113,7 +114,7 @@ async function withTarget(ctx: ServiceContext, rule: QualityRule): Promise<Quali
 }
 
 interface SampleOptions {
-  masked: Map<string, string>;
+  masking: MaskingColumn[];
   keys: string[];
 }
 
@@ -205,7 +206,7 @@ async function execute(
         passed = observed.passRatio >= rule.threshold;
         summary = `${failedRows} of ${checkedRows} checked rows fail (${(100 * (1 - observed.passRatio)).toFixed(1)}%; allowed ${(100 * (1 - rule.threshold)).toFixed(1)}%)`;
       }
-      const sample = failedRows > 0 ? await failingSample(reader, plan, options) : [];
+      const sample = failedRows > 0 ? await failingSample(ctx, reader, plan, options) : [];
       return { passed, checkedRows, failedRows, observed, summary, evidence: { statement, sample } };
     }
     case 'value': {
@@ -243,21 +244,34 @@ async function execute(
   }
 }
 
-async function failingSample(reader: SourceReader, plan: Extract<Plan, { kind: 'rows' }>, options: SampleOptions) {
+/**
+ * Stored evidence is read later by people with different roles, so personal data is masked as for a
+ * viewer before it is stored (never kept raw in the catalog); columns marked above a reader's clearance
+ * are withheld again when the evidence is read (`maskAssetRows`).
+ */
+const evidenceReader: Principal = {
+  id: 'quality-evidence',
+  displayName: 'stored quality evidence',
+  clearance: 'TS',
+  roles: ['viewer'],
+  domains: [],
+  groups: [],
+};
+
+async function failingSample(
+  ctx: ServiceContext,
+  reader: SourceReader,
+  plan: Extract<Plan, { kind: 'rows' }>,
+  options: SampleOptions,
+) {
   const s = new Statement(reader.dialect);
   const shown = [...new Set([...options.keys, ...plan.columns])];
   const list = shown.map((c) => `t.${s.name(c)}`).join(', ');
   // The relation may carry the rule's own filter, so the failing-row condition goes on the outside.
   const statement = `select ${list} from (select t.* from ${plan.from(s)}) t where ${plan.checked(s)} and ${plan.failed(s)} limit ${sampleSize}`;
   const rows = await reader.query<Record<string, unknown>>(statement, s.params);
-  return rows.map((row) =>
-    Object.fromEntries(
-      shown.map((c) => {
-        const sensitivity = options.masked.get(c);
-        return [c, sensitivity && row[c] !== null ? `[masked: ${sensitivity}]` : plain(row[c])];
-      }),
-    ),
-  );
+  const plainRows = rows.map((row) => Object.fromEntries(shown.map((c) => [c, plain(row[c])])));
+  return (await maskRows({ db: ctx.db, principal: evidenceReader }, options.masking, plainRows)).rows;
 }
 
 /** Values as JSON keeps them: dates as ISO text, big numbers as text. */

@@ -209,8 +209,9 @@ export async function validateRule(
     fail('this type checks the whole table; leave `column` out');
   }
   if (rule.type === 'compound_unique') for (const c of config.columns as string[]) needColumn(c);
-  if (typeof config.where === 'string') await checkExpression(config.where, known);
-  if (rule.type === 'expression') await checkExpression(config.expression as string, known);
+  const expression = (text: string) => checkExpression(text, known).catch((error: DataOpsError) => fail(error.message));
+  if (typeof config.where === 'string') await expression(config.where);
+  if (rule.type === 'expression') await expression(config.expression as string);
   if (rule.type === 'invalid' && typeof config.regex === 'string') checkRegex(config.regex, fail);
   if (rule.type === 'invalid' && typeof config.strftime === 'string') strftimeRegex(config.strftime, fail);
   if (rule.type === 'relationships') await checkReference(ctx, asset, config, fail);

@@ -1,0 +1,147 @@
+import { z } from 'zod';
+import { findVisibleAsset } from '../catalog/assets.js';
+import { urnInput } from '../catalog/schemas.js';
+import { requireRole } from '../governance/access.js';
+import { maskAssetRows } from '../governance/masking.js';
+import { defineTool, fenceUntrusted } from '../tool.js';
+import { type CheckResult, runChecks } from './checks.js';
+import { createRule, listRules, type QualityRule, ruleInputSchema } from './rules.js';
+
+const ruleSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  type: z.string(),
+  column: z.string().nullable(),
+  config: z.record(z.string(), z.unknown()),
+  dimension: z.string(),
+  severity: z.string(),
+  threshold: z.number(),
+  schedule: z.string().nullable(),
+  enabled: z.boolean(),
+  origin: z.string(),
+});
+
+function ruleView(rule: QualityRule): z.infer<typeof ruleSchema> {
+  return {
+    id: rule.id,
+    name: rule.name,
+    type: rule.type,
+    column: rule.columnName,
+    config: rule.config,
+    dimension: rule.dimension,
+    severity: rule.severity,
+    threshold: rule.threshold,
+    schedule: rule.schedule,
+    enabled: rule.enabled,
+    origin: rule.origin,
+  };
+}
+
+const renderRule = (r: z.infer<typeof ruleSchema>) =>
+  `- ${r.name} [${r.type}${r.column ? ` on ${r.column}` : ''}; ${r.dimension}; ${r.severity}${r.threshold < 1 ? `; mostly ${r.threshold}` : ''}${r.enabled ? '' : '; disabled'}; from ${r.origin}]`;
+
+export const qualityCreateRule = defineTool({
+  name: 'quality_create_rule',
+  title: 'Create a data-quality rule',
+  description:
+    'Adds a typed check to an asset (stewards and owners). Types: not_null, missing (config.missingValues), unique, ' +
+    'compound_unique (config.columns), accepted_values (config.values), invalid (config.validValues, invalidValues, format ' +
+    '[email, integer, decimal, percentage, uuid, date_iso, ipv4, phone], regex, strftime, minLength, maxLength, min, max), ' +
+    'relationships (config.to: URN in the same source, config.field), expression (config.expression: a boolean SQL ' +
+    'expression over the table’s own columns, e.g. "end_date >= start_date"), row_count (config.bounds {min, max}), ' +
+    'distribution (config.statistic mean|sum|min|max|stddev|distinct_count|proportion_unique|min_length|max_length|avg_length, ' +
+    'config.bounds), freshness (config.maxAgeHours), schema (config.requiredColumns, forbiddenColumns, columnTypes). ' +
+    'Any row rule takes config.where (a filter expression) and threshold ("mostly", 0-1). Returns the stored rule.',
+  input: ruleInputSchema.extend({ urn: urnInput }),
+  output: z.object({ urn: z.string(), rule: ruleSchema }),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
+  handler: async ({ urn, ...rule }, ctx) => ({ urn, rule: ruleView(await createRule(ctx, urn, rule)) }),
+  render: (o) => `Created rule on ${o.urn}:\n${renderRule(o.rule)}`,
+});
+
+export const qualityListRules = defineTool({
+  name: 'quality_list_rules',
+  title: 'List the data-quality rules of an asset',
+  description:
+    'The checks defined on an asset: type, column, configuration, dimension, severity, threshold, schedule and where each ' +
+    'came from (user, yaml, dbt, openlineage).',
+  input: z.object({
+    urn: urnInput,
+    includeDisabled: z
+      .boolean()
+      .default(false)
+      .describe('Also list disabled rules (e.g. removed from their YAML file)'),
+  }),
+  output: z.object({ urn: z.string(), rules: z.array(ruleSchema) }),
+  annotations: { readOnlyHint: true, idempotentHint: true },
+  handler: async ({ urn, includeDisabled }, ctx) => ({
+    urn,
+    rules: (await listRules(ctx, urn, { includeDisabled })).map(ruleView),
+  }),
+  render: (o) =>
+    o.rules.length ? `Rules of ${o.urn}:\n${o.rules.map(renderRule).join('\n')}` : `${o.urn} has no rules`,
+});
+
+export const checkResultSchema = z.object({
+  ruleId: z.string(),
+  rule: z.string(),
+  type: z.string(),
+  column: z.string().nullable(),
+  dimension: z.string(),
+  severity: z.string(),
+  passed: z.boolean(),
+  checkedRows: z.number().nullable(),
+  failedRows: z.number().nullable(),
+  observed: z.unknown(),
+  summary: z.string(),
+  sample: z.array(z.record(z.string(), z.unknown())).describe('Failing rows, masked for the caller'),
+});
+
+export const qualityRunChecks = defineTool({
+  name: 'quality_run_checks',
+  title: 'Run the data-quality checks of an asset now',
+  description:
+    'Runs the asset’s enabled rules (or the rules named by id) against its source, as SQL where the data lives, and stores ' +
+    'the results. Returns pass/fail per rule with checked and failing row counts, the observed value and failing sample ' +
+    'rows (masked). Stewards and owners.',
+  input: z.object({
+    urn: urnInput,
+    ruleIds: z.array(z.string().uuid()).max(200).optional().describe('Only these rules (ids from quality_list_rules)'),
+  }),
+  output: z.object({ urn: z.string(), passed: z.number(), failed: z.number(), results: z.array(checkResultSchema) }),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  handler: async ({ urn, ruleIds }, ctx) => {
+    requireRole(ctx.principal, 'run quality checks', 'steward', 'owner');
+    const asset = await findVisibleAsset(ctx, urn);
+    const results = await runChecks(ctx, { assetId: asset.id, ...(ruleIds ? { ruleIds } : {}) });
+    const shown = await Promise.all(results.map((r) => resultView(ctx, asset.id, r)));
+    return {
+      urn,
+      passed: results.filter((r) => r.passed).length,
+      failed: results.filter((r) => !r.passed).length,
+      results: shown,
+    };
+  },
+  render: (o) =>
+    o.results.length === 0
+      ? `${o.urn} has no enabled rules: add some with quality_create_rule`
+      : [`${o.urn}: ${o.passed} passed, ${o.failed} failed`, ...o.results.map(renderResult)].join('\n'),
+});
+
+export async function resultView(
+  ctx: Parameters<typeof maskAssetRows>[0],
+  assetId: string,
+  r: Pick<CheckResult, Exclude<keyof CheckResult, 'evidence'>> & { evidence: { sample?: Record<string, unknown>[] } },
+): Promise<z.infer<typeof checkResultSchema>> {
+  const { evidence, ...rest } = r;
+  const sample = evidence.sample?.length ? (await maskAssetRows(ctx, assetId, evidence.sample)).rows : [];
+  return { ...rest, sample };
+}
+
+export function renderResult(r: z.infer<typeof checkResultSchema>): string {
+  const head = `- ${r.passed ? 'PASS' : 'FAIL'} ${r.rule} (${r.type}${r.column ? ` on ${r.column}` : ''}, ${r.severity}): ${r.summary}`;
+  if (r.passed || r.sample.length === 0) return head;
+  return `${head}\n  failing rows: ${fenceUntrusted(JSON.stringify(r.sample.slice(0, 3)))}`;
+}
+
+export const ruleTools = [qualityCreateRule, qualityListRules, qualityRunChecks];

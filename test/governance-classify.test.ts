@@ -142,7 +142,7 @@ describe('finding personal data in Pagila and Northwind, with evidence', () => {
     const applied = (await steward.callTool({
       name: 'governance_classify',
       arguments: { urn: northwind('customers'), apply: true },
-    })) as { structuredContent: Classified; content: { text: string }[] };
+    })) as unknown as { structuredContent: Classified; content: { text: string }[] };
     expect(applied.structuredContent).toMatchObject({ applied: true, changed: 6 });
     expect(applied.content[0]!.text).toMatch(/contact_name: person_name/);
     const columns = await queryRows<{ name: string; sensitivity: string | null; tags: string[] }>(

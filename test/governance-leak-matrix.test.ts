@@ -132,6 +132,13 @@ const probes: Record<string, ProbeGenerator> = {
   ],
   quality_update_alert: (f) =>
     each(f, (a) => a.ids.alert.map((id) => ({ id, action: 'acknowledge', note: 'matrix probe' }))),
+  quality_create_rule: (f) =>
+    each(f, (a) => ({ urn: a.urn, name: 'matrix probe rule', type: 'not_null', column: a.column, severity: 'info' })),
+  quality_list_rules: (f) => each(f, (a) => ({ urn: a.urn, includeDisabled: true })),
+  quality_run_checks: (f) => [
+    ...each(f, (a) => ({ urn: a.urn })),
+    ...each(f, (a) => a.ids.rule.map((id) => ({ urn: f.assets.u.urn, ruleIds: [id] }))),
+  ],
   quality_subscribe_alerts: (f) => [
     { action: 'list' },
     ...each(f, (a) => ({ action: 'subscribe', urn: a.urn, minSeverity: 'info', channel: 'inbox' })),
@@ -219,6 +226,7 @@ describe('leak matrix: every tool × every clearance × every marking', () => {
     const has = (name: string) => allTools.some((t) => t.name === name);
     if (has('social_comment')) expect(made('comment')).toEqual([...levels]);
     if (has('governance_request_certification')) expect(made('certification')).toEqual([...levels]);
+    if (has('quality_create_rule')) expect(made('rule')).toEqual([...levels]);
     // Every asset, the restricted one included (its owners see the request its requester may not).
     if (has('governance_request_access')) expect(made('request')).toEqual([...levels]);
   });

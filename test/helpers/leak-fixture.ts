@@ -40,7 +40,7 @@ export interface FixtureAsset {
   ids: Record<EntityKind, string[]>;
 }
 
-export const entityKinds = ['request', 'comment', 'certification', 'alert'] as const;
+export const entityKinds = ['request', 'comment', 'certification', 'alert', 'rule'] as const;
 export type EntityKind = (typeof entityKinds)[number];
 
 /** A stand-in that does not exist, named the same way, to compare a hidden asset's answers with. */
@@ -181,9 +181,10 @@ export async function createLeakFixture(database: Database): Promise<LeakFixture
           `zreview_${level}`,
           `zcert_${level}`,
           `zalert_${level}`,
+          `zrule_${level}`,
           id,
         ],
-        ids: { request: [], comment: [], certification: [], alert: [] },
+        ids: { request: [], comment: [], certification: [], alert: [], rule: [] },
       };
       return [level, asset];
     }),
@@ -215,6 +216,11 @@ export async function createLeakFixture(database: Database): Promise<LeakFixture
     await run('social_record_usage', { urn, action: 'query' }, setup);
     await run('governance_request_certification', { urn, label: 'Production Ready', note: `zcert_${level}` }, setup);
     await run('quality_set_sla', { urn, freshnessHours: 24 }, setup);
+    await run(
+      'quality_create_rule',
+      { urn, name: `zrule_${level} ids present`, type: 'not_null', column: `zmark_${level}_id` },
+      setup,
+    );
     await database.db.insert(alerts).values({
       assetId: fixtureAssets[level].id,
       dedupKey: `matrix:${level}`,
@@ -238,6 +244,7 @@ export async function createLeakFixture(database: Database): Promise<LeakFixture
       comment: await idsIn('comments'),
       certification: await idsIn('certifications'),
       alert: await idsIn('alerts'),
+      rule: await idsIn('quality_rules'),
     };
     asset.secrets.push(...Object.values(asset.ids).flat());
   }

@@ -19,7 +19,32 @@ const envSchema = z.object({
   DATAOPS_OIDC_AUDIENCE: z.string().optional(),
   DATAOPS_OIDC_JWKS_URL: z.string().url().optional(),
   DATAOPS_SECRET_KEY: z.string().optional(),
+  DATAOPS_SCHEDULER_INTERVAL: z.coerce.number().int().min(0).max(86_400).default(300),
+  DATAOPS_SCHEDULER_TIMEZONE: z
+    .string()
+    .default('UTC')
+    .refine(isTimeZone, 'must be an IANA time zone such as UTC or America/New_York'),
+  DATAOPS_PROFILE_EVERY_HOURS: z.coerce.number().positive().max(8_760).default(24),
 });
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** How the quality scheduler runs: rule schedules' time zone and the profiling cadence. */
+export interface SchedulerConfig {
+  timeZone: string;
+  profileEveryHours: number;
+}
+
+export function schedulerConfig(env: Env): SchedulerConfig {
+  return { timeZone: env.DATAOPS_SCHEDULER_TIMEZONE, profileEveryHours: env.DATAOPS_PROFILE_EVERY_HOURS };
+}
 
 export type Env = z.infer<typeof envSchema>;
 

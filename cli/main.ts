@@ -17,6 +17,7 @@ import { lineageGet } from '../mcp-server/lineage/tools.js';
 import { applyRulesYaml } from '../mcp-server/quality/rules-yaml.js';
 import { runTool } from '../mcp-server/run-tool.js';
 import { serveStdio } from '../mcp-server/transports/stdio.js';
+import { addAlertCommands } from './alerts.js';
 import { loadDemo } from './demo.js';
 import {
   createConnector,
@@ -467,6 +468,8 @@ async function resolveReportTarget(ws: Workspace, target: string): Promise<{ urn
   });
   return domain ? { domain: domain.id } : { urn: await resolveAssetUrn(ws, target) };
 }
+
+addAlertCommands(program, withWorkspace, print);
 
 try {
   await program.parseAsync(process.argv);

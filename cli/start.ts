@@ -8,7 +8,10 @@ import { assets } from '../db/schema/index.js';
 import { DataOpsError } from '../mcp-server/errors.js';
 import { createOidcVerifier } from '../mcp-server/governance/oidc.js';
 import { localAdminId } from '../mcp-server/governance/principals.js';
-import { oidcConfig } from './config.js';
+import { webhookChannel } from '../mcp-server/quality/alerts-dispatch.js';
+import { newInstanceId, startScheduler } from '../mcp-server/quality/scheduler.js';
+import { renderCycle } from './alerts.js';
+import { oidcConfig, schedulerConfig } from './config.js';
 import { loadDemo } from './demo.js';
 import type { Workspace } from './workspace.js';
 
@@ -135,9 +138,30 @@ export async function startServer(ws: Workspace, options: StartOptions): Promise
         '`dataops token create --as <principal>` (pass --auth local to act as the local user without one).\n',
     );
   }
+  const scheduler = startQualityScheduler(ws);
   await new Promise<void>((resolve) => {
-    const stop = () => server.close(() => resolve());
+    const stop = () => server.close(() => scheduler?.stop().then(resolve, resolve) ?? resolve());
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+  });
+}
+
+/**
+ * Runs the quality scheduler beside the server: a first cycle at once (so every table of a new catalog
+ * has a profile and a score after it), then every DATAOPS_SCHEDULER_INTERVAL seconds; 0 turns it off.
+ * Several servers on one catalog share the work through the database's leases.
+ */
+function startQualityScheduler(ws: Workspace) {
+  const intervalSeconds = ws.env.DATAOPS_SCHEDULER_INTERVAL;
+  if (intervalSeconds === 0) return null;
+  return startScheduler(ws.ctx, {
+    instanceId: newInstanceId(),
+    ...schedulerConfig(ws.env),
+    channels: [webhookChannel()],
+    intervalMs: intervalSeconds * 1000,
+    onCycle: (summary) => {
+      if (summary.ran > 0 || summary.deliveries.sent > 0)
+        ws.ctx.logger.info(`quality scheduler: ${renderCycle(summary)}`);
+    },
   });
 }

@@ -168,8 +168,10 @@ async function runJob(ctx: ServiceContext, job: ClaimedJob) {
   return evaluateAlerts(ctx.db, job.assetId, ctx.clock());
 }
 
-/** One scheduler cycle: sync jobs, run what is due (one claim at a time), then deliver alerts. */
-export async function runDueCycle(ctx: ServiceContext, options: SchedulerOptions): Promise<CycleSummary> {
+/** One scheduler cycle, as the scheduler principal: sync jobs, run what is due (one claim at a time), then deliver alerts. */
+export async function runDueCycle(context: ServiceContext, options: SchedulerOptions): Promise<CycleSummary> {
+  // Looked up each cycle: a restricted domain created since the last one is covered too.
+  const ctx = { ...context, principal: await schedulerPrincipal(context.db) };
   const leaseSeconds = options.leaseSeconds ?? 900;
   await syncJobs(ctx.db, ctx.clock(), options);
   const summary: CycleSummary = {

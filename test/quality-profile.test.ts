@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { and, eq } from 'drizzle-orm';
+import { and, desc, eq } from 'drizzle-orm';
 import mysql from 'mysql2/promise';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -190,6 +190,29 @@ describe('profiling pushed down to the source', () => {
     // The sampled median's rank is within the stated rank error of one half.
     const [rank] = await bigSql`select avg((value <= ${stats.value!.quantiles!.p50!})::int)::float8 as r from readings`;
     expect(Math.abs(rank!.r - 0.5)).toBeLessThanOrEqual(stats.value!.quantileRankError!);
+  });
+
+  it('above the exact-moments limit, takes min, max and mean from the sample too, with their error', async () => {
+    const id = await assetId('public.readings', 'sensors');
+    await profileAsset(ctx, id, { sampleRows: 30_000, exactRows: 100_000 });
+    const [run] = await ctx.db
+      .select()
+      .from(profiles)
+      .where(eq(profiles.assetId, id))
+      .orderBy(desc(profiles.profiledAt))
+      .limit(1);
+    const stats = run!.columnStats as unknown as Record<string, ColumnProfile>;
+    expect(run!.rowCount).toBe(400_000);
+    expect(run!.details).toMatchObject({ exactMoments: false, sample: { method: 'system' } });
+    const [truth] = await bigSql`select avg(value) as mean, min(value) as min, max(value) as max,
+      count(*) filter (where value is null)::int as nulls from readings`;
+    const value = stats.value!;
+    expect(value.nulls).toBe(truth!.nulls);
+    expect(value.estimated).toEqual(expect.arrayContaining(['min', 'max', 'mean', 'stddev', 'distinct', 'quantiles']));
+    expect(Math.abs(value.mean! - truth!.mean)).toBeLessThanOrEqual(4 * value.meanStandardError!);
+    // A sampled min and max are values the column holds, so the true ones lie at least as far out.
+    expect(value.min as number).toBeGreaterThanOrEqual(truth!.min);
+    expect(value.max as number).toBeLessThanOrEqual(truth!.max);
   });
 
   it('profiles a MariaDB table with the same meaning as on Postgres', async () => {

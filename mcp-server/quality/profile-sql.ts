@@ -1,8 +1,7 @@
 /**
- * The SQL a profile pushes down to a source, in the two dialects the readers speak. A table is read in
- * two statements: one full scan of cheap aggregates (row count, nulls, min, max, mean, standard deviation,
- * true count), and one over a sample (the whole table when it is small) for what needs grouping or sorting
- * per column (distinct values, top values, value patterns, lengths, quantiles).
+ * The SQL a profile pushes down to a source, in the two dialects the readers speak: one full scan of
+ * aggregates, and statements over a sample (the whole table when it is small) for what needs grouping or
+ * sorting per column (distinct values, top values, value patterns, lengths, quantiles).
  */
 
 export type Dialect = 'postgres' | 'mysql';
@@ -61,22 +60,28 @@ function asFloat(dialect: Dialect, expr: string): string {
   return dialect === 'postgres' ? `cast(${expr} as double precision)` : expr;
 }
 
-/** Column aliases are positional (`c0`, `c0_min`, …) so no column name has to survive being an alias. */
-export function fullScanSql(dialect: Dialect, table: string, columns: ProfiledColumn[]): string {
+/**
+ * One pass of aggregates over `from` (the table, or a sample of it). Column aliases are positional
+ * (`c0_nonnull`, `c0_min`, …) so no column name has to survive being an alias. With `moments`, it also
+ * takes min, max, mean, standard deviation and true counts; without, only row and non-null counts,
+ * which cost the least per row.
+ */
+export function aggregateSql(dialect: Dialect, from: string, columns: ProfiledColumn[], moments: boolean): string {
   const parts = ['count(*) as n'];
   columns.forEach((c, i) => {
     const q = quoteIdent(dialect, c.name);
     parts.push(`count(${q}) as c${i}_nonnull`);
+    if (!moments) return;
+    if (c.kind === 'number' || c.kind === 'text' || c.kind === 'temporal') {
+      parts.push(`${asText(dialect, `min(${q})`)} as c${i}_min`, `${asText(dialect, `max(${q})`)} as c${i}_max`);
+    }
     if (c.kind === 'number') {
-      parts.push(`${asText(dialect, `min(${q})`)} as c${i}_min`, `${asText(dialect, `max(${q})`)} as c${i}_max`);
       parts.push(`avg(${asFloat(dialect, q)}) as c${i}_mean`, `stddev_samp(${asFloat(dialect, q)}) as c${i}_stddev`);
-    } else if (c.kind === 'text' || c.kind === 'temporal') {
-      parts.push(`${asText(dialect, `min(${q})`)} as c${i}_min`, `${asText(dialect, `max(${q})`)} as c${i}_max`);
     } else if (c.kind === 'boolean') {
       parts.push(`sum(case when ${q} then 1 else 0 end) as c${i}_true`);
     }
   });
-  return `select ${parts.join(', ')} from ${table}`;
+  return `select ${parts.join(', ')} from ${from}`;
 }
 
 /** Where the sample comes from: the whole table, or about `fraction` of its rows. */
@@ -86,13 +91,14 @@ export interface SampleClause {
   method: 'all' | 'system' | 'random';
 }
 
-function sampledFrom(dialect: Dialect, table: string, sample: SampleClause): string {
-  // The fraction is a number the profiler computed, never user text; fixed digits keep it a plain literal.
-  const fraction = sample.fraction.toFixed(8);
-  if (sample.method === 'system')
+/** The FROM clause of a sample; the fraction is a number the profiler computed, never user text. */
+export function sampledFrom(dialect: Dialect, table: string, sample: SampleClause): string {
+  if (sample.method === 'system') {
+    // REPEATABLE: every statement of a profile reads the same pages.
     return `${table} tablesample system (${(sample.fraction * 100).toFixed(6)}) repeatable (7)`;
+  }
   if (sample.method === 'random') {
-    return `${table} where ${dialect === 'postgres' ? 'random()' : 'rand(7)'} < ${fraction}`;
+    return `${table} where ${dialect === 'postgres' ? 'random()' : 'rand(7)'} < ${sample.fraction.toFixed(8)}`;
   }
   return table;
 }
@@ -108,40 +114,55 @@ function patternOf(dialect: Dialect, expr: string): string {
 
 /**
  * One statement over the sample, returning rows `(col, kind, v, a, b, c)`:
- * `freq` (a distinct values, b values seen once, c non-null rows), `top` (v value, a count), `pattern` (v shape, a count),
- * `length` (a min, b max, c mean), `rank` (v value, a its rank, b non-null rows) for quantiles.
+ * `freq` (a distinct values, b values seen once, c non-null rows), `top` (v value, a count),
+ * `pattern` (v shape, a count), `length` (a min, b max, c mean), and for quantiles either
+ * `quantiles` (v Postgres's percentile_cont array) or `rank` (v value, a its rank, b non-null rows).
+ * Each column's values are grouped once (`g0`, `g1`, …) for its distinct and top values.
  */
-export function sampleSql(dialect: Dialect, table: string, columns: ProfiledColumn[], sample: SampleClause): string {
+export function distributionSql(
+  dialect: Dialect,
+  table: string,
+  columns: ProfiledColumn[],
+  sample: SampleClause,
+): string {
   const num = (expr: string) => (dialect === 'postgres' ? `cast(${expr} as double precision)` : expr);
   const nullText = dialect === 'postgres' ? 'cast(null as text)' : 'null';
   const nullNum = dialect === 'postgres' ? 'cast(null as double precision)' : 'null';
+  const materialized = dialect === 'postgres' ? 'materialized ' : '';
   const profiled = columns.map((c, i) => ({ ...c, i })).filter((c) => c.kind !== 'skipped');
+  if (profiled.length === 0) return '';
   const select = profiled.map((c) => `${quoteIdent(dialect, c.name)} as c${c.i}`).join(', ');
+  const ctes = [`s as ${materialized}(select ${select} from ${sampledFrom(dialect, table, sample)})`];
   const branches: string[] = [];
   for (const c of profiled) {
     const col = `c${c.i}`;
-    const groups = `select ${col} as v, count(*) as f from s where ${col} is not null group by ${col}`;
-    branches.push(
-      `select ${c.i} as col, 'freq' as kind, ${nullText} as v, ${num('count(*)')} as a, ${num('sum(case when f = 1 then 1 else 0 end)')} as b, ${num('sum(f)')} as c from (${groups}) g`,
+    const g = `g${c.i}`;
+    ctes.push(
+      `${g} as ${materialized}(select ${col} as v, count(*) as f from s where ${col} is not null group by ${col})`,
     );
     branches.push(
-      `select * from (select ${c.i} as col, 'top' as kind, ${asText(dialect, 'v')} as v, ${num('f')} as a, ${nullNum} as b, ${nullNum} as c from (${groups}) g order by f desc, v limit ${topValueCount}) t${c.i}`,
+      `select ${c.i} as col, 'freq' as kind, ${nullText} as v, ${num('count(*)')} as a, ${num('sum(case when f = 1 then 1 else 0 end)')} as b, ${num('sum(f)')} as c from ${g}`,
+      `select * from (select ${c.i} as col, 'top' as kind, ${asText(dialect, 'v')} as v, ${num('f')} as a, ${nullNum} as b, ${nullNum} as c from ${g} order by f desc, v limit ${topValueCount}) t${c.i}`,
     );
     if (c.kind === 'text') {
       branches.push(
-        `select * from (select ${c.i} as col, 'pattern' as kind, p as v, ${num('count(*)')} as a, ${nullNum} as b, ${nullNum} as c from (select ${patternOf(dialect, col)} as p from s where ${col} is not null) x group by p order by count(*) desc, p limit ${patternCount}) p${c.i}`,
+        // Shapes of the distinct values, weighted by how often each occurs: each value is shaped once.
+        `select * from (select ${c.i} as col, 'pattern' as kind, p as v, ${num('sum(f)')} as a, ${nullNum} as b, ${nullNum} as c from (select ${patternOf(dialect, 'v')} as p, f from ${g}) x group by p order by sum(f) desc, p limit ${patternCount}) p${c.i}`,
         `select ${c.i} as col, 'length' as kind, ${nullText} as v, ${num(`min(char_length(${col}))`)} as a, ${num(`max(char_length(${col}))`)} as b, ${num(`avg(char_length(${col}))`)} as c from s`,
       );
     }
-    if (c.kind === 'number') {
-      // Ranks of the rows either side of each quantile's position, as percentile_cont interpolates them.
+    if (c.kind === 'number' && dialect === 'postgres') {
+      branches.push(
+        `select ${c.i} as col, 'quantiles' as kind, cast(percentile_cont(array[${quantileLevels.join(', ')}]) within group (order by cast(${col} as double precision)) as text) as v, ${nullNum} as a, ${nullNum} as b, ${nullNum} as c from s`,
+      );
+    } else if (c.kind === 'number') {
+      // MySQL and MariaDB have no ordered-set percentile: the ranks either side of each quantile's
+      // position, which the profiler interpolates as percentile_cont does.
       const ranks = quantileLevels.flatMap((q) => [`floor(${q} * (n - 1)) + 1`, `floor(${q} * (n - 1)) + 2`]);
       branches.push(
-        `select ${c.i} as col, 'rank' as kind, ${asText(dialect, 'v')} as v, ${num('rn')} as a, ${num('n')} as b, ${nullNum} as c from (select ${col} as v, row_number() over (order by ${col}) as rn, count(*) over () as n from s where ${col} is not null) r where rn in (${ranks.join(', ')})`,
+        `select ${c.i} as col, 'rank' as kind, ${asText(dialect, 'v')} as v, rn as a, n as b, null as c from (select ${col} as v, row_number() over (order by ${col}) as rn, count(*) over () as n from s where ${col} is not null) r where rn in (${ranks.join(', ')})`,
       );
     }
   }
-  if (branches.length === 0) return '';
-  const materialized = dialect === 'postgres' ? 'materialized ' : '';
-  return `with s as ${materialized}(select ${select} from ${sampledFrom(dialect, table, sample)}) ${branches.join(' union all ')}`;
+  return `with ${ctes.join(', ')} ${branches.join(' union all ')}`;
 }

@@ -1,12 +1,13 @@
 import {
+  aggregateSql,
   type ColumnKind,
   type Dialect,
-  fullScanSql,
+  distributionSql,
   type ProfiledColumn,
   quantileLevels,
   quoteIdent,
   type SampleClause,
-  sampleSql,
+  sampledFrom,
 } from './profile-sql.js';
 
 /** A column's statistics as stored in `profiles.column_stats` and returned by `quality_profile`. */
@@ -28,11 +29,19 @@ export interface ColumnProfile {
    * (0..1) of the one asked for (Dvoretzky–Kiefer–Wolfowitz bound for the sample size).
    */
   quantileRankError?: number;
+  /** With min, max, mean and standard deviation from a sample: the standard error of the mean. */
+  meanStandardError?: number;
   length?: { min: number; max: number; mean: number } | null;
   trueCount?: number;
   topValues?: { value: string; count: number; share: number }[];
   /** Shapes of values: A an upper-case letter, a lower-case, 9 a digit, anything else as it is. */
   patterns?: { pattern: string; share: number }[];
+  /**
+   * The statistics that come from a sample rather than every row (row and null counts never do): see
+   * `distinct.bounds`, `quantileRankError` and `meanStandardError` for their error; a sampled min and max
+   * are values the column holds, the true ones at least as far out.
+   */
+  estimated?: string[];
   /** Why a column got only a null count (json, arrays, binary and geometric values are not compared). */
   skipped?: string;
 }
@@ -55,6 +64,8 @@ export interface ProfileRun {
   details: {
     dialect: Dialect;
     sample: { method: SampleClause['method']; fraction: number };
+    /** Whether min, max, mean, standard deviation and true counts were taken over every row. */
+    exactMoments: boolean;
     statements: number;
     durationMs: number;
   };
@@ -65,46 +76,65 @@ export interface ReadQuery {
   query<T = Record<string, unknown>>(statement: string, params?: unknown[]): Promise<T[]>;
 }
 
-/** Up to this many rows, everything is exact; above it distinct values, quantiles and top values come from a sample. */
-export const sampleRows = 100_000;
-/** Postgres allows 1,664 result columns; a full-scan statement holds at most 6 per column. */
-const fullScanChunk = 200;
-const sampleChunk = 100;
+export interface ProfileLimits {
+  /**
+   * Up to this many rows everything is exact; above it distinct values, quantiles, top values, patterns
+   * and lengths come from a sample of about this many rows (as many as Postgres's ANALYZE reads).
+   */
+  sampleRows: number;
+  /**
+   * Up to this many rows (as the catalog estimates them) min, max, mean and standard deviation are taken
+   * over every row; above it they come from the sample too, so a profile costs little more than
+   * counting rows and nulls.
+   */
+  exactRows: number;
+}
+export const defaultProfileLimits: ProfileLimits = { sampleRows: 30_000, exactRows: 1_000_000 };
+
+/** Postgres allows 1,664 result columns; an aggregate statement holds at most 6 per column. */
+const aggregateChunk = 200;
+const distributionChunk = 100;
 
 /**
- * Profiles one table or view through a source reader: a full scan of cheap aggregates, then a
- * sample (the whole table up to `sampleRows` rows) for what needs grouping or sorting.
+ * Profiles one table or view through a source reader: a full scan of aggregates, then a sample (the
+ * whole table up to `sampleRows` rows) for what needs grouping or sorting.
  */
 export async function profileRelation(
   reader: ReadQuery,
-  target: { namespace: string; name: string; kind: string },
+  target: { namespace: string; name: string; kind: string; estimatedRows: number | null },
   columns: ProfiledColumn[],
+  limits: ProfileLimits = defaultProfileLimits,
 ): Promise<ProfileRun> {
   const started = performance.now();
   const { dialect } = reader;
   const q = (s: string) => quoteIdent(dialect, s);
   const table = target.namespace ? `${q(target.namespace)}.${q(target.name)}` : q(target.name);
   let statements = 0;
+  const aggregates = async (from: string, moments: boolean) => {
+    const out: Record<string, unknown> = {};
+    for (const chunk of chunks(columns, aggregateChunk)) {
+      const [row] = await reader.query<Record<string, unknown>>(aggregateSql(dialect, from, chunk.items, moments));
+      statements++;
+      for (const [key, value] of Object.entries(row ?? {})) out[renumber(key, chunk.offset)] = value;
+    }
+    return out;
+  };
 
-  const full: Record<string, unknown> = {};
-  for (const chunk of chunks(columns, fullScanChunk)) {
-    const [row] = await reader.query<Record<string, unknown>>(fullScanSql(dialect, table, chunk.items));
-    statements++;
-    for (const [key, value] of Object.entries(row ?? {})) full[renumber(key, chunk.offset)] = value;
-  }
+  const exactMoments = target.estimatedRows === null || target.estimatedRows <= limits.exactRows;
+  const full = await aggregates(table, exactMoments);
   const rowCount = toNumber(full.n) ?? 0;
-
   const sample: SampleClause =
-    rowCount <= sampleRows
+    rowCount <= limits.sampleRows
       ? { method: 'all', fraction: 1 }
       : {
           // Page sampling reads only the sampled pages; views have no pages, so their rows are drawn one by one.
           method: dialect === 'postgres' && target.kind !== 'view' ? 'system' : 'random',
-          fraction: sampleRows / rowCount,
+          fraction: limits.sampleRows / rowCount,
         };
+  const moments = exactMoments ? full : await aggregates(sampledFrom(dialect, table, sample), true);
   const sampled: SampleRow[] = [];
-  for (const chunk of chunks(columns, sampleChunk)) {
-    const statement = sampleSql(dialect, table, chunk.items, sample);
+  for (const chunk of chunks(columns, distributionChunk)) {
+    const statement = distributionSql(dialect, table, chunk.items, sample);
     if (!statement) continue;
     const rows = await reader.query<SampleRow>(statement);
     statements++;
@@ -113,37 +143,47 @@ export async function profileRelation(
 
   const columnStats: Record<string, ColumnProfile> = {};
   columns.forEach((c, i) => {
+    const facts = { rowCount, full, moments, momentsSampled: !exactMoments && sample.method !== 'all' };
     columnStats[c.name] = columnProfile(
       c,
       i,
-      rowCount,
-      full,
+      facts,
       sampled.filter((r) => r.col === i),
     );
   });
   return {
     rowCount,
     columnStats,
-    details: { dialect, sample, statements, durationMs: Math.round(performance.now() - started) },
+    details: {
+      dialect,
+      sample,
+      exactMoments: exactMoments || sample.method === 'all',
+      statements,
+      durationMs: Math.round(performance.now() - started),
+    },
   };
 }
 
 interface SampleRow {
   col: number;
-  kind: 'freq' | 'top' | 'pattern' | 'length' | 'rank';
+  kind: 'freq' | 'top' | 'pattern' | 'length' | 'quantiles' | 'rank';
   v: string | null;
   a: unknown;
   b: unknown;
   c: unknown;
 }
 
-function columnProfile(
-  column: ProfiledColumn,
-  i: number,
-  rowCount: number,
-  full: Record<string, unknown>,
-  rows: SampleRow[],
-): ColumnProfile {
+interface TableFacts {
+  rowCount: number;
+  /** The full scan's aggregates. */
+  full: Record<string, unknown>;
+  /** Where min, max, mean and standard deviation came from: the full scan or the sample. */
+  moments: Record<string, unknown>;
+  momentsSampled: boolean;
+}
+
+function columnProfile(column: ProfiledColumn, i: number, facts: TableFacts, rows: SampleRow[]): ColumnProfile {
+  const { rowCount, full, moments, momentsSampled } = facts;
   const nonNull = toNumber(full[`c${i}_nonnull`]) ?? 0;
   const nulls = rowCount - nonNull;
   const profile: ColumnProfile = {
@@ -156,17 +196,25 @@ function columnProfile(
     profile.skipped = `${column.dataType} values are not compared; only nulls are counted`;
     return profile;
   }
+  const estimated: string[] = [];
+  const momentRows = toNumber(moments[`c${i}_nonnull`]) ?? 0;
+  if (column.kind === 'number' || column.kind === 'text' || column.kind === 'temporal') {
+    const parse = column.kind === 'number' ? toNumber : (v: unknown) => (v === undefined ? null : (v as string | null));
+    profile.min = parse(moments[`c${i}_min`]);
+    profile.max = parse(moments[`c${i}_max`]);
+    if (momentsSampled) estimated.push('min', 'max');
+  }
   if (column.kind === 'number') {
-    Object.assign(profile, {
-      min: toNumber(full[`c${i}_min`]),
-      max: toNumber(full[`c${i}_max`]),
-      mean: toNumber(full[`c${i}_mean`]),
-      stddev: toNumber(full[`c${i}_stddev`]),
-    });
-  } else if (column.kind === 'text' || column.kind === 'temporal') {
-    Object.assign(profile, { min: full[`c${i}_min`] ?? null, max: full[`c${i}_max`] ?? null });
+    profile.mean = toNumber(moments[`c${i}_mean`]);
+    profile.stddev = toNumber(moments[`c${i}_stddev`]);
+    if (momentsSampled) {
+      estimated.push('mean', 'stddev');
+      if (profile.stddev !== null && momentRows > 0) profile.meanStandardError = profile.stddev / Math.sqrt(momentRows);
+    }
   } else if (column.kind === 'boolean') {
-    profile.trueCount = toNumber(full[`c${i}_true`]) ?? 0;
+    const trues = toNumber(moments[`c${i}_true`]) ?? 0;
+    profile.trueCount = momentsSampled && momentRows > 0 ? Math.round((trues * nonNull) / momentRows) : trues;
+    if (momentsSampled) estimated.push('trueCount');
   }
 
   const freq = rows.find((r) => r.kind === 'freq');
@@ -174,6 +222,7 @@ function columnProfile(
   const singletons = toNumber(freq?.b) ?? 0;
   const sampleNonNull = toNumber(freq?.c) ?? 0;
   const complete = sampleNonNull >= nonNull;
+  if (!complete) estimated.push('distinct', 'topValues', 'patterns', 'length', 'quantiles');
   profile.distinct = complete
     ? { value: seenDistinct, exact: true, method: 'exact' }
     : {
@@ -205,9 +254,13 @@ function columnProfile(
         : null;
   }
   if (column.kind === 'number') {
-    profile.quantiles = quantilesFromRanks(rows.filter((r) => r.kind === 'rank'));
-    if (!complete && sampleNonNull > 0) profile.quantileRankError = Math.sqrt(Math.log(2 / 0.05) / (2 * sampleNonNull));
+    const array = rows.find((r) => r.kind === 'quantiles');
+    profile.quantiles = array ? quantilesFromArray(array.v) : quantilesFromRanks(rows.filter((r) => r.kind === 'rank'));
+    if (!complete && sampleNonNull > 0) {
+      profile.quantileRankError = Math.sqrt(Math.log(2 / 0.05) / (2 * sampleNonNull));
+    }
   }
+  if (estimated.length > 0) profile.estimated = estimated.filter((k) => k in profile);
   return profile;
 }
 
@@ -223,6 +276,17 @@ export function duj1(n: number, d: number, f1: number, total: number): number {
   return Math.round(Math.min(total, Math.max(d, estimate)));
 }
 
+function quantileKey(q: number): string {
+  return `p${String(Math.round(q * 100)).padStart(2, '0')}`;
+}
+
+/** Postgres's `percentile_cont(array[…])` as text: `{1.5,2,…}`, null when the column has no values. */
+function quantilesFromArray(text: string | null): Record<string, number> {
+  if (!text) return {};
+  const values = text.replace(/[{}]/g, '').split(',').map(Number);
+  return Object.fromEntries(quantileLevels.map((q, k) => [quantileKey(q), values[k]!]));
+}
+
 function quantilesFromRanks(rows: SampleRow[]): Record<string, number> {
   const byRank = new Map(rows.map((r) => [toNumber(r.a)!, toNumber(r.v)!]));
   const n = toNumber(rows[0]?.b);
@@ -232,7 +296,7 @@ function quantilesFromRanks(rows: SampleRow[]): Record<string, number> {
     const h = q * (n - 1);
     const lo = byRank.get(Math.floor(h) + 1)!;
     const hi = byRank.get(Math.floor(h) + 2) ?? lo;
-    out[`p${String(Math.round(q * 100)).padStart(2, '0')}`] = lo + (h - Math.floor(h)) * (hi - lo);
+    out[quantileKey(q)] = lo + (h - Math.floor(h)) * (hi - lo);
   }
   return out;
 }

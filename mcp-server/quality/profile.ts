@@ -7,7 +7,14 @@ import type { ServiceContext } from '../context.js';
 import { DataOpsError } from '../errors.js';
 import { clearanceAllows, requireRole, visibleAssetsSql } from '../governance/access.js';
 import { columnKind } from './profile-sql.js';
-import { type ColumnProfile, type ProfileRun, profileRelation, type ReadQuery } from './profile-stats.js';
+import {
+  type ColumnProfile,
+  defaultProfileLimits,
+  type ProfileLimits,
+  type ProfileRun,
+  profileRelation,
+  type ReadQuery,
+} from './profile-stats.js';
 import { scoreAsset } from './score.js';
 
 /** Kinds of asset whose rows a profile reads; jobs, dashboards and data products have none of their own. */
@@ -26,7 +33,11 @@ export interface ProfileOutcome {
  * Profiles one asset where its data lives, stores the run (history) and recomputes the asset's score.
  * Needs the steward or owner role: it reads the source's rows.
  */
-export async function profileAsset(ctx: ServiceContext, assetId: string): Promise<ProfileOutcome> {
+export async function profileAsset(
+  ctx: ServiceContext,
+  assetId: string,
+  limits: ProfileLimits = defaultProfileLimits,
+): Promise<ProfileOutcome> {
   const [visible] = await queryRows<{ urn: string }>(
     ctx.db,
     sql`select a.urn from assets a where a.id = ${assetId} and ${visibleAssetsSql(ctx.principal)}`,
@@ -35,7 +46,7 @@ export async function profileAsset(ctx: ServiceContext, assetId: string): Promis
   const asset = await findVisibleAsset(ctx, visible.urn);
   requireRole(ctx.principal, `profile ${asset.qualifiedName}`, 'steward', 'owner');
   await assertProfilable(ctx, asset);
-  return withSourceReader(ctx, asset.sourceId!, (reader) => profileOne(ctx, reader, asset));
+  return withSourceReader(ctx, asset.sourceId!, (reader) => profileOne(ctx, reader, asset, limits));
 }
 
 /**
@@ -45,6 +56,7 @@ export async function profileAsset(ctx: ServiceContext, assetId: string): Promis
 export async function profileSource(
   ctx: ServiceContext,
   sourceId: string,
+  limits: ProfileLimits = defaultProfileLimits,
 ): Promise<{ profiled: ProfileOutcome[]; failed: { urn: string; message: string }[] }> {
   requireRole(ctx.principal, 'profile a source', 'steward', 'owner');
   const [source] = await ctx.db.select().from(sources).where(eq(sources.id, sourceId));
@@ -77,7 +89,7 @@ export async function profileSource(
   await withSourceReader(ctx, sourceId, async (reader) => {
     for (const asset of list) {
       try {
-        profiled.push(await profileOne(ctx, reader, asset));
+        profiled.push(await profileOne(ctx, reader, asset, limits));
       } catch (error) {
         if (error instanceof DataOpsError && error.code === 'unavailable') throw error;
         failed.push({ urn: asset.urn, message: (error as Error).message });
@@ -105,7 +117,12 @@ async function assertProfilable(ctx: ServiceContext, asset: Asset): Promise<void
   }
 }
 
-async function profileOne(ctx: ServiceContext, reader: ReadQuery, asset: Asset): Promise<ProfileOutcome> {
+async function profileOne(
+  ctx: ServiceContext,
+  reader: ReadQuery,
+  asset: Asset,
+  limits: ProfileLimits,
+): Promise<ProfileOutcome> {
   const cols = await ctx.db
     .select({ name: columns.name, dataType: columns.dataType })
     .from(columns)
@@ -113,8 +130,9 @@ async function profileOne(ctx: ServiceContext, reader: ReadQuery, asset: Asset):
     .orderBy(asc(columns.position));
   const run: ProfileRun = await profileRelation(
     reader,
-    { namespace: asset.namespace, name: asset.name, kind: asset.kind },
+    { namespace: asset.namespace, name: asset.name, kind: asset.kind, estimatedRows: asset.rowCount },
     cols.map((c) => ({ ...c, kind: columnKind(reader.dialect, c.dataType) })),
+    limits,
   );
   await ctx.db.transaction(async (tx) => {
     await tx.insert(profiles).values({
@@ -137,6 +155,7 @@ export interface ProfileView {
   profiledAt: string;
   rowCount: number;
   sample: { method: string; fraction: number };
+  exactMoments: boolean;
   durationMs: number;
   columns: (ColumnProfile & { name: string; withheld?: string[] })[];
   history: { profiledAt: string; rowCount: number | null }[];
@@ -178,6 +197,7 @@ export async function getLatestProfile(ctx: ServiceContext, urn: string): Promis
     profiledAt: latest.profiledAt.toISOString(),
     rowCount: latest.rowCount ?? 0,
     sample: details.sample,
+    exactMoments: details.exactMoments,
     durationMs: details.durationMs,
     columns: shown,
     history: runs.map((r) => ({ profiledAt: r.profiledAt.toISOString(), rowCount: r.rowCount })),

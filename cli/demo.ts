@@ -6,6 +6,7 @@ import { demoAnnotations } from '../mcp-server/demo/demo-annotations.js';
 import { demoDomains } from '../mcp-server/demo/demo-domains.js';
 import { demoPrincipals } from '../mcp-server/demo/demo-principals.js';
 import { demoSchemaStatements } from '../mcp-server/demo/demo-schema-statements.js';
+import { loadDemoSocialHistory } from '../mcp-server/demo/demo-social.js';
 import { requireRole } from '../mcp-server/governance/access.js';
 import { addDomainMember, upsertPrincipal } from '../mcp-server/governance/principals.js';
 import { openDemoSource } from './demo-source.js';
@@ -43,6 +44,8 @@ export async function loadDemo(ws: Workspace, log: (message: string) => void): P
         return { urn: assetUrn('postgres', demoSourceName, namespace, name), ...annotation };
       }),
     );
+    const history = await loadDemoSocialHistory(ws.ctx);
+    if (history) log(`added six weeks of ratings, discussions, follows and ${history.usageEvents} uses`);
     return summary;
   } finally {
     await source.close();

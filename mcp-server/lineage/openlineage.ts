@@ -6,6 +6,7 @@ import type { ServiceContext } from '../context.js';
 import { DataOpsError } from '../errors.js';
 import { requireRole } from '../governance/access.js';
 import { appendAudit } from '../governance/audit.js';
+import { recordAssertions } from '../quality/rules-openlineage.js';
 import {
   type AssetWriter,
   canonicalJson,
@@ -81,6 +82,8 @@ export async function ingestOpenLineage(ctx: ServiceContext, raw: unknown[]): Pr
       const resolver = createDatasetResolver(tx, ctx.principal);
       for (const event of events) await recordEvent(w, resolver, event, summary);
       await finishWriter(w);
+      // Producers' data-quality assertions become rules of the datasets and results of those rules.
+      await recordAssertions(tx, ctx, resolver);
       summary.assetsCreated = w.stats.created;
       summary.assetsUpdated = w.stats.updated + w.stats.restored;
       if (summary.accepted > 0) {

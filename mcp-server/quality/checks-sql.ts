@@ -128,7 +128,12 @@ export async function compileRule(rule: QualityRule, table: Table, dialect: Dial
     }
     case 'relationships': {
       const target = config.target as { namespace: string; name: string } | undefined;
-      if (!target) throw new DataOpsError('internal', 'a relationships rule reached compilation without its target');
+      if (!target) {
+        throw new DataOpsError(
+          'invalid_input',
+          `the table rule "${rule.name}" references is not in this source's catalog, or you may not see it`,
+        );
+      }
       return rows({
         checked: (s) => `${c(s)} is not null`,
         failed: (s) =>

@@ -1,8 +1,10 @@
-import { and, asc, eq, inArray } from 'drizzle-orm';
-import { assets, columns, qualityResults, qualityRules } from '../../db/schema/index.js';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { queryRows } from '../../db/create-db.js';
+import { columns, qualityResults, qualityRules } from '../../db/schema/index.js';
 import { type SourceReader, withSourceReader } from '../connectors/source-reader.js';
 import type { Principal, ServiceContext } from '../context.js';
 import { DataOpsError, isDataOpsError } from '../errors.js';
+import { visibleAssetsSql } from '../governance/access.js';
 import { loadMaskingColumns, type MaskingColumn, maskRows } from '../governance/masking.js';
 import { checkSchema } from './checks-schema.js';
 import { compileRule, describeBounds, type Plan, Statement, type Table, withinBounds } from './checks-sql.js';
@@ -59,7 +61,8 @@ export async function runChecks(ctx: ServiceContext, request: RunChecksRequest):
   if (request.ruleIds && rules.length !== new Set(request.ruleIds).size) {
     throw new DataOpsError('not_found', `some of the rules asked for are not rules of ${asset.urn}`);
   }
-  if (rules.length === 0) return [];
+  const runnable = rules.filter(isRunnable);
+  if (runnable.length === 0) return [];
   if (!asset.sourceId) {
     throw new DataOpsError('invalid_input', `${asset.urn} belongs to no source whose data can be read`);
   }
@@ -79,8 +82,8 @@ export async function runChecks(ctx: ServiceContext, request: RunChecksRequest):
 
   const results = await withSourceReader(ctx, asset.sourceId, async (reader) => {
     const out: CheckResult[] = [];
-    for (const rule of rules) {
-      out.push(await runRule(ctx, reader, await withTarget(ctx, rule), table, { masking, keys }));
+    for (const rule of runnable) {
+      out.push(await runRule(ctx, reader, await withTarget(ctx, rule, asset.sourceId!), table, { masking, keys }));
     }
     return out;
   });
@@ -102,14 +105,23 @@ export async function runChecks(ctx: ServiceContext, request: RunChecksRequest):
   return results;
 }
 
+/**
+ * Rules whose verdicts come only from their producer (OpenLineage assertions we cannot express, dbt tests
+ * kept without SQL) are not run here; their results arrive with the producer's events and run results.
+ */
+export function isRunnable(rule: Pick<QualityRule, 'type' | 'config'>): boolean {
+  if (rule.type === 'external') return false;
+  return rule.type !== 'dbt_test' || typeof (rule.config as { sql?: unknown }).sql === 'string';
+}
+
 /** A relationships rule reads its referenced table by its place in the source. */
-async function withTarget(ctx: ServiceContext, rule: QualityRule): Promise<QualityRule> {
+async function withTarget(ctx: ServiceContext, rule: QualityRule, sourceId: string): Promise<QualityRule> {
   if (rule.type !== 'relationships') return rule;
-  const to = String((rule.config as { to?: unknown }).to);
-  const [target] = await ctx.db
-    .select({ namespace: assets.namespace, name: assets.name, sourceId: assets.sourceId })
-    .from(assets)
-    .where(eq(assets.urn, to));
+  const [target] = await queryRows<{ namespace: string; name: string }>(
+    ctx.db,
+    sql`select a.namespace, a.name from assets a where a.urn = ${String((rule.config as { to?: unknown }).to)}
+        and a.source_id = ${sourceId} and ${visibleAssetsSql(ctx.principal)}`,
+  );
   return target ? { ...rule, config: { ...rule.config, target } } : rule;
 }
 

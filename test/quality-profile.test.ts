@@ -426,8 +426,12 @@ describe('profiling pushed down to the source', () => {
         .where(and(eq(columns.assetId, filmId), eq(columns.name, 'replacement_cost')));
       await ctx.db
         .update(columns)
-        .set({ sensitivity: 'financial' })
+        .set({ sensitivity: 'pii' })
         .where(and(eq(columns.assetId, filmId), eq(columns.name, 'rental_rate')));
+      await ctx.db
+        .update(columns)
+        .set({ sensitivity: 'pii' })
+        .where(and(eq(columns.assetId, await assetId('public.customer', 'pagila')), eq(columns.name, 'email')));
       await ctx.db
         .update(assets)
         .set({ classification: 'S' })
@@ -444,21 +448,47 @@ describe('profiling pushed down to the source', () => {
       await steward?.close();
     });
 
-    it('leaves out columns above the caller clearance and withholds the values of sensitive columns', async () => {
+    it('leaves out columns above the caller clearance and masks the values of personal data', async () => {
       const result = await viewer.callTool({ name: 'quality_profile', arguments: { urn: await filmUrn() } });
       expect(result.isError).toBeFalsy();
-      const profile = (
-        result.structuredContent as { profile: { columns: (ColumnProfile & { name: string; withheld?: string[] })[] } }
-      ).profile;
+      type Shown = ColumnProfile & { name: string; masked?: string; withheld?: string[] };
+      const profile = (result.structuredContent as { profile: { columns: Shown[] } }).profile;
       const names = profile.columns.map((c) => c.name);
       expect(names).toContain('title');
       expect(names).not.toContain('replacement_cost');
       expect(JSON.stringify(result)).not.toContain('replacement_cost');
+      // A PII column of no known kind: its values are redacted, its quantiles left out, its counts kept.
       const rate = profile.columns.find((c) => c.name === 'rental_rate')!;
-      expect(rate.topValues).toBeUndefined();
-      expect(rate.min).toBeUndefined();
-      expect(rate.withheld).toEqual(['min', 'max', 'quantiles', 'topValues']);
+      expect(rate).toMatchObject({ masked: 'redacted', min: '[redacted]', max: '[redacted]', withheld: ['quantiles'] });
+      expect(rate.quantiles).toBeUndefined();
+      expect(new Set(rate.topValues!.map((t) => t.value))).toEqual(new Set(['[redacted]']));
       expect(rate.nullRate).toBe(0);
+      expect(rate.distinct!.value).toBe(3);
+
+      const customerUrn = (
+        await ctx.db
+          .select({ urn: assets.urn })
+          .from(assets)
+          .where(eq(assets.id, await assetId('public.customer', 'pagila')))
+      )[0]!.urn;
+      const emails = new Set((await pagila<{ email: string }[]>`select email from customer`).map((r) => r.email));
+      const shownTo = async (client: Client) =>
+        (
+          (await client.callTool({ name: 'quality_profile', arguments: { urn: customerUrn } })).structuredContent as {
+            profile: { columns: Shown[] };
+          }
+        ).profile.columns.find((c) => c.name === 'email')!;
+      // Emails are partly shown to a viewer (as in sample rows), in full to a steward.
+      const masked = await shownTo(viewer);
+      expect(masked.masked).toBe('partial');
+      for (const t of masked.topValues!) {
+        expect(emails.has(t.value)).toBe(false);
+        expect(t.value).toMatch(/\*\*\*@/);
+      }
+      expect(emails.has(masked.min as string)).toBe(false);
+      const clear = await shownTo(steward);
+      expect(clear.masked).toBeUndefined();
+      expect(clear.topValues!.every((t) => emails.has(t.value))).toBe(true);
     });
 
     it('answers "not found" for an asset above the caller clearance, and needs a steward to profile now', async () => {

@@ -34,7 +34,11 @@ const columnProfileSchema = z.object({
   topValues: z.array(valueCount).optional(),
   patterns: z.array(z.object({ pattern: z.string(), share: z.number() })).optional(),
   skipped: z.string().optional(),
-  withheld: z.array(z.string()).optional().describe('Statistics left out because the column is sensitive'),
+  masked: z
+    .enum(['partial', 'hashed', 'redacted'])
+    .optional()
+    .describe('How the values shown of this personal-data column were masked for you'),
+  withheld: z.array(z.string()).optional().describe('Statistics left out because the column holds personal data'),
 });
 
 const profileOutput = z.object({
@@ -77,7 +81,7 @@ function renderProfile(p: ProfileView): string {
       c.patterns?.length
         ? `pattern ${fenceUntrusted(c.patterns[0]!.pattern)} ${(100 * c.patterns[0]!.share).toFixed(0)}%`
         : '',
-      c.withheld ? 'values withheld (sensitive)' : '',
+      c.masked ? `values ${c.masked}` : '',
       c.skipped ? 'values not compared' : '',
     ].filter(Boolean);
     return `- ${c.name}: ${facts.join('; ')}`;
@@ -92,7 +96,7 @@ export const qualityProfile = defineTool({
     'Column statistics of a table or view, computed where the data lives: row count, nulls, distinct values (exact, or estimated ' +
     'with bounds on large tables), min, max, mean, standard deviation, quantiles, text lengths, top values and value patterns. ' +
     'Returns the latest stored profile; refresh: true profiles the asset now (steward or owner role) and updates its quality score. ' +
-    'Sensitive columns show counts and shapes but not their values.',
+    'Values of personal-data columns are masked for you as in sample rows; columns above your clearance are left out.',
   input: z
     .object({
       urn: urnInput,

@@ -1,11 +1,12 @@
-import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
+import { asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import { queryRows } from '../../db/create-db.js';
 import { assets, columns, profiles, sources } from '../../db/schema/index.js';
 import { findVisibleAsset } from '../catalog/assets.js';
 import { withSourceReader } from '../connectors/source-reader.js';
 import type { ServiceContext } from '../context.js';
 import { DataOpsError } from '../errors.js';
-import { clearanceAllows, requireRole, visibleAssetsSql } from '../governance/access.js';
+import { requireRole, visibleAssetsSql } from '../governance/access.js';
+import { loadMaskingColumns, maskingPlan, maskingSalt, maskValue } from '../governance/masking.js';
 import { columnKind } from './profile-sql.js';
 import {
   type ColumnProfile,
@@ -147,8 +148,8 @@ async function profileOne(
   return { urn: asset.urn, rowCount: run.rowCount, durationMs: run.details.durationMs };
 }
 
-/** Profile statistics withheld from a column with a sensitivity (PII, financial…): they show its values. */
-const valueStats = ['min', 'max', 'quantiles', 'topValues'] as const;
+/** How the values shown of a personal-data column were masked (masking.ts decides). */
+type MaskedAs = 'partial' | 'hashed' | 'redacted';
 
 export interface ProfileView {
   urn: string;
@@ -157,13 +158,13 @@ export interface ProfileView {
   sample: { method: string; fraction: number };
   exactMoments: boolean;
   durationMs: number;
-  columns: (ColumnProfile & { name: string; withheld?: string[] })[];
+  columns: (ColumnProfile & { name: string; masked?: MaskedAs; withheld?: string[] })[];
   history: { profiledAt: string; rowCount: number | null }[];
 }
 
 /**
  * The latest profile of an asset the caller may see, or null when it was never profiled. Columns above
- * the caller's clearance are left out; sensitive columns keep counts and shapes but not their values.
+ * the caller's clearance are left out; the values shown of personal data are masked for the caller.
  */
 export async function getLatestProfile(ctx: ServiceContext, urn: string): Promise<ProfileView | null> {
   const asset = await findVisibleAsset(ctx, urn);
@@ -175,21 +176,30 @@ export async function getLatestProfile(ctx: ServiceContext, urn: string): Promis
     .limit(10);
   const latest = runs[0];
   if (!latest) return null;
-  const catalogColumns = await ctx.db
-    .select({ name: columns.name, classification: columns.classification, sensitivity: columns.sensitivity })
-    .from(columns)
-    .where(and(eq(columns.assetId, asset.id)))
-    .orderBy(asc(columns.position));
   const stats = latest.columnStats as unknown as Record<string, ColumnProfile>;
-  const shown = catalogColumns
-    .filter(
-      (c) => stats[c.name] && (c.classification === null || clearanceAllows(ctx.principal.clearance, c.classification)),
-    )
-    .map((c) => {
-      const profile = { name: c.name, ...stats[c.name]! };
-      if (!c.sensitivity) return profile;
-      for (const key of valueStats) delete profile[key];
-      return { ...profile, withheld: [...valueStats] };
+  // The profile shows values (top values, min, max), so they are masked as sample rows are: columns above
+  // the caller's clearance are left out, personal data is partly shown, hashed or redacted.
+  const plan = maskingPlan(ctx.principal, await loadMaskingColumns(ctx.db, asset.id));
+  const salt = await maskingSalt(ctx.db);
+  const shown = plan
+    .filter((rule) => stats[rule.name] && rule.treatment !== 'withheld')
+    .map((rule) => {
+      const profile: ColumnProfile & { name: string; masked?: MaskedAs; withheld?: string[] } = {
+        name: rule.name,
+        ...stats[rule.name]!,
+      };
+      if (rule.treatment === 'shown') return profile;
+      const mask = (value: unknown) => maskValue(rule, value, salt) as string | number | null;
+      if (profile.min !== undefined) profile.min = mask(profile.min);
+      if (profile.max !== undefined) profile.max = mask(profile.max);
+      if (profile.topValues) profile.topValues = profile.topValues.map((t) => ({ ...t, value: String(mask(t.value)) }));
+      // Quantiles are values too, and a masked number reads as a real one: left out.
+      if (profile.quantiles) {
+        delete profile.quantiles;
+        profile.withheld = ['quantiles'];
+      }
+      profile.masked = rule.treatment as MaskedAs;
+      return profile;
     });
   const details = latest.details as ProfileRun['details'];
   return {

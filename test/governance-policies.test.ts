@@ -95,6 +95,7 @@ describe('policies, enforcement and compliance', () => {
             actions: ['asset.update'],
           },
           { require: { type: 'certified' }, enforcement: 'warning' },
+          { when: { domain: 'personnel' }, require: { type: 'description' }, enforcement: 'warning' },
         ],
       },
     );
@@ -288,6 +289,15 @@ describe('policies, enforcement and compliance', () => {
     });
     expect(denied.isError).toBe(true);
     expect(denied.text).toContain('steward');
+
+    const unknownDomain = await call(steward, 'governance_create_policy', {
+      name: 'Typo',
+      kind: 'access',
+      document: 'x',
+      authority: 'none',
+      rules: [{ when: { domain: 'personel' }, require: { type: 'has_owner' }, enforcement: 'warning' }],
+    });
+    expect(unknownDomain.text).toContain('no domain personel');
 
     const hiddenAsset = await call(analyst, 'governance_compliance', { urn: urn('personnel', 'service_members') });
     const missingAsset = await call(analyst, 'governance_compliance', { urn: urn('personnel', 'nothing_here') });

@@ -32,6 +32,9 @@ export interface PolicyInput {
 /** Creates a policy, or replaces the text and rules of the policy with that name (so re-running it is harmless). */
 export async function savePolicy(ctx: ServiceContext, input: PolicyInput) {
   requireRole(ctx.principal, 'write policies', 'steward');
+  for (const domain of new Set(input.rules.flatMap((r) => (r.when.domain ? [r.when.domain] : [])))) {
+    await findVisibleDomain(ctx, domain);
+  }
   const now = ctx.clock();
   const values = {
     kind: input.kind,
@@ -158,6 +161,12 @@ export async function listPolicies(ctx: ServiceContext, filter: { name?: string;
           and (l.domain_id is null or not d.restricted or d.id = any(${textArray(ctx.principal.domains)}))
         order by a.urn, l.tag, l.domain_id`,
   );
+  const hiddenDomains = (
+    await queryRows<{ id: string }>(
+      ctx.db,
+      sql`select id from domains where restricted and not (id = any(${textArray(ctx.principal.domains)}))`,
+    )
+  ).map((d) => d.id);
   return {
     policies: rows.map((p) => {
       const mine = links.filter((l) => l.policyId === p.id);
@@ -167,7 +176,10 @@ export async function listPolicies(ctx: ServiceContext, filter: { name?: string;
         description: p.description,
         document: p.document,
         authority: p.authority,
-        rules: parseStoredRules(p.rules),
+        // A rule about a need-to-know domain the caller is outside of would tell it that the domain exists.
+        rules: parseStoredRules(p.rules).filter(
+          (r) => !r.when.domain || hiddenDomains.every((d) => d !== r.when.domain),
+        ),
         linkedTo: {
           assets: mine.flatMap((l) => (l.urn ? [l.urn] : [])),
           tags: mine.flatMap((l) => (l.tag ? [l.tag] : [])),

@@ -72,6 +72,15 @@ describe('the social layer', () => {
     expect(second).toMatchObject({ average: 3, count: 2 });
     const changed = await rateAsset(ana, { urn: vendorSpend, stars: 5, review: 'Now with FY26' });
     expect(changed).toMatchObject({ average: 3.5, count: 2 });
+    expect(await rateAsset(ana, { urn: vendorSpend, stars: 5, review: 'Now with FY26' })).toMatchObject({
+      average: 3.5,
+    });
+    const rated = (await readFeed(ben, { scope: 'domains' })).items.filter((i) => i.type === 'rated');
+    expect(rated.map((i) => i.summary)).toEqual([
+      'Ana changed their rating to 5/5 with a review',
+      'Ben rated it 2/5',
+      'Ana rated it 4/5 with a review',
+    ]);
     expect((await getAssetProfile(ben, vendorSpend)).ratings).toEqual({ average: 3.5, count: 2 });
     const reviews = await listReviews(ben, { urn: vendorSpend, withText: true });
     expect(reviews.reviews.map((r) => [r.principal, r.stars, r.review])).toEqual([['ana', 5, 'Now with FY26']]);

@@ -19,9 +19,13 @@ export async function rateAsset(ctx: ServiceContext, input: { urn: string; stars
   const now = ctx.clock();
   return ctx.db.transaction(async (tx) => {
     const [previous] = await tx
-      .select({ stars: ratings.stars })
+      .select({ stars: ratings.stars, review: ratings.review })
       .from(ratings)
       .where(and(eq(ratings.assetId, asset.id), eq(ratings.principalId, ctx.principal.id)));
+    // Rating again with the same stars and review changes nothing, not even the feed.
+    if (previous && previous.stars === input.stars && previous.review === review) {
+      return { urn: asset.urn, stars: input.stars, review, average: asset.ratingAverage, count: asset.ratingCount };
+    }
     await tx
       .insert(ratings)
       .values({

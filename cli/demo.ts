@@ -8,6 +8,7 @@ import { demoPrincipals } from '../mcp-server/demo/demo-principals.js';
 import { demoSchemaStatements } from '../mcp-server/demo/demo-schema-statements.js';
 import { loadDemoSocialHistory } from '../mcp-server/demo/demo-social.js';
 import { requireRole } from '../mcp-server/governance/access.js';
+import { setClassification } from '../mcp-server/governance/markings.js';
 import { addDomainMember, upsertPrincipal } from '../mcp-server/governance/principals.js';
 import { openDemoSource } from './demo-source.js';
 import { ingest } from './ingest.js';
@@ -44,6 +45,14 @@ export async function loadDemo(ws: Workspace, log: (message: string) => void): P
         return { urn: assetUrn('postgres', demoSourceName, namespace, name), ...annotation };
       }),
     );
+    // The roster view reads personnel.people (C) but keeps none of its personal columns: its owner's
+    // downgrade is recorded, so lineage leaves it U until an input is marked above C. (A fresh context: the
+    // memberships added above are not in ws.ctx yet.)
+    await setClassification(await ws.contextFor(ws.ctx.principal.id), {
+      urn: assetUrn('postgres', demoSourceName, 'personnel', 'roster'),
+      classification: 'U',
+      reason: 'The roster keeps no personal columns (no names, SSN, DoD ID, birth dates or addresses)',
+    });
     const history = await loadDemoSocialHistory(ws.ctx);
     if (history) log(`added six weeks of ratings, discussions, follows and ${history.usageEvents} uses`);
     return summary;

@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { annotateAssets, defineDomains } from '../mcp-server/catalog/annotate.js';
 import type { SyncSummary } from '../mcp-server/catalog/sync.js';
 import { assetUrn } from '../mcp-server/catalog/urn.js';
@@ -10,11 +12,14 @@ import { loadDemoSocialHistory } from '../mcp-server/demo/demo-social.js';
 import { requireRole } from '../mcp-server/governance/access.js';
 import { setClassification } from '../mcp-server/governance/markings.js';
 import { addDomainMember, upsertPrincipal } from '../mcp-server/governance/principals.js';
+import { applyRulesYaml } from '../mcp-server/quality/rules-yaml.js';
 import { openDemoSource } from './demo-source.js';
 import { ingest } from './ingest.js';
 import type { Workspace } from './workspace.js';
 
 export const demoSourceName = 'demo';
+/** The demo's quality rules, in the format `dataops quality apply` reads. */
+const demoRulesFile = fileURLToPath(new URL('../mcp-server/demo/demo-quality-rules.yml', import.meta.url));
 const demoSchemas = ['contracts', 'performance', 'personnel', 'logistics'];
 
 /**
@@ -45,6 +50,13 @@ export async function loadDemo(ws: Workspace, log: (message: string) => void): P
         return { urn: assetUrn('postgres', demoSourceName, namespace, name), ...annotation };
       }),
     );
+    // Quality rules that find the defects planted in the demo data (checks run on the scheduler's first cycle).
+    const rules = await applyRulesYaml(
+      await ws.contextFor(ws.ctx.principal.id),
+      await readFile(demoRulesFile, 'utf8'),
+      'demo-quality-rules.yml',
+    );
+    if (rules.added.length) log(`added ${rules.added.length} quality rules`);
     // The roster view reads personnel.people (C) but keeps none of its personal columns: its owner's
     // downgrade is recorded, so lineage leaves it U until an input is marked above C. (A fresh context: the
     // memberships added above are not in ws.ctx yet.)

@@ -200,7 +200,8 @@ async function execute(
         failedRows,
         failedPercent: rows === 0 ? 0 : (100 * failedRows) / rows,
         passRatio: checkedRows === 0 ? 1 : (checkedRows - failedRows) / checkedRows,
-        ...(duplicateValues === undefined ? {} : { duplicateValues }),
+        // Rows beyond the first of each duplicated value: what removing the duplicates would delete.
+        ...(duplicateValues === undefined ? {} : { duplicateValues, extraCopies: failedRows - duplicateValues }),
       };
       const expect = config.expect as (Bounds & { metric: string }) | undefined;
       let passed: boolean;
@@ -216,7 +217,11 @@ async function execute(
         summary = `${expect.metric} ${metric} (expected ${describeBounds(expect)})`;
       } else {
         passed = observed.passRatio >= rule.threshold;
-        summary = `${failedRows} of ${checkedRows} checked rows fail (${(100 * (1 - observed.passRatio)).toFixed(1)}%; allowed ${(100 * (1 - rule.threshold)).toFixed(1)}%)`;
+        const share = `${(100 * (1 - observed.passRatio)).toFixed(1)}%; allowed ${(100 * (1 - rule.threshold)).toFixed(1)}%`;
+        summary =
+          duplicateValues === undefined
+            ? `${failedRows} of ${checkedRows} checked rows fail (${share})`
+            : `${failedRows} of ${checkedRows} rows share their ${plan.columns.length > 1 ? 'values' : 'value'} with another row: ${duplicateValues} duplicated, ${failedRows - duplicateValues} extra copies (${share})`;
       }
       const sample = failedRows > 0 ? await failingSample(ctx, reader, plan, options) : [];
       return { passed, checkedRows, failedRows, observed, summary, evidence: { statement, sample } };

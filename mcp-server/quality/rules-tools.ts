@@ -5,6 +5,7 @@ import { requireRole } from '../governance/access.js';
 import { maskAssetRows } from '../governance/masking.js';
 import { defineTool, fenceUntrusted } from '../tool.js';
 import { type CheckResult, runChecks } from './checks.js';
+import { explainQuality } from './explain.js';
 import { createRule, listRules, type QualityRule, ruleInputSchema } from './rules.js';
 
 const ruleSchema = z.object({
@@ -144,4 +145,67 @@ export function renderResult(r: z.infer<typeof checkResultSchema>): string {
   return `${head}\n  failing rows: ${fenceUntrusted(JSON.stringify(r.sample.slice(0, 3)))}`;
 }
 
-export const ruleTools = [qualityCreateRule, qualityListRules, qualityRunChecks];
+export const qualityExplain = defineTool({
+  name: 'quality_explain',
+  title: 'Explain why an asset is flagged',
+  description:
+    '"Why is this flagged?" / "Can I trust this table?": which rules fail now and by how much (failing rows, share, observed ' +
+    'value) with masked sample rows, the quality score broken down by dimension with its trend, recent schema changes, and ' +
+    'upstream assets (through lineage) whose own checks fail, the likely root cause. Read-only; uses the latest results.',
+  input: z.object({ urn: urnInput }),
+  output: z.object({
+    urn: z.string(),
+    flagged: z.boolean(),
+    explanation: z.string(),
+    failing: z.array(
+      z.object({
+        rule: z.string(),
+        type: z.string(),
+        column: z.string().nullable(),
+        dimension: z.string(),
+        severity: z.string(),
+        checkedRows: z.number().nullable(),
+        failedRows: z.number().nullable(),
+        failedPercent: z.number().nullable(),
+        observed: z.unknown(),
+        summary: z.string(),
+        ranAt: z.string(),
+        sample: z.array(z.record(z.string(), z.unknown())),
+      }),
+    ),
+    passing: z.number(),
+    score: z.object({
+      overall: z.number().nullable(),
+      computedAt: z.string().nullable(),
+      change: z.number().nullable(),
+      dimensions: z.record(z.string(), z.number().nullable()),
+      trend: z.array(z.object({ computedAt: z.string(), overall: z.number() })),
+    }),
+    schemaChanges: z.array(z.object({ at: z.string(), summary: z.string() })),
+    upstream: z.array(
+      z.object({
+        urn: z.string(),
+        qualifiedName: z.string(),
+        hops: z.number(),
+        failing: z.array(z.object({ rule: z.string(), severity: z.string(), summary: z.string() })),
+      }),
+    ),
+  }),
+  annotations: { readOnlyHint: true, idempotentHint: true },
+  handler: ({ urn }, ctx) => explainQuality(ctx, urn),
+  render: (o) =>
+    [
+      o.explanation,
+      ...o.failing.map(
+        (f) =>
+          `- FAIL ${f.rule} (${f.type}${f.column ? ` on ${f.column}` : ''}, ${f.severity}): ${f.summary}${f.sample.length ? `\n  failing rows: ${fenceUntrusted(JSON.stringify(f.sample.slice(0, 3)))}` : ''}`,
+      ),
+      ...o.schemaChanges.map((c) => `- schema change ${c.at}: ${c.summary}`),
+      ...o.upstream.map(
+        (u) =>
+          `- upstream ${u.qualifiedName} (${u.hops} hop${u.hops > 1 ? 's' : ''}): ${u.failing.map((f) => f.rule).join(', ')} failing`,
+      ),
+    ].join('\n'),
+});
+
+export const ruleTools = [qualityCreateRule, qualityListRules, qualityRunChecks, qualityExplain];

@@ -2,6 +2,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, queryRows } from '../db/create-db.js';
+import { annotateAssets, defineDomains } from '../mcp-server/catalog/annotate.js';
 import { getAssetProfile } from '../mcp-server/catalog/assets.js';
 import { syncSource } from '../mcp-server/catalog/sync.js';
 import { assetUrn } from '../mcp-server/catalog/urn.js';
@@ -18,6 +19,7 @@ const spend = urn('procurement', 'vendor_spend');
 const parts = urn('logistics', 'parts_catalog');
 const shipments = urn('logistics', 'shipments');
 const vendors = urn('procurement', 'vendors');
+const members = urn('personnel', 'service_members');
 
 type ToolResult = { isError?: boolean; content: { text: string }[]; structuredContent?: Record<string, unknown> };
 
@@ -155,16 +157,31 @@ describe('classification markings and their propagation through lineage', () => 
     expect(missing.text).toMatch(/has no column "no_such_column"/);
   });
 
+  it('raises a derived asset the steward may not see without naming it', async () => {
+    await addManualEdge(admin, { from: shipments, to: members });
+    await defineDomains(admin, [{ id: 'personnel', name: 'Personnel', restricted: true }]);
+    await annotateAssets(admin, [{ urn: members, domain: 'personnel' }]);
+    const result = await call(steward, { urn: shipments, classification: 'C' });
+    expect(result.isError, result.text).toBeFalsy();
+    expect(result.structuredContent!.propagated).toEqual([]);
+    expect(result.text).not.toContain('service_members');
+    const [row] = await queryRows<{ classification: string }>(
+      database.db,
+      sql`select classification from assets where urn = ${members}`,
+    );
+    expect(row!.classification).toBe('C');
+  });
+
   it('lets only stewards change markings, never above their clearance, and hides what they may not see', async () => {
     const viewer = await call(analyst, { urn: shipments, classification: 'C' });
     expect(viewer.isError).toBe(true);
     expect(viewer.text).toMatch(/needs the steward role/);
-    const tooHigh = await call(steward, { urn: shipments, classification: 'TS' });
+    const tooHigh = await call(steward, { urn: vendors, classification: 'TS' });
     expect(tooHigh.text).toMatch(/above your clearance \(S\)/);
     // contracts is S now: to a U-cleared steward it does not exist.
     const hidden = await call(lowSteward, { urn: contracts, classification: 'U', reason: 'x' });
     expect(hidden.text).toMatch(/no asset/);
     expect(hidden.text).not.toMatch(/forbidden|clearance/);
-    expect(await marking(shipments)).toBe('U');
+    expect(await marking(vendors)).toBe('S');
   });
 });

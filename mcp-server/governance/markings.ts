@@ -1,11 +1,11 @@
 import { and, eq, sql } from 'drizzle-orm';
-import { queryRows, type Tx } from '../../db/create-db.js';
+import { queryRows, type Tx, textArray } from '../../db/create-db.js';
 import { assets, classificationEvents, columns } from '../../db/schema/index.js';
 import type { Classification } from '../../db/schema/types.js';
 import { findVisibleAsset } from '../catalog/assets.js';
 import type { ServiceContext } from '../context.js';
 import { DataOpsError } from '../errors.js';
-import { clearanceAllows, requireRole } from './access.js';
+import { clearanceAllows, requireRole, visibleAssetsSql } from './access.js';
 import { appendAudit } from './audit.js';
 import { enforcePolicies } from './policies.js';
 import type { PolicyWarning } from './policy-rules.js';
@@ -79,7 +79,8 @@ export async function setClassification(
     if (downgrade && !reason) {
       throw new DataOpsError(
         'invalid_input',
-        `marking ${asset.qualifiedName} ${to} is a downgrade (it is ${from}${inputLevel ? `, its inputs carry up to ${inputLevel}` : ''}): give a reason, e.g. "the view drops every PII column"`,
+        // The inputs' marking is not stated: an input may be one the caller may not see.
+        `marking ${asset.qualifiedName} ${to} is a downgrade (below its marking ${from} or below the assets it derives from): give a reason, e.g. "the view drops every PII column"`,
       );
     }
     await tx.update(assets).set({ classification: to, updatedAt: now }).where(eq(assets.id, asset.id));
@@ -96,8 +97,18 @@ export async function setClassification(
     });
     await recordMarkingChange(tx, ctx.principal.id, ctx.principal.displayName, asset, from, to, kind, reason, now);
     const warnings = await enforcePolicies(tx, ctx, 'classification.change', [asset.id]);
-    const propagated = await propagateFrom(tx, ctx.principal.id, [asset.id], now);
-    return { ...result, changed: true, warnings, propagated };
+    const raised = await propagateFrom(tx, ctx.principal.id, [asset.id], now);
+    // Everything downstream is raised, but only what the caller may see is named.
+    const visible = new Set(
+      (
+        await queryRows<{ urn: string }>(
+          tx,
+          sql`select a.urn from assets a where a.urn = any(${textArray(raised.map((r) => r.urn))})
+              and ${visibleAssetsSql(ctx.principal)}`,
+        )
+      ).map((r) => r.urn),
+    );
+    return { ...result, changed: true, warnings, propagated: raised.filter((r) => visible.has(r.urn)) };
   });
 }
 

@@ -41,12 +41,12 @@ async function propagate(tx: Tx, actorId: string, candidates: ReturnType<typeof 
     const rows: PropagationCandidate[] = await queryRows<PropagationCandidate>(
       tx,
       sql`select c.id::text, c.urn, c.qualified_name as "qualifiedName", c.classification::text as current,
-            top.classification::text as "inputLevel", top.urn as "topInput",
+            top.classification::text as "inputLevel",
             ev.kind as "lastKind", ev.details->>'inputLevel' as "downgradedAgainst"
           from assets c
-          cross join lateral (select i.classification, i.urn from lineage_edges e join assets i on i.id = e.from_asset_id
-            where e.to_asset_id = c.id and e.kind = 'derives' and e.valid_to is null
-            order by i.classification desc, i.urn limit 1) top
+          cross join lateral (select max(i.classification) as classification
+            from lineage_edges e join assets i on i.id = e.from_asset_id
+            where e.to_asset_id = c.id and e.kind = 'derives' and e.valid_to is null) top
           left join lateral (select kind, details from classification_events x
             where x.asset_id = c.id and x.column_name is null order by x.created_at desc, x.id desc limit 1) ev on true
           where c.id in (${next}) and top.classification > c.classification
@@ -65,7 +65,6 @@ async function propagate(tx: Tx, actorId: string, candidates: ReturnType<typeof 
         to: r.inputLevel,
         kind: 'propagated',
         reason,
-        details: { input: r.topInput },
         actorId,
         createdAt: now,
       });
@@ -132,7 +131,6 @@ interface PropagationCandidate {
   qualifiedName: string;
   current: Classification;
   inputLevel: Classification;
-  topInput: string;
   lastKind: string | null;
   downgradedAgainst: Classification | null;
 }

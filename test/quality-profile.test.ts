@@ -372,6 +372,8 @@ describe('profiling pushed down to the source', () => {
         (h) => h.urn === urn,
       );
       expect(hit!.qualityScore).toBeCloseTo(overall, 4);
+      expect((search.content as { text: string }[])[0]!.text).toContain(`quality ${overall}/100`);
+      expect((page.content as { text: string }[])[0]!.text).toContain(`Quality: ${overall}/100`);
     });
 
     it('hides evidence about columns above the caller clearance, and hidden assets entirely', async () => {

@@ -25,7 +25,14 @@ const searchOutput = z.object({
 function renderHits(result: SearchResult): string {
   if (result.hits.length === 0) return 'No matching assets.';
   const lines = result.hits.map((h) => {
-    const facts = [h.kind, h.classification, h.rowCount !== null ? `${h.rowCount} rows` : '', h.certification ?? '']
+    const facts = [
+      h.kind,
+      h.classification,
+      h.rowCount !== null ? `${h.rowCount} rows` : '',
+      h.certification ?? '',
+      // Stored as a 4-byte real: one decimal, as the score is computed.
+      h.qualityScore !== null ? `quality ${Number(h.qualityScore.toFixed(1))}/100` : '',
+    ]
       .filter(Boolean)
       .join(', ');
     return `- ${h.qualifiedName} (${facts}) ${h.urn}${h.description ? `\n  ${fenceUntrusted(h.description.slice(0, 160))}` : ''}`;
@@ -105,6 +112,7 @@ export const catalogGetAsset = defineTool({
       a.description ? fenceUntrusted(a.description) : 'No description.',
       `Owner: ${a.owner ?? 'unknown'}; domain: ${a.domain ?? 'none'}; tags: ${a.tags.join(', ') || 'none'}`,
       `Rows: ${a.stats.rowCount ?? 'unknown'}; columns: ${a.stats.columnCount}; upstream ${a.lineage.upstream}, downstream ${a.lineage.downstream}`,
+      `Quality: ${a.quality.score === null ? 'not scored yet' : `${Number(a.quality.score.toFixed(1))}/100 (quality_get explains it)`}`,
       `Columns: ${a.columns.map((c) => `${c.name} ${c.dataType}${c.isPrimaryKey ? ' PK' : ''}`).join(', ')}${a.columnsTruncated ? ', …' : ''}`,
     ].join('\n'),
 });

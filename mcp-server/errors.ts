@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /** Coded errors whose message a person can act on; transports map the code (HTTP status, MCP isError, chat text). */
 export type ErrorCode =
   | 'invalid_input'
@@ -21,3 +23,9 @@ export class DataOpsError extends Error {
 export function isDataOpsError(error: unknown): error is DataOpsError {
   return error instanceof DataOpsError;
 }
+
+// Zod's own wording for a missing value is "expected string, received undefined", which reads like a bug to a
+// person. Every schema in the product (tool inputs, rule configs, files) says "required" instead.
+z.config({
+  customError: (issue) => (issue.code === 'invalid_type' && issue.input === undefined ? 'required' : undefined),
+});

@@ -45,24 +45,30 @@ function parseToolInput<I extends z.ZodObject>(tool: ToolDefinition<I>, args: un
     const problems = error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ');
     throw new DataOpsError('invalid_input', `invalid arguments for ${tool.name}: ${problems}`, { cause: error });
   }
-  const nul = pathToNul(input, []);
-  // Postgres text cannot hold U+0000: refuse it here rather than let a query fail with an encoding error.
-  if (nul)
-    throw new DataOpsError('invalid_input', `invalid arguments for ${tool.name}: ${nul} contains a NUL character`);
+  // Postgres text cannot hold U+0000 nor half a surrogate pair: refuse them here, not with an encoding error.
+  const bad = unstorableText(input, []);
+  if (bad) throw new DataOpsError('invalid_input', `invalid arguments for ${tool.name}: ${bad}`);
   return input;
 }
 
-/** The path of the first string (or object key) holding U+0000, or null. */
-function pathToNul(value: unknown, path: string[]): string | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? path.join('.') || 'input' : null;
+const loneSurrogate = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** What is wrong with the first string (or object key) Postgres could not store, or null. */
+function unstorableText(value: unknown, path: string[]): string | null {
+  const where = path.join('.') || 'input';
+  if (typeof value === 'string') {
+    if (value.includes('\u0000')) return `${where} contains a NUL character`;
+    if (loneSurrogate.test(value)) return `${where} is not valid Unicode (half of a surrogate pair)`;
+    return null;
+  }
   if (Array.isArray(value)) {
     for (const [i, item] of value.entries()) {
-      const found = pathToNul(item, [...path, String(i)]);
+      const found = unstorableText(item, [...path, String(i)]);
       if (found) return found;
     }
   } else if (value && typeof value === 'object') {
     for (const [key, item] of Object.entries(value)) {
-      const found = key.includes('\u0000') ? [...path, 'key'].join('.') : pathToNul(item, [...path, key]);
+      const found = unstorableText(key, [...path, 'key']) ?? unstorableText(item, [...path, key]);
       if (found) return found;
     }
   }

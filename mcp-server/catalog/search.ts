@@ -203,7 +203,8 @@ function filtersSql(filters: SearchFilters): SQL {
   if (filters.certified !== undefined) {
     parts.push(filters.certified ? sql`a.certification is not null` : sql`a.certification is null`);
   }
-  if (filters.minQuality !== undefined) parts.push(sql`a.quality_score >= ${filters.minQuality}`);
+  // As float8: a tiny score such as 3e-323 is a valid double but out of range for the real column.
+  if (filters.minQuality !== undefined) parts.push(sql`a.quality_score >= ${filters.minQuality}::float8`);
   return parts.length ? sql.join(parts, sql` and `) : sql`true`;
 }
 

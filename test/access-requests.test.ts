@@ -89,6 +89,15 @@ describe('access requests', () => {
     const again = await requestAccess(analyst, { urn: contracts, purpose, days: 30 });
     expect(again.id).toBe(granted.id);
     expect(await auditActions(database, contracts)).toEqual(['access.request.auto_approved']);
+
+    // Sent twice at once (a retried call): one request.
+    const eager = await contextAs(database, { id: 'eager', displayName: 'Eve', clearance: 'U', roles: ['viewer'] });
+    const vendors = urn('procurement', 'vendors');
+    const [first, second] = await Promise.all([
+      requestAccess(eager, { urn: vendors, purpose, days: 30 }),
+      requestAccess(eager, { urn: vendors, purpose, days: 30 }),
+    ]);
+    expect(second.id).toBe(first.id);
   });
 
   it('sends Secret data to its owner, who approves with an expiry; the requester sees the decision', async () => {

@@ -175,6 +175,8 @@ async function policyBlock(tx: Tx, ctx: ServiceContext, assetId: string): Promis
 
 /** A pending request or an unexpired grant the principal already has for the asset: asking twice changes nothing. */
 async function openRequestId(tx: Tx, assetId: string, principalId: string): Promise<string | null> {
+  // Held to the end of the transaction, so two identical requests at once make one row, not two.
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`access:${assetId}:${principalId}`}, 0))`);
   const [row] = await queryRows<{ id: string }>(
     tx,
     sql`select id::text from access_requests where asset_id = ${assetId} and requester_id = ${principalId}

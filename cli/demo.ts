@@ -6,6 +6,7 @@ import { assetUrn } from '../mcp-server/catalog/urn.js';
 import { createPostgresConnector } from '../mcp-server/connectors/postgres/postgres-connector.js';
 import { demoAnnotations } from '../mcp-server/demo/demo-annotations.js';
 import { demoDomains } from '../mcp-server/demo/demo-domains.js';
+import { loadDemoGovernance } from '../mcp-server/demo/demo-governance.js';
 import { demoPrincipals } from '../mcp-server/demo/demo-principals.js';
 import { demoSchemaStatements } from '../mcp-server/demo/demo-schema-statements.js';
 import { loadDemoSocialHistory } from '../mcp-server/demo/demo-social.js';
@@ -67,6 +68,8 @@ export async function loadDemo(ws: Workspace, log: (message: string) => void): P
     });
     const history = await loadDemoSocialHistory(ws.ctx);
     if (history) log(`added six weeks of ratings, discussions, follows and ${history.usageEvents} uses`);
+    const governance = await loadDemoGovernance((id) => ws.contextFor(id));
+    if (governance.certified) log(`added ${governance.policies} policies and ${governance.certified} certifications`);
     return summary;
   } finally {
     await source.close();

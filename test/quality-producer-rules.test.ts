@@ -63,6 +63,20 @@ describe('quality rules from dbt tests and OpenLineage assertions', () => {
     for (const node of Object.values(manifest.nodes) as Json[]) {
       if (node.database === 'postgres') node.database = scratch.name;
     }
+    // A singular test (plain SQL returning the failing rows), as dbt compiles it.
+    const {
+      test_metadata: _generic,
+      column_name: _column,
+      ...unique
+    } = manifest.nodes['test.jaffle_shop.unique_orders_order_id.fed79b3a6e'] as Json;
+    manifest.nodes['test.jaffle_shop.assert_order_status_known'] = {
+      ...unique,
+      unique_id: 'test.jaffle_shop.assert_order_status_known',
+      name: 'assert_order_status_known',
+      file_key_name: undefined,
+      raw_code: "select order_id from {{ ref('orders') }} where status not in ('placed', 'shipped', 'completed')",
+      compiled_code: `select order_id from "${scratch.name}"."public"."orders" where status not in ('placed', 'shipped', 'completed')`,
+    };
     await ingestDbt(ctx, { manifest });
   });
   afterAll(async () => {
@@ -86,6 +100,7 @@ describe('quality rules from dbt tests and OpenLineage assertions', () => {
       checkedRows: 4,
       failedRows: 4,
     });
+    expect(byName.assert_order_status_known).toMatchObject({ type: 'dbt_test', passed: false, failedRows: 1 });
     expect(results.every((r) => !r.summary.startsWith('could not run'))).toBe(true);
   });
 

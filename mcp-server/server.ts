@@ -11,6 +11,7 @@ import { accessRequestTools } from './governance/access-request-tools.js';
 import { certificationTools } from './governance/certification-tools.js';
 import { policyTools } from './governance/policy-tools.js';
 import { lineageTools } from './lineage/tools.js';
+import { pipelineTools } from './pipelines/tools.js';
 import { portableSchema } from './portable-schema.js';
 import { socialTools } from './social/tools.js';
 import { alertTools } from './quality/alerts-tools.js';
@@ -32,6 +33,7 @@ export const allTools: ToolDefinition[] = [
   ...profileTools,
   ...ruleTools,
   ...alertTools,
+  ...pipelineTools,
 ] as unknown as ToolDefinition[];
 
 /**

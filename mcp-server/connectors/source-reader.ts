@@ -6,6 +6,7 @@ import { describeConnectionError } from '../../db/connection-errors.js';
 import { sources } from '../../db/schema/index.js';
 import type { ServiceContext } from '../context.js';
 import { DataOpsError } from '../errors.js';
+import { requireRole } from '../governance/access.js';
 import { connectMysql } from './mysql/mysql-connector.js';
 import { mysqlErrorReason } from './mysql/mysql-error-reason.js';
 import { parseMysqlUrl } from './mysql/parse-mysql-url.js';
@@ -33,6 +34,73 @@ export async function withSourceReader<T>(
   sourceId: string,
   work: (reader: SourceReader) => Promise<T>,
 ): Promise<T> {
+  const { source, target } = await connectionTarget(ctx, sourceId);
+  if (target.startsWith(embeddedTargetPrefix)) {
+    return withEmbedded(target.slice(embeddedTargetPrefix.length), (db) =>
+      work({
+        dialect: 'postgres',
+        query: (statement, params = []) =>
+          db.transaction(async (tx) => {
+            await tx.exec('set transaction read only');
+            return (await tx.query(statement, params)).rows as never[];
+          }),
+      }),
+    );
+  }
+  if (source.kind === 'mysql') return withMysql(target, work);
+  if (source.kind === 'postgres') return withPostgres(target, work);
+  throw new DataOpsError(
+    'invalid_input',
+    `source "${source.name}" is a ${source.kind} source, whose data is not read in place`,
+  );
+}
+
+/** Statements inside one read-write transaction on a source's database. */
+export interface SourceTransaction {
+  query<T = Record<string, unknown>>(statement: string, params?: unknown[]): Promise<T[]>;
+}
+
+/**
+ * Runs `work` in one read-write transaction on the source's Postgres database (pipelines materialise their
+ * outputs there): everything it does commits together, or nothing does. Only stewards and owners write
+ * to a source; the connection is the one kept at ingestion, as for reading.
+ */
+export async function withSourceWriter<T>(
+  ctx: ServiceContext,
+  sourceId: string,
+  work: (tx: SourceTransaction) => Promise<T>,
+): Promise<T> {
+  requireRole(ctx.principal, 'write to a source database', 'steward', 'owner');
+  const { source, target } = await connectionTarget(ctx, sourceId);
+  if (target.startsWith(embeddedTargetPrefix)) {
+    return withEmbedded(target.slice(embeddedTargetPrefix.length), (db) =>
+      db.transaction((tx) =>
+        work({ query: async (statement, params = []) => (await tx.query(statement, params)).rows as never[] }),
+      ),
+    );
+  }
+  if (source.kind !== 'postgres') {
+    throw new DataOpsError(
+      'invalid_input',
+      `source "${source.name}" is a ${source.kind} source; DataOps writes only to Postgres sources`,
+    );
+  }
+  const sql = postgres(target, { max: 1, connect_timeout: 10, onnotice: () => {}, idle_timeout: 5 });
+  try {
+    return (await sql.begin((tx) =>
+      work({ query: async (statement, params = []) => (await tx.unsafe(statement, params as never[])) as never[] }),
+    )) as T;
+  } catch (error) {
+    if (isConnectionFailure(error))
+      throw new DataOpsError('unavailable', describeConnectionError(target, error), { cause: error });
+    throw error;
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+/** The source and its kept connection target; what to do when there is none. */
+async function connectionTarget(ctx: ServiceContext, sourceId: string) {
   const [source] = await ctx.db
     .select({ name: sources.name, kind: sources.kind })
     .from(sources)
@@ -47,13 +115,7 @@ export async function withSourceReader<T>(
         : `source "${source.name}" cannot be read: this catalog keeps no connections without DATAOPS_SECRET_KEY; set it and ingest the source again`,
     );
   }
-  if (target.startsWith(embeddedTargetPrefix)) return withEmbedded(target.slice(embeddedTargetPrefix.length), work);
-  if (source.kind === 'mysql') return withMysql(target, work);
-  if (source.kind === 'postgres') return withPostgres(target, work);
-  throw new DataOpsError(
-    'invalid_input',
-    `source "${source.name}" is a ${source.kind} source, whose data is not read in place`,
-  );
+  return { source, target };
 }
 
 async function withPostgres<T>(url: string, work: (reader: SourceReader) => Promise<T>): Promise<T> {
@@ -115,21 +177,14 @@ async function withMysql<T>(url: string, work: (reader: SourceReader) => Promise
  */
 const embeddedQueues = new Map<string, Promise<unknown>>();
 
-function withEmbedded<T>(dir: string, work: (reader: SourceReader) => Promise<T>): Promise<T> {
+function withEmbedded<T>(dir: string, work: (db: PGlite) => Promise<T>): Promise<T> {
   const previous = embeddedQueues.get(dir) ?? Promise.resolve();
   const next = previous
     .catch(() => {})
     .then(async () => {
       const db = await PGlite.create({ dataDir: dir });
       try {
-        return await work({
-          dialect: 'postgres',
-          query: (statement, params = []) =>
-            db.transaction(async (tx) => {
-              await tx.exec('set transaction read only');
-              return (await tx.query(statement, params)).rows as never[];
-            }),
-        });
+        return await work(db);
       } finally {
         await db.close();
       }

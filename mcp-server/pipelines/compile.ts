@@ -1,0 +1,256 @@
+import { DataOpsError } from '../errors.js';
+import { redacted } from '../governance/pii-masks.js';
+import { renderExpression } from '../quality/rules-expression.js';
+import type { NodeConfig, ValidateRule } from './graph.js';
+import type { AnalyzedNode, PipelineAnalysis } from './validate.js';
+
+/**
+ * The seam for other engines: what differs between SQL dialects when a pipeline is written out. Postgres is
+ * the one there is today; a warehouse dialect (Snowflake, Databricks SQL, Trino) implements the same few
+ * functions and the compiler stays as it is.
+ */
+export interface SqlDialect {
+  readonly name: 'postgres';
+  quote(identifier: string): string;
+  literal(value: string | number | boolean | null): string;
+  limit(count: number): string;
+  /** A value as text, salted and hashed to 16 hex digits (null stays null). */
+  hash(expression: string, salt: string): string;
+  asText(expression: string): string;
+}
+
+export const postgresDialect: SqlDialect = {
+  name: 'postgres',
+  quote: (identifier) => `"${identifier.replaceAll('"', '""')}"`,
+  literal: (value) => {
+    if (value === null) return 'null';
+    if (typeof value === 'boolean') return value ? 'true' : 'false';
+    if (typeof value === 'number') {
+      if (!Number.isFinite(value)) throw new DataOpsError('invalid_input', `${value} is not a number SQL can hold`);
+      return String(value);
+    }
+    // An E'' string means the same whatever standard_conforming_strings is set to.
+    return `E'${value.replaceAll('\\', '\\\\').replaceAll("'", "''")}'`;
+  },
+  limit: (count) => `limit ${Math.trunc(count)}`,
+  hash: (expression, salt) => `('hash:' || left(md5(${postgresDialect.literal(salt)} || (${expression})::text), 16))`,
+  asText: (expression) => `(${expression})::text`,
+};
+
+/** A compiled statement and where each node's CTE sits in it, so an error position maps back to a node. */
+export interface CompiledSql {
+  sql: string;
+  ctes: { nodeId: string; start: number; end: number }[];
+}
+
+export interface CompileOptions {
+  dialect?: SqlDialect;
+  /** Salt for mask nodes that hash. */
+  salt: string;
+}
+
+/** Prefix of helper columns the compiler adds inside a node; never part of an output. */
+const helper = '__dataops_';
+
+/**
+ * One statement for the output of `nodeId`: a CTE per node it depends on (in dependency order), then a select
+ * of its columns. `tail` replaces that final select's suffix (a limit for a preview).
+ */
+export function compileNode(
+  analysis: PipelineAnalysis,
+  nodeId: string,
+  options: CompileOptions,
+  tail?: (quotedNode: string, columns: string) => string,
+): CompiledSql {
+  const dialect = options.dialect ?? postgresDialect;
+  const target = analysis.nodes.get(nodeId);
+  if (!target)
+    throw new DataOpsError(
+      'invalid_input',
+      `node \`${nodeId}\` cannot be compiled: validate the pipeline and fix its issues first`,
+    );
+  const needed = ancestors(analysis, nodeId);
+  let sql = 'with ';
+  const ctes: CompiledSql['ctes'] = [];
+  for (const id of [...analysis.nodes.keys()].filter((i) => needed.has(i))) {
+    const prefix = `${ctes.length ? ',\n' : ''}${dialect.quote(id)} as (`;
+    const start = sql.length + prefix.length;
+    sql += `${prefix}${nodeSql(analysis.nodes.get(id)!, dialect, options.salt)}`;
+    ctes.push({ nodeId: id, start, end: sql.length });
+    sql += ')';
+  }
+  const columns = columnList(target, dialect);
+  const quoted = dialect.quote(nodeId);
+  sql += `\n${tail ? tail(quoted, columns) : `select ${columns} from ${quoted}`}`;
+  return { sql, ctes };
+}
+
+/** A node and everything upstream of it. */
+export function ancestors(analysis: PipelineAnalysis, nodeId: string): Set<string> {
+  const found = new Set<string>();
+  const visit = (id: string) => {
+    if (found.has(id)) return;
+    found.add(id);
+    for (const input of analysis.nodes.get(id)?.inputs ?? []) visit(input);
+  };
+  visit(nodeId);
+  return found;
+}
+
+/**
+ * Counts, for a validate node, the rows that break each of its rules (one column per rule, named by its index),
+ * over the node's input: the run stops on any when the node says `stop`, and records them when it quarantines.
+ */
+export function compileRuleFailures(analysis: PipelineAnalysis, nodeId: string, options: CompileOptions): CompiledSql {
+  const dialect = options.dialect ?? postgresDialect;
+  const node = analysis.nodes.get(nodeId)!;
+  const config = node.config as NodeConfig<'validate'>;
+  const flags = flaggedRows(node, dialect);
+  const counts = config.rules
+    .map((_, i) => `count(*) filter (where not ${dialect.quote(`${helper}rule_${i}`)}) as ${dialect.quote(String(i))}`)
+    .join(', ');
+  return compileNode(analysis, node.inputs[0]!, options, () => `select ${counts} from (${flags}) as v`);
+}
+
+function columnList(node: AnalyzedNode, dialect: SqlDialect, alias?: string): string {
+  return node.columns.map((c) => `${alias ? `${alias}.` : ''}${dialect.quote(c.name)}`).join(', ');
+}
+
+function nodeSql(node: AnalyzedNode, d: SqlDialect, salt: string): string {
+  const q = d.quote;
+  const input = node.inputs[0] ? q(node.inputs[0]) : '';
+  const all = columnList(node, d);
+  const expr = (key: string) =>
+    renderExpression(node.expressions.get(key)!, 'postgres', (v) => d.literal(v as string | number));
+  switch (node.type) {
+    case 'source_dataset':
+      return `select ${all} from ${q(node.table!.schema)}.${q(node.table!.name)}`;
+    case 'filter':
+      return `select ${all} from ${input} where ${expr('condition')}`;
+    case 'select': {
+      const config = node.config as NodeConfig<'select'>;
+      return `select ${config.columns.map((c) => `${q(c.column)} as ${q(c.as ?? c.column)}`).join(', ')} from ${input}`;
+    }
+    case 'derive': {
+      const derived = new Set((node.config as NodeConfig<'derive'>).columns.map((c) => c.name));
+      const list = node.columns.map((c) =>
+        derived.has(c.name) ? `${expr(`column:${c.name}`)} as ${q(c.name)}` : q(c.name),
+      );
+      return `select ${list.join(', ')} from ${input}`;
+    }
+    case 'join': {
+      const config = node.config as NodeConfig<'join'>;
+      const merged = new Set(config.on.filter((k) => k.left === k.right).map((k) => k.left));
+      const [leftInput, rightInput] = node.inputs as [string, string];
+      const list = node.columns.map((c, i) => {
+        if (merged.has(c.name)) {
+          return config.kind === 'full' ? `coalesce(l.${q(c.name)}, r.${q(c.name)}) as ${q(c.name)}` : `l.${q(c.name)}`;
+        }
+        return `${i < node.leftWidth! ? 'l' : 'r'}.${q(c.name)}`;
+      });
+      const on = config.on.map((k) => `l.${q(k.left)} = r.${q(k.right)}`).join(' and ');
+      return `select ${list.join(', ')} from ${q(leftInput)} as l ${config.kind} join ${q(rightInput)} as r on ${on}`;
+    }
+    case 'union': {
+      const config = node.config as NodeConfig<'union'>;
+      return node.inputs.map((i) => `select ${all} from ${q(i)}`).join(config.distinct ? ' union ' : ' union all ');
+    }
+    case 'aggregate': {
+      const config = node.config as NodeConfig<'aggregate'>;
+      const measures = config.measures.map((m) => {
+        const column = m.column ? q(m.column) : '*';
+        const call = m.fn === 'count_distinct' ? `count(distinct ${column})` : `${m.fn}(${column})`;
+        return `${call} as ${q(m.name)}`;
+      });
+      const groups = config.groupBy.map(q);
+      const group = groups.length ? ` group by ${groups.join(', ')}` : '';
+      return `select ${[...groups, ...measures].join(', ')} from ${input}${group}`;
+    }
+    case 'sort': {
+      const config = node.config as NodeConfig<'sort'>;
+      const order = config.by.length ? ` order by ${orderBy(config.by, d)}` : '';
+      return `select ${all} from ${input}${order}${config.limit ? ` ${d.limit(config.limit)}` : ''}`;
+    }
+    case 'deduplicate': {
+      const config = node.config as NodeConfig<'deduplicate'>;
+      if (config.columns.length === 0) return `select distinct ${all} from ${input}`;
+      const row = q(`${helper}row`);
+      const order = config.keep.length ? ` order by ${orderBy(config.keep, d)}` : '';
+      return `select ${all} from (select ${all}, row_number() over (partition by ${config.columns.map(q).join(', ')}${order}) as ${row} from ${input}) as d where ${row} = 1`;
+    }
+    case 'validate': {
+      const config = node.config as NodeConfig<'validate'>;
+      if (config.onFail === 'stop') return `select ${all} from ${input}`;
+      const passes = config.rules.map((_, i) => q(`${helper}rule_${i}`)).join(' and ');
+      return `select ${all} from (${flaggedRows(node, d)}) as v where ${passes}`;
+    }
+    case 'mask': {
+      const masked = new Set(node.columns.filter((c) => c.tags.includes('masked')).map((c) => c.name));
+      const method = (node.config as NodeConfig<'mask'>).method;
+      const list = node.columns.map((c) => {
+        if (!masked.has(c.name)) return q(c.name);
+        const value = q(c.name);
+        const out =
+          method === 'hash'
+            ? d.hash(value, salt)
+            : method === 'last4'
+              ? `('***' || right(${d.asText(value)}, 4))`
+              : `case when ${value} is null then null else ${d.literal(redacted)} end`;
+        return `${out} as ${value}`;
+      });
+      return `select ${list.join(', ')} from ${input}`;
+    }
+    case 'destination_table':
+      return `select ${all} from ${input}`;
+  }
+}
+
+function orderBy(keys: { column: string; direction: 'asc' | 'desc' }[], d: SqlDialect): string {
+  return keys.map((k) => `${d.quote(k.column)} ${k.direction}`).join(', ');
+}
+
+/** The validate node's input with one boolean per rule: true when the row passes it (unknown passes, as in dbt). */
+function flaggedRows(node: AnalyzedNode, d: SqlDialect): string {
+  const config = node.config as NodeConfig<'validate'>;
+  const flags = config.rules.map((rule, i) => `${rulePasses(node, rule, i, d)} as ${d.quote(`${helper}rule_${i}`)}`);
+  return `select ${columnList(node, d)}, ${flags.join(', ')} from ${d.quote(node.inputs[0]!)}`;
+}
+
+function rulePasses(node: AnalyzedNode, rule: ValidateRule, index: number, d: SqlDialect): string {
+  if (rule.check === 'expression') {
+    const text = renderExpression(node.expressions.get(`rule:${index}`)!, 'postgres', (v) => d.literal(v as string));
+    return `(${text} is not false)`;
+  }
+  const c = d.quote(rule.column);
+  switch (rule.check) {
+    case 'not_null':
+      return `(${c} is not null)`;
+    case 'unique':
+      return `(${c} is null or count(*) over (partition by ${c}) = 1)`;
+    case 'accepted_values':
+      return `((${c} in (${rule.values.map((v) => d.literal(v)).join(', ')})) is not false)`;
+    case 'range': {
+      const bounds = [
+        rule.min === undefined ? null : `${c} >= ${d.literal(rule.min)}`,
+        rule.max === undefined ? null : `${c} <= ${d.literal(rule.max)}`,
+      ].filter(Boolean);
+      return `((${bounds.join(' and ')}) is not false)`;
+    }
+  }
+}
+
+/** A rule in words, for run errors and explanations. */
+export function describeRule(rule: ValidateRule): string {
+  switch (rule.check) {
+    case 'not_null':
+      return `${rule.column} is not null`;
+    case 'unique':
+      return `${rule.column} is unique`;
+    case 'accepted_values':
+      return `${rule.column} in (${rule.values.join(', ')})`;
+    case 'range':
+      return `${rule.column} between ${rule.min ?? '-∞'} and ${rule.max ?? '∞'}`;
+    case 'expression':
+      return rule.name ?? rule.expression;
+  }
+}

@@ -1,0 +1,150 @@
+import { z } from 'zod';
+
+/**
+ * A pipeline graph in the shape @xyflow/react edits as is: nodes `{id, type, position, data: {label, config}}`
+ * and edges `{id, source, target, sourceHandle?, targetHandle?}`. Each node type has a zod schema for its
+ * config, so a canvas, the MCP tools and the compiler agree on one shape.
+ */
+
+const name = z.string().min(1).max(63).describe('A column name');
+const expression = z.string().min(1).max(2000).describe('A Postgres expression over the columns that reach the node');
+
+const sortKey = z.object({
+  column: name,
+  direction: z.enum(['asc', 'desc']).default('asc'),
+});
+
+const ruleSchema = z.discriminatedUnion('check', [
+  z.object({ check: z.literal('not_null'), column: name }),
+  z.object({ check: z.literal('unique'), column: name }),
+  z.object({
+    check: z.literal('accepted_values'),
+    column: name,
+    values: z.array(z.union([z.string(), z.number()])).min(1),
+  }),
+  z.object({ check: z.literal('range'), column: name, min: z.number().optional(), max: z.number().optional() }),
+  z.object({ check: z.literal('expression'), expression, name: z.string().max(100).optional() }),
+]);
+export type ValidateRule = z.infer<typeof ruleSchema>;
+
+/** Every node type with its config schema; `inputs` names the target handles it takes. */
+export const nodeConfigs = {
+  source_dataset: z
+    .object({ urn: z.string().min(1).max(2000).describe('The URN of a catalog table or view') })
+    .strict(),
+  filter: z.object({ condition: expression }).strict(),
+  select: z
+    .object({
+      columns: z.array(z.object({ column: name, as: name.optional() }).strict()).min(1),
+    })
+    .strict(),
+  derive: z.object({ columns: z.array(z.object({ name, expression }).strict()).min(1) }).strict(),
+  join: z
+    .object({
+      kind: z.enum(['inner', 'left', 'full']).default('inner'),
+      on: z.array(z.object({ left: name, right: name }).strict()).min(1),
+    })
+    .strict(),
+  union: z.object({ distinct: z.boolean().default(false) }).strict(),
+  aggregate: z
+    .object({
+      groupBy: z.array(name).default([]),
+      measures: z
+        .array(
+          z
+            .object({
+              name,
+              fn: z.enum(['count', 'count_distinct', 'sum', 'avg', 'min', 'max']),
+              column: name.optional().describe('The column measured; omit for count(*)'),
+            })
+            .strict(),
+        )
+        .min(1),
+    })
+    .strict(),
+  sort: z
+    .object({ by: z.array(sortKey).default([]), limit: z.number().int().min(1).max(10_000_000).optional() })
+    .strict(),
+  deduplicate: z
+    .object({
+      columns: z.array(name).default([]).describe('The key; empty means whole rows'),
+      keep: z.array(sortKey).default([]).describe('Which row of each key to keep: the first in this order'),
+    })
+    .strict(),
+  validate: z
+    .object({
+      rules: z.array(ruleSchema).min(1),
+      onFail: z.enum(['stop', 'quarantine']).default('stop'),
+    })
+    .strict(),
+  mask: z
+    .object({
+      columns: z.array(name).default([]).describe('Columns to mask; empty means every column the catalog marks as PII'),
+      method: z.enum(['redact', 'hash', 'last4']).default('redact'),
+    })
+    .strict(),
+  destination_table: z
+    .object({
+      schema: z.string().min(1).max(63).default('public'),
+      table: z.string().min(1).max(63),
+      mode: z.enum(['create', 'replace', 'append', 'upsert']).default('replace'),
+      key: z.array(name).default([]).describe('Upsert key'),
+    })
+    .strict(),
+} as const;
+
+export type NodeType = keyof typeof nodeConfigs;
+export const nodeTypes = Object.keys(nodeConfigs) as NodeType[];
+export type NodeConfig<T extends NodeType> = z.infer<(typeof nodeConfigs)[T]>;
+
+/** Target handles a node type accepts, and how many edges each takes. */
+export const nodeInputs: Record<NodeType, { handles: (string | null)[]; many: boolean }> = {
+  source_dataset: { handles: [], many: false },
+  filter: { handles: [null], many: false },
+  select: { handles: [null], many: false },
+  derive: { handles: [null], many: false },
+  join: { handles: ['left', 'right'], many: false },
+  union: { handles: [null], many: true },
+  aggregate: { handles: [null], many: false },
+  sort: { handles: [null], many: false },
+  deduplicate: { handles: [null], many: false },
+  validate: { handles: [null], many: false },
+  mask: { handles: [null], many: false },
+  destination_table: { handles: [null], many: false },
+};
+
+export const nodeIdSchema = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_-]{0,62}$/, 'a node id starts with a letter and holds letters, digits, _ and -');
+
+export const pipelineNodeSchema = z.object({
+  id: nodeIdSchema,
+  type: z.enum(nodeTypes as [NodeType, ...NodeType[]]),
+  position: z.object({ x: z.number(), y: z.number() }),
+  data: z.object({ label: z.string().max(200), config: z.record(z.string(), z.unknown()) }),
+});
+
+export const pipelineEdgeSchema = z.object({
+  id: z.string().min(1).max(200),
+  source: nodeIdSchema,
+  target: nodeIdSchema,
+  sourceHandle: z.string().max(63).nullish(),
+  targetHandle: z.string().max(63).nullish(),
+});
+
+export type PipelineNode = z.infer<typeof pipelineNodeSchema>;
+export type PipelineEdge = z.infer<typeof pipelineEdgeSchema>;
+export interface PipelineGraph {
+  nodes: PipelineNode[];
+  edges: PipelineEdge[];
+}
+
+/** The node's config parsed by its type's schema (defaults filled in); throws a ZodError when it does not fit. */
+export function parseNodeConfig<T extends NodeType>(type: T, config: unknown): NodeConfig<T> {
+  return nodeConfigs[type].parse(config) as NodeConfig<T>;
+}
+
+/** The edges into a node, by target handle. */
+export function inputsOf(graph: PipelineGraph, nodeId: string): PipelineEdge[] {
+  return graph.edges.filter((e) => e.target === nodeId);
+}

@@ -1,0 +1,293 @@
+import { createHmac } from 'node:crypto';
+import { eq } from 'drizzle-orm';
+import { pipelineRuns } from '../../db/schema/index.js';
+import { type SourceTransaction, withSourceReader, withSourceWriter } from '../connectors/source-reader.js';
+import type { ServiceContext } from '../context.js';
+import { DataOpsError, isDataOpsError } from '../errors.js';
+import { requireRole } from '../governance/access.js';
+import { maskingSalt, maskRows } from '../governance/masking.js';
+import { type CompileOptions, compileNode, compileRuleFailures, describeRule, postgresDialect } from './compile.js';
+import type { NodeConfig } from './graph.js';
+import { loadPipeline } from './store.js';
+import { analyzePipeline, type PipelineAnalysis } from './validate.js';
+
+const q = postgresDialect.quote;
+
+/** The salt a pipeline's hash masks use: derived from the workspace's, so the workspace salt never reaches a source. */
+async function compileOptions(ctx: ServiceContext, pipelineId: string): Promise<CompileOptions> {
+  const salt = createHmac('sha256', await maskingSalt(ctx.db))
+    .update(`pipeline:${pipelineId}`)
+    .digest('hex');
+  return { dialect: postgresDialect, salt };
+}
+
+function requireSound(analysis: PipelineAnalysis, nodeIds: Set<string> | null, what: string): void {
+  const issues = analysis.issues.filter((i) => nodeIds === null || i.nodeId === null || nodeIds.has(i.nodeId));
+  const relevant = nodeIds === null ? issues : issues.filter((i) => i.nodeId !== null);
+  if (relevant.length) {
+    throw new DataOpsError('invalid_input', `cannot ${what}: ${relevant.map((i) => i.message).join('; ')}`);
+  }
+}
+
+/** JSON-safe values for a tool answer: dates as ISO text, big integers as text. */
+function plain(row: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(row)) {
+    out[k] = v instanceof Date ? v.toISOString() : typeof v === 'bigint' ? v.toString() : v;
+  }
+  return out;
+}
+
+/**
+ * Sample rows and the schema at any node, read through the source's connection (read-only) and masked for
+ * the caller by the catalog's policy. Only the node and what is upstream of it need to be sound.
+ */
+export async function previewPipeline(ctx: ServiceContext, id: string, nodeId: string, limit: number) {
+  const pipeline = await loadPipeline(ctx, id);
+  const analysis = await analyzePipeline(ctx, pipeline.graph);
+  if (!pipeline.graph.nodes.some((n) => n.id === nodeId)) {
+    throw new DataOpsError('invalid_input', `pipeline ${pipeline.name} has no node \`${nodeId}\``);
+  }
+  const upstream = new Set(ancestorsInGraph(pipeline.graph.edges, nodeId));
+  requireSound(analysis, upstream, `preview node \`${nodeId}\``);
+  const node = analysis.nodes.get(nodeId);
+  if (!node || !analysis.sourceId) requireSound(analysis, null, `preview node \`${nodeId}\``);
+  const compiled = compileNode(analysis, nodeId, await compileOptions(ctx, id), (quoted, columns) => {
+    return `select ${columns} from ${quoted} ${postgresDialect.limit(limit)}`;
+  });
+  const rows = await withSourceReader(ctx, analysis.sourceId!, (reader) => reader.query(compiled.sql));
+  const masked = await maskRows(ctx, node!.columns, rows.map(plain));
+  const types = new Map(node!.columns.map((c) => [c.name, c.type]));
+  return {
+    nodeId,
+    columns: masked.columns.map((c) => ({ name: c.name, type: types.get(c.name)!, treatment: c.treatment })),
+    rows: masked.rows,
+  };
+}
+
+function ancestorsInGraph(edges: { source: string; target: string }[], nodeId: string): string[] {
+  const found = new Set<string>([nodeId]);
+  const stack = [nodeId];
+  while (stack.length) {
+    const id = stack.pop()!;
+    for (const e of edges) {
+      if (e.target === id && !found.has(e.source)) {
+        found.add(e.source);
+        stack.push(e.source);
+      }
+    }
+  }
+  return [...found];
+}
+
+/** A failure inside a run, tied to the node whose step failed. */
+class StepFailure extends Error {
+  constructor(
+    readonly nodeId: string,
+    message: string,
+    readonly sqlstate: string | null,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+export interface RunStats {
+  nodes: Record<string, { rows: number; ms: number }>;
+  destinations: Record<string, { table: string; mode: string; rows: number; ms: number }>;
+  quarantined?: Record<string, { rule: string; rows: number }[]>;
+  failedNode?: string;
+  sqlstate?: string | null;
+  failures?: { rule: string; rows: number }[];
+  totalMs: number;
+}
+
+export interface RunSummary {
+  runId: string;
+  pipelineId: string;
+  version: number;
+  status: 'succeeded' | 'failed';
+  error: string | null;
+  stats: RunStats;
+}
+
+/**
+ * Runs the current version where the data lives, in one transaction on the source database: each node's
+ * rows are counted and timed in dependency order (validate nodes that stop check their rules here, before
+ * anything is written), then every destination is written. A replaced table is built under a new name and
+ * swapped in, so readers see the old output until the new one is complete, and a failure leaves it as it
+ * was. The run, its per-node stats and, on failure, the node that failed and why are kept in pipeline_runs.
+ */
+export async function runPipeline(
+  ctx: ServiceContext,
+  id: string,
+  options: { trigger: string; timeoutSeconds: number },
+): Promise<RunSummary> {
+  const pipeline = await loadPipeline(ctx, id);
+  requireRole(ctx.principal, `run pipeline ${pipeline.name}`, 'steward', 'owner');
+  const analysis = await analyzePipeline(ctx, pipeline.graph);
+  requireSound(analysis, null, `run pipeline ${pipeline.name}`);
+  const compile = await compileOptions(ctx, id);
+  const [run] = await ctx.db
+    .insert(pipelineRuns)
+    .values({
+      pipelineId: id,
+      version: pipeline.version,
+      status: 'running',
+      trigger: options.trigger,
+      startedAt: ctx.clock(),
+    })
+    .returning({ id: pipelineRuns.id });
+  const stats: RunStats = { nodes: {}, destinations: {}, totalMs: 0 };
+  const started = performance.now();
+  let error: string | null = null;
+  try {
+    await withSourceWriter(ctx, analysis.sourceId!, async (tx) => {
+      await tx.query(`set local statement_timeout = ${Math.trunc(options.timeoutSeconds * 1000)}`);
+      for (const [nodeId, node] of analysis.nodes) {
+        const step = performance.now();
+        const [counted] = await inStep(nodeId, () =>
+          tx.query<{ n: string | number }>(
+            compileNode(analysis, nodeId, compile, (quoted) => `select count(*) as n from ${quoted}`).sql,
+          ),
+        );
+        stats.nodes[nodeId] = { rows: Number(counted!.n), ms: Math.round(performance.now() - step) };
+        if (node.type === 'validate') await checkRules(tx, analysis, nodeId, compile, stats);
+      }
+      for (const [nodeId, node] of analysis.nodes) {
+        if (node.type !== 'destination_table') continue;
+        const step = performance.now();
+        await inStep(nodeId, () => writeDestination(tx, analysis, nodeId, compile));
+        const config = node.config as NodeConfig<'destination_table'>;
+        stats.destinations[nodeId] = {
+          table: `${config.schema}.${config.table}`,
+          mode: config.mode,
+          rows: stats.nodes[nodeId]!.rows,
+          ms: Math.round(performance.now() - step),
+        };
+      }
+    });
+  } catch (failure) {
+    if (failure instanceof StepFailure) {
+      error = failure.message;
+      stats.failedNode = failure.nodeId;
+      stats.sqlstate = failure.sqlstate;
+      Object.assign(stats, failure.details);
+    } else if (isDataOpsError(failure)) {
+      error = failure.message;
+      stats.sqlstate = null;
+    } else {
+      throw failure;
+    }
+  }
+  stats.totalMs = Math.round(performance.now() - started);
+  const status = error ? 'failed' : 'succeeded';
+  await ctx.db
+    .update(pipelineRuns)
+    .set({ status, stats: stats as unknown as Record<string, unknown>, error, finishedAt: ctx.clock() })
+    .where(eq(pipelineRuns.id, run!.id));
+  return { runId: run!.id, pipelineId: id, version: pipeline.version, status, error, stats };
+}
+
+/** Runs one step; a database error becomes a failure of that node, with Postgres's own words and SQLSTATE. */
+async function inStep<T>(nodeId: string, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    if (error instanceof StepFailure || isDataOpsError(error)) throw error;
+    const code = (error as { code?: unknown }).code;
+    throw new StepFailure(nodeId, (error as Error).message, typeof code === 'string' ? code : null);
+  }
+}
+
+async function checkRules(
+  tx: SourceTransaction,
+  analysis: PipelineAnalysis,
+  nodeId: string,
+  compile: CompileOptions,
+  stats: RunStats,
+): Promise<void> {
+  const config = analysis.nodes.get(nodeId)!.config as NodeConfig<'validate'>;
+  const [counts] = await inStep(nodeId, () =>
+    tx.query<Record<string, string | number>>(compileRuleFailures(analysis, nodeId, compile).sql),
+  );
+  const broken = config.rules
+    .map((rule, i) => ({ rule: describeRule(rule), rows: Number(counts![String(i)]) }))
+    .filter((r) => r.rows > 0);
+  if (broken.length === 0) return;
+  if (config.onFail === 'quarantine') {
+    stats.quarantined = { ...stats.quarantined, [nodeId]: broken };
+    return;
+  }
+  const words = broken.map((b) => `${b.rows} rows break \`${b.rule}\``).join(', ');
+  throw new StepFailure(nodeId, `node \`${nodeId}\` (validate) stopped the run: ${words}`, null, { failures: broken });
+}
+
+async function writeDestination(
+  tx: SourceTransaction,
+  analysis: PipelineAnalysis,
+  nodeId: string,
+  compile: CompileOptions,
+) {
+  const node = analysis.nodes.get(nodeId)!;
+  const config = node.config as NodeConfig<'destination_table'>;
+  const select = compileNode(analysis, nodeId, compile).sql;
+  const table = `${q(config.schema)}.${q(config.table)}`;
+  const columns = node.columns.map((c) => q(c.name)).join(', ');
+  const [existing] = await tx.query<{ found: boolean }>('select to_regclass($1) is not null as found', [table]);
+  if (config.mode === 'create' || !existing!.found) {
+    await tx.query(`create table ${table} as ${select}`);
+    if (config.mode === 'upsert')
+      await tx.query(`alter table ${table} add primary key (${config.key.map(q).join(', ')})`);
+    return;
+  }
+  switch (config.mode) {
+    case 'replace': {
+      // Built beside the old table and swapped in; the old one serves readers until the commit.
+      const fresh = `${config.table.slice(0, 50)}__dataops_new`;
+      await tx.query(`drop table if exists ${q(config.schema)}.${q(fresh)}`);
+      await tx.query(`create table ${q(config.schema)}.${q(fresh)} as ${select}`);
+      await tx.query(`drop table ${table}`);
+      await tx.query(`alter table ${q(config.schema)}.${q(fresh)} rename to ${q(config.table)}`);
+      return;
+    }
+    case 'append':
+      await tx.query(`insert into ${table} (${columns}) ${select}`);
+      return;
+    case 'upsert': {
+      const others = node.columns.filter((c) => !config.key.includes(c.name));
+      const action = others.length
+        ? `do update set ${others.map((c) => `${q(c.name)} = excluded.${q(c.name)}`).join(', ')}`
+        : 'do nothing';
+      await tx.query(
+        `insert into ${table} (${columns}) ${select} on conflict (${config.key.map(q).join(', ')}) ${action}`,
+      );
+      return;
+    }
+  }
+}
+
+/** A run of a pipeline the caller may see. */
+export async function getRun(ctx: ServiceContext, runId: string) {
+  const notFound = new DataOpsError('not_found', `no pipeline run ${runId}`);
+  if (!/^[0-9a-f-]{36}$/i.test(runId)) throw notFound;
+  const [run] = await ctx.db.select().from(pipelineRuns).where(eq(pipelineRuns.id, runId));
+  if (!run) throw notFound;
+  try {
+    await loadPipeline(ctx, run.pipelineId);
+  } catch (error) {
+    if (isDataOpsError(error) && error.code === 'not_found') throw notFound;
+    throw error;
+  }
+  return {
+    runId: run.id,
+    pipelineId: run.pipelineId,
+    version: run.version,
+    status: run.status,
+    trigger: run.trigger,
+    error: run.error,
+    stats: run.stats as unknown as RunStats,
+    startedAt: run.startedAt.toISOString(),
+    finishedAt: run.finishedAt?.toISOString() ?? null,
+  };
+}

@@ -1,0 +1,248 @@
+import { and, desc, eq, sql } from 'drizzle-orm';
+import { queryRows, textArray } from '../../db/create-db.js';
+import { pipelines, pipelineVersions } from '../../db/schema/index.js';
+import type { ServiceContext } from '../context.js';
+import { DataOpsError } from '../errors.js';
+import { hasRole, visibleAssetsSql } from '../governance/access.js';
+import type { PipelineGraph } from './graph.js';
+import { analyzePipeline, outputSchema, type PipelineIssue } from './validate.js';
+import { diffGraphs, diffSchemas, nextSemver, type OutputSchema } from './versions.js';
+
+export interface LoadedPipeline {
+  id: string;
+  name: string;
+  description: string | null;
+  owner: string;
+  version: number;
+  semver: string;
+  graph: PipelineGraph;
+  outputSchema: OutputSchema;
+  updatedAt: Date;
+}
+
+const notFound = (id: string) =>
+  new DataOpsError('not_found', `no pipeline ${id}: list the pipelines you can see with pipelines_list`);
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The dataset URNs a graph reads. */
+export function datasetUrns(graph: PipelineGraph): string[] {
+  return graph.nodes
+    .filter((n) => n.type === 'source_dataset')
+    .map((n) => (n.data.config as { urn?: unknown }).urn)
+    .filter((u): u is string => typeof u === 'string');
+}
+
+/** URNs among `urns` that name catalog assets the caller may not see. */
+async function hiddenUrns(ctx: ServiceContext, urns: string[]): Promise<Set<string>> {
+  if (urns.length === 0) return new Set();
+  const rows = await queryRows<{ urn: string }>(
+    ctx.db,
+    sql`select a.urn from assets a where a.urn = any(${textArray(urns)}) and not ${visibleAssetsSql(ctx.principal)}`,
+  );
+  return new Set(rows.map((r) => r.urn));
+}
+
+/**
+ * Every dataset a graph reads must be an asset the editor may see: one it may not see is refused exactly
+ * like one that does not exist, so a pipeline never holds a URN its own editor could not have found.
+ */
+async function requireVisibleDatasets(ctx: ServiceContext, graph: PipelineGraph): Promise<void> {
+  const urns = [...new Set(datasetUrns(graph))];
+  if (urns.length === 0) return;
+  const rows = await queryRows<{ urn: string }>(
+    ctx.db,
+    sql`select a.urn from assets a where a.urn = any(${textArray(urns)}) and ${visibleAssetsSql(ctx.principal)}`,
+  );
+  const seen = new Set(rows.map((r) => r.urn));
+  const missing = urns.find((u) => !seen.has(u));
+  if (missing) {
+    throw new DataOpsError('not_found', `no asset ${missing}: search the catalog with catalog_search to find its URN`);
+  }
+}
+
+/**
+ * A pipeline at its current version (or `version`). A pipeline that reads an asset the caller may not see
+ * is "not found", worded exactly as for an id that does not exist.
+ */
+export async function loadPipeline(ctx: ServiceContext, id: string, version?: number): Promise<LoadedPipeline> {
+  if (!uuidPattern.test(id)) throw notFound(id);
+  const [row] = await ctx.db.select().from(pipelines).where(eq(pipelines.id, id));
+  if (!row) throw notFound(id);
+  const [current] = await ctx.db
+    .select()
+    .from(pipelineVersions)
+    .where(and(eq(pipelineVersions.pipelineId, id), eq(pipelineVersions.version, row.currentVersion)));
+  const graph = current!.graph as PipelineGraph;
+  if ((await hiddenUrns(ctx, datasetUrns(graph))).size > 0) throw notFound(id);
+  const wanted = version ?? row.currentVersion;
+  const [chosen] =
+    wanted === row.currentVersion
+      ? [current]
+      : await ctx.db
+          .select()
+          .from(pipelineVersions)
+          .where(and(eq(pipelineVersions.pipelineId, id), eq(pipelineVersions.version, wanted)));
+  if (!chosen) {
+    throw new DataOpsError(
+      'not_found',
+      `pipeline ${row.name} has no version ${wanted}; it has versions 1 to ${row.currentVersion}`,
+    );
+  }
+  if ((await hiddenUrns(ctx, datasetUrns(chosen.graph as PipelineGraph))).size > 0) throw notFound(id);
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    owner: row.owner,
+    version: chosen.version,
+    semver: chosen.semver,
+    graph: chosen.graph as PipelineGraph,
+    outputSchema: chosen.outputSchema,
+    updatedAt: row.updatedAt,
+  };
+}
+
+/** The pipelines the caller may see (every dataset they read is visible to it), most recently changed first. */
+export async function listPipelines(ctx: ServiceContext, limit: number) {
+  const rows = await ctx.db
+    .select({
+      id: pipelines.id,
+      name: pipelines.name,
+      owner: pipelines.owner,
+      version: pipelines.currentVersion,
+      semver: pipelineVersions.semver,
+      graph: pipelineVersions.graph,
+      updatedAt: pipelines.updatedAt,
+    })
+    .from(pipelines)
+    .innerJoin(
+      pipelineVersions,
+      and(eq(pipelineVersions.pipelineId, pipelines.id), eq(pipelineVersions.version, pipelines.currentVersion)),
+    )
+    .orderBy(desc(pipelines.updatedAt));
+  const hidden = await hiddenUrns(ctx, [...new Set(rows.flatMap((r) => datasetUrns(r.graph as PipelineGraph)))]);
+  return rows
+    .filter((r) => !datasetUrns(r.graph as PipelineGraph).some((u) => hidden.has(u)))
+    .slice(0, limit)
+    .map(({ graph, ...r }) => ({
+      ...r,
+      nodes: (graph as PipelineGraph).nodes.length,
+      updatedAt: r.updatedAt.toISOString(),
+    }));
+}
+
+export interface SavedVersion {
+  id: string;
+  name: string;
+  version: number;
+  semver: string;
+  issues: PipelineIssue[];
+}
+
+/** Creates a pipeline with an empty graph as version 1 (0.1.0), owned by the caller. */
+export async function createPipeline(
+  ctx: ServiceContext,
+  input: { name: string; description?: string },
+): Promise<SavedVersion> {
+  const analysis = await analyzePipeline(ctx, { nodes: [], edges: [] });
+  return ctx.db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(pipelines)
+      .values({ name: input.name, description: input.description ?? null, owner: ctx.principal.id, currentVersion: 1 })
+      .returning({ id: pipelines.id });
+    await tx.insert(pipelineVersions).values({
+      pipelineId: row!.id,
+      version: 1,
+      graph: { nodes: [], edges: [] },
+      semver: '0.1.0',
+      outputSchema: {},
+      note: 'created',
+      createdBy: ctx.principal.id,
+    });
+    return { id: row!.id, name: input.name, version: 1, semver: '0.1.0', issues: analysis.issues };
+  });
+}
+
+/**
+ * Saves a change as a new version: `change` gets the current graph and returns the next (throwing
+ * `invalid_input` for an edit that makes no sense). The new version's output schema decides its semantic
+ * version. Only the pipeline's owner or a steward may change it; two concurrent edits do not both win.
+ */
+export async function savePipelineVersion(
+  ctx: ServiceContext,
+  id: string,
+  note: string,
+  change: (graph: PipelineGraph) => PipelineGraph,
+): Promise<SavedVersion> {
+  const current = await loadPipeline(ctx, id);
+  if (current.owner !== ctx.principal.id && !hasRole(ctx.principal, 'steward', 'owner')) {
+    throw new DataOpsError(
+      'forbidden',
+      `${ctx.principal.id} may not change pipeline ${current.name}: only its owner (${current.owner}) or a steward may`,
+    );
+  }
+  const graph = change(structuredClone(current.graph));
+  await requireVisibleDatasets(ctx, graph);
+  const analysis = await analyzePipeline(ctx, graph);
+  const schema = outputSchema(analysis);
+  const semver = nextSemver(current.semver, current.outputSchema, schema);
+  const version = current.version + 1;
+  await ctx.db.transaction(async (tx) => {
+    const moved = await tx
+      .update(pipelines)
+      .set({ currentVersion: version, updatedAt: ctx.clock() })
+      .where(and(eq(pipelines.id, id), eq(pipelines.currentVersion, current.version)))
+      .returning({ id: pipelines.id });
+    if (moved.length === 0) {
+      throw new DataOpsError(
+        'conflict',
+        `pipeline ${current.name} changed while this edit was made; look at it again and retry`,
+      );
+    }
+    await tx.insert(pipelineVersions).values({
+      pipelineId: id,
+      version,
+      graph,
+      semver,
+      outputSchema: schema,
+      note,
+      createdBy: ctx.principal.id,
+    });
+  });
+  return { id, name: current.name, version, semver, issues: analysis.issues };
+}
+
+/** What changed between two versions: nodes, edges, config and the output schema. */
+export async function diffPipelineVersions(ctx: ServiceContext, id: string, from: number, to: number) {
+  const [a, b] = [await loadPipeline(ctx, id, from), await loadPipeline(ctx, id, to)];
+  return {
+    from: { version: a.version, semver: a.semver },
+    to: { version: b.version, semver: b.semver },
+    ...diffGraphs(a.graph, b.graph),
+    schema: diffSchemas(a.outputSchema, b.outputSchema),
+  };
+}
+
+/** The versions of a pipeline, newest first. */
+export async function listVersions(ctx: ServiceContext, id: string) {
+  await loadPipeline(ctx, id);
+  const rows = await ctx.db
+    .select({
+      version: pipelineVersions.version,
+      semver: pipelineVersions.semver,
+      note: pipelineVersions.note,
+      createdBy: pipelineVersions.createdBy,
+      createdAt: pipelineVersions.createdAt,
+    })
+    .from(pipelineVersions)
+    .where(eq(pipelineVersions.pipelineId, id))
+    .orderBy(desc(pipelineVersions.version));
+  return rows.map((r) => ({ ...r, createdAt: r.createdAt.toISOString() }));
+}
+
+/** A new version whose graph is that of `version`: the next run writes what that version wrote. */
+export async function rollbackPipeline(ctx: ServiceContext, id: string, version: number): Promise<SavedVersion> {
+  const old = await loadPipeline(ctx, id, version);
+  return savePipelineVersion(ctx, id, `rollback to version ${version} (${old.semver})`, () => old.graph);
+}

@@ -1,0 +1,455 @@
+import { z } from 'zod';
+import { defineTool, fenceUntrusted } from '../tool.js';
+import { addNode, connect, disconnect, removeNode, updateNode } from './edit.js';
+import { explainRun } from './explain.js';
+import { nodeIdSchema, nodeTypes, pipelineEdgeSchema, pipelineNodeSchema } from './graph.js';
+import { getRun, previewPipeline, runPipeline } from './run.js';
+import {
+  createPipeline,
+  diffPipelineVersions,
+  listPipelines,
+  listVersions,
+  loadPipeline,
+  rollbackPipeline,
+  type SavedVersion,
+  savePipelineVersion,
+} from './store.js';
+import { analyzePipeline, outputSchema } from './validate.js';
+
+const pipelineInput = z.string().min(1).max(100).describe('The pipeline id from pipelines_create or pipelines_list');
+const runInput = z.string().min(1).max(100).describe('The run id from pipelines_run');
+const issueSchema = z.object({ nodeId: z.string().nullable(), message: z.string() });
+const positionSchema = z.object({ x: z.number(), y: z.number() });
+const configInput = z
+  .record(z.string(), z.unknown())
+  .describe(
+    'The node settings. source_dataset {urn}; filter {condition}; select {columns:[{column, as?}]}; derive {columns:[{name, expression}]}; ' +
+      'join {kind: inner|left|full, on:[{left, right}]} (inputs on handles left and right); union {distinct?}; ' +
+      'aggregate {groupBy:[…], measures:[{name, fn: count|count_distinct|sum|avg|min|max, column?}]}; sort {by:[{column, direction}], limit?}; ' +
+      'deduplicate {columns:[…], keep?:[{column, direction}]}; validate {rules:[{check: not_null|unique|accepted_values|range|expression, column?, values?, min?, max?, expression?}], onFail: stop|quarantine}; ' +
+      'mask {columns?:[…] (default: the PII columns), method: redact|hash|last4}; destination_table {schema?, table, mode: create|replace|append|upsert, key?:[…]}. ' +
+      'Expressions are Postgres expressions over the columns that reach the node.',
+  );
+
+const savedOutput = z.object({
+  id: z.string(),
+  name: z.string(),
+  version: z.number(),
+  semver: z.string(),
+  nodeId: z.string().optional(),
+  issues: z
+    .array(issueSchema)
+    .describe('What stops the pipeline from running yet, node by node; empty when it is sound'),
+});
+
+function renderSaved(s: z.infer<typeof savedOutput>): string {
+  const head = `Pipeline ${s.name} is at version ${s.version} (${s.semver})${s.nodeId ? `; node \`${s.nodeId}\`` : ''}.`;
+  return s.issues.length
+    ? `${head}\nStill to fix:\n${s.issues.map((i) => `- ${i.message}`).join('\n')}`
+    : `${head} It validates.`;
+}
+
+const edit = (saved: SavedVersion, nodeId?: string) => ({ ...saved, ...(nodeId ? { nodeId } : {}) });
+const editAnnotations = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false };
+
+export const pipelinesCreate = defineTool({
+  name: 'pipelines_create',
+  title: 'Create a pipeline',
+  description:
+    'Start a new data pipeline (an empty graph you then fill with pipelines_add_node and pipelines_connect). ' +
+    'Returns its id; every later change is saved as a new version with a semantic version number.',
+  input: z.object({ name: z.string().min(1).max(200), description: z.string().max(2000).optional() }).strict(),
+  output: savedOutput,
+  annotations: editAnnotations,
+  handler: (input, ctx) => createPipeline(ctx, input),
+  render: (s) => `Created pipeline ${s.name} (${s.id}), version ${s.version} (${s.semver}).`,
+});
+
+export const pipelinesList = defineTool({
+  name: 'pipelines_list',
+  title: 'List pipelines',
+  description: 'The pipelines you can see, most recently changed first, with their current version.',
+  input: z.object({ limit: z.number().int().min(1).max(200).default(50) }).strict(),
+  output: z.object({
+    pipelines: z.array(
+      z.object({
+        id: z.string(),
+        name: z.string(),
+        owner: z.string(),
+        version: z.number(),
+        semver: z.string(),
+        nodes: z.number(),
+        updatedAt: z.string(),
+      }),
+    ),
+  }),
+  annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  handler: async ({ limit }, ctx) => ({ pipelines: await listPipelines(ctx, limit) }),
+  render: (o) =>
+    o.pipelines.length
+      ? o.pipelines
+          .map(
+            (p) =>
+              `- ${fenceUntrusted(p.name)} ${p.id} v${p.version} (${p.semver}), ${p.nodes} nodes, owner ${p.owner}`,
+          )
+          .join('\n')
+      : 'No pipelines.',
+});
+
+export const pipelinesGet = defineTool({
+  name: 'pipelines_get',
+  title: 'Get a pipeline',
+  description:
+    'A pipeline graph in the shape the canvas edits (nodes with type, position and config; edges with handles), at its current ' +
+    'version or an older one, with its validation issues, output schema and version history.',
+  input: z.object({ pipeline: pipelineInput, version: z.number().int().min(1).optional() }).strict(),
+  output: z.object({
+    id: z.string(),
+    name: z.string(),
+    description: z.string().nullable(),
+    owner: z.string(),
+    version: z.number(),
+    semver: z.string(),
+    nodes: z.array(pipelineNodeSchema),
+    edges: z.array(pipelineEdgeSchema),
+    issues: z.array(issueSchema),
+    outputSchema: z.record(z.string(), z.array(z.object({ name: z.string(), type: z.string() }))),
+    versions: z.array(
+      z.object({
+        version: z.number(),
+        semver: z.string(),
+        note: z.string().nullable(),
+        createdBy: z.string(),
+        createdAt: z.string(),
+      }),
+    ),
+  }),
+  annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  handler: async ({ pipeline, version }, ctx) => {
+    const p = await loadPipeline(ctx, pipeline, version);
+    const analysis = await analyzePipeline(ctx, p.graph);
+    return {
+      id: p.id,
+      name: p.name,
+      description: p.description,
+      owner: p.owner,
+      version: p.version,
+      semver: p.semver,
+      nodes: p.graph.nodes,
+      edges: p.graph.edges,
+      issues: analysis.issues,
+      outputSchema: p.outputSchema,
+      versions: await listVersions(ctx, pipeline),
+    };
+  },
+  render: (p) =>
+    [
+      `Pipeline ${fenceUntrusted(p.name)} v${p.version} (${p.semver}), owner ${p.owner}`,
+      ...p.nodes.map((n) => `- ${n.id} (${n.type}) ${JSON.stringify(n.data.config)}`),
+      ...p.edges.map((e) => `- ${e.source} → ${e.target}${e.targetHandle ? ` [${e.targetHandle}]` : ''}`),
+      p.issues.length ? `Issues:\n${p.issues.map((i) => `- ${i.message}`).join('\n')}` : 'It validates.',
+    ].join('\n'),
+});
+
+export const pipelinesAddNode = defineTool({
+  name: 'pipelines_add_node',
+  title: 'Add a node to a pipeline',
+  description:
+    'Add a source, transform, quality, governance or destination node. Give `after` to connect an existing node to it in the ' +
+    'same call. The change is saved as a new version; the answer lists what still stops the pipeline from running.',
+  input: z
+    .object({
+      pipeline: pipelineInput,
+      type: z.enum(nodeTypes as [string, ...string[]]).describe(`One of ${nodeTypes.join(', ')}`),
+      config: configInput,
+      id: nodeIdSchema.optional().describe('The node id; made up from the type when left out'),
+      label: z.string().max(200).optional(),
+      position: positionSchema.optional(),
+      after: nodeIdSchema.optional().describe('An existing node whose output feeds this one'),
+    })
+    .strict(),
+  output: savedOutput,
+  annotations: editAnnotations,
+  handler: async ({ pipeline, ...node }, ctx) => {
+    let id = '';
+    const saved = await savePipelineVersion(ctx, pipeline, `add node ${node.id ?? node.type}`, (graph) => {
+      const added = addNode(graph, node as Parameters<typeof addNode>[1]);
+      id = added.id;
+      return added.graph;
+    });
+    return edit(saved, id);
+  },
+  render: renderSaved,
+});
+
+export const pipelinesUpdateNode = defineTool({
+  name: 'pipelines_update_node',
+  title: 'Change a node of a pipeline',
+  description:
+    'Change a node’s config (the keys given replace those keys; others stay), label or position. Saved as a new version; ' +
+    'a change that removes or retypes an output column bumps the major version.',
+  input: z
+    .object({
+      pipeline: pipelineInput,
+      id: nodeIdSchema,
+      config: configInput.optional(),
+      label: z.string().max(200).optional(),
+      position: positionSchema.optional(),
+    })
+    .strict(),
+  output: savedOutput,
+  annotations: editAnnotations,
+  handler: async ({ pipeline, ...change }, ctx) =>
+    edit(await savePipelineVersion(ctx, pipeline, `update node ${change.id}`, (g) => updateNode(g, change)), change.id),
+  render: renderSaved,
+});
+
+export const pipelinesRemoveNode = defineTool({
+  name: 'pipelines_remove_node',
+  title: 'Remove a node from a pipeline',
+  description:
+    'Remove a node and its edges. Saved as a new version (older versions keep it; pipelines_rollback brings it back).',
+  input: z.object({ pipeline: pipelineInput, id: nodeIdSchema }).strict(),
+  output: savedOutput,
+  annotations: { ...editAnnotations, destructiveHint: true },
+  handler: async ({ pipeline, id }, ctx) =>
+    edit(await savePipelineVersion(ctx, pipeline, `remove node ${id}`, (g) => removeNode(g, id))),
+  render: renderSaved,
+});
+
+export const pipelinesConnect = defineTool({
+  name: 'pipelines_connect',
+  title: 'Connect two nodes',
+  description:
+    'Make the output of `source` an input of `target`. A join takes targetHandle "left" or "right"; other nodes take no handle. ' +
+    'Saved as a new version.',
+  input: z
+    .object({
+      pipeline: pipelineInput,
+      source: nodeIdSchema,
+      target: nodeIdSchema,
+      targetHandle: z.enum(['left', 'right']).optional(),
+    })
+    .strict(),
+  output: savedOutput,
+  annotations: { ...editAnnotations, idempotentHint: true },
+  handler: async ({ pipeline, ...edge }, ctx) =>
+    edit(await savePipelineVersion(ctx, pipeline, `connect ${edge.source} to ${edge.target}`, (g) => connect(g, edge))),
+  render: renderSaved,
+});
+
+export const pipelinesDisconnect = defineTool({
+  name: 'pipelines_disconnect',
+  title: 'Disconnect two nodes',
+  description: 'Remove the edge from `source` to `target`. Saved as a new version.',
+  input: z.object({ pipeline: pipelineInput, source: nodeIdSchema, target: nodeIdSchema }).strict(),
+  output: savedOutput,
+  annotations: { ...editAnnotations, destructiveHint: true },
+  handler: async ({ pipeline, ...edge }, ctx) =>
+    edit(
+      await savePipelineVersion(ctx, pipeline, `disconnect ${edge.source} from ${edge.target}`, (g) =>
+        disconnect(g, edge),
+      ),
+    ),
+  render: renderSaved,
+});
+
+const columnOut = z.object({ name: z.string(), type: z.string() });
+
+export const pipelinesValidate = defineTool({
+  name: 'pipelines_validate',
+  title: 'Validate a pipeline',
+  description:
+    'Check the whole pipeline: a graph without cycles or dangling edges, a source and a destination, datasets in one database, ' +
+    'and every config and expression against the columns that reach its node. Each issue names its node and says what to do. ' +
+    'Also returns the output schema of every sound node.',
+  input: z.object({ pipeline: pipelineInput }).strict(),
+  output: z.object({
+    valid: z.boolean(),
+    issues: z.array(issueSchema),
+    schemas: z.record(z.string(), z.array(columnOut)),
+    outputs: z.record(z.string(), z.array(columnOut)),
+  }),
+  annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  handler: async ({ pipeline }, ctx) => {
+    const p = await loadPipeline(ctx, pipeline);
+    const analysis = await analyzePipeline(ctx, p.graph);
+    const schemas = Object.fromEntries(
+      [...analysis.nodes].map(([id, n]) => [id, n.columns.map((c) => ({ name: c.name, type: c.type }))]),
+    );
+    return { valid: analysis.issues.length === 0, issues: analysis.issues, schemas, outputs: outputSchema(analysis) };
+  },
+  render: (o) =>
+    o.valid ? 'The pipeline validates.' : `Not valid yet:\n${o.issues.map((i) => `- ${i.message}`).join('\n')}`,
+});
+
+export const pipelinesPreview = defineTool({
+  name: 'pipelines_preview',
+  title: 'Preview rows at a node',
+  description:
+    'Sample rows and the schema at any node, computed where the data lives, masked for you by the catalog’s PII policy. ' +
+    'Only the node and what feeds it need to be sound, so you can check each step as you build.',
+  input: z
+    .object({ pipeline: pipelineInput, node: nodeIdSchema, limit: z.number().int().min(1).max(500).default(20) })
+    .strict(),
+  output: z.object({
+    nodeId: z.string(),
+    columns: z.array(z.object({ name: z.string(), type: z.string(), treatment: z.string() })),
+    rows: z.array(z.record(z.string(), z.unknown())),
+  }),
+  annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  handler: ({ pipeline, node, limit }, ctx) => previewPipeline(ctx, pipeline, node, limit),
+  render: (o) =>
+    [
+      `${o.rows.length} rows at ${o.nodeId}: ${o.columns.map((c) => `${c.name} ${c.type}${c.treatment === 'shown' ? '' : ` (${c.treatment})`}`).join(', ')}`,
+      ...o.rows.slice(0, 20).map((r) => fenceUntrusted(JSON.stringify(r))),
+    ].join('\n'),
+});
+
+const statsSchema = z.record(z.string(), z.unknown());
+const runOutput = z.object({
+  runId: z.string(),
+  pipelineId: z.string(),
+  version: z.number(),
+  status: z.string(),
+  error: z.string().nullable(),
+  stats: statsSchema.describe(
+    'Per-node rows and milliseconds, destinations written, and on failure the node that failed',
+  ),
+});
+
+function renderRun(r: z.infer<typeof runOutput>): string {
+  const stats = r.stats as { nodes?: Record<string, { rows: number; ms: number }>; failedNode?: string };
+  const nodes = Object.entries(stats.nodes ?? {}).map(([id, s]) => `${id}: ${s.rows} rows, ${s.ms} ms`);
+  const head = `Run ${r.runId} of version ${r.version}: ${r.status}${r.error ? ` at node ${stats.failedNode ?? '?'}: ${r.error}` : ''}`;
+  return [head, ...nodes.map((n) => `- ${n}`)].join('\n');
+}
+
+export const pipelinesRun = defineTool({
+  name: 'pipelines_run',
+  title: 'Run a pipeline',
+  description:
+    'Run the current version now, in the source database: the destination is replaced atomically (the old table stays until the ' +
+    'new one is complete), appended to or upserted in one transaction. Records rows and time per node; on failure, the node and ' +
+    'why (ask pipelines_explain_run). Stewards and owners only.',
+  input: z
+    .object({ pipeline: pipelineInput, timeoutSeconds: z.number().int().min(1).max(86_400).default(600) })
+    .strict(),
+  output: runOutput,
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+  handler: async ({ pipeline, timeoutSeconds }, ctx) => {
+    const run = await runPipeline(ctx, pipeline, { trigger: 'manual', timeoutSeconds });
+    return { ...run, stats: { ...run.stats } };
+  },
+  render: renderRun,
+});
+
+export const pipelinesGetRun = defineTool({
+  name: 'pipelines_get_run',
+  title: 'Get a pipeline run',
+  description: 'Status, per-node rows and timings, and the error of one run.',
+  input: z.object({ run: runInput }).strict(),
+  output: runOutput.extend({ trigger: z.string(), startedAt: z.string(), finishedAt: z.string().nullable() }),
+  annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  handler: async ({ run }, ctx) => {
+    const found = await getRun(ctx, run);
+    return { ...found, stats: { ...found.stats } };
+  },
+  render: renderRun,
+});
+
+export const pipelinesExplainRun = defineTool({
+  name: 'pipelines_explain_run',
+  title: 'Explain why a run failed',
+  description:
+    'Why did this pipeline fail? The node that failed, the cause in plain words, the database’s message and the fix.',
+  input: z.object({ run: runInput }).strict(),
+  output: z.object({
+    runId: z.string(),
+    status: z.string(),
+    failedNode: z.string().nullable(),
+    summary: z.string(),
+    cause: z.string().nullable(),
+    fix: z.string().nullable(),
+  }),
+  annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  handler: ({ run }, ctx) => explainRun(ctx, run),
+  render: (o) => [o.summary, o.fix ? `Fix: ${o.fix}` : ''].filter(Boolean).join('\n'),
+});
+
+export const pipelinesDiff = defineTool({
+  name: 'pipelines_diff',
+  title: 'Compare two versions of a pipeline',
+  description:
+    'What changed between two versions: nodes added, removed or changed (which config keys), edges, and the output schema ' +
+    '(columns added, removed or retyped). `to` defaults to the current version.',
+  input: z
+    .object({ pipeline: pipelineInput, from: z.number().int().min(1), to: z.number().int().min(1).optional() })
+    .strict(),
+  output: z.object({
+    from: z.object({ version: z.number(), semver: z.string() }),
+    to: z.object({ version: z.number(), semver: z.string() }),
+    nodesAdded: z.array(z.string()),
+    nodesRemoved: z.array(z.string()),
+    nodesChanged: z.array(z.object({ id: z.string(), fields: z.array(z.string()) })),
+    edgesAdded: z.array(z.string()),
+    edgesRemoved: z.array(z.string()),
+    schema: z.array(
+      z.object({
+        output: z.string(),
+        column: z.string().nullable(),
+        change: z.enum(['added', 'removed', 'retyped']),
+        from: z.string().optional(),
+        to: z.string().optional(),
+      }),
+    ),
+  }),
+  annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  handler: async ({ pipeline, from, to }, ctx) =>
+    diffPipelineVersions(ctx, pipeline, from, to ?? (await loadPipeline(ctx, pipeline)).version),
+  render: (d) =>
+    [
+      `From v${d.from.version} (${d.from.semver}) to v${d.to.version} (${d.to.semver}):`,
+      d.nodesAdded.length ? `nodes added: ${d.nodesAdded.join(', ')}` : '',
+      d.nodesRemoved.length ? `nodes removed: ${d.nodesRemoved.join(', ')}` : '',
+      ...d.nodesChanged.map((c) => `${c.id} changed: ${c.fields.join(', ')}`),
+      d.edgesAdded.length ? `edges added: ${d.edgesAdded.join(', ')}` : '',
+      d.edgesRemoved.length ? `edges removed: ${d.edgesRemoved.join(', ')}` : '',
+      ...d.schema.map(
+        (s) =>
+          `${s.output}${s.column ? `.${s.column}` : ''} ${s.change}${s.to ? ` (${s.from ? `${s.from} → ` : ''}${s.to})` : ''}`,
+      ),
+    ]
+      .filter(Boolean)
+      .join('\n'),
+});
+
+export const pipelinesRollback = defineTool({
+  name: 'pipelines_rollback',
+  title: 'Roll a pipeline back to an earlier version',
+  description:
+    'Save a new version equal to an earlier one (history is kept). Run the pipeline afterwards to restore that version’s output.',
+  input: z.object({ pipeline: pipelineInput, version: z.number().int().min(1) }).strict(),
+  output: savedOutput,
+  annotations: editAnnotations,
+  handler: async ({ pipeline, version }, ctx) => edit(await rollbackPipeline(ctx, pipeline, version)),
+  render: renderSaved,
+});
+
+export const pipelineTools = [
+  pipelinesCreate,
+  pipelinesList,
+  pipelinesGet,
+  pipelinesAddNode,
+  pipelinesUpdateNode,
+  pipelinesRemoveNode,
+  pipelinesConnect,
+  pipelinesDisconnect,
+  pipelinesValidate,
+  pipelinesPreview,
+  pipelinesRun,
+  pipelinesGetRun,
+  pipelinesExplainRun,
+  pipelinesDiff,
+  pipelinesRollback,
+];

@@ -1,0 +1,501 @@
+import { asc, eq, sql } from 'drizzle-orm';
+import { ZodError } from 'zod';
+import { queryRows } from '../../db/create-db.js';
+import { columns as catalogColumns } from '../../db/schema/index.js';
+import type { ServiceContext } from '../context.js';
+import { isDataOpsError } from '../errors.js';
+import { visibleAssetsSql } from '../governance/access.js';
+import { columnPiiKind } from '../governance/masking.js';
+import type { CheckedExpression } from '../quality/rules-expression.js';
+import {
+  aggregateType,
+  checkPipelineExpression,
+  derivedMetadata,
+  inferType,
+  type PipelineColumn,
+  unknownColumn,
+} from './expressions.js';
+import {
+  type NodeConfig,
+  type NodeType,
+  nodeConfigs,
+  nodeInputs,
+  type PipelineGraph,
+  type PipelineNode,
+} from './graph.js';
+
+export interface PipelineIssue {
+  /** The node the problem is at (a canvas points at it); null for the graph as a whole. */
+  nodeId: string | null;
+  message: string;
+}
+
+/** A node as validation understood it: parsed config, inputs in handle order, output columns, checked expressions. */
+export interface AnalyzedNode {
+  node: PipelineNode;
+  type: NodeType;
+  // biome-ignore lint/suspicious/noExplicitAny: one of the node types' configs, narrowed by `type` where it is used
+  config: any;
+  inputs: string[];
+  columns: PipelineColumn[];
+  expressions: Map<string, CheckedExpression>;
+  /** For a catalog dataset: where it lives in the source database. */
+  table?: { schema: string; name: string };
+  /** For a join: how many of its output columns come from the left input (they come first). */
+  leftWidth?: number;
+}
+
+export interface PipelineAnalysis {
+  issues: PipelineIssue[];
+  /** Nodes whose output could be worked out (their upstream is sound), in dependency order. */
+  nodes: Map<string, AnalyzedNode>;
+  /** The one source database every dataset of the pipeline is in, once known. */
+  sourceId: string | null;
+}
+
+const describe = (node: PipelineNode) => `node \`${node.id}\` (${node.type})`;
+
+/**
+ * Checks a graph as a whole: a DAG whose edges join existing nodes on the right handles, at least one source
+ * and one destination, every dataset visible to the caller and in one Postgres source database, each node's
+ * config and expressions sound against the columns that reach it. Problems come back as issues naming the
+ * node, never as a thrown error, so a canvas can mark every broken node at once.
+ */
+export async function analyzePipeline(ctx: ServiceContext, graph: PipelineGraph): Promise<PipelineAnalysis> {
+  const issues: PipelineIssue[] = [];
+  const byId = new Map<string, PipelineNode>();
+  for (const node of graph.nodes) {
+    if (byId.has(node.id)) issues.push({ nodeId: node.id, message: `two nodes have the id \`${node.id}\`` });
+    byId.set(node.id, node);
+  }
+  const order = structuralChecks(graph, byId, issues);
+  const analysis: PipelineAnalysis = { issues, nodes: new Map(), sourceId: null };
+  const sources = await loadDatasets(ctx, graph.nodes, issues);
+  const sourceIds = new Set([...sources.values()].map((d) => d.sourceId));
+  if (sourceIds.size > 1) {
+    issues.push({
+      nodeId: null,
+      message:
+        'the datasets of this pipeline are in different source databases; a pipeline runs inside one database, so read them all from one source',
+    });
+  }
+  analysis.sourceId = sourceIds.size === 1 ? [...sourceIds][0]! : null;
+  for (const id of order) {
+    const node = byId.get(id)!;
+    const fail = (message: string) => issues.push({ nodeId: node.id, message: `${describe(node)}: ${message}` });
+    let config: unknown;
+    try {
+      config = nodeConfigs[node.type].parse(node.data.config);
+    } catch (error) {
+      if (!(error instanceof ZodError)) throw error;
+      fail(
+        `its config is not right: ${error.issues.map((i) => `${i.path.join('.') || 'config'} ${i.message}`).join('; ')}`,
+      );
+      continue;
+    }
+    const edges = graph.edges.filter((e) => e.target === id && byId.has(e.source));
+    const handles = nodeInputs[node.type].handles;
+    const inputs =
+      handles[0] === null
+        ? edges.map((e) => e.source)
+        : handles.map((h) => edges.find((e) => e.targetHandle === h)?.source);
+    if (inputs.some((i) => i === undefined) || inputs.length < handles.length) {
+      fail(
+        `it needs an input on ${handles.map((h) => (h === null ? 'its input' : `the ${h} handle`)).join(' and ')}; connect one`,
+      );
+      continue;
+    }
+    if (node.type === 'union' && inputs.length < 2) {
+      fail('a union needs at least two inputs; connect another');
+      continue;
+    }
+    // A node after a broken one is not judged: its problem is upstream, and the issue there says so.
+    const upstream = (inputs as string[]).map((i) => analysis.nodes.get(i));
+    if (upstream.some((u) => !u)) continue;
+    const before = issues.length;
+    const analyzed: AnalyzedNode = {
+      node,
+      type: node.type,
+      config,
+      inputs: inputs as string[],
+      columns: [],
+      expressions: new Map(),
+    };
+    if (node.type === 'source_dataset') {
+      const dataset = sources.get(node.id);
+      if (!dataset) continue;
+      analyzed.columns = dataset.columns;
+      analyzed.table = dataset.table;
+    } else {
+      await analyzeTransform(analyzed, upstream as AnalyzedNode[], fail);
+    }
+    if (issues.length === before) analysis.nodes.set(id, analyzed);
+  }
+  checkDestinations(analysis, graph, issues);
+  return analysis;
+}
+
+/** Edges, handles, cycles, sources and destinations; returns the nodes in dependency order (cycles left out). */
+function structuralChecks(graph: PipelineGraph, byId: Map<string, PipelineNode>, issues: PipelineIssue[]): string[] {
+  const taken = new Set<string>();
+  const sound = graph.edges.filter((edge) => {
+    const source = byId.get(edge.source);
+    const target = byId.get(edge.target);
+    const missing = !source ? edge.source : !target ? edge.target : null;
+    if (missing) {
+      issues.push({
+        nodeId: source ? source.id : (target?.id ?? null),
+        message: `edge \`${edge.id}\` joins node \`${missing}\`, which does not exist; remove the edge or add the node`,
+      });
+      return false;
+    }
+    const { handles, many } = nodeInputs[target!.type];
+    if (target!.type === 'destination_table' || handles.length === 0) {
+      if (handles.length === 0) {
+        issues.push({
+          nodeId: target!.id,
+          message: `${describe(target!)}: a source takes no input; remove edge \`${edge.id}\``,
+        });
+        return false;
+      }
+    }
+    if (source!.type === 'destination_table') {
+      issues.push({
+        nodeId: source!.id,
+        message: `${describe(source!)}: a destination has no output; remove edge \`${edge.id}\``,
+      });
+      return false;
+    }
+    const handle = edge.targetHandle ?? null;
+    if (!handles.includes(handle)) {
+      const want = handles.map((h) => (h === null ? 'no handle' : `\`${h}\``)).join(' or ');
+      issues.push({
+        nodeId: target!.id,
+        message: `${describe(target!)}: edge \`${edge.id}\` arrives on handle \`${handle}\`; this node takes ${want}`,
+      });
+      return false;
+    }
+    const slot = `${target!.id}\u0000${handle}`;
+    if (taken.has(slot) && !many) {
+      issues.push({
+        nodeId: target!.id,
+        message: `${describe(target!)}: more than one edge arrives on ${handle === null ? 'its input' : `the ${handle} handle`}; keep one (use a union node to combine inputs)`,
+      });
+      return false;
+    }
+    taken.add(slot);
+    return true;
+  });
+  // Kahn's algorithm: what is left over sits on a cycle.
+  const indegree = new Map([...byId.keys()].map((id) => [id, 0]));
+  for (const e of sound) indegree.set(e.target, indegree.get(e.target)! + 1);
+  const ready = [...byId.keys()].filter((id) => indegree.get(id) === 0);
+  const order: string[] = [];
+  while (ready.length) {
+    const id = ready.shift()!;
+    order.push(id);
+    for (const e of sound.filter((s) => s.source === id)) {
+      indegree.set(e.target, indegree.get(e.target)! - 1);
+      if (indegree.get(e.target) === 0) ready.push(e.target);
+    }
+  }
+  for (const id of byId.keys()) {
+    if (!order.includes(id)) {
+      issues.push({
+        nodeId: id,
+        message: `${describe(byId.get(id)!)} is on a cycle; a pipeline flows one way, so remove one of the cycle's edges`,
+      });
+    }
+  }
+  const nodes = [...byId.values()];
+  if (!nodes.some((n) => n.type === 'source_dataset')) {
+    issues.push({ nodeId: null, message: 'the pipeline has no source; add a source_dataset node' });
+  }
+  if (!nodes.some((n) => n.type === 'destination_table')) {
+    issues.push({ nodeId: null, message: 'the pipeline has no destination; add a destination_table node' });
+  }
+  for (const node of nodes) {
+    if (node.type !== 'destination_table' && !sound.some((e) => e.source === node.id)) {
+      issues.push({ nodeId: node.id, message: `${describe(node)} leads nowhere; connect its output or remove it` });
+    }
+  }
+  return order;
+}
+
+interface Dataset {
+  sourceId: string;
+  table: { schema: string; name: string };
+  columns: PipelineColumn[];
+}
+
+/** Resolves dataset nodes to catalog assets the caller may see; an asset it may not see reads as unknown. */
+async function loadDatasets(ctx: ServiceContext, nodes: PipelineNode[], issues: PipelineIssue[]) {
+  const found = new Map<string, Dataset>();
+  for (const node of nodes.filter((n) => n.type === 'source_dataset')) {
+    const urn = (node.data.config as { urn?: unknown }).urn;
+    if (typeof urn !== 'string') continue;
+    const [asset] = await queryRows<{
+      id: string;
+      source_id: string | null;
+      kind: string;
+      namespace: string;
+      name: string;
+      source_kind: string | null;
+    }>(
+      ctx.db,
+      sql`select a.id::text, a.source_id::text, a.kind, a.namespace, a.name, s.kind as source_kind
+          from assets a left join sources s on s.id = a.source_id where a.urn = ${urn} and ${visibleAssetsSql(ctx.principal)}`,
+    );
+    const fail = (message: string) => issues.push({ nodeId: node.id, message: `${describe(node)}: ${message}` });
+    if (!asset) {
+      fail(`no asset ${urn}: search the catalog with catalog_search to find its URN`);
+      continue;
+    }
+    if (!['table', 'view', 'materialized_view'].includes(asset.kind) || !asset.source_id) {
+      fail(`${urn} is a ${asset.kind}, not a table or view of a database; a pipeline reads tables and views`);
+      continue;
+    }
+    if (asset.source_kind !== 'postgres') {
+      fail(`${urn} is in a ${asset.source_kind} source; pipelines run on Postgres sources for now`);
+      continue;
+    }
+    const cols = await ctx.db
+      .select()
+      .from(catalogColumns)
+      .where(eq(catalogColumns.assetId, asset.id))
+      .orderBy(asc(catalogColumns.position));
+    found.set(node.id, {
+      sourceId: asset.source_id,
+      table: { schema: asset.namespace, name: asset.name },
+      columns: cols.map((c) => ({
+        name: c.name,
+        type: c.dataType,
+        sensitivity: c.sensitivity,
+        classification: c.classification,
+        tags: c.tags,
+      })),
+    });
+  }
+  return found;
+}
+
+type Fail = (message: string) => void;
+
+async function analyzeTransform(a: AnalyzedNode, upstream: AnalyzedNode[], fail: Fail): Promise<void> {
+  const input = upstream[0]!.columns;
+  const find = (column: string, from = input) => from.find((c) => c.name === column);
+  const need = (column: string, from = input): PipelineColumn | undefined => {
+    const found = find(column, from);
+    if (!found)
+      fail(
+        unknownColumn(
+          column,
+          from.map((c) => c.name),
+        ),
+      );
+    return found;
+  };
+  const expression = async (key: string, text: string, columns = input) => {
+    try {
+      const checked = await checkPipelineExpression(text, columns);
+      a.expressions.set(key, checked);
+      return checked;
+    } catch (error) {
+      if (!isDataOpsError(error)) throw error;
+      fail(error.message);
+      return undefined;
+    }
+  };
+  switch (a.type) {
+    case 'filter': {
+      await expression('condition', (a.config as NodeConfig<'filter'>).condition);
+      a.columns = input;
+      return;
+    }
+    case 'select': {
+      const config = a.config as NodeConfig<'select'>;
+      a.columns = [];
+      for (const { column, as } of config.columns) {
+        const found = need(column);
+        if (found) a.columns.push({ ...found, name: as ?? column });
+      }
+      duplicates(a.columns, fail, 'rename one with `as`');
+      return;
+    }
+    case 'derive': {
+      const config = a.config as NodeConfig<'derive'>;
+      a.columns = [...input];
+      for (const { name, expression: text } of config.columns) {
+        const checked = await expression(`column:${name}`, text, a.columns);
+        if (!checked) continue;
+        const column: PipelineColumn = {
+          name,
+          type: inferType(checked, a.columns),
+          ...derivedMetadata(a.columns.filter((c) => checked.columns.includes(c.name))),
+        };
+        const at = a.columns.findIndex((c) => c.name === name);
+        if (at >= 0) a.columns[at] = column;
+        else a.columns.push(column);
+      }
+      return;
+    }
+    case 'join': {
+      const config = a.config as NodeConfig<'join'>;
+      const [left, right] = [upstream[0]!.columns, upstream[1]!.columns];
+      for (const key of config.on) {
+        const l = find(key.left, left);
+        const r = find(key.right, right);
+        if (!l)
+          fail(
+            `left key ${unknownColumn(
+              key.left,
+              left.map((c) => c.name),
+            )}`,
+          );
+        if (!r)
+          fail(
+            `right key ${unknownColumn(
+              key.right,
+              right.map((c) => c.name),
+            )}`,
+          );
+      }
+      const merged = new Set(config.on.filter((k) => k.left === k.right).map((k) => k.left));
+      a.columns = [...left, ...right.filter((c) => !merged.has(c.name))];
+      a.leftWidth = left.length;
+      duplicates(a.columns, fail, 'rename it on one side with a select node before the join');
+      return;
+    }
+    case 'union': {
+      const first = upstream[0]!.columns;
+      a.columns = first;
+      for (const other of upstream.slice(1)) {
+        const names = (cols: PipelineColumn[]) =>
+          cols
+            .map((c) => c.name)
+            .sort()
+            .join(', ');
+        if (names(first) !== names(other.columns)) {
+          fail(
+            `input \`${other.node.id}\` has columns ${names(other.columns)} but \`${upstream[0]!.node.id}\` has ${names(first)}; a union needs the same columns (select or rename them first)`,
+          );
+        }
+      }
+      return;
+    }
+    case 'aggregate': {
+      const config = a.config as NodeConfig<'aggregate'>;
+      a.columns = [];
+      for (const g of config.groupBy) {
+        const found = need(g);
+        if (found) a.columns.push(found);
+      }
+      for (const m of config.measures) {
+        if (!m.column && m.fn !== 'count') {
+          fail(`measure \`${m.name}\` (${m.fn}) needs a column`);
+          continue;
+        }
+        const measured = m.column ? need(m.column) : undefined;
+        if (m.column && !measured) continue;
+        if (
+          (m.fn === 'sum' || m.fn === 'avg') &&
+          measured &&
+          !/int|numeric|decimal|real|double|money/.test(measured.type)
+        ) {
+          fail(`measure \`${m.name}\`: ${m.fn} needs numbers but \`${measured.name}\` is ${measured.type}`);
+          continue;
+        }
+        const counted = m.fn === 'count' || m.fn === 'count_distinct';
+        a.columns.push({
+          name: m.name,
+          type: aggregateType(m.fn, measured?.type),
+          ...(counted || !measured
+            ? { sensitivity: null, classification: null, tags: [] }
+            : derivedMetadata([measured])),
+        });
+      }
+      duplicates(a.columns, fail, 'give the measure another name');
+      return;
+    }
+    case 'sort': {
+      for (const key of (a.config as NodeConfig<'sort'>).by) need(key.column);
+      a.columns = input;
+      return;
+    }
+    case 'deduplicate': {
+      const config = a.config as NodeConfig<'deduplicate'>;
+      for (const c of [...config.columns, ...config.keep.map((k) => k.column)]) need(c);
+      a.columns = input;
+      return;
+    }
+    case 'validate': {
+      const config = a.config as NodeConfig<'validate'>;
+      for (const [i, rule] of config.rules.entries()) {
+        if (rule.check === 'expression') await expression(`rule:${i}`, rule.expression);
+        else need(rule.column);
+        if (rule.check === 'range' && rule.min === undefined && rule.max === undefined) {
+          fail(`rule ${i + 1} (range) needs a min or a max`);
+        }
+      }
+      a.columns = input;
+      return;
+    }
+    case 'mask': {
+      const config = a.config as NodeConfig<'mask'>;
+      const chosen = config.columns.length ? config.columns : input.filter(isPersonal).map((c) => c.name);
+      for (const c of config.columns) need(c);
+      a.columns = input.map((c) =>
+        chosen.includes(c.name)
+          ? { name: c.name, type: 'text', sensitivity: null, classification: c.classification, tags: ['masked'] }
+          : c,
+      );
+      return;
+    }
+    case 'destination_table': {
+      const config = a.config as NodeConfig<'destination_table'>;
+      if (config.mode === 'upsert' && config.key.length === 0)
+        fail('an upsert needs a key; set config.key to the columns that identify a row');
+      for (const k of config.key) need(k);
+      a.columns = input;
+      return;
+    }
+  }
+}
+
+/** A column the catalog (or its name) says holds personal data: what a mask node with no columns masks. */
+export function isPersonal(column: PipelineColumn): boolean {
+  return column.sensitivity === 'pii' || columnPiiKind(column) !== null;
+}
+
+function duplicates(columns: PipelineColumn[], fail: Fail, fix: string): void {
+  const seen = new Set<string>();
+  for (const c of columns) {
+    if (seen.has(c.name)) fail(`column \`${c.name}\` appears twice in its output; ${fix}`);
+    seen.add(c.name);
+  }
+}
+
+function checkDestinations(analysis: PipelineAnalysis, graph: PipelineGraph, issues: PipelineIssue[]): void {
+  const targets = new Map<string, string>();
+  for (const node of graph.nodes.filter((n) => n.type === 'destination_table')) {
+    const config = analysis.nodes.get(node.id)?.config as NodeConfig<'destination_table'> | undefined;
+    if (!config) continue;
+    const key = `${config.schema}.${config.table}`;
+    const other = targets.get(key);
+    if (other)
+      issues.push({
+        nodeId: node.id,
+        message: `${describe(node)}: node \`${other}\` writes ${key} too; write each table from one node`,
+      });
+    targets.set(key, node.id);
+  }
+}
+
+/** The columns each destination writes, for a version's output schema. */
+export function outputSchema(analysis: PipelineAnalysis): Record<string, { name: string; type: string }[]> {
+  const out: Record<string, { name: string; type: string }[]> = {};
+  for (const [id, a] of analysis.nodes) {
+    if (a.type === 'destination_table') out[id] = a.columns.map((c) => ({ name: c.name, type: c.type }));
+  }
+  return out;
+}

@@ -1,0 +1,389 @@
+import path from 'node:path';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { sql } from 'drizzle-orm';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../db/create-db.js';
+import { syncSource } from '../mcp-server/catalog/sync.js';
+import { assetUrn } from '../mcp-server/catalog/urn.js';
+import { createPostgresConnector } from '../mcp-server/connectors/postgres/postgres-connector.js';
+import type { ServiceContext } from '../mcp-server/context.js';
+import { connectMcpClient } from './helpers/mcp-client.js';
+import { loadSqlFile, sharedData } from './helpers/source-databases.js';
+import { contextAs, createTestContext } from './helpers/test-context.js';
+import { createScratchDatabase, createTestDb, serverUrl } from './helpers/test-db.js';
+
+/**
+ * "Monthly payment totals by customer" on Pagila, built through the MCP tools as an assistant would: add nodes,
+ * catch a broken edit, preview, run, run again, fail and explain, diff and roll back. The pipeline writes into
+ * its own copy of Pagila, so the shared sample databases stay as other tests expect them.
+ */
+const pagila = (table: string) => assetUrn('postgres', 'pagila', 'public', table);
+
+/** The same result, written by hand: what every preview and run is compared with. */
+const handWritten = `
+  select p.customer_id, c.first_name || ' ' || c.last_name as customer_name, c.email,
+         cast(extract(year from p.payment_date) as integer) as year,
+         cast(extract(month from p.payment_date) as integer) as month,
+         sum(p.amount) as total, count(*) as payments
+  from payment p join customer c on c.customer_id = p.customer_id
+  where p.amount > 0
+  group by 1, 2, 3, 4, 5`;
+
+interface ToolAnswer {
+  // biome-ignore lint/suspicious/noExplicitAny: tool outputs are checked field by field in the tests
+  [key: string]: any;
+}
+
+async function call(client: Client, name: string, args: Record<string, unknown>): Promise<ToolAnswer> {
+  const result = await client.callTool({ name, arguments: args });
+  const text = (result.content as { text: string }[])[0]?.text ?? '';
+  if (result.isError) throw new Error(text);
+  return result.structuredContent as ToolAnswer;
+}
+
+describe('pipelines built through MCP tools', () => {
+  let database: Database;
+  let steward: ServiceContext;
+  let analyst: ServiceContext;
+  let client: Client;
+  let analystClient: Client;
+  let scratch: Awaited<ReturnType<typeof createScratchDatabase>>;
+  let source: postgres.Sql;
+  let id: string;
+
+  beforeAll(async () => {
+    database = await createTestDb();
+    const admin = await createTestContext(database);
+    scratch = await createScratchDatabase(serverUrl, 'dataops_pipelines_pagila');
+    loadSqlFile(scratch.url, path.join(sharedData, 'sql/pagila-schema.sql'), false);
+    loadSqlFile(scratch.url, path.join(sharedData, 'sql/pagila-data.sql'), false);
+    await syncSource(admin, await createPostgresConnector({ url: scratch.url, name: 'pagila' }).discover(), {
+      connection: scratch.url,
+    });
+    steward = await contextAs(database, { id: 'sam', displayName: 'Sam Steward', clearance: 'S', roles: ['steward'] });
+    analyst = await contextAs(database, { id: 'ana', displayName: 'Ana Analyst', clearance: 'U', roles: ['viewer'] });
+    client = await connectMcpClient(steward);
+    analystClient = await connectMcpClient(analyst);
+    source = postgres(scratch.url, { max: 1, onnotice: () => {} });
+  }, 120_000);
+
+  afterAll(async () => {
+    await client?.close();
+    await analystClient?.close();
+    await source?.end();
+    await database?.close();
+    await scratch?.drop();
+  });
+
+  /** The `n` of a one-row query on the source database. */
+  const scalar = async (text: string) => Number((await source.unsafe(text))[0]!.n);
+  const add = (args: Record<string, unknown>) => call(client, 'pipelines_add_node', { pipeline: id, ...args });
+
+  it('builds the pipeline node by node, saying what is still missing until it validates', async () => {
+    const created = await call(client, 'pipelines_create', {
+      name: 'monthly payment totals by customer',
+      description: 'What each customer paid per month',
+    });
+    id = created.id;
+    expect(created).toMatchObject({ version: 1, semver: '0.1.0' });
+
+    const first = await add({ id: 'payments', type: 'source_dataset', config: { urn: pagila('payment') } });
+    expect(first.issues.map((i: { message: string }) => i.message)).toContain(
+      'the pipeline has no destination; add a destination_table node',
+    );
+    await add({ id: 'customers', type: 'source_dataset', config: { urn: pagila('customer') } });
+    await add({
+      id: 'joined',
+      type: 'join',
+      config: { kind: 'inner', on: [{ left: 'customer_id', right: 'customer_id' }] },
+    });
+    await call(client, 'pipelines_connect', {
+      pipeline: id,
+      source: 'payments',
+      target: 'joined',
+      targetHandle: 'left',
+    });
+    await call(client, 'pipelines_connect', {
+      pipeline: id,
+      source: 'customers',
+      target: 'joined',
+      targetHandle: 'right',
+    });
+    await add({
+      id: 'months',
+      type: 'derive',
+      after: 'joined',
+      config: {
+        columns: [
+          { name: 'customer_name', expression: "first_name || ' ' || last_name" },
+          { name: 'year', expression: 'cast(extract(year from payment_date) as integer)' },
+          { name: 'month', expression: 'cast(extract(month from payment_date) as integer)' },
+        ],
+      },
+    });
+    await add({ id: 'paid', type: 'filter', after: 'months', config: { condition: 'amount > 0' } });
+    await add({
+      id: 'checked',
+      type: 'validate',
+      after: 'paid',
+      config: {
+        rules: [
+          { check: 'not_null', column: 'customer_id' },
+          { check: 'range', column: 'amount', min: 0 },
+        ],
+        onFail: 'stop',
+      },
+    });
+    await add({
+      id: 'totals',
+      type: 'aggregate',
+      after: 'checked',
+      config: {
+        groupBy: ['customer_id', 'customer_name', 'email', 'year', 'month'],
+        measures: [
+          { name: 'total', fn: 'sum', column: 'amount' },
+          { name: 'payments', fn: 'count' },
+        ],
+      },
+    });
+    const done = await add({
+      id: 'out',
+      type: 'destination_table',
+      after: 'totals',
+      config: { table: 'monthly_customer_payments', mode: 'replace' },
+    });
+    expect(done.issues).toEqual([]);
+
+    const validated = await call(client, 'pipelines_validate', { pipeline: id });
+    expect(validated.valid).toBe(true);
+    expect(validated.outputs.out).toEqual([
+      { name: 'customer_id', type: 'smallint' },
+      { name: 'customer_name', type: 'text' },
+      { name: 'email', type: 'character varying(50)' },
+      { name: 'year', type: 'integer' },
+      { name: 'month', type: 'integer' },
+      { name: 'total', type: 'numeric' },
+      { name: 'payments', type: 'bigint' },
+    ]);
+  });
+
+  it('catches a broken edit, naming the node and the column it meant', async () => {
+    const broken = await call(client, 'pipelines_update_node', {
+      pipeline: id,
+      id: 'paid',
+      config: { condition: 'amout > 0' },
+    });
+    expect(broken.issues).toEqual([
+      { nodeId: 'paid', message: 'node `paid` (filter): column `amout` does not exist; did you mean `amount`?' },
+    ]);
+    await expect(call(client, 'pipelines_run', { pipeline: id })).rejects.toThrow(
+      /cannot run pipeline .*node `paid` \(filter\): column `amout` does not exist/,
+    );
+    const subquery = await call(client, 'pipelines_update_node', {
+      pipeline: id,
+      id: 'paid',
+      config: { condition: 'amount > (select 0)' },
+    });
+    expect(subquery.issues[0].message).toMatch(/node `paid` \(filter\): .*subqueries are not allowed/);
+    await expect(
+      call(client, 'pipelines_connect', { pipeline: id, source: 'totals', target: 'months' }),
+    ).rejects.toThrow(
+      'node `months` (derive) already takes its input from `joined`; disconnect that first, or combine both in a union node',
+    );
+    await call(client, 'pipelines_disconnect', { pipeline: id, source: 'joined', target: 'months' });
+    const cycle = await call(client, 'pipelines_connect', { pipeline: id, source: 'totals', target: 'months' });
+    expect(cycle.issues).toContainEqual({
+      nodeId: 'months',
+      message: "node `months` (derive) is on a cycle; a pipeline flows one way, so remove one of the cycle's edges",
+    });
+    await call(client, 'pipelines_disconnect', { pipeline: id, source: 'totals', target: 'months' });
+    await call(client, 'pipelines_connect', { pipeline: id, source: 'joined', target: 'months' });
+    await expect(
+      call(client, 'pipelines_connect', { pipeline: id, source: 'payments', target: 'nowhere' }),
+    ).rejects.toThrow(/no node `nowhere`/);
+    const fixed = await call(client, 'pipelines_update_node', {
+      pipeline: id,
+      id: 'paid',
+      config: { condition: 'amount > 0' },
+    });
+    expect(fixed.issues).toEqual([]);
+  });
+
+  it('previews the rows at a node, equal to the hand-written query, masked for a viewer', async () => {
+    const preview = await call(client, 'pipelines_preview', { pipeline: id, node: 'totals', limit: 200 });
+    expect(preview.rows).toHaveLength(200);
+    const expected = new Map(
+      (await source.unsafe(handWritten)).map((r) => [`${r.customer_id}/${r.year}/${r.month}`, r]),
+    );
+    for (const row of preview.rows) {
+      const want = expected.get(`${row.customer_id}/${row.year}/${row.month}`)!;
+      expect(row).toEqual({ ...want });
+    }
+    expect(preview.columns.find((c: { name: string }) => c.name === 'email')).toMatchObject({ treatment: 'shown' });
+
+    const upstream = await call(client, 'pipelines_preview', { pipeline: id, node: 'months', limit: 3 });
+    expect(upstream.columns.map((c: { name: string }) => c.name)).toContain('customer_name');
+
+    const masked = await call(analystClient, 'pipelines_preview', { pipeline: id, node: 'totals', limit: 5 });
+    const email = masked.columns.find((c: { name: string }) => c.name === 'email');
+    expect(email.treatment).not.toBe('shown');
+    for (const row of masked.rows) expect(row.email).not.toMatch(/^[A-Z.]+@sakilacustomer\.org$/);
+  });
+
+  it('runs: writes the hand-written result, with rows and timings per node; only stewards and owners run', async () => {
+    await expect(call(analystClient, 'pipelines_run', { pipeline: id })).rejects.toThrow(
+      /ana may not run pipeline .*steward or owner/,
+    );
+    const run = await call(client, 'pipelines_run', { pipeline: id });
+    expect(run.status).toBe('succeeded');
+    const expectedRows = await scalar(`select count(*)::int as n from (${handWritten}) h`);
+    const payments = await scalar('select count(*)::int as n from payment where amount > 0');
+    expect(run.stats.nodes.totals.rows).toBe(expectedRows);
+    expect(run.stats.nodes.paid.rows).toBe(payments);
+    expect(run.stats.destinations.out).toMatchObject({ table: 'public.monthly_customer_payments', rows: expectedRows });
+    expect(typeof run.stats.nodes.joined.ms).toBe('number');
+    const difference = async () =>
+      (
+        await source.unsafe(`select count(*)::int as n from (
+          (select * from monthly_customer_payments except all ${handWritten})
+          union all (${handWritten} except all select * from monthly_customer_payments)) d`)
+      )[0]!.n;
+    expect(await difference()).toBe(0);
+
+    const again = await call(client, 'pipelines_run', { pipeline: id });
+    expect(again.status).toBe('succeeded');
+    expect(await difference()).toBe(0);
+    const fetched = await call(client, 'pipelines_get_run', { run: again.runId });
+    expect(fetched).toMatchObject({ status: 'succeeded', version: run.version, trigger: 'manual' });
+  });
+
+  it('keeps the old output when a run fails, and explains the failure with its node and a fix', async () => {
+    const before = (await call(client, 'pipelines_get', { pipeline: id })).version;
+    await call(client, 'pipelines_update_node', {
+      pipeline: id,
+      id: 'paid',
+      config: { condition: 'amount / (amount - amount) > 0' },
+    });
+    const failed = await call(client, 'pipelines_run', { pipeline: id });
+    expect(failed.status).toBe('failed');
+    expect(failed.stats.failedNode).toBe('paid');
+    expect(failed.error).toMatch(/division by zero/);
+    const explained = await call(client, 'pipelines_explain_run', { run: failed.runId });
+    expect(explained.failedNode).toBe('paid');
+    expect(explained.summary).toMatch(/failed at node `paid` \(filter\): an expression divided by zero/);
+    expect(explained.fix).toMatch(/nullif/);
+    const n = await scalar('select count(*)::int as n from monthly_customer_payments');
+    const expected = await scalar(`select count(*)::int as n from (${handWritten}) h`);
+    expect(n).toBe(expected);
+
+    const rolledBack = await call(client, 'pipelines_rollback', { pipeline: id, version: before });
+    expect(rolledBack.issues).toEqual([]);
+    expect((await call(client, 'pipelines_run', { pipeline: id })).status).toBe('succeeded');
+  });
+
+  it('stops a run on rows that break a validate rule, or quarantines them', async () => {
+    await call(client, 'pipelines_update_node', {
+      pipeline: id,
+      id: 'checked',
+      config: { rules: [{ check: 'range', column: 'amount', max: 10 }] },
+    });
+    const stopped = await call(client, 'pipelines_run', { pipeline: id });
+    const over = await scalar('select count(*)::int as n from payment where amount > 10');
+    expect(stopped.status).toBe('failed');
+    expect(stopped.error).toBe(
+      `node \`checked\` (validate) stopped the run: ${over} rows break \`amount between -∞ and 10\``,
+    );
+    const explained = await call(client, 'pipelines_explain_run', { run: stopped.runId });
+    expect(explained.fix).toMatch(/quarantine/);
+
+    await call(client, 'pipelines_update_node', { pipeline: id, id: 'checked', config: { onFail: 'quarantine' } });
+    const quarantined = await call(client, 'pipelines_run', { pipeline: id });
+    expect(quarantined.status).toBe('succeeded');
+    expect(quarantined.stats.quarantined.checked).toEqual([{ rule: 'amount between -∞ and 10', rows: over }]);
+    const kept = await scalar('select sum(payments)::int as n from monthly_customer_payments');
+    const small = await scalar('select count(*)::int as n from payment where amount > 0 and amount <= 10');
+    expect(kept).toBe(small);
+  });
+
+  it('versions every change semantically, diffs versions and rolls back', async () => {
+    const start = await call(client, 'pipelines_get', { pipeline: id });
+    const [major] = start.semver.split('.').map(Number);
+    const added = await call(client, 'pipelines_update_node', {
+      pipeline: id,
+      id: 'totals',
+      config: {
+        measures: [
+          { name: 'total', fn: 'sum', column: 'amount' },
+          { name: 'payments', fn: 'count' },
+          { name: 'largest', fn: 'max', column: 'amount' },
+        ],
+      },
+    });
+    expect(added.semver).toMatch(new RegExp(`^${major}\\.\\d+\\.0$`));
+    expect(added.semver).not.toBe(start.semver);
+    const removed = await call(client, 'pipelines_update_node', {
+      pipeline: id,
+      id: 'totals',
+      config: { measures: [{ name: 'total', fn: 'sum', column: 'amount' }] },
+    });
+    expect(removed.semver).toBe(`${major + 1}.0.0`);
+    const relabelled = await call(client, 'pipelines_update_node', { pipeline: id, id: 'totals', label: 'Totals' });
+    expect(relabelled.semver).toBe(`${major + 1}.0.1`);
+
+    const diff = await call(client, 'pipelines_diff', { pipeline: id, from: start.version, to: removed.version });
+    expect(diff.nodesChanged).toEqual([{ id: 'totals', fields: ['config.measures'] }]);
+    expect(diff.schema).toEqual([{ output: 'out', column: 'payments', change: 'removed' }]);
+
+    const back = await call(client, 'pipelines_rollback', { pipeline: id, version: start.version });
+    const now = await call(client, 'pipelines_get', { pipeline: id });
+    expect(now.version).toBe(back.version);
+    expect(now.nodes.find((n: { id: string }) => n.id === 'totals').data.config).toEqual(
+      start.nodes.find((n: { id: string }) => n.id === 'totals').data.config,
+    );
+    expect(now.versions[0].note).toBe(`rollback to version ${start.version} (${start.semver})`);
+    expect(back.semver).toBe(`${major + 1}.1.0`);
+  });
+
+  it('explains an upsert into a table without a key, and upserts idempotently into a new one', async () => {
+    await call(client, 'pipelines_update_node', {
+      pipeline: id,
+      id: 'out',
+      config: { mode: 'upsert', key: ['customer_id', 'year', 'month'] },
+    });
+    const failed = await call(client, 'pipelines_run', { pipeline: id });
+    expect(failed.stats.failedNode).toBe('out');
+    const explained = await call(client, 'pipelines_explain_run', { run: failed.runId });
+    expect(explained.cause).toMatch(/no unique index on the upsert key/);
+
+    await call(client, 'pipelines_update_node', { pipeline: id, id: 'out', config: { table: 'customer_months' } });
+    expect((await call(client, 'pipelines_run', { pipeline: id })).status).toBe('succeeded');
+    const second = await call(client, 'pipelines_run', { pipeline: id });
+    expect(second.status).toBe('succeeded');
+    const n = await scalar('select count(*)::int as n from customer_months');
+    expect(n).toBe(second.stats.nodes.totals.rows);
+  });
+
+  it('hides a pipeline that reads an asset the caller may not see, exactly like one that does not exist', async () => {
+    await database.db.execute(sql`update assets set classification = 'S' where urn = ${pagila('customer')}`);
+    const ghost = '00000000-0000-4000-8000-000000000000';
+    const hidden = call(analystClient, 'pipelines_get', { pipeline: id });
+    await expect(hidden).rejects.toThrow(`no pipeline ${id}: list the pipelines you can see with pipelines_list`);
+    await expect(call(analystClient, 'pipelines_get', { pipeline: ghost })).rejects.toThrow(
+      `no pipeline ${ghost}: list the pipelines you can see with pipelines_list`,
+    );
+    expect((await call(analystClient, 'pipelines_list', {})).pipelines).toEqual([]);
+    expect((await call(client, 'pipelines_list', {})).pipelines.map((p: { id: string }) => p.id)).toEqual([id]);
+    const mine = await call(analystClient, 'pipelines_create', { name: 'analyst draft' });
+    const addSource = (urn: string) =>
+      call(analystClient, 'pipelines_add_node', { pipeline: mine.id, type: 'source_dataset', config: { urn } });
+    await expect(addSource(pagila('customer'))).rejects.toThrow(
+      `no asset ${pagila('customer')}: search the catalog with catalog_search to find its URN`,
+    );
+    await expect(addSource(pagila('no_such_table'))).rejects.toThrow(
+      `no asset ${pagila('no_such_table')}: search the catalog with catalog_search to find its URN`,
+    );
+    expect((await call(analystClient, 'pipelines_get', { pipeline: mine.id })).nodes).toEqual([]);
+    await database.db.execute(sql`update assets set classification = 'U' where urn = ${pagila('customer')}`);
+  });
+});

@@ -7,6 +7,7 @@ import { getAssetProfile } from '../mcp-server/catalog/assets.js';
 import { syncSource } from '../mcp-server/catalog/sync.js';
 import { assetUrn } from '../mcp-server/catalog/urn.js';
 import type { ServiceContext } from '../mcp-server/context.js';
+import { linkPolicy, savePolicy } from '../mcp-server/governance/policies.js';
 import { addManualEdge } from '../mcp-server/lineage/edit.js';
 import { warehouseSnapshot } from './fixtures/warehouse-snapshot.js';
 import { connectMcpClient } from './helpers/mcp-client.js';
@@ -172,16 +173,46 @@ describe('classification markings and their propagation through lineage', () => 
     expect(row!.classification).toBe('C');
   });
 
+  it('refuses a marking change a blocking policy forbids, naming the policy', async () => {
+    await annotateAssets(admin, [{ urn: vendors, columns: { legal_name: { sensitivity: 'pii' } } }]);
+    await savePolicy(admin, {
+      name: 'PII stays controlled',
+      kind: 'privacy',
+      document: 'Assets with personal data are marked at least C.',
+      authority: 'DoDI 5400.11',
+      rules: [
+        {
+          when: { columnSensitivity: 'pii' },
+          require: { type: 'classification_at_least', level: 'C' },
+          enforcement: 'blocking',
+          actions: ['classification.change'],
+        },
+      ],
+    });
+    await linkPolicy(admin, { policy: 'PII stays controlled', target: { urn: vendors } });
+    const refused = await call(steward, { urn: vendors, classification: 'U', reason: 'public company names only' });
+    expect(refused.isError).toBe(true);
+    expect(refused.text).toMatch(
+      /refused on procurement\.vendors: blocking policy "PII stays controlled" \(DoDI 5400\.11\) requires classified at least C/,
+    );
+    expect(await marking(vendors)).toBe('S');
+    expect((await events(vendors)).map((e) => e.kind)).not.toContain('downgraded');
+    expect(await set({ urn: vendors, classification: 'C', reason: 'names of companies, not people' })).toMatchObject({
+      changed: true,
+      to: 'C',
+    });
+  });
+
   it('lets only stewards change markings, never above their clearance, and hides what they may not see', async () => {
     const viewer = await call(analyst, { urn: shipments, classification: 'C' });
     expect(viewer.isError).toBe(true);
     expect(viewer.text).toMatch(/needs the steward role/);
-    const tooHigh = await call(steward, { urn: vendors, classification: 'TS' });
+    const tooHigh = await call(steward, { urn: spend, classification: 'TS' });
     expect(tooHigh.text).toMatch(/above your clearance \(S\)/);
     // contracts is S now: to a U-cleared steward it does not exist.
     const hidden = await call(lowSteward, { urn: contracts, classification: 'U', reason: 'x' });
     expect(hidden.text).toMatch(/no asset/);
     expect(hidden.text).not.toMatch(/forbidden|clearance/);
-    expect(await marking(vendors)).toBe('S');
+    expect(await marking(spend)).toBe('S');
   });
 });

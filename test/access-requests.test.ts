@@ -206,6 +206,35 @@ describe('access requests', () => {
     });
   });
 
+  it('lets an owner of the asset’s domain decide, but not a plain member', async () => {
+    const domainOwner = await contextAs(database, {
+      id: 'dom',
+      displayName: 'Dana',
+      clearance: 'S',
+      roles: ['viewer'],
+      domains: ['personnel'],
+    });
+    // An administrator made Dana an owner of the personnel domain.
+    await database.db.execute(
+      sql`update domain_members set role = 'owner' where domain_id = 'personnel' and principal_id = 'dom'`,
+    );
+    const member = await contextAs(database, {
+      id: 'mem',
+      displayName: 'Mo',
+      clearance: 'S',
+      roles: ['viewer'],
+      domains: ['personnel'],
+    });
+    await requestAccess(secretAnalyst, { urn: investigations, purpose, days: 10 }).catch(() => undefined);
+    expect((await listAccessRequests(member, { scope: 'to_decide' })).total).toBe(0);
+    const [pending] = (await listAccessRequests(domainOwner, { scope: 'to_decide' })).requests;
+    expect(pending).toMatchObject({ asset: 'personnel.clearance_investigations', requester: 'sa' });
+    await expect(decideAccess(member, { id: pending!.id, approve: true })).rejects.toMatchObject({ code: 'forbidden' });
+    await decideAccess(domainOwner, { id: pending!.id, approve: true });
+    expect(await names(secretAnalyst)).toContain('personnel.clearance_investigations');
+    expect(await names(secretAnalyst)).not.toContain('personnel.service_members');
+  });
+
   it('lets a blocking policy on granting hold the rule back and refuse an owner, naming the policy', async () => {
     const admin = await createTestContext(database);
     await savePolicy(admin, {

@@ -1,5 +1,6 @@
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../db/create-db.js';
+import { type Database, queryRows } from '../db/create-db.js';
 import { classificationLevels } from '../db/schema/types.js';
 import { isDataOpsError } from '../mcp-server/errors.js';
 import { runTool } from '../mcp-server/run-tool.js';
@@ -139,6 +140,25 @@ const probes: Record<string, ProbeGenerator> = {
     ...each(f, (a) => ({ urn: a.urn })),
     ...each(f, (a) => a.ids.rule.map((id) => ({ urn: f.assets.u.urn, ruleIds: [id] }))),
   ],
+  quality_explain: (f) => each(f, (a) => ({ urn: a.urn })),
+  pipelines_list: () => [{ limit: 100 }],
+  pipelines_get: (f) => each(f, (a) => ({ pipeline: `zpipe_${a.level}` })),
+  pipelines_validate: (f) => each(f, (a) => ({ pipeline: `zpipe_${a.level}` })),
+  pipelines_preview: (f) => each(f, (a) => ({ pipeline: `zpipe_${a.level}`, node: 'keep', limit: 5 })),
+  pipelines_diff: (f) => each(f, (a) => ({ pipeline: `zpipe_${a.level}`, from: 1 })),
+  pipelines_get_run: (f) => each(f, (a) => ({ run: a.id })),
+  pipelines_explain_run: (f) => each(f, (a) => ({ run: a.id })),
+  pipelines_create: () => [{ name: 'zprobe pipeline', description: 'matrix probe' }],
+  pipelines_add_node: (f) =>
+    each(f, (a) => ({ pipeline: 'zprobe pipeline', type: 'source_dataset', config: { urn: a.urn } })).concat(
+      each(f, (a) => ({ pipeline: `zpipe_${a.level}`, type: 'sort', config: { by: [{ column: a.column }] } })),
+    ),
+  pipelines_update_node: (f) => each(f, (a) => ({ pipeline: `zpipe_${a.level}`, id: 'src', label: 'matrix probe' })),
+  pipelines_connect: (f) => each(f, (a) => ({ pipeline: `zpipe_${a.level}`, source: 'src', target: 'keep' })),
+  pipelines_run: (f) => each(f, (a) => ({ pipeline: `zpipe_${a.level}`, timeoutSeconds: 5 })),
+  pipelines_rollback: (f) => each(f, (a) => ({ pipeline: `zpipe_${a.level}`, version: 1 })),
+  pipelines_disconnect: (f) => each(f, (a) => ({ pipeline: `zpipe_${a.level}`, source: 'src', target: 'keep' })),
+  pipelines_remove_node: (f) => each(f, (a) => ({ pipeline: `zpipe_${a.level}`, id: 'keep' })),
   quality_subscribe_alerts: (f) => [
     { action: 'list' },
     ...each(f, (a) => ({ action: 'subscribe', urn: a.urn, minSeverity: 'info', channel: 'inbox' })),
@@ -220,13 +240,20 @@ describe('leak matrix: every tool × every clearance × every marking', () => {
   });
   afterAll(() => database.close());
 
-  it('gives every asset the things the probes aim at', () => {
+  it('gives every asset the things the probes aim at', async () => {
     const made = (kind: (typeof entityKinds)[number]) => levels.filter((l) => fixture.assets[l].ids[kind].length > 0);
     expect(made('alert')).toEqual([...levels]);
     const has = (name: string) => allTools.some((t) => t.name === name);
     if (has('social_comment')) expect(made('comment')).toEqual([...levels]);
     if (has('governance_request_certification')) expect(made('certification')).toEqual([...levels]);
     if (has('quality_create_rule')) expect(made('rule')).toEqual([...levels]);
+    if (has('pipelines_create')) {
+      const rows = await queryRows<{ n: number }>(
+        database.db,
+        sql`select count(*)::int as n from pipelines where name like 'zpipe\_%'`,
+      );
+      expect(rows[0]!.n).toBe(levels.length);
+    }
     // Every asset, the restricted one included (its owners see the request its requester may not).
     if (has('governance_request_access')) expect(made('request')).toEqual([...levels]);
   });

@@ -221,6 +221,24 @@ export async function createLeakFixture(database: Database): Promise<LeakFixture
       { urn, name: `zrule_${level} ids present`, type: 'not_null', column: `zmark_${level}_id` },
       setup,
     );
+    // A pipeline of the admin's reading each asset: its nodes name the asset.
+    await run('pipelines_create', { name: `zpipe_${level}`, description: 'matrix pipeline' }, setup);
+    await run(
+      'pipelines_add_node',
+      { pipeline: `zpipe_${level}`, type: 'source_dataset', config: { urn }, id: 'src' },
+      setup,
+    );
+    await run(
+      'pipelines_add_node',
+      {
+        pipeline: `zpipe_${level}`,
+        type: 'filter',
+        config: { condition: `zmark_${level}_amount > 0` },
+        id: 'keep',
+        after: 'src',
+      },
+      setup,
+    );
     await database.db.insert(alerts).values({
       assetId: fixtureAssets[level].id,
       dedupKey: `matrix:${level}`,

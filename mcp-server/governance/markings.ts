@@ -59,8 +59,14 @@ export async function setClassification(
   return ctx.db.transaction(async (tx) => {
     if (request.column !== undefined)
       return setColumnMarking(tx, ctx, asset, request.column, request.classification, reason, now);
+    // Read under a row lock: two stewards marking the same asset at once are serialised, not lost.
+    const [locked] = await tx
+      .select({ classification: assets.classification })
+      .from(assets)
+      .where(eq(assets.id, asset.id))
+      .for('update');
     const inputLevel = await inputMarking(tx, asset.id);
-    const from = asset.classification;
+    const from = locked!.classification;
     const to = request.classification;
     const downgrade = level(to) < level(from) || (inputLevel !== null && level(to) < level(inputLevel));
     const standing = downgrade ? await standingDowngrade(tx, asset.id) : null;
@@ -124,7 +130,8 @@ async function setColumnMarking(
   const [column] = await tx
     .select()
     .from(columns)
-    .where(and(eq(columns.assetId, asset.id), eq(columns.name, name)));
+    .where(and(eq(columns.assetId, asset.id), eq(columns.name, name)))
+    .for('update');
   // A column marked above the caller's clearance is as absent as in every other tool.
   if (!column || (column.classification && !clearanceAllows(ctx.principal.clearance, column.classification))) {
     throw new DataOpsError('not_found', `${asset.urn} has no column "${name}": list them with catalog_list_columns`);

@@ -155,7 +155,7 @@ describe('pipelines built through MCP tools', () => {
     });
     expect(done.issues).toEqual([]);
 
-    const validated = await call(client, 'pipelines_validate', { pipeline: id });
+    const validated = await call(client, 'pipelines_validate', { pipeline: 'monthly payment totals by customer' });
     expect(validated.valid).toBe(true);
     expect(validated.outputs.out).toEqual([
       { name: 'customer_id', type: 'smallint' },

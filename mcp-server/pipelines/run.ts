@@ -52,7 +52,7 @@ export async function previewPipeline(ctx: ServiceContext, id: string, nodeId: s
   requireSound(analysis, upstream, `preview node \`${nodeId}\``);
   const node = analysis.nodes.get(nodeId);
   if (!node || !analysis.sourceId) requireSound(analysis, null, `preview node \`${nodeId}\``);
-  const compiled = compileNode(analysis, nodeId, await compileOptions(ctx, id), (quoted, columns) => {
+  const compiled = compileNode(analysis, nodeId, await compileOptions(ctx, pipeline.id), (quoted, columns) => {
     return `select ${columns} from ${quoted} ${postgresDialect.limit(limit)}`;
   });
   const rows = await withSourceReader(ctx, analysis.sourceId!, (reader) => reader.query(compiled.sql));
@@ -127,11 +127,11 @@ export async function runPipeline(
   requireRole(ctx.principal, `run pipeline ${pipeline.name}`, 'steward', 'owner');
   const analysis = await analyzePipeline(ctx, pipeline.graph);
   requireSound(analysis, null, `run pipeline ${pipeline.name}`);
-  const compile = await compileOptions(ctx, id);
+  const compile = await compileOptions(ctx, pipeline.id);
   const [run] = await ctx.db
     .insert(pipelineRuns)
     .values({
-      pipelineId: id,
+      pipelineId: pipeline.id,
       version: pipeline.version,
       status: 'running',
       trigger: options.trigger,
@@ -186,7 +186,7 @@ export async function runPipeline(
     .update(pipelineRuns)
     .set({ status, stats: stats as unknown as Record<string, unknown>, error, finishedAt: ctx.clock() })
     .where(eq(pipelineRuns.id, run!.id));
-  return { runId: run!.id, pipelineId: id, version: pipeline.version, status, error, stats };
+  return { runId: run!.id, pipelineId: pipeline.id, version: pipeline.version, status, error, stats };
 }
 
 /** Runs one step; a database error becomes a failure of that node, with Postgres's own words and SQLSTATE. */

@@ -65,16 +65,16 @@ async function requireVisibleDatasets(ctx: ServiceContext, graph: PipelineGraph)
  * A pipeline at its current version (or `version`). A pipeline that reads an asset the caller may not see
  * is "not found", worded exactly as for an id that does not exist.
  */
-export async function loadPipeline(ctx: ServiceContext, id: string, version?: number): Promise<LoadedPipeline> {
-  if (!uuidPattern.test(id)) throw notFound(id);
+export async function loadPipeline(ctx: ServiceContext, ref: string, version?: number): Promise<LoadedPipeline> {
+  const id = uuidPattern.test(ref) ? ref : await pipelineIdByName(ctx, ref);
   const [row] = await ctx.db.select().from(pipelines).where(eq(pipelines.id, id));
-  if (!row) throw notFound(id);
+  if (!row) throw notFound(ref);
   const [current] = await ctx.db
     .select()
     .from(pipelineVersions)
     .where(and(eq(pipelineVersions.pipelineId, id), eq(pipelineVersions.version, row.currentVersion)));
   const graph = current!.graph as PipelineGraph;
-  if ((await hiddenUrns(ctx, datasetUrns(graph))).size > 0) throw notFound(id);
+  if ((await hiddenUrns(ctx, datasetUrns(graph))).size > 0) throw notFound(ref);
   const wanted = version ?? row.currentVersion;
   const [chosen] =
     wanted === row.currentVersion
@@ -89,7 +89,7 @@ export async function loadPipeline(ctx: ServiceContext, id: string, version?: nu
       `pipeline ${row.name} has no version ${wanted}; it has versions 1 to ${row.currentVersion}`,
     );
   }
-  if ((await hiddenUrns(ctx, datasetUrns(chosen.graph as PipelineGraph))).size > 0) throw notFound(id);
+  if ((await hiddenUrns(ctx, datasetUrns(chosen.graph as PipelineGraph))).size > 0) throw notFound(ref);
   return {
     id: row.id,
     name: row.name,
@@ -101,6 +101,22 @@ export async function loadPipeline(ctx: ServiceContext, id: string, version?: nu
     outputSchema: chosen.outputSchema,
     updatedAt: row.updatedAt,
   };
+}
+
+/**
+ * A pipeline named `name` among those the caller may see (names need not be unique, and a hidden pipeline's
+ * name must not be told apart from a free one); of several, the caller's own, else the caller picks by id.
+ */
+async function pipelineIdByName(ctx: ServiceContext, name: string): Promise<string> {
+  const named = (await listPipelines(ctx, 1000)).filter((p) => p.name === name);
+  const mine = named.filter((p) => p.owner === ctx.principal.id);
+  if (named.length === 1) return named[0]!.id;
+  if (mine.length === 1) return mine[0]!.id;
+  if (named.length === 0) throw notFound(name);
+  throw new DataOpsError(
+    'invalid_input',
+    `${named.length} pipelines are named ${name}: name one by its id (${named.map((p) => p.id).join(', ')})`,
+  );
 }
 
 /** The pipelines the caller may see (every dataset they read is visible to it), most recently changed first. */
@@ -192,7 +208,7 @@ export async function savePipelineVersion(
     const moved = await tx
       .update(pipelines)
       .set({ currentVersion: version, updatedAt: ctx.clock() })
-      .where(and(eq(pipelines.id, id), eq(pipelines.currentVersion, current.version)))
+      .where(and(eq(pipelines.id, current.id), eq(pipelines.currentVersion, current.version)))
       .returning({ id: pipelines.id });
     if (moved.length === 0) {
       throw new DataOpsError(
@@ -201,7 +217,7 @@ export async function savePipelineVersion(
       );
     }
     await tx.insert(pipelineVersions).values({
-      pipelineId: id,
+      pipelineId: current.id,
       version,
       graph,
       semver,
@@ -210,7 +226,7 @@ export async function savePipelineVersion(
       createdBy: ctx.principal.id,
     });
   });
-  return { id, name: current.name, version, semver, issues: analysis.issues };
+  return { id: current.id, name: current.name, version, semver, issues: analysis.issues };
 }
 
 /** What changed between two versions: nodes, edges, config and the output schema. */
@@ -226,7 +242,7 @@ export async function diffPipelineVersions(ctx: ServiceContext, id: string, from
 
 /** The versions of a pipeline, newest first. */
 export async function listVersions(ctx: ServiceContext, id: string) {
-  await loadPipeline(ctx, id);
+  const { id: pipelineId } = await loadPipeline(ctx, id);
   const rows = await ctx.db
     .select({
       version: pipelineVersions.version,
@@ -236,7 +252,7 @@ export async function listVersions(ctx: ServiceContext, id: string) {
       createdAt: pipelineVersions.createdAt,
     })
     .from(pipelineVersions)
-    .where(eq(pipelineVersions.pipelineId, id))
+    .where(eq(pipelineVersions.pipelineId, pipelineId))
     .orderBy(desc(pipelineVersions.version));
   return rows.map((r) => ({ ...r, createdAt: r.createdAt.toISOString() }));
 }

@@ -66,7 +66,7 @@ export const qualityListRules = defineTool({
   description:
     'The checks defined on an asset: type, column, configuration, dimension, severity, threshold, schedule and where each ' +
     'came from (user, yaml, dbt, openlineage).',
-  input: z.object({
+  input: z.strictObject({
     urn: urnInput,
     includeDisabled: z
       .boolean()
@@ -105,7 +105,7 @@ export const qualityRunChecks = defineTool({
     'Runs the asset’s enabled rules (or the rules named by id) against its source, as SQL where the data lives, and stores ' +
     'the results. Returns pass/fail per rule with checked and failing row counts, the observed value and failing sample ' +
     'rows (masked). Stewards and owners.',
-  input: z.object({
+  input: z.strictObject({
     urn: urnInput,
     ruleIds: z.array(z.string().uuid()).max(200).optional().describe('Only these rules (ids from quality_list_rules)'),
   }),
@@ -152,7 +152,7 @@ export const qualityExplain = defineTool({
     '"Why is this flagged?" / "Can I trust this table?": which rules fail now and by how much (failing rows, share, observed ' +
     'value) with masked sample rows, the quality score broken down by dimension with its trend, recent schema changes, and ' +
     'upstream assets (through lineage) whose own checks fail, the likely root cause. Read-only; uses the latest results.',
-  input: z.object({ urn: urnInput }),
+  input: z.strictObject({ urn: urnInput }),
   output: z.object({
     urn: z.string(),
     flagged: z.boolean(),

@@ -163,7 +163,7 @@ export const defaultDimension: Record<RuleType, Dimension> = {
   distribution: 'accuracy',
 };
 
-export const ruleInputSchema = z.object({
+export const ruleInputSchema = z.strictObject({
   name: z.string().min(1).max(200).describe('A name unique on the asset, e.g. "email present"'),
   type: z.enum(ruleTypes as [RuleType, ...RuleType[]]),
   column: z.string().min(1).max(200).optional().describe('The checked column (rules on one column)'),

@@ -5,7 +5,16 @@ import mysql from 'mysql2/promise';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Database } from '../db/create-db.js';
-import { assets, columns, profiles, qualityResults, qualityRules, qualitySlas, sources } from '../db/schema/index.js';
+import {
+  assets,
+  columns,
+  profiles,
+  qualityResults,
+  qualityRules,
+  qualityScores,
+  qualitySlas,
+  sources,
+} from '../db/schema/index.js';
 import { syncSource } from '../mcp-server/catalog/sync.js';
 import { createMysqlConnector } from '../mcp-server/connectors/mysql/mysql-connector.js';
 import { createPostgresConnector } from '../mcp-server/connectors/postgres/postgres-connector.js';
@@ -534,6 +543,20 @@ describe('profiling pushed down to the source', () => {
       await ctx.db.delete(profiles).where(eq(profiles.assetId, await assetId('public.orders', 'northwind')));
       const result = await viewer.callTool({ name: 'quality_profile', arguments: { urn: view!.urn } });
       expect(result.structuredContent).toMatchObject({ profile: null, note: expect.stringMatching(/refresh: true/) });
+    });
+
+    it('says an asset that was never scored has no score, rather than a perfect one', async () => {
+      const id = await assetId('public.territories', 'northwind');
+      await ctx.db.delete(qualityScores).where(eq(qualityScores.assetId, id));
+      const [row] = await ctx.db.select({ urn: assets.urn }).from(assets).where(eq(assets.id, id));
+      const result = await viewer.callTool({ name: 'quality_get', arguments: { urn: row!.urn } });
+      const report = result.structuredContent as {
+        score: number | null;
+        dimensions: Record<string, { score: number | null }>;
+      };
+      expect(report.score).toBeNull();
+      expect(Object.values(report.dimensions).map((d) => d.score)).toEqual([null, null, null, null, null, null]);
+      expect((result.content as { text: string }[])[0]!.text).toMatch(/not scored yet/);
     });
   });
 });

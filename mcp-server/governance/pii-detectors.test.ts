@@ -127,6 +127,8 @@ describe('column name hints', () => {
       'hire_date',
       'title',
       'ship_via',
+      'mac_address',
+      'web_address',
     ])
       expect(piiNameHint(name), name).toBeNull();
   });

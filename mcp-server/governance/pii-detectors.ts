@@ -82,7 +82,11 @@ export function piiNameHint(columnName: string): NameHint | null {
       'phone',
       words.filter((w) => /phone|tel|mobile|cell|fax/.test(w)),
     );
-  if (has('address', 'addr', 'address1', 'address2', 'street', 'streetaddress'))
+  // A MAC, web or wallet address is no postal address.
+  if (
+    has('address', 'addr', 'address1', 'address2', 'street', 'streetaddress') &&
+    !has('mac', 'web', 'url', 'wallet', 'hardware', 'memory')
+  )
     return hint('postal_address', ['address']);
   if (has('zip', 'zipcode', 'postcode', 'postalcode') || (has('postal') && has('code')))
     return hint('postal_address', ['postal', 'code']);

@@ -271,6 +271,38 @@ describe('policies, enforcement and compliance', () => {
     expect(asset.controls.items[0]!.evidence).toBe('log_statement = all since 2025-02');
     expect(asset.unmet.filter((u) => u.policy === 'RMF authorisation')).toEqual([]);
 
+    // Recording the same facts and saving the same policy again changes nothing and records nothing.
+    const governanceEntries = async () =>
+      (
+        await queryRows<{ n: number }>(
+          database.db,
+          sql`select count(*)::int as n from audit_log where action like 'compliance.%' or action like 'policy.%'`,
+        )
+      )[0]!.n;
+    const entries = await governanceEntries();
+    await ok(steward, 'governance_record_compliance', {
+      urn: target,
+      ato: {
+        status: 'authorized',
+        authorizingOfficial: 'Col. R. Ortiz',
+        grantedAt: '2025-01-01',
+        expiresAt: '2099-01-01',
+      },
+      control: { controlId: 'V-214120', status: 'not_a_finding', evidence: 'log_statement = all since 2025-02' },
+      document: { title: 'System Security Plan', kind: 'SSP', reference: 'https://emass.example/ssp/4411' },
+    });
+    await ok(steward, 'governance_create_policy', {
+      name: 'RMF authorisation',
+      kind: 'security',
+      document: 'Systems holding contract data operate under an ATO with no open CAT I findings.',
+      authority: 'DoDI 8510.01',
+      rules: [
+        { require: { type: 'ato_current' }, enforcement: 'warning' },
+        { require: { type: 'controls_closed' }, enforcement: 'warning' },
+      ],
+    });
+    expect(await governanceEntries()).toBe(entries);
+
     const audit = await queryRows<{ action: string }>(
       database.db,
       sql`select action from audit_log where target_urn = ${target} order by seq`,

@@ -52,11 +52,22 @@ export async function recordCompliance(ctx: ServiceContext, record: ComplianceRe
       if (ato.grantedAt && ato.expiresAt && ato.expiresAt <= ato.grantedAt) {
         throw new DataOpsError('invalid_input', 'ato.expiresAt must be after ato.grantedAt');
       }
-      await tx
+      const written = await tx
         .insert(atoAuthorizations)
         .values({ assetId: asset.id, ...ato })
-        .onConflictDoUpdate({ target: atoAuthorizations.assetId, set: ato });
-      await audit(tx, ctx, 'compliance.ato', asset.urn, { ...record.ato }, now);
+        .onConflictDoUpdate({
+          target: atoAuthorizations.assetId,
+          set: ato,
+          setWhere: changed('ato_authorizations', [
+            'status',
+            'authorizing_official',
+            'granted_at',
+            'expires_at',
+            'note',
+          ]),
+        })
+        .returning({ assetId: atoAuthorizations.assetId });
+      if (written.length > 0) await audit(tx, ctx, 'compliance.ato', asset.urn, { ...record.ato }, now);
     }
     if (record.control) {
       const control = {
@@ -66,22 +77,38 @@ export async function recordCompliance(ctx: ServiceContext, record: ComplianceRe
         recordedBy: ctx.principal.id,
         updatedAt: now,
       };
-      await tx
+      const written = await tx
         .insert(complianceControls)
         .values({ assetId: asset.id, controlId: record.control.controlId, ...control })
-        .onConflictDoUpdate({ target: [complianceControls.assetId, complianceControls.controlId], set: control });
-      await audit(tx, ctx, 'compliance.control', asset.urn, { ...record.control }, now);
+        .onConflictDoUpdate({
+          target: [complianceControls.assetId, complianceControls.controlId],
+          set: control,
+          setWhere: changed('compliance_controls', ['benchmark', 'status', 'evidence']),
+        })
+        .returning({ id: complianceControls.id });
+      if (written.length > 0) await audit(tx, ctx, 'compliance.control', asset.urn, { ...record.control }, now);
     }
     if (record.document) {
       const document = { kind: record.document.kind, reference: record.document.reference, addedBy: ctx.principal.id };
-      await tx
+      const written = await tx
         .insert(governingDocuments)
         .values({ assetId: asset.id, title: record.document.title, ...document, addedAt: now })
-        .onConflictDoUpdate({ target: [governingDocuments.assetId, governingDocuments.title], set: document });
-      await audit(tx, ctx, 'compliance.document', asset.urn, { ...record.document }, now);
+        .onConflictDoUpdate({
+          target: [governingDocuments.assetId, governingDocuments.title],
+          set: document,
+          setWhere: changed('governing_documents', ['kind', 'reference']),
+        })
+        .returning({ id: governingDocuments.id });
+      if (written.length > 0) await audit(tx, ctx, 'compliance.document', asset.urn, { ...record.document }, now);
     }
   });
   return getCompliance(ctx, { urn: record.urn });
+}
+
+/** On conflict, update (and audit) only when a recorded field differs: recording the same facts again changes nothing. */
+function changed(table: string, fields: string[]) {
+  const list = (prefix: string) => sql.raw(fields.map((f) => `${prefix}.${f}`).join(', '));
+  return sql`(${list(table)}) is distinct from (${list('excluded')})`;
 }
 
 function parseInstant(field: string, value: string): Date {

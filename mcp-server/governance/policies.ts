@@ -5,7 +5,7 @@ import { findVisibleAsset } from '../catalog/assets.js';
 import type { ServiceContext } from '../context.js';
 import { DataOpsError } from '../errors.js';
 import { requireRole, visibleAssetsSql } from './access.js';
-import { appendAudit } from './audit.js';
+import { appendAudit, canonicalJson } from './audit.js';
 import {
   type AssetFacts,
   type GovernedAction,
@@ -45,7 +45,10 @@ export async function savePolicy(ctx: ServiceContext, input: PolicyInput) {
     updatedAt: now,
   };
   await ctx.db.transaction(async (tx) => {
-    const [existing] = await tx.select().from(policies).where(eq(policies.name, input.name)).for('update');
+    // Serialises writers of one name; the insert below meets a concurrent creator's row as a conflict.
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`policy:${input.name}`}))`);
+    const [existing] = await tx.select().from(policies).where(eq(policies.name, input.name));
+    if (existing && samePolicy(existing, values)) return;
     if (existing) await tx.update(policies).set(values).where(eq(policies.id, existing.id));
     else await tx.insert(policies).values({ name: input.name, ...values, createdBy: ctx.principal.id, createdAt: now });
     await appendAudit(tx, {
@@ -57,6 +60,17 @@ export async function savePolicy(ctx: ServiceContext, input: PolicyInput) {
     });
   });
   return (await listPolicies(ctx, { name: input.name })).policies[0]!;
+}
+
+/** Saving the same text and rules again changes nothing and records nothing. */
+function samePolicy(existing: typeof policies.$inferSelect, values: Omit<typeof policies.$inferInsert, 'name'>) {
+  return (
+    existing.kind === values.kind &&
+    existing.description === values.description &&
+    existing.document === values.document &&
+    existing.authority === values.authority &&
+    canonicalJson(parseStoredRules(existing.rules)) === canonicalJson(values.rules)
+  );
 }
 
 export type PolicyTarget = { urn: string } | { tag: string } | { domain: string };

@@ -243,6 +243,9 @@ ${extra}`;
       await expect(
         applyRulesYaml(ctx, yamlRules().replace('type: not_null', 'type: not_nul'), 'ops.yml'),
       ).rejects.toThrow(/^ops\.yml:5: rule "callsign present": type: /);
+      await expect(
+        applyRulesYaml(ctx, yamlRules().replace('column: fuel_lbs', 'colum: fuel_lbs'), 'ops.yml'),
+      ).rejects.toThrow(/^ops\.yml:9: rule "fuel in range": Unrecognized key: "colum"/);
       expect(await ctx.db.select().from(qualityRules)).toEqual(before);
     });
 

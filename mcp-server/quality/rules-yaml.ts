@@ -76,7 +76,10 @@ export async function applyRulesYaml(ctx: ServiceContext, text: string, fileName
       const input = ruleInputSchema.safeParse(raw);
       if (!input.success) {
         const issue = input.error.issues[0]!;
-        fail(at, `rule ${JSON.stringify(raw.name ?? j + 1)}: ${issue.path.join('.') || 'rule'}: ${issue.message}`);
+        fail(
+          at,
+          `rule ${JSON.stringify(raw.name ?? j + 1)}: ${issue.path.length ? `${issue.path.join('.')}: ` : ''}${issue.message}`,
+        );
       }
       const key = `${asset.id}\u0000${input.data!.name}`;
       if (seen.has(key)) fail(at, `rule "${input.data!.name}" appears twice for ${entry.asset}`);

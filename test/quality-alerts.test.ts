@@ -349,4 +349,38 @@ describe('SLAs, alerts, subscriptions and anomalies', () => {
     const after = await call(qualitySubscribeAlerts, { action: 'unsubscribe', id: mine[0]!.id }, analyst);
     expect(after.subscriptions).toEqual([]);
   });
+  it('a worse breach escalates the same alert and tells subscribers; a resolved anomaly of a day stays resolved that day', async () => {
+    await call(qualitySetSla, { urn: urn('shipments'), severity: 'critical' }, steward);
+    expect(await evaluateAlerts(database.db, ids.shipments!, now)).toMatchObject({ opened: 0, escalated: 1 });
+    const open = (await call(qualityListAlerts, { urn: urn('shipments') }, admin)).alerts;
+    // The drop of 2026-11-20 was resolved by a person in an earlier test: seen again that day, it is not news.
+    expect(open.map((a) => [a.kind, a.severity, a.occurrences])).toEqual([['sla_score', 'critical', 3]]);
+    const events = (await readInbox(viewer)).filter((e) => e.qualifiedName === 'public.shipments');
+    // Val subscribed after these alerts opened: she hears of the anomaly's resolution and the escalation.
+    expect(events.map((e) => [e.event, e.severity])).toEqual([
+      ['escalated', 'critical'],
+      ['resolved', 'warning'],
+    ]);
+  });
+
+  it('removed or retyped columns open a schema-drift alert; added ones do not', async () => {
+    const at = new Date(now.getTime() - 3_600_000).toISOString();
+    await database.db.execute(sql`insert into activity_events (asset_id, type, summary, details, at) values
+      (${ids.fuel_orders!}, 'schema_changed', 'Schema changed: added litres', '{"added":[{"name":"litres"}],"removed":[],"retyped":[]}'::jsonb, ${at}::timestamptz)`);
+    expect(await evaluateAlerts(database.db, ids.fuel_orders!, now)).toMatchObject({ opened: 0 });
+    await database.db.execute(sql`insert into activity_events (asset_id, type, summary, details, at) values
+      (${ids.fuel_orders!}, 'schema_changed', 'Schema changed: removed depot', '{"added":[],"removed":[{"name":"depot"}],"retyped":[]}'::jsonb, ${at}::timestamptz)`);
+    expect(await evaluateAlerts(database.db, ids.fuel_orders!, now)).toMatchObject({ opened: 1 });
+    const [drift] = (await call(qualityListAlerts, { urn: urn('fuel_orders') }, admin)).alerts;
+    expect(drift).toMatchObject({
+      kind: 'schema_drift',
+      severity: 'warning',
+      title: 'public.fuel_orders: columns removed or retyped (Schema changed: removed depot)',
+    });
+    const report = await call(qualityAnomalies, { urn: urn('fuel_orders'), lookbackDays: 1 }, admin);
+    expect(report.schemaDrift.map((d) => [d.summary, d.breaking])).toEqual([
+      ['Schema changed: removed depot', true],
+      ['Schema changed: added litres', false],
+    ]);
+  });
 });

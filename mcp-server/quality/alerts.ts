@@ -53,12 +53,14 @@ export async function raiseAlert(
     );
     if (resolved) return null;
   }
-  const [row] = await queryRows<{ id: string; inserted: boolean; previous: AlertSeverity | null }>(
+  // Locked first, so the severity it had is known and a concurrent evaluation waits for this one.
+  const [before] = await queryRows<{ severity: AlertSeverity }>(
     tx,
-    sql`with before as (
-          select severity from alerts where dedup_key = ${signal.dedupKey} and state <> 'resolved' for update
-        )
-        insert into alerts (asset_id, dedup_key, kind, severity, title, evidence, first_seen_at, last_seen_at)
+    sql`select severity from alerts where dedup_key = ${signal.dedupKey} and state <> 'resolved' for update`,
+  );
+  const [row] = await queryRows<{ id: string; inserted: boolean }>(
+    tx,
+    sql`insert into alerts (asset_id, dedup_key, kind, severity, title, evidence, first_seen_at, last_seen_at)
         values (${signal.assetId}, ${signal.dedupKey}, ${signal.kind}, ${signal.severity}, ${signal.title},
                 ${JSON.stringify(signal.evidence)}::jsonb, ${at}::timestamptz, ${at}::timestamptz)
         on conflict (dedup_key) where state <> 'resolved' do update set
@@ -68,11 +70,11 @@ export async function raiseAlert(
           occurrences = alerts.occurrences + 1,
           severity = case when ${severityCase(sql`excluded.severity`)} > ${severityCase(sql`alerts.severity`)}
                           then excluded.severity else alerts.severity end
-        returning id::text, (xmax = 0) as inserted, (select severity from before) as previous`,
+        returning id::text, (xmax = 0) as inserted`,
   );
   const outcome: RaiseResult['outcome'] = row!.inserted
     ? 'opened'
-    : row!.previous && severityRank(signal.severity) > severityRank(row!.previous)
+    : before && severityRank(signal.severity) > severityRank(before.severity)
       ? 'escalated'
       : 'updated';
   if (outcome !== 'updated') await fanOutAlert(tx, row!.id, outcome, now);

@@ -387,3 +387,159 @@ describe('pipelines built through MCP tools', () => {
     await database.db.execute(sql`update assets set classification = 'U' where urn = ${pagila('customer')}`);
   });
 });
+
+describe('every transform on a small database, against hand-written SQL', () => {
+  let database: Database;
+  let client: Client;
+  let scratch: Awaited<ReturnType<typeof createScratchDatabase>>;
+  let source: postgres.Sql;
+  const shop = (table: string) => assetUrn('postgres', 'shop', 'public', table);
+
+  beforeAll(async () => {
+    database = await createTestDb();
+    const admin = await createTestContext(database);
+    scratch = await createScratchDatabase(serverUrl, 'dataops_pipelines_shop');
+    source = postgres(scratch.url, { max: 1, onnotice: () => {} });
+    await source.unsafe(`
+      create table orders (id int, customer text, email text, amount numeric(8,2), region text);
+      create table archived_orders (id int, customer text, email text, amount numeric(8,2), region text);
+      create table regions (region text primary key, name text);
+      insert into orders values (1, 'ann', 'ann@army.mil', 10.00, 'east'), (2, 'bob', 'bob@navy.mil', 25.50, 'west'),
+        (3, 'cy', 'cy@army.mil', 7.25, 'east');
+      insert into archived_orders values (3, 'cy', 'cy@army.mil', 9.75, 'east'), (4, 'dee', 'dee@usmc.mil', 40.00, 'north');
+      insert into regions values ('east', 'East'), ('west', 'West'), ('south', 'South');`);
+    await syncSource(admin, await createPostgresConnector({ url: scratch.url, name: 'shop' }).discover(), {
+      connection: scratch.url,
+    });
+    client = await connectMcpClient(admin);
+  }, 60_000);
+
+  afterAll(async () => {
+    await client?.close();
+    await source?.end();
+    await database?.close();
+    await scratch?.drop();
+  });
+
+  it('unions, deduplicates, renames, full-joins, masks, sorts and limits, then appends', async () => {
+    const { id } = await call(client, 'pipelines_create', { name: 'top orders' });
+    const add = (args: Record<string, unknown>) => call(client, 'pipelines_add_node', { pipeline: id, ...args });
+    await add({ id: 'live', type: 'source_dataset', config: { urn: shop('orders') } });
+    await add({ id: 'old', type: 'source_dataset', config: { urn: shop('archived_orders') } });
+    await add({ id: 'regions', type: 'source_dataset', config: { urn: shop('regions') } });
+    await add({ id: 'all', type: 'union', after: 'live', config: {} });
+    await call(client, 'pipelines_connect', { pipeline: id, source: 'old', target: 'all' });
+    await add({
+      id: 'latest',
+      type: 'deduplicate',
+      after: 'all',
+      config: { columns: ['id'], keep: [{ column: 'amount', direction: 'desc' }] },
+    });
+    await add({
+      id: 'named',
+      type: 'select',
+      after: 'latest',
+      config: {
+        columns: [
+          { column: 'id' },
+          { column: 'customer', as: 'buyer' },
+          { column: 'email' },
+          { column: 'amount' },
+          { column: 'region' },
+        ],
+      },
+    });
+    await add({ id: 'placed', type: 'join', config: { kind: 'full', on: [{ left: 'region', right: 'region' }] } });
+    await call(client, 'pipelines_connect', { pipeline: id, source: 'named', target: 'placed', targetHandle: 'left' });
+    await call(client, 'pipelines_connect', {
+      pipeline: id,
+      source: 'regions',
+      target: 'placed',
+      targetHandle: 'right',
+    });
+    await add({ id: 'hidden', type: 'mask', after: 'placed', config: { columns: ['email'], method: 'hash' } });
+    await add({
+      id: 'top',
+      type: 'sort',
+      after: 'hidden',
+      config: { by: [{ column: 'amount', direction: 'desc' }], limit: 3 },
+    });
+    const saved = await add({
+      id: 'out',
+      type: 'destination_table',
+      after: 'top',
+      config: { table: 'top_orders', mode: 'append' },
+    });
+    expect(saved.issues).toEqual([]);
+
+    const deduplicated = await call(client, 'pipelines_preview', { pipeline: id, node: 'latest', limit: 10 });
+    expect(deduplicated.rows.map((r: { id: number; amount: string }) => [r.id, r.amount]).sort()).toEqual([
+      [1, '10.00'],
+      [2, '25.50'],
+      [3, '9.75'],
+      [4, '40.00'],
+    ]);
+
+    const run = await call(client, 'pipelines_run', { pipeline: id });
+    expect(run.status).toBe('succeeded');
+    expect(run.stats.nodes.all.rows).toBe(5);
+    expect(run.stats.nodes.placed.rows).toBe(5);
+    const expected = `
+      select d.id, d.buyer, d.amount, coalesce(d.region, r.region) as region, r.name
+      from (select distinct on (id) id, customer as buyer, amount, region
+            from (select * from orders union all select * from archived_orders) u order by id, amount desc) d
+      full join regions r on r.region = d.region
+      order by amount desc limit 3`;
+    const written = 'select id, buyer, amount, region, name from top_orders';
+    const difference = async () =>
+      Number(
+        (
+          await source.unsafe(`select count(*) as n from (((${written}) except all (${expected}))
+            union all ((${expected}) except all (${written}))) d`)
+        )[0]!.n,
+      );
+    expect(await difference()).toBe(0);
+    const emails = await source.unsafe<{ id: number | null; email: string | null }[]>(
+      'select id, email from top_orders',
+    );
+    for (const row of emails.filter((r) => r.email !== null)) expect(row.email).toMatch(/^hash:[0-9a-f]{16}$/);
+
+    expect((await call(client, 'pipelines_run', { pipeline: id })).status).toBe('succeeded');
+    expect(Number((await source.unsafe('select count(*) as n from top_orders'))[0]!.n)).toBe(6);
+  });
+
+  it('says what is wrong with a union of different columns and a join whose sides share a column', async () => {
+    const { id } = await call(client, 'pipelines_create', { name: 'broken shapes' });
+    const add = (args: Record<string, unknown>) => call(client, 'pipelines_add_node', { pipeline: id, ...args });
+    await add({ id: 'live', type: 'source_dataset', config: { urn: shop('orders') } });
+    await add({ id: 'regions', type: 'source_dataset', config: { urn: shop('regions') } });
+    await add({ id: 'both', type: 'union', after: 'live', config: {} });
+    await call(client, 'pipelines_connect', { pipeline: id, source: 'regions', target: 'both' });
+    await add({ id: 'out', type: 'destination_table', after: 'both', config: { table: 'nowhere' } });
+    const { issues } = await call(client, 'pipelines_validate', { pipeline: id });
+    expect(issues).toEqual([
+      {
+        nodeId: 'both',
+        message:
+          'node `both` (union): input `regions` has columns name, region but `live` has amount, customer, email, id, region; a union needs the same columns (select or rename them first)',
+      },
+    ]);
+    await call(client, 'pipelines_remove_node', { pipeline: id, id: 'both' });
+    await add({ id: 'joined', type: 'join', config: { on: [{ left: 'region', right: 'name' }] } });
+    await call(client, 'pipelines_connect', { pipeline: id, source: 'live', target: 'joined', targetHandle: 'left' });
+    await call(client, 'pipelines_connect', {
+      pipeline: id,
+      source: 'regions',
+      target: 'joined',
+      targetHandle: 'right',
+    });
+    const joined = await call(client, 'pipelines_connect', { pipeline: id, source: 'joined', target: 'out' });
+    expect(joined.issues).toEqual([
+      {
+        nodeId: 'joined',
+        message:
+          'node `joined` (join): column `region` appears twice in its output; rename it on one side with a select node before the join',
+      },
+    ]);
+  });
+});

@@ -157,8 +157,8 @@ export function inferType(expression: CheckedExpression, columns: PipelineColumn
 function widerNumber(left: string, right: string): string {
   const l = numericKind(left);
   const r = numericKind(right);
-  if (!l) return r ? left : left;
-  if (!r) return left;
+  // Dates and times keep their type under + and - (a date plus days, a timestamp minus an interval).
+  if (!l || !r) return left;
   return numericRank.indexOf(l) >= numericRank.indexOf(r) ? l : r;
 }
 

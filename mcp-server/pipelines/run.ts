@@ -9,7 +9,7 @@ import { maskingSalt, maskRows } from '../governance/masking.js';
 import { type CompileOptions, compileNode, compileRuleFailures, describeRule, postgresDialect } from './compile.js';
 import type { NodeConfig } from './graph.js';
 import { loadPipeline } from './store.js';
-import { analyzePipeline, type PipelineAnalysis } from './validate.js';
+import { analyzePipeline, type PipelineAnalysis, type PipelineIssue } from './validate.js';
 
 const q = postgresDialect.quote;
 
@@ -21,12 +21,10 @@ async function compileOptions(ctx: ServiceContext, pipelineId: string): Promise<
   return { dialect: postgresDialect, salt };
 }
 
-function requireSound(analysis: PipelineAnalysis, nodeIds: Set<string> | null, what: string): void {
-  const issues = analysis.issues.filter((i) => nodeIds === null || i.nodeId === null || nodeIds.has(i.nodeId));
-  const relevant = nodeIds === null ? issues : issues.filter((i) => i.nodeId !== null);
-  if (relevant.length) {
-    throw new DataOpsError('invalid_input', `cannot ${what}: ${relevant.map((i) => i.message).join('; ')}`);
-  }
+/** Refuses `what` while any of `issues` stands, listing them all so they can be fixed in one go. */
+function refuseWhile(issues: PipelineIssue[], what: string): void {
+  if (issues.length)
+    throw new DataOpsError('invalid_input', `cannot ${what}: ${issues.map((i) => i.message).join('; ')}`);
 }
 
 /** JSON-safe values for a tool answer: dates as ISO text, big integers as text. */
@@ -48,10 +46,14 @@ export async function previewPipeline(ctx: ServiceContext, id: string, nodeId: s
   if (!pipeline.graph.nodes.some((n) => n.id === nodeId)) {
     throw new DataOpsError('invalid_input', `pipeline ${pipeline.name} has no node \`${nodeId}\``);
   }
+  // Only what feeds the node matters: a pipeline still being built (no destination yet) can be previewed.
   const upstream = new Set(ancestorsInGraph(pipeline.graph.edges, nodeId));
-  requireSound(analysis, upstream, `preview node \`${nodeId}\``);
+  refuseWhile(
+    analysis.issues.filter((i) => i.nodeId !== null && upstream.has(i.nodeId)),
+    `preview node \`${nodeId}\``,
+  );
   const node = analysis.nodes.get(nodeId);
-  if (!node || !analysis.sourceId) requireSound(analysis, null, `preview node \`${nodeId}\``);
+  if (!node || !analysis.sourceId) refuseWhile(analysis.issues, `preview node \`${nodeId}\``);
   const compiled = compileNode(analysis, nodeId, await compileOptions(ctx, pipeline.id), (quoted, columns) => {
     return `select ${columns} from ${quoted} ${postgresDialect.limit(limit)}`;
   });
@@ -126,7 +128,7 @@ export async function runPipeline(
   const pipeline = await loadPipeline(ctx, id);
   requireRole(ctx.principal, `run pipeline ${pipeline.name}`, 'steward', 'owner');
   const analysis = await analyzePipeline(ctx, pipeline.graph);
-  requireSound(analysis, null, `run pipeline ${pipeline.name}`);
+  refuseWhile(analysis.issues, `run pipeline ${pipeline.name}`);
   const compile = await compileOptions(ctx, pipeline.id);
   const [run] = await ctx.db
     .insert(pipelineRuns)

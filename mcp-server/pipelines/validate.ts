@@ -150,14 +150,12 @@ function structuralChecks(graph: PipelineGraph, byId: Map<string, PipelineNode>,
       return false;
     }
     const { handles, many } = nodeInputs[target!.type];
-    if (target!.type === 'destination_table' || handles.length === 0) {
-      if (handles.length === 0) {
-        issues.push({
-          nodeId: target!.id,
-          message: `${describe(target!)}: a source takes no input; remove edge \`${edge.id}\``,
-        });
-        return false;
-      }
+    if (handles.length === 0) {
+      issues.push({
+        nodeId: target!.id,
+        message: `${describe(target!)}: a source takes no input; remove edge \`${edge.id}\``,
+      });
+      return false;
     }
     if (source!.type === 'destination_table') {
       issues.push({

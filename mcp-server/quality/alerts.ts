@@ -124,6 +124,12 @@ export interface AlertView {
   note: string | null;
 }
 
+/** The columns of an AlertView, over `alerts al join assets a`. */
+const alertViewColumns = sql`al.id::text, a.urn as asset, a.qualified_name as "qualifiedName", al.kind, al.severity,
+  al.state, al.title, al.evidence, al.assignee, al.occurrences, al.note,
+  to_char(al.first_seen_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as "firstSeenAt",
+  to_char(al.last_seen_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as "lastSeenAt"`;
+
 export interface ListAlertsRequest {
   /** Default: the open and acknowledged ones. */
   states?: AlertState[];
@@ -148,11 +154,7 @@ export async function listAlerts(ctx: ServiceContext, request: ListAlertsRequest
   ].filter((f): f is SQL => f !== undefined);
   const rows = await queryRows<AlertView & { total: number }>(
     ctx.db,
-    sql`select al.id::text, a.urn as asset, a.qualified_name as "qualifiedName", al.kind, al.severity, al.state,
-          al.title, al.evidence, al.assignee, al.occurrences, al.note,
-          to_char(al.first_seen_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as "firstSeenAt",
-          to_char(al.last_seen_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as "lastSeenAt",
-          (count(*) over ())::int as total
+    sql`select ${alertViewColumns}, (count(*) over ())::int as total
         from alerts al join assets a on a.id = al.asset_id
         where ${visibleAssetsSql(ctx.principal)} and ${sql.join(filters, sql` and `)}
         order by ${severityCase(sql`al.severity`)} desc, al.last_seen_at desc, al.kind, al.id
@@ -223,11 +225,7 @@ export async function updateAlert(ctx: ServiceContext, update: AlertUpdate): Pro
     });
     const [view] = await queryRows<AlertView>(
       tx,
-      sql`select al.id::text, a.urn as asset, a.qualified_name as "qualifiedName", al.kind, al.severity, al.state,
-            al.title, al.evidence, al.assignee, al.occurrences, al.note,
-            to_char(al.first_seen_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as "firstSeenAt",
-            to_char(al.last_seen_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as "lastSeenAt"
-          from alerts al join assets a on a.id = al.asset_id where al.id = ${current.id}`,
+      sql`select ${alertViewColumns} from alerts al join assets a on a.id = al.asset_id where al.id = ${current.id}`,
     );
     return view!;
   });

@@ -8,6 +8,7 @@ import { catalogTools } from './catalog/tools.js';
 import type { ServiceContext } from './context.js';
 import { DataOpsError, isDataOpsError } from './errors.js';
 import { accessRequestTools } from './governance/access-request-tools.js';
+import { auditReportTools } from './governance/audit-report-tools.js';
 import { certificationTools } from './governance/certification-tools.js';
 import { policyTools } from './governance/policy-tools.js';
 import { lineageTools } from './lineage/tools.js';
@@ -30,6 +31,7 @@ export const allTools: ToolDefinition[] = [
   ...socialTools,
   ...policyTools,
   ...certificationTools,
+  ...auditReportTools,
   ...profileTools,
   ...ruleTools,
   ...alertTools,

@@ -352,4 +352,25 @@ describe('policies, enforcement and compliance', () => {
     });
     expect(forAsset.policies.map((p) => p.name)).toEqual(['Records retention']);
   });
+
+  it('gives a steward the audit report as a tool, with text from the data fenced', async () => {
+    const report = await ok<{ summary: { assets: number; nonCompliant: number }; markdown: string }>(
+      steward,
+      'governance_audit_report',
+      { urn: urn('procurement', 'vendor_spend') },
+    );
+    expect(report.summary.assets).toBe(1);
+    expect(report.markdown).toContain('# Audit report: procurement.vendor_spend');
+    expect(report.markdown).toContain('### Records retention');
+    expect(report.markdown).toContain('- Description: «Payments per vendor»');
+    const domain = await ok<{ summary: { assets: number; nonCompliant: number }; markdown: string }>(
+      steward,
+      'governance_audit_report',
+      { domain: 'personnel' },
+    );
+    expect(domain.summary).toMatchObject({ assets: 2, nonCompliant: 1 });
+    expect(domain.markdown).toContain('## personnel.service_members');
+    const denied = await call(analyst, 'governance_audit_report', { urn: urn('procurement', 'vendor_spend') });
+    expect(denied.text).toContain('ana may not produce audit reports: it needs the steward role');
+  });
 });

@@ -1,3 +1,4 @@
+import { fenceUntrusted } from '../tool.js';
 import type { AuditReport, AuditReportAsset } from './audit-report.js';
 
 /** Text from the catalog inside a table cell: one line, pipes escaped, so it cannot break the table. */
@@ -26,8 +27,11 @@ const statusWords = {
   not_governed: 'No policy applies',
 } as const;
 
-/** The report as an assessor reads it: a summary, the policies, then one section per asset. */
-export function renderAuditReportMarkdown(report: AuditReport): string {
+/**
+ * The report as an assessor reads it: a summary, the policies, then one section per asset. `fenceData` marks
+ * text that came from the data (descriptions, reasons, evidence) for a model reading it, as other tools do.
+ */
+export function renderAuditReportMarkdown(report: AuditReport, options: { fenceData?: boolean } = {}): string {
   const s = report.summary;
   const lines = [
     `# ${report.title}`,
@@ -72,18 +76,19 @@ export function renderAuditReportMarkdown(report: AuditReport): string {
     for (const r of p.rules) lines.push(`- Rule: ${r}`);
     lines.push('');
   }
-  for (const asset of report.assets) lines.push(...assetSection(asset));
+  const data = (value: string | null) => (options.fenceData && value ? fenceUntrusted(cell(value)) : cell(value));
+  for (const asset of report.assets) lines.push(...assetSection(asset, data));
   return `${lines.join('\n').trimEnd()}\n`;
 }
 
-function assetSection(a: AuditReportAsset): string[] {
+function assetSection(a: AuditReportAsset, data: (value: string | null) => string): string[] {
   const c = a.compliance;
   const lines = [
     `## ${a.qualifiedName}`,
     '',
     `- URN: \`${a.urn}\``,
     `- Kind: ${a.kind}; domain: ${a.domain ?? '—'}; owner: ${a.owner ?? '—'}; tags: ${a.tags.join(', ') || '—'}`,
-    `- Description: ${cell(a.description)}`,
+    `- Description: ${data(a.description)}`,
     '',
     '### Classification',
     '',
@@ -103,7 +108,7 @@ function assetSection(a: AuditReportAsset): string[] {
         cell(h.column),
         cell(h.from),
         h.to,
-        cell(h.reason),
+        data(h.reason),
         cell(h.actor),
       ]),
     ),
@@ -139,7 +144,7 @@ function assetSection(a: AuditReportAsset): string[] {
             cell(k.controlId),
             cell(k.benchmark),
             k.status,
-            cell(k.evidence),
+            data(k.evidence),
             day(k.updatedAt),
           ]),
         ).concat([''])
@@ -148,7 +153,7 @@ function assetSection(a: AuditReportAsset): string[] {
     '',
     ...table(
       ['Title', 'Kind', 'Reference'],
-      c.documents.map((d) => [cell(d.title), cell(d.kind), cell(d.reference)]),
+      c.documents.map((d) => [data(d.title), cell(d.kind), data(d.reference)]),
     ),
     '',
     '### Certifications',
@@ -162,7 +167,7 @@ function assetSection(a: AuditReportAsset): string[] {
         cell(k.reviewedBy),
         day(k.reviewedAt),
         day(k.expiresAt),
-        cell(k.reviewNote),
+        data(k.reviewNote),
       ]),
     ),
     '',
@@ -172,7 +177,7 @@ function assetSection(a: AuditReportAsset): string[] {
       ['Principal', 'Purpose', 'Approved by', 'Approved', 'Expires'],
       a.accessGrants.map((g) => [
         cell(g.principal),
-        cell(g.purpose),
+        data(g.purpose),
         cell(g.approvedBy),
         day(g.approvedAt),
         day(g.expiresAt),
@@ -188,7 +193,7 @@ function assetSection(a: AuditReportAsset): string[] {
         e.at,
         cell(e.actor),
         cell(e.action),
-        cell(auditDetails(e.details)),
+        data(auditDetails(e.details)),
       ]),
     ),
     '',

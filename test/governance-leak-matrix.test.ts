@@ -106,6 +106,7 @@ const probes: Record<string, ProbeGenerator> = {
     { status: 'pending', limit: 100 },
     ...each(f, (a) => ({ urn: a.urn, limit: 100 })),
   ],
+  governance_audit_report: (f) => [{ domain: restrictedDomain }, ...each(f, (a) => ({ urn: a.urn }))],
   governance_classify: (f) => each(f, (a) => [{ urn: a.urn }, { urn: a.urn, apply: false, sampleSize: 10 }]),
   governance_set_classification: (f) =>
     // Raising a marking to what it is already changes nothing, so the matrix keeps its shape.

@@ -395,10 +395,11 @@ async function analyzeTransform(a: AnalyzedNode, upstream: AnalyzedNode[], fail:
         }
         const measured = m.column ? need(m.column) : undefined;
         if (m.column && !measured) continue;
+        // A deny-list, not an allow-list: domains over numbers (`contracts.usd`) sum as their base type does.
         if (
           (m.fn === 'sum' || m.fn === 'avg') &&
           measured &&
-          !/int|numeric|decimal|real|double|money/.test(measured.type)
+          /^(text|character|char|varchar|boolean|date|time|uuid|json|bytea|interval)/.test(measured.type)
         ) {
           fail(`measure \`${m.name}\`: ${m.fn} needs numbers but \`${measured.name}\` is ${measured.type}`);
           continue;

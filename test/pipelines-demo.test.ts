@@ -1,0 +1,154 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { sql } from 'drizzle-orm';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadDemo } from '../cli/demo.js';
+import { openWorkspace, type Workspace } from '../cli/workspace.js';
+import { queryRows } from '../db/create-db.js';
+import { assetUrn } from '../mcp-server/catalog/urn.js';
+import { withSourceReader } from '../mcp-server/connectors/source-reader.js';
+import { pipelineTools } from '../mcp-server/pipelines/tools.js';
+import { runTool } from '../mcp-server/run-tool.js';
+import { createScratchDatabase, serverUrl } from './helpers/test-db.js';
+
+const demo = (qualifiedName: string) => {
+  const [namespace, name] = qualifiedName.split('.') as [string, string];
+  return assetUrn('postgres', 'demo', namespace, name);
+};
+
+const handWritten = `
+  select c.vendor_id, v.legal_name, cast(extract(year from p.paid_on) as integer) as year,
+         cast(extract(month from p.paid_on) as integer) as month, sum(p.amount) as spend
+  from contracts.payments p
+  join contracts.contracts c on c.contract_id = p.contract_id
+  join contracts.vendors v on v.vendor_id = c.vendor_id
+  where p.status = 'Paid'
+  group by 1, 2, 3, 4`;
+
+/**
+ * "Monthly contract spend by vendor" on the demo workspace: its data sits in an embedded database beside an
+ * embedded catalog (or in a database on the server beside a server catalog), so this runs a pipeline through
+ * both kinds of writable connection. Tools are called through runTool, as every surface calls them.
+ */
+describe('a pipeline on the demo workspace', () => {
+  let ws: Workspace;
+  let cleanup: () => Promise<void>;
+  let sourceId: string;
+
+  beforeAll(async () => {
+    let db: string;
+    if (process.env.DATAOPS_TEST_DATABASE_URL) {
+      process.env.DATAOPS_SECRET_KEY ??= 'dataops test key for the demo pipeline test';
+      const catalog = await createScratchDatabase(serverUrl, 'dataops_demopipe');
+      db = catalog.url;
+      cleanup = async () => {
+        await catalog.drop();
+        const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+        await admin.unsafe(`drop database if exists ${catalog.name}_demo with (force)`);
+        await admin.end();
+      };
+    } else {
+      db = mkdtempSync(path.join(tmpdir(), 'dataops-demo-pipeline-'));
+      cleanup = async () => rmSync(db, { recursive: true, force: true });
+    }
+    ws = await openWorkspace({ db });
+    await loadDemo(ws, () => {});
+    const [payments] = await queryRows<{ id: string }>(
+      ws.database.db,
+      sql`select source_id::text as id from assets where urn = ${demo('contracts.payments')}`,
+    );
+    sourceId = payments!.id;
+  }, 240_000);
+  afterAll(async () => {
+    await ws?.close();
+    await cleanup();
+  });
+
+  /** Calls a tool the way every surface does (validated and audited), as the local administrator. */
+  async function call(name: string, args: Record<string, unknown>) {
+    const tool = pipelineTools.find((t) => t.name === name)!;
+    // biome-ignore lint/suspicious/noExplicitAny: tool outputs are checked field by field
+    return (await runTool(tool as never, args, ws.ctx)) as Record<string, any>;
+  }
+
+  it('builds monthly contract spend by vendor, previews the rows a hand-written query gives, and runs twice', async () => {
+    const { id } = await call('pipelines_create', { name: 'monthly contract spend by vendor' });
+    const add = (args: Record<string, unknown>) => call('pipelines_add_node', { pipeline: id, ...args });
+    await add({ id: 'payments', type: 'source_dataset', config: { urn: demo('contracts.payments') } });
+    await add({ id: 'paid', type: 'filter', after: 'payments', config: { condition: "status = 'Paid'" } });
+    await add({
+      id: 'slim',
+      type: 'select',
+      after: 'paid',
+      config: { columns: [{ column: 'contract_id' }, { column: 'paid_on' }, { column: 'amount' }] },
+    });
+    await add({ id: 'contracts', type: 'source_dataset', config: { urn: demo('contracts.contracts') } });
+    await add({ id: 'vendors', type: 'source_dataset', config: { urn: demo('contracts.vendors') } });
+    await add({ id: 'by_contract', type: 'join', config: { on: [{ left: 'contract_id', right: 'contract_id' }] } });
+    await add({ id: 'by_vendor', type: 'join', config: { on: [{ left: 'vendor_id', right: 'vendor_id' }] } });
+    for (const [source, target, targetHandle] of [
+      ['slim', 'by_contract', 'left'],
+      ['contracts', 'by_contract', 'right'],
+      ['by_contract', 'by_vendor', 'left'],
+      ['vendors', 'by_vendor', 'right'],
+    ] as const) {
+      await call('pipelines_connect', { pipeline: id, source, target, targetHandle });
+    }
+    await add({
+      id: 'months',
+      type: 'derive',
+      after: 'by_vendor',
+      config: {
+        columns: [
+          { name: 'year', expression: 'cast(extract(year from paid_on) as integer)' },
+          { name: 'month', expression: 'cast(extract(month from paid_on) as integer)' },
+        ],
+      },
+    });
+    await add({
+      id: 'spend',
+      type: 'aggregate',
+      after: 'months',
+      config: {
+        groupBy: ['vendor_id', 'legal_name', 'year', 'month'],
+        measures: [{ name: 'spend', fn: 'sum', column: 'amount' }],
+      },
+    });
+    const saved = await add({
+      id: 'out',
+      type: 'destination_table',
+      after: 'spend',
+      config: { schema: 'contracts', table: 'monthly_vendor_spend', mode: 'replace' },
+    });
+    expect(saved.issues).toEqual([]);
+
+    const expected = await withSourceReader(ws.ctx, sourceId, (reader) =>
+      reader.query<Record<string, unknown>>(handWritten),
+    );
+    const key = (r: Record<string, unknown>) => `${r.vendor_id}/${r.year}/${r.month}`;
+    const byKey = new Map(expected.map((r) => [key(r), r]));
+    const preview = await call('pipelines_preview', { pipeline: id, node: 'spend', limit: 100 });
+    expect(preview.rows).toHaveLength(100);
+    for (const row of preview.rows) {
+      const want = byKey.get(key(row))!;
+      expect(Number(row.spend)).toBeCloseTo(Number(want.spend), 2);
+      expect(row.legal_name).toBe(want.legal_name);
+    }
+
+    for (const attempt of [1, 2]) {
+      const run = await call('pipelines_run', { pipeline: id });
+      expect(run.status, `run ${attempt}: ${run.error}`).toBe('succeeded');
+      expect(run.stats.destinations.out.rows).toBe(expected.length);
+    }
+    const [written] = await withSourceReader(ws.ctx, sourceId, (reader) =>
+      reader.query<{ n: string | number; total: string | number }>(
+        'select count(*) as n, sum(spend) as total from contracts.monthly_vendor_spend',
+      ),
+    );
+    expect(Number(written!.n)).toBe(expected.length);
+    const total = expected.reduce((sum, r) => sum + Number(r.spend), 0);
+    expect(Number(written!.total)).toBeCloseTo(total, 2);
+  });
+});

@@ -9,6 +9,7 @@ import { DataOpsError, isDataOpsError } from '../mcp-server/errors.js';
 import { readAuditLog, verifyAudit } from '../mcp-server/governance/audit.js';
 import { buildAuditReport } from '../mcp-server/governance/audit-report.js';
 import { renderAuditReportMarkdown } from '../mcp-server/governance/audit-report-markdown.js';
+import { governanceClassify } from '../mcp-server/governance/classification-tools.js';
 import { findVisibleDomain } from '../mcp-server/governance/policies.js';
 import { createApiToken, linkIdentity, savePrincipal } from '../mcp-server/governance/principals.js';
 import { ingestDbtFiles } from '../mcp-server/lineage/dbt-files.js';
@@ -280,6 +281,24 @@ program
         }
       },
     ),
+  );
+
+program
+  .command('classify')
+  .description('find personal data in an asset from its column names and sampled values, with the evidence')
+  .argument('<asset>', 'the asset: its URN, or its qualified name such as personnel.people')
+  .option('--apply', 'record the suggestions: column sensitivity pii and the marking (steward or owner)')
+  .option('--sample <n>', 'rows to sample', '200')
+  .action(
+    withWorkspace(async (ws, options, asset: string, cmd: { apply?: boolean; sample: string }) => {
+      const input = {
+        urn: await resolveAssetUrn(ws, asset),
+        apply: Boolean(cmd.apply),
+        sampleSize: positiveInteger('--sample', cmd.sample, 10_000),
+      };
+      const result = await runTool(governanceClassify, input, ws.ctx);
+      print(options, result, governanceClassify.render(result));
+    }),
   );
 
 program

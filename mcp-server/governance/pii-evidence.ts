@@ -19,7 +19,7 @@ export interface PiiEvidence {
 }
 
 const detectorNames: Record<PiiKind, string> = {
-  person_name: 'personal-name shape (common given names and surnames without a name hint)',
+  person_name: 'personal-name shape (and a common given name or surname where the column name does not say)',
   email: 'email address syntax',
   phone: 'phone number shape (7-15 digits)',
   ssn: 'SSN format with SSA issuance rules (no area 000/666, group 00, serial 0000)',

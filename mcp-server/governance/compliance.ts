@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { type Db, queryRows, textArray } from '../../db/create-db.js';
+import { type Db, queryRows, type Tx, textArray } from '../../db/create-db.js';
 import { atoAuthorizations, complianceControls, governingDocuments } from '../../db/schema/index.js';
 import type { Classification } from '../../db/schema/types.js';
 import { findVisibleAsset } from '../catalog/assets.js';
@@ -120,7 +120,7 @@ function parseInstant(field: string, value: string): Date {
 }
 
 async function audit(
-  tx: Parameters<typeof appendAudit>[0],
+  tx: Tx,
   ctx: ServiceContext,
   action: string,
   urn: string,

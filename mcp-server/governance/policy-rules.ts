@@ -146,7 +146,7 @@ export function describeRequirement(requirement: Requirement): string {
   }
 }
 
-export function describeCondition(condition: PolicyRule['when']): string {
+function describeCondition(condition: PolicyRule['when']): string {
   const c = condition;
   const parts = [
     c.classificationAtLeast ? `classified at least ${c.classificationAtLeast}` : '',

@@ -166,7 +166,7 @@ const complianceOutput = z.object({
 });
 
 /** One asset's compliance in a few lines. */
-export function renderAssetCompliance(a: AssetCompliance): string {
+function renderAssetCompliance(a: AssetCompliance): string {
   const ato = a.ato
     ? `ATO ${a.ato.status}${a.ato.inForce ? '' : ' (not in force)'} by ${a.ato.authorizingOfficial}${a.ato.expiresAt ? `, expires ${a.ato.expiresAt.slice(0, 10)}` : ''}`
     : 'no ATO recorded';

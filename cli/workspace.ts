@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { createDb, type Database } from '../db/create-db.js';
 import { createEmbedder } from '../mcp-server/catalog/embeddings/embedder.js';
 import { loadSecretBox } from '../mcp-server/connectors/source-credentials.js';
@@ -31,7 +32,10 @@ export async function openWorkspace(options: GlobalOptions): Promise<Workspace> 
     await ensureLocalAdmin(database.db);
     const logger = createJsonLogger(env.DATAOPS_LOG_LEVEL);
     const embedder = createEmbedder(embedderConfig(env));
-    const secrets = loadSecretBox(env.DATAOPS_SECRET_KEY, storage.dataDir);
+    const secrets = loadSecretBox(
+      env.DATAOPS_SECRET_KEY,
+      storage.dataDir ?? path.resolve(env.DATAOPS_DATA_DIR ?? '.dataops'),
+    );
     const contextFor = async (principalId: string): Promise<ServiceContext> => ({
       db: database.db,
       principal: await loadPrincipal(database.db, principalId),

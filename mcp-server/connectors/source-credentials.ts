@@ -51,16 +51,15 @@ export function createSecretBox(secret: string | Buffer): SecretBox {
 }
 
 /**
- * The workspace's secret key: DATAOPS_SECRET_KEY when set; on the embedded default a key file in the
- * data directory, created on first use and readable by its owner only. A server catalog without the
- * variable keeps no connections (profiling and sampling then ask for it).
+ * The workspace's secret key: DATAOPS_SECRET_KEY when set, else a key file in `keyDir` (the data
+ * directory), created on first use and readable by its owner only. Several servers sharing one catalog
+ * must share the key, so they set the variable.
  */
-export function loadSecretBox(secretKey: string | undefined, dataDir: string | null): SecretBox | null {
+export function loadSecretBox(secretKey: string | undefined, keyDir: string): SecretBox {
   if (secretKey) return createSecretBox(secretKey);
-  if (!dataDir) return null;
-  const file = path.join(dataDir, 'secret.key');
+  const file = path.join(keyDir, 'secret.key');
   if (!existsSync(file)) {
-    mkdirSync(dataDir, { recursive: true });
+    mkdirSync(keyDir, { recursive: true });
     writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600, flag: 'wx' });
     chmodSync(file, 0o600);
   }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { sql } from 'drizzle-orm';
 import mysql from 'mysql2/promise';
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type Database, queryRows } from '../db/create-db.js';
 import { syncSource } from '../mcp-server/catalog/sync.js';
@@ -15,7 +16,7 @@ import { setClassification } from '../mcp-server/governance/markings.js';
 import { maskAssetRows } from '../mcp-server/governance/masking.js';
 import { connectMcpClient } from './helpers/mcp-client.js';
 import { contextAs, createTestContext } from './helpers/test-context.js';
-import { createTestDb } from './helpers/test-db.js';
+import { createScratchDatabase, createTestDb, serverUrl } from './helpers/test-db.js';
 
 const pagila = (name: string) => assetUrn('postgres', 'pagila', 'public', name);
 const northwind = (name: string) => assetUrn('postgres', 'northwind', 'public', name);
@@ -261,5 +262,38 @@ describe('finding personal data in a MariaDB source', () => {
     const card = result.columns.find((c) => c.column === 'card') as Suggestion | undefined;
     expect(card!.evidence).toMatchObject({ nameHint: null, matched: 4, matchShare: 1 });
     expect(card!.evidence.example).toBe('**** **** **** 1111');
+  });
+});
+
+describe('sampling a large table', () => {
+  let scratch: Awaited<ReturnType<typeof createScratchDatabase>>;
+  let database: Database;
+  let ctx: ServiceContext;
+
+  beforeAll(async () => {
+    scratch = await createScratchDatabase(serverUrl, 'dataops_pii_large');
+    const admin = postgres(scratch.url, { max: 1, onnotice: () => {} });
+    await admin.unsafe(`create table signups as
+      select i as id, 'user' || i || '@example.com' as contact, (i % 7) as tier from generate_series(1, 150000) i;
+      analyze signups`);
+    await admin.end();
+    database = await createTestDb();
+    ctx = await createTestContext(database);
+    await syncSource(ctx, await createPostgresConnector({ url: scratch.url, name: 'signups' }).discover(), {
+      connection: scratch.url,
+    });
+  });
+  afterAll(async () => {
+    await database.close();
+    await scratch.drop();
+  });
+
+  it('reads random blocks of a table over 100,000 rows, not its first rows', async () => {
+    const result = await classifyAsset(ctx, { urn: assetUrn('postgres', 'signups', 'public', 'signups') });
+    expect(result.sample.method).toBe('tablesample');
+    expect(result.sample.rows).toBeGreaterThan(0);
+    expect(result.sample.rows).toBeLessThanOrEqual(200);
+    expect(kinds(result)).toEqual({ contact: 'email' });
+    expect(result.columns[0]!.evidence.matchShare).toBe(1);
   });
 });

@@ -175,11 +175,11 @@ export async function runPipeline(
       stats.failedNode = failure.nodeId;
       stats.sqlstate = failure.sqlstate;
       Object.assign(stats, failure.details);
-    } else if (isDataOpsError(failure)) {
-      error = failure.message;
-      stats.sqlstate = null;
     } else {
-      throw failure;
+      // A connection that could not be opened, or a fault of our own: the run still ends as failed, not running.
+      error = failure instanceof Error ? failure.message : String(failure);
+      stats.sqlstate = null;
+      if (!isDataOpsError(failure)) ctx.logger.error('pipeline run failed unexpectedly', { runId: run!.id, error });
     }
   }
   stats.totalMs = Math.round(performance.now() - started);

@@ -292,6 +292,29 @@ describe('custom expressions on MariaDB', () => {
     await maria.end();
   });
 
+  it('matches regular expressions case-sensitively, as on Postgres', async () => {
+    const urn = `urn:dataops:mysql:depots:${name}.depots`;
+    const regex = await createRule(ctx, urn, {
+      name: 'code upper case',
+      type: 'invalid',
+      column: 'code',
+      config: { regex: '^[A-Z]+$' },
+    });
+    const expression = await createRule(ctx, urn, {
+      name: 'code upper case (expression)',
+      type: 'expression',
+      config: { expression: "code ~ '^[A-Z]+$'" },
+    });
+    const [asset] = await ctx.db.select({ id: assets.id }).from(assets).where(eq(assets.urn, urn));
+    const results = await runChecks(ctx, { assetId: asset!.id, ruleIds: [regex.id, expression.id] });
+    for (const result of results) {
+      expect(result).toMatchObject({
+        failedRows: 1,
+        evidence: { sample: [expect.objectContaining({ code: 'tyad' })] },
+      });
+    }
+  });
+
   it('writes the accepted expression in MySQL syntax, with its constants as parameters', async () => {
     const urn = `urn:dataops:mysql:depots:${name}.depots`;
     await createRule(ctx, urn, {
@@ -300,7 +323,10 @@ describe('custom expressions on MariaDB', () => {
       config: { expression: "coalesce(closed, current_date) >= opened and upper(code) = code and name || '' <> ''" },
     });
     const [asset] = await ctx.db.select({ id: assets.id }).from(assets).where(eq(assets.urn, urn));
-    const [result] = await runChecks(ctx, { assetId: asset!.id });
+    const [result] = await runChecks(ctx, {
+      assetId: asset!.id,
+      ruleIds: (await listRules(ctx, urn)).filter((r) => r.name === 'closed after opening').map((r) => r.id),
+    });
     expect(result).toMatchObject({ passed: false, checkedRows: 3, failedRows: 1 });
     expect(result!.evidence.sample).toEqual([
       { id: 2, closed: expect.any(String), opened: expect.any(String), code: 'tyad', name: 'Tobyhanna' },

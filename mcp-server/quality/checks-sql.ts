@@ -32,7 +32,8 @@ export class Statement {
   text = (expression: string): string => `cast(${expression} as ${this.dialect === 'mysql' ? 'char' : 'text'})`;
   regex = (expression: string, pattern: string): string =>
     this.dialect === 'mysql'
-      ? `(${this.text(expression)} regexp ${this.param(pattern)})`
+      ? // A binary collation makes MySQL's match case-sensitive, as Postgres' `~` is.
+        `(${this.text(expression)} collate utf8mb4_bin regexp ${this.param(pattern)})`
       : `(${this.text(expression)} ~ ${this.param(pattern)})`;
   list = (values: unknown[]): string => values.map(this.param).join(', ');
 }

@@ -249,7 +249,11 @@ export function renderExpression(expression: CheckedExpression, dialect: Dialect
               ? `(${left} <=> ${r(body.rexpr)})`
               : `(${left} is not distinct from ${r(body.rexpr)})`;
         }
-        if (op in regex) return `(${left} ${regex[op]![dialect]} ${r(body.rexpr)})`;
+        if (op in regex) {
+          // MySQL matches by the column's collation, usually case-insensitive; a binary one matches as Postgres does.
+          const subject = dialect === 'mysql' ? `cast(${left} as char) collate utf8mb4_bin` : left;
+          return `(${subject} ${regex[op]![dialect]} ${r(body.rexpr)})`;
+        }
         if (op === '||')
           return dialect === 'mysql' ? `concat(${left}, ${r(body.rexpr)})` : `(${left} || ${r(body.rexpr)})`;
         return body.lexpr ? `(${left} ${op} ${r(body.rexpr)})` : `(${op}${r(body.rexpr)})`;

@@ -4,7 +4,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import postgres from 'postgres';
 import { describeConnectionError } from '../db/connection-errors.js';
-import { embeddedTargetPrefix } from '../mcp-server/connectors/source-reader.js';
+import { embeddedTargetPrefix, releaseEmbedded } from '../mcp-server/connectors/source-reader.js';
 import { DataOpsError } from '../mcp-server/errors.js';
 import type { StorageLocation } from './config.js';
 
@@ -29,6 +29,8 @@ export function openDemoSource(storage: StorageLocation): Promise<DemoSource> {
 
 async function openEmbeddedDemo(dir: string): Promise<DemoSource> {
   mkdirSync(dir, { recursive: true });
+  // Profiles and checks may hold it open in this process; one instance per directory at a time.
+  await releaseEmbedded(dir);
   const db = await PGlite.create({ dataDir: dir });
   const server = new PGLiteSocketServer({ db, port: 0, host: '127.0.0.1', maxConnections: 4 });
   await server.start();

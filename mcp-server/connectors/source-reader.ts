@@ -172,27 +172,49 @@ async function withMysql<T>(url: string, work: (reader: SourceReader) => Promise
 }
 
 /**
- * An embedded database can be open once per process: work on the same directory waits its turn
- * instead of opening it twice.
+ * An embedded database can be open once per process, and opening one takes a second or two: work on the
+ * same directory takes turns on one instance, which stays open until it has been idle for a while (a
+ * scheduler cycle profiles a source table by table).
  */
-const embeddedQueues = new Map<string, Promise<unknown>>();
+interface OpenEmbedded {
+  db: Promise<PGlite>;
+  queue: Promise<unknown>;
+  idle?: NodeJS.Timeout;
+}
+const embedded = new Map<string, OpenEmbedded>();
+const embeddedIdleMs = 30_000;
 
 function withEmbedded<T>(dir: string, work: (db: PGlite) => Promise<T>): Promise<T> {
-  const previous = embeddedQueues.get(dir) ?? Promise.resolve();
-  const next = previous
-    .catch(() => {})
-    .then(async () => {
-      const db = await PGlite.create({ dataDir: dir });
-      try {
-        return await work(db);
-      } finally {
-        await db.close();
-      }
-    });
-  embeddedQueues.set(dir, next);
-  const forget = () => {
-    if (embeddedQueues.get(dir) === next) embeddedQueues.delete(dir);
+  let entry = embedded.get(dir);
+  if (!entry) {
+    const opened: OpenEmbedded = { db: PGlite.create({ dataDir: dir }), queue: Promise.resolve() };
+    opened.db.catch(() => embedded.delete(dir));
+    embedded.set(dir, opened);
+    entry = opened;
+  }
+  const current = entry;
+  clearTimeout(current.idle);
+  const run = current.queue.catch(() => {}).then(async () => work(await current.db));
+  current.queue = run;
+  const closeWhenIdle = () => {
+    if (current.queue !== run) return;
+    current.idle = setTimeout(() => {
+      embedded.delete(dir);
+      void current.db.then((db) => db.close()).catch(() => {});
+    }, embeddedIdleMs);
+    // An idle instance must not keep the process alive: every transaction on it has ended.
+    current.idle.unref();
   };
-  next.then(forget, forget);
-  return next;
+  run.then(closeWhenIdle, closeWhenIdle);
+  return run;
+}
+
+/** Closes the shared instance of an embedded database once its queued work is done, before something else opens it. */
+export async function releaseEmbedded(dir: string): Promise<void> {
+  const entry = embedded.get(dir);
+  if (!entry) return;
+  embedded.delete(dir);
+  clearTimeout(entry.idle);
+  await entry.queue.catch(() => {});
+  await entry.db.then((db) => db.close()).catch(() => {});
 }

@@ -16,6 +16,9 @@ import {
 } from './store.js';
 import { analyzePipeline, outputSchema } from './validate.js';
 
+/** A version number; bounded to what the integer column holds, so a huge one is refused as input, not by SQL. */
+const versionInput = z.number().int().min(1).max(2_147_483_647);
+
 const pipelineInput = z
   .string()
   .min(1)
@@ -106,7 +109,7 @@ export const pipelinesGet = defineTool({
   description:
     'A pipeline graph in the shape the canvas edits (nodes with type, position and config; edges with handles), at its current ' +
     'version or an older one, with its validation issues, output schema and version history.',
-  input: z.object({ pipeline: pipelineInput, version: z.number().int().min(1).optional() }).strict(),
+  input: z.object({ pipeline: pipelineInput, version: versionInput.optional() }).strict(),
   output: z.object({
     id: z.string(),
     name: z.string(),
@@ -387,9 +390,7 @@ export const pipelinesDiff = defineTool({
   description:
     'What changed between two versions: nodes added, removed or changed (which config keys), edges, and the output schema ' +
     '(columns added, removed or retyped). `to` defaults to the current version.',
-  input: z
-    .object({ pipeline: pipelineInput, from: z.number().int().min(1), to: z.number().int().min(1).optional() })
-    .strict(),
+  input: z.object({ pipeline: pipelineInput, from: versionInput, to: versionInput.optional() }).strict(),
   output: z.object({
     from: z.object({ version: z.number(), semver: z.string() }),
     to: z.object({ version: z.number(), semver: z.string() }),
@@ -433,7 +434,7 @@ export const pipelinesRollback = defineTool({
   title: 'Roll a pipeline back to an earlier version',
   description:
     'Save a new version equal to an earlier one (history is kept). Run the pipeline afterwards to restore that version’s output.',
-  input: z.object({ pipeline: pipelineInput, version: z.number().int().min(1) }).strict(),
+  input: z.object({ pipeline: pipelineInput, version: versionInput }).strict(),
   output: savedOutput,
   annotations: editAnnotations,
   handler: async ({ pipeline, version }, ctx) => edit(await rollbackPipeline(ctx, pipeline, version)),

@@ -281,6 +281,16 @@ describe('pipelines built through MCP tools', () => {
     const expected = await scalar(`select count(*)::int as n from (${handWritten}) h`);
     expect(n).toBe(expected);
 
+    await call(client, 'pipelines_update_node', { pipeline: id, id: 'paid', config: { condition: 'last_name > 5' } });
+    await expect(call(client, 'pipelines_preview', { pipeline: id, node: 'paid', limit: 5 })).rejects.toThrow(
+      /previewing node `paid` failed: operator does not exist: character varying > integer/,
+    );
+    const mistyped = await call(client, 'pipelines_run', { pipeline: id });
+    expect(mistyped.stats).toMatchObject({ failedNode: 'paid', sqlstate: '42883' });
+    const mistypedWhy = await call(client, 'pipelines_explain_run', { run: mistyped.runId });
+    expect(mistypedWhy.cause).toMatch(/operator or function was applied to a type it does not take/);
+    expect(mistypedWhy.fix).toMatch(/cast the column/);
+
     const rolledBack = await call(client, 'pipelines_rollback', { pipeline: id, version: before });
     expect(rolledBack.issues).toEqual([]);
     expect((await call(client, 'pipelines_run', { pipeline: id })).status).toBe('succeeded');

@@ -37,12 +37,6 @@ export const postgresDialect: SqlDialect = {
   asText: (expression) => `(${expression})::text`,
 };
 
-/** A compiled statement and where each node's CTE sits in it, so an error position maps back to a node. */
-export interface CompiledSql {
-  sql: string;
-  ctes: { nodeId: string; start: number; end: number }[];
-}
-
 export interface CompileOptions {
   dialect?: SqlDialect;
   /** Salt for mask nodes that hash. */
@@ -61,7 +55,7 @@ export function compileNode(
   nodeId: string,
   options: CompileOptions,
   tail?: (quotedNode: string, columns: string) => string,
-): CompiledSql {
+): string {
   const dialect = options.dialect ?? postgresDialect;
   const target = analysis.nodes.get(nodeId);
   if (!target)
@@ -70,19 +64,13 @@ export function compileNode(
       `node \`${nodeId}\` cannot be compiled: validate the pipeline and fix its issues first`,
     );
   const needed = ancestors(analysis, nodeId);
-  let sql = 'with ';
-  const ctes: CompiledSql['ctes'] = [];
-  for (const id of [...analysis.nodes.keys()].filter((i) => needed.has(i))) {
-    const prefix = `${ctes.length ? ',\n' : ''}${dialect.quote(id)} as (`;
-    const start = sql.length + prefix.length;
-    sql += `${prefix}${nodeSql(analysis.nodes.get(id)!, dialect, options.salt)}`;
-    ctes.push({ nodeId: id, start, end: sql.length });
-    sql += ')';
-  }
+  // A run counts node by node, so a failure is already tied to its node without mapping error positions back.
+  const ctes = [...analysis.nodes.keys()]
+    .filter((id) => needed.has(id))
+    .map((id) => `${dialect.quote(id)} as (${nodeSql(analysis.nodes.get(id)!, dialect, options.salt)})`);
   const columns = columnList(target, dialect);
   const quoted = dialect.quote(nodeId);
-  sql += `\n${tail ? tail(quoted, columns) : `select ${columns} from ${quoted}`}`;
-  return { sql, ctes };
+  return `with ${ctes.join(',\n')}\n${tail ? tail(quoted, columns) : `select ${columns} from ${quoted}`}`;
 }
 
 /** A node and everything upstream of it. */
@@ -101,7 +89,7 @@ export function ancestors(analysis: PipelineAnalysis, nodeId: string): Set<strin
  * Counts, for a validate node, the rows that break each of its rules (one column per rule, named by its index),
  * over the node's input: the run stops on any when the node says `stop`, and records them when it quarantines.
  */
-export function compileRuleFailures(analysis: PipelineAnalysis, nodeId: string, options: CompileOptions): CompiledSql {
+export function compileRuleFailures(analysis: PipelineAnalysis, nodeId: string, options: CompileOptions): string {
   const dialect = options.dialect ?? postgresDialect;
   const node = analysis.nodes.get(nodeId)!;
   const config = node.config as NodeConfig<'validate'>;

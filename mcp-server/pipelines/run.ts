@@ -57,7 +57,15 @@ export async function previewPipeline(ctx: ServiceContext, id: string, nodeId: s
   const compiled = compileNode(analysis, nodeId, await compileOptions(ctx, pipeline.id), (quoted, columns) => {
     return `select ${columns} from ${quoted} ${postgresDialect.limit(limit)}`;
   });
-  const rows = await withSourceReader(ctx, analysis.sourceId!, (reader) => reader.query(compiled.sql));
+  const rows = await withSourceReader(ctx, analysis.sourceId!, (reader) => reader.query(compiled)).catch(
+    (error: unknown) => {
+      if (isDataOpsError(error)) throw error;
+      // Validation passed but the database refused the data (a type mismatch, a division by zero): say where.
+      throw new DataOpsError('invalid_input', `previewing node \`${nodeId}\` failed: ${(error as Error).message}`, {
+        cause: error,
+      });
+    },
+  );
   const masked = await maskRows(ctx, node!.columns, rows.map(plain));
   const types = new Map(node!.columns.map((c) => [c.name, c.type]));
   return {
@@ -150,7 +158,7 @@ export async function runPipeline(
         const step = performance.now();
         const [counted] = await inStep(nodeId, () =>
           tx.query<{ n: string | number }>(
-            compileNode(analysis, nodeId, compile, (quoted) => `select count(*) as n from ${quoted}`).sql,
+            compileNode(analysis, nodeId, compile, (quoted) => `select count(*) as n from ${quoted}`),
           ),
         );
         stats.nodes[nodeId] = { rows: Number(counted!.n), ms: Math.round(performance.now() - step) };
@@ -211,7 +219,7 @@ async function checkRules(
 ): Promise<void> {
   const config = analysis.nodes.get(nodeId)!.config as NodeConfig<'validate'>;
   const [counts] = await inStep(nodeId, () =>
-    tx.query<Record<string, string | number>>(compileRuleFailures(analysis, nodeId, compile).sql),
+    tx.query<Record<string, string | number>>(compileRuleFailures(analysis, nodeId, compile)),
   );
   const broken = config.rules
     .map((rule, i) => ({ rule: describeRule(rule), rows: Number(counts![String(i)]) }))
@@ -233,7 +241,7 @@ async function writeDestination(
 ) {
   const node = analysis.nodes.get(nodeId)!;
   const config = node.config as NodeConfig<'destination_table'>;
-  const select = compileNode(analysis, nodeId, compile).sql;
+  const select = compileNode(analysis, nodeId, compile);
   const table = `${q(config.schema)}.${q(config.table)}`;
   const columns = node.columns.map((c) => q(c.name)).join(', ');
   const [existing] = await tx.query<{ found: boolean }>('select to_regclass($1) is not null as found', [table]);

@@ -7,6 +7,7 @@ import { getAssetProfile } from '../mcp-server/catalog/assets.js';
 import { syncSource } from '../mcp-server/catalog/sync.js';
 import { assetUrn } from '../mcp-server/catalog/urn.js';
 import type { ServiceContext } from '../mcp-server/context.js';
+import { setClassification } from '../mcp-server/governance/markings.js';
 import { linkPolicy, savePolicy } from '../mcp-server/governance/policies.js';
 import { addManualEdge } from '../mcp-server/lineage/edit.js';
 import { warehouseSnapshot } from './fixtures/warehouse-snapshot.js';
@@ -214,5 +215,33 @@ describe('classification markings and their propagation through lineage', () => 
     expect(hidden.text).toMatch(/no asset/);
     expect(hidden.text).not.toMatch(/forbidden|clearance/);
     expect(await marking(spend)).toBe('S');
+  });
+});
+
+describe('propagation around a lineage cycle', () => {
+  let database: Database;
+
+  beforeAll(async () => {
+    database = await createTestDb();
+    await syncSource(await createTestContext(database), warehouseSnapshot());
+  });
+  afterAll(() => database.close());
+
+  it('raises every asset of the cycle once, and stops', async () => {
+    const steward = await contextAs(database, { id: 'sam', displayName: 'Sam', clearance: 'S', roles: ['steward'] });
+    // contracts → vendor_spend → parts_catalog → contracts: data that feeds back into its own source.
+    await addManualEdge(steward, { from: contracts, to: spend });
+    await addManualEdge(steward, { from: spend, to: parts });
+    await addManualEdge(steward, { from: parts, to: contracts });
+    const result = await setClassification(steward, { urn: spend, classification: 'S' });
+    expect(result.propagated).toEqual([
+      { urn: parts, from: 'U', to: 'S' },
+      { urn: contracts, from: 'U', to: 'S' },
+    ]);
+    const [count] = await queryRows<{ n: number }>(
+      database.db,
+      sql`select count(*)::int as n from classification_events where kind = 'propagated'`,
+    );
+    expect(count!.n).toBe(2);
   });
 });

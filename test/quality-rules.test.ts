@@ -185,6 +185,36 @@ describe('quality rules: creating, refusing, running, masking, YAML files and th
     expect((bad.content as { text: string }[])[0]!.text).toMatch(/schedule "every day" is not a cron expression/);
   });
 
+  it('scores the asset and opens an alert for a failing critical rule as soon as the checks run', async () => {
+    await client.callTool({
+      name: 'quality_create_rule',
+      arguments: {
+        urn: units,
+        name: 'a thousand units',
+        type: 'row_count',
+        config: { bounds: { min: 1000 } },
+        severity: 'critical',
+      },
+    });
+    const run = await client.callTool({ name: 'quality_run_checks', arguments: { urn: units } });
+    expect(run.structuredContent).toMatchObject({ failed: 1 });
+    const score = (await client.callTool({ name: 'quality_get', arguments: { urn: units } })).structuredContent as {
+      score: number | null;
+      dimensions: { uniqueness: { score: number | null } };
+    };
+    expect(score.score).not.toBeNull();
+    const alerts = (await client.callTool({ name: 'quality_list_alerts', arguments: { urn: units } }))
+      .structuredContent as { alerts: { kind: string; severity: string; state: string; title: string }[] };
+    expect(alerts.alerts).toEqual([
+      expect.objectContaining({
+        kind: 'rule',
+        severity: 'critical',
+        state: 'open',
+        title: expect.stringMatching(/a thousand units/),
+      }),
+    ]);
+  });
+
   describe('rules files', () => {
     const file = (name: string, text: string) => {
       const target = path.join(dir, name);

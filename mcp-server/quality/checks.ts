@@ -9,6 +9,7 @@ import { loadMaskingColumns, type MaskingColumn, maskRows } from '../governance/
 import { checkSchema } from './checks-schema.js';
 import { compileRule, describeBounds, type Plan, Statement, type Table, withinBounds } from './checks-sql.js';
 import { assetForChecks, type Bounds, type QualityRule } from './rules.js';
+import { scoreAsset } from './score.js';
 
 /**
  * Runs an asset's rules against its source (one connection for the batch) and stores a result per rule
@@ -102,6 +103,8 @@ export async function runChecks(ctx: ServiceContext, request: RunChecksRequest):
       })),
     );
   });
+  // The score reads the latest result of each rule: it moves with every run, not only with the next profile.
+  await scoreAsset(ctx, asset.id);
   return results;
 }
 

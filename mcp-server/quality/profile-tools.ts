@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { findVisibleAsset } from '../catalog/assets.js';
 import { urnInput } from '../catalog/schemas.js';
 import { defineTool, fenceUntrusted } from '../tool.js';
+import { evaluateAlerts } from './alerts-evaluate.js';
 import { getLatestProfile, type ProfileView, profileAsset } from './profile.js';
 import { scoreDimensions } from './score.js';
 import { getQualityReport, type QualityReport } from './score-report.js';
@@ -106,7 +107,12 @@ export const qualityProfile = defineTool({
   output: profileOutput,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   handler: async ({ urn, refresh }, ctx) => {
-    if (refresh) await profileAsset(ctx, (await findVisibleAsset(ctx, urn)).id);
+    if (refresh) {
+      const { id } = await findVisibleAsset(ctx, urn);
+      await profileAsset(ctx, id);
+      // Anomalies and SLA breaches the new profile reveals open their alerts now.
+      await evaluateAlerts(ctx.db, id, ctx.clock());
+    }
     const profile = await getLatestProfile(ctx, urn);
     if (!profile) {
       return { urn, profile: null, note: 'never profiled: call again with refresh: true (steward or owner role)' };

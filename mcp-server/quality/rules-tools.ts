@@ -4,6 +4,7 @@ import { urnInput } from '../catalog/schemas.js';
 import { requireRole } from '../governance/access.js';
 import { maskAssetRows } from '../governance/masking.js';
 import { defineTool, fenceUntrusted } from '../tool.js';
+import { evaluateAlerts } from './alerts-evaluate.js';
 import { type CheckResult, runChecks } from './checks.js';
 import { explainQuality } from './explain.js';
 import { createRule, listRules, type QualityRule, ruleInputSchema } from './rules.js';
@@ -115,6 +116,8 @@ export const qualityRunChecks = defineTool({
     requireRole(ctx.principal, 'run quality checks', 'steward', 'owner');
     const asset = await findVisibleAsset(ctx, urn);
     const results = await runChecks(ctx, { assetId: asset.id, ...(ruleIds ? { ruleIds } : {}) });
+    // A failing critical rule opens its alert now, not at the asset's next scheduled job.
+    await evaluateAlerts(ctx.db, asset.id, ctx.clock());
     const shown = await Promise.all(results.map((r) => resultView(ctx, asset.id, r)));
     return {
       urn,

@@ -17,6 +17,7 @@ import {
   restrictedDomain,
   source,
 } from './helpers/leak-fixture.js';
+import { connectMcpClient } from './helpers/mcp-client.js';
 import { createTestDb } from './helpers/test-db.js';
 
 /**
@@ -178,16 +179,45 @@ interface Answer {
   ok: boolean;
   code: string;
   text: string;
+  output?: unknown;
 }
 
 async function call(tool: ToolDefinition, input: Probe, principal: MatrixPrincipal): Promise<Answer> {
   try {
     const output = await runTool(tool, input, principal.ctx);
-    return { ok: true, code: 'ok', text: `${JSON.stringify(output)}\n${tool.render(output)}` };
+    return { ok: true, code: 'ok', text: `${JSON.stringify(output)}\n${tool.render(output)}`, output };
   } catch (error) {
     const code = isDataOpsError(error) ? error.code : 'internal';
     return { ok: false, code, text: errorMessage(error, principal.ctx) };
   }
+}
+
+/**
+ * A count that says more than the list beside it: an object with a `total` and one list, on its last page (no
+ * `nextCursor`), whose total is not the length of the list, counts something the caller was not shown.
+ */
+function miscount(value: unknown, path = 'output'): string | null {
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) {
+      const found = miscount(item, `${path}[${i}]`);
+      if (found) return found;
+    }
+    return null;
+  }
+  if (!value || typeof value !== 'object') return null;
+  const record = value as Record<string, unknown>;
+  const lists = Object.entries(record).filter(([, v]) => Array.isArray(v));
+  const lastPage = !('nextCursor' in record) || record.nextCursor === null;
+  if (typeof record.total === 'number' && lists.length === 1 && lastPage) {
+    const [name, list] = lists[0]! as [string, unknown[]];
+    if (record.total !== list.length)
+      return `${path}.total is ${record.total} but ${path}.${name} lists ${list.length}`;
+  }
+  for (const [key, item] of Object.entries(record)) {
+    const found = miscount(item, `${path}.${key}`);
+    if (found) return found;
+  }
+  return null;
 }
 
 /** Replaces each hidden asset's names and ids in `text` by its ghost's (or, for comparing, by a placeholder). */
@@ -257,6 +287,40 @@ describe('leak matrix: every tool × every clearance × every marking', () => {
     }
     // Every asset, the restricted one included (its owners see the request its requester may not).
     if (has('governance_request_access')) expect(made('request')).toEqual([...levels]);
+  });
+
+  it('lists and reads MCP resources without revealing hidden assets', async () => {
+    for (const principal of fixture.principals) {
+      const sees = await fixture.visibleTo(principal);
+      const client = await connectMcpClient(principal.ctx);
+      try {
+        const listed = JSON.stringify(await client.listResources());
+        for (const level of levels) {
+          const a = fixture.assets[level];
+          const uri = `dataops://asset/${encodeURIComponent(a.urn)}`;
+          if (sees.has(level)) {
+            expect(listed, `${principal.key} lists ${level}`).toContain(`"name":"${a.qualifiedName}"`);
+            continue;
+          }
+          const leaked = a.secrets.filter((secret) => listed.includes(secret));
+          expect(leaked, `${principal.key}: the resource list reveals ${level}`).toEqual([]);
+          const ghostUri = `dataops://asset/${encodeURIComponent(fixture.ghosts[level].urn)}`;
+          const hidden = await client.readResource({ uri }).then(
+            () => 'read',
+            (e: Error) => e.message,
+          );
+          const absent = await client.readResource({ uri: ghostUri }).then(
+            () => 'read',
+            (e: Error) => e.message,
+          );
+          expect(hidden.split(a.urn).join('<urn>'), `${principal.key} reading ${level}`).toBe(
+            absent.split(fixture.ghosts[level].urn).join('<urn>'),
+          );
+        }
+      } finally {
+        await client.close();
+      }
+    }
   });
 
   // The counts first: the matrix's own writes (edges to `out`, tags) come after.
@@ -332,6 +396,8 @@ describe('leak matrix: every tool × every clearance × every marking', () => {
             problems.push(`${where}: reveals ${a.level} asset (${leaked.join(', ')}) in ${answer.text.slice(0, 160)}`);
           }
         }
+        const counted = answer.ok ? miscount(answer.output) : null;
+        if (counted) problems.push(`${where}: ${counted}`);
         if (named.length > 0) {
           const ghostInput = JSON.parse(substitute(JSON.stringify(input), named, fixture, 'ghost')) as Probe;
           const ghost = await call(tool, ghostInput, principal);

@@ -156,6 +156,17 @@ describe('quality rules: creating, refusing, running, masking, YAML files and th
       roles: ['steward'],
     });
     await expect(listRules(uncleared, sorties)).rejects.toMatchObject({ code: 'not_found' });
+    // A rule on a visible asset that checks against a hidden one is not listed: it would name that asset.
+    await annotateAssets(ctx, [
+      { urn: sorties, classification: 'U' },
+      { urn: units, classification: 'S' },
+    ]);
+    expect((await listRules(uncleared, sorties)).map((r) => r.name)).not.toContain('unit exists');
+    expect((await listRules(ctx, sorties)).map((r) => r.name)).toContain('unit exists');
+    await annotateAssets(ctx, [
+      { urn: sorties, classification: 'S' },
+      { urn: units, classification: 'U' },
+    ]);
     const call = await (await connectMcpClient(uncleared)).callTool({
       name: 'quality_run_checks',
       arguments: { urn: sorties },

@@ -340,7 +340,21 @@ export async function listRules(
         : and(eq(qualityRules.assetId, asset.id), eq(qualityRules.enabled, true)),
     )
     .orderBy(asc(qualityRules.name), asc(qualityRules.id));
-  return rows;
+  // A relationships rule names the asset it checks against: left out for those who may not see that asset.
+  const targets = [
+    ...new Set(rows.map((r) => (r.config as { to?: unknown }).to).filter((to): to is string => typeof to === 'string')),
+  ];
+  if (targets.length === 0) return rows;
+  const visible = await queryRows<{ urn: string }>(
+    ctx.db,
+    sql`select a.urn from assets a where a.urn in (select jsonb_array_elements_text(${JSON.stringify(targets)}::jsonb))
+          and ${visibleAssetsSql(ctx.principal)}`,
+  );
+  const seen = new Set(visible.map((v) => v.urn));
+  return rows.filter((r) => {
+    const to = (r.config as { to?: unknown }).to;
+    return typeof to !== 'string' || seen.has(to);
+  });
 }
 
 /** An asset's id, source and qualified place, for loading rules of an asset already checked visible. */

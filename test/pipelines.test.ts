@@ -254,6 +254,10 @@ describe('pipelines built through MCP tools', () => {
     const again = await call(client, 'pipelines_run', { pipeline: id });
     expect(again.status).toBe('succeeded');
     expect(await difference()).toBe(0);
+    const lean = await call(client, 'pipelines_run', { pipeline: id, nodeStats: false });
+    expect(lean.stats.nodes).toEqual({});
+    expect(lean.stats.destinations.out.rows).toBe(expectedRows);
+    expect(await difference()).toBe(0);
     // Two runs at once both complete: the second builds its table once the first has swapped its own in.
     const together = await Promise.all([1, 2].map(() => call(client, 'pipelines_run', { pipeline: id })));
     expect(together.map((r) => r.status)).toEqual(['succeeded', 'succeeded']);

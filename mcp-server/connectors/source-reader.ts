@@ -58,6 +58,8 @@ export async function withSourceReader<T>(
 /** Statements inside one read-write transaction on a source's database. */
 export interface SourceTransaction {
   query<T = Record<string, unknown>>(statement: string, params?: unknown[]): Promise<T[]>;
+  /** Runs a statement that writes and returns how many rows it wrote (inserted, updated or created). */
+  execute(statement: string, params?: unknown[]): Promise<number>;
 }
 
 /**
@@ -75,7 +77,10 @@ export async function withSourceWriter<T>(
   if (target.startsWith(embeddedTargetPrefix)) {
     return withEmbedded(target.slice(embeddedTargetPrefix.length), (db) =>
       db.transaction((tx) =>
-        work({ query: async (statement, params = []) => (await tx.query(statement, params)).rows as never[] }),
+        work({
+          query: async (statement, params = []) => (await tx.query(statement, params)).rows as never[],
+          execute: async (statement, params = []) => (await tx.query(statement, params)).affectedRows ?? 0,
+        }),
       ),
     );
   }
@@ -88,7 +93,10 @@ export async function withSourceWriter<T>(
   const sql = postgres(target, { max: 1, connect_timeout: 10, onnotice: () => {}, idle_timeout: 5 });
   try {
     return (await sql.begin((tx) =>
-      work({ query: async (statement, params = []) => (await tx.unsafe(statement, params as never[])) as never[] }),
+      work({
+        query: async (statement, params = []) => (await tx.unsafe(statement, params as never[])) as never[],
+        execute: async (statement, params = []) => (await tx.unsafe(statement, params as never[])).count,
+      }),
     )) as T;
   } catch (error) {
     if (isConnectionFailure(error))

@@ -123,15 +123,15 @@ export interface RunSummary {
 
 /**
  * Runs the current version where the data lives, in one transaction on the source database: each node's
- * rows are counted and timed in dependency order (validate nodes that stop check their rules here, before
- * anything is written), then every destination is written. A replaced table is built under a new name and
+ * rows are counted and timed in dependency order, unless `nodeStats` is off (validate nodes check their rules
+ * here either way, before anything is written), then every destination is written and its rows counted. A replaced table is built under a new name and
  * swapped in, so readers see the old output until the new one is complete, and a failure leaves it as it
  * was. The run, its per-node stats and, on failure, the node that failed and why are kept in pipeline_runs.
  */
 export async function runPipeline(
   ctx: ServiceContext,
   id: string,
-  options: { trigger: string; timeoutSeconds: number },
+  options: { trigger: string; timeoutSeconds: number; nodeStats: boolean },
 ): Promise<RunSummary> {
   const pipeline = await loadPipeline(ctx, id);
   requireRole(ctx.principal, `run pipeline ${pipeline.name}`, 'steward', 'owner');
@@ -155,24 +155,26 @@ export async function runPipeline(
     await withSourceWriter(ctx, analysis.sourceId!, async (tx) => {
       await tx.query(`set local statement_timeout = ${Math.trunc(options.timeoutSeconds * 1000)}`);
       for (const [nodeId, node] of analysis.nodes) {
-        const step = performance.now();
-        const [counted] = await inStep(nodeId, () =>
-          tx.query<{ n: string | number }>(
-            compileNode(analysis, nodeId, compile, (quoted) => `select count(*) as n from ${quoted}`),
-          ),
-        );
-        stats.nodes[nodeId] = { rows: Number(counted!.n), ms: Math.round(performance.now() - step) };
+        if (options.nodeStats) {
+          const step = performance.now();
+          const [counted] = await inStep(nodeId, () =>
+            tx.query<{ n: string | number }>(
+              compileNode(analysis, nodeId, compile, (quoted) => `select count(*) as n from ${quoted}`),
+            ),
+          );
+          stats.nodes[nodeId] = { rows: Number(counted!.n), ms: Math.round(performance.now() - step) };
+        }
         if (node.type === 'validate') await checkRules(tx, analysis, nodeId, compile, stats);
       }
       for (const [nodeId, node] of analysis.nodes) {
         if (node.type !== 'destination_table') continue;
         const step = performance.now();
-        await inStep(nodeId, () => writeDestination(tx, analysis, nodeId, compile));
+        const rows = await inStep(nodeId, () => writeDestination(tx, analysis, nodeId, compile));
         const config = node.config as NodeConfig<'destination_table'>;
         stats.destinations[nodeId] = {
           table: `${config.schema}.${config.table}`,
           mode: config.mode,
-          rows: stats.nodes[nodeId]!.rows,
+          rows,
           ms: Math.round(performance.now() - step),
         };
       }
@@ -238,7 +240,7 @@ async function writeDestination(
   analysis: PipelineAnalysis,
   nodeId: string,
   compile: CompileOptions,
-) {
+): Promise<number> {
   const node = analysis.nodes.get(nodeId)!;
   const config = node.config as NodeConfig<'destination_table'>;
   const select = compileNode(analysis, nodeId, compile);
@@ -249,7 +251,7 @@ async function writeDestination(
     await tx.query(`create table ${table} as ${select}`);
     if (config.mode === 'upsert')
       await tx.query(`alter table ${table} add primary key (${config.key.map(q).join(', ')})`);
-    return;
+    return countRows(tx, table);
   }
   switch (config.mode) {
     case 'replace': {
@@ -259,22 +261,26 @@ async function writeDestination(
       await tx.query(`create table ${q(config.schema)}.${q(fresh)} as ${select}`);
       await tx.query(`drop table ${table}`);
       await tx.query(`alter table ${q(config.schema)}.${q(fresh)} rename to ${q(config.table)}`);
-      return;
+      return countRows(tx, table);
     }
     case 'append':
-      await tx.query(`insert into ${table} (${columns}) ${select}`);
-      return;
+      return tx.execute(`insert into ${table} (${columns}) ${select}`);
     case 'upsert': {
       const others = node.columns.filter((c) => !config.key.includes(c.name));
       const action = others.length
         ? `do update set ${others.map((c) => `${q(c.name)} = excluded.${q(c.name)}`).join(', ')}`
         : 'do nothing';
-      await tx.query(
+      return tx.execute(
         `insert into ${table} (${columns}) ${select} on conflict (${config.key.map(q).join(', ')}) ${action}`,
       );
-      return;
     }
   }
+}
+
+/** Rows of a table just created (not every driver reports the row count of `create table … as`). */
+async function countRows(tx: SourceTransaction, table: string): Promise<number> {
+  const [counted] = await tx.query<{ n: string | number }>(`select count(*) as n from ${table}`);
+  return Number(counted!.n);
 }
 
 /** A run of a pipeline the caller may see. */

@@ -340,12 +340,19 @@ export const pipelinesRun = defineTool({
     'new one is complete), appended to or upserted in one transaction. Records rows and time per node; on failure, the node and ' +
     'why (ask pipelines_explain_run). Stewards and owners only.',
   input: z
-    .object({ pipeline: pipelineInput, timeoutSeconds: z.number().int().min(1).max(86_400).default(600) })
+    .object({
+      pipeline: pipelineInput,
+      timeoutSeconds: z.number().int().min(1).max(86_400).default(600),
+      nodeStats: z
+        .boolean()
+        .default(true)
+        .describe('Count and time every node (a pass over each node’s input); false writes the outputs only, fastest'),
+    })
     .strict(),
   output: runOutput,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
-  handler: async ({ pipeline, timeoutSeconds }, ctx) => {
-    const run = await runPipeline(ctx, pipeline, { trigger: 'manual', timeoutSeconds });
+  handler: async ({ pipeline, timeoutSeconds, nodeStats }, ctx) => {
+    const run = await runPipeline(ctx, pipeline, { trigger: 'manual', timeoutSeconds, nodeStats });
     return { ...run, stats: { ...run.stats } };
   },
   render: renderRun,

@@ -1,9 +1,9 @@
 /**
  * Pipeline benchmark: a join-aggregate pipeline over a generated fact table (1M rows by default) and a
  * dimension, run through `runPipeline` against the same query written by hand (`create table … as`), in the
- * same run, passes alternating. It prints two ratios: the compiled statement's write against the hand-written
- * one (what the CTE chain costs), and the whole run against it (the write plus counting every node for the
- * run's per-node stats). The issue's target is a run at most 1.2 times the hand-written query. Not a test.
+ * same run, passes alternating. It prints the ratio of a run without per-node stats (the compiled CTE statement
+ * written in one transaction) to the hand-written query, the issue's target being at most 1.2, and the ratio of
+ * a run that also counts and times every node. Not a test.
  *
  *   npx tsx evals/bench/pipeline/run.ts [--rows 1000000] [--passes 3]
  *
@@ -93,34 +93,36 @@ async function main() {
   const hand: number[] = [];
   const write: number[] = [];
   const whole: number[] = [];
+  const lean: number[] = [];
   for (let pass = 1; pass <= passes; pass++) {
     await source.unsafe('drop table if exists hand_totals');
     const started = performance.now();
     await source.unsafe(handWritten);
     hand.push(performance.now() - started);
-    const run = await runPipeline(ctx, id, { trigger: 'benchmark', timeoutSeconds: 3600 });
+    const run = await runPipeline(ctx, id, { trigger: 'benchmark', timeoutSeconds: 3600, nodeStats: true });
     if (run.status !== 'succeeded') throw new Error(`run failed: ${run.error}`);
     write.push(run.stats.destinations.out!.ms);
     whole.push(run.stats.totalMs);
+    const fast = await runPipeline(ctx, id, { trigger: 'benchmark', timeoutSeconds: 3600, nodeStats: false });
+    if (fast.status !== 'succeeded') throw new Error(`run failed: ${fast.error}`);
+    lean.push(fast.stats.totalMs);
+    const nodes = Object.entries(run.stats.nodes).map(([node, s]) => `${node} ${s.ms} ms`);
     console.log(
-      `pass ${pass}: hand-written ${hand.at(-1)!.toFixed(0)} ms; pipeline write ${write.at(-1)} ms, whole run ${whole.at(-1)} ms (${Object.entries(
-        run.stats.nodes,
-      )
-        .map(([node, s]) => `${node} ${s.ms} ms`)
-        .join(', ')})`,
+      `pass ${pass}: hand-written ${hand.at(-1)!.toFixed(0)} ms; run without node stats ${lean.at(-1)} ms; ` +
+        `run with node stats ${whole.at(-1)} ms (its write ${write.at(-1)} ms; ${nodes.join(', ')})`,
     );
   }
   const [same] = await source.unsafe(`select count(*)::int as n from (
     (select * from hand_totals except all select region, segment, revenue, orders from pipeline_totals)
     union all (select region, segment, revenue, orders from pipeline_totals except all select * from hand_totals)) d`);
   if (same!.n !== 0) throw new Error(`the pipeline's output differs from the hand-written query's in ${same!.n} rows`);
-  const writeRatio = median(write) / median(hand);
-  const wholeRatio = median(whole) / median(hand);
+  const ratio = (times: number[]) => (median(times) / median(hand)).toFixed(2);
+  const leanRatio = median(lean) / median(hand);
   console.log(
     `\n${rows.toLocaleString()} rows, median of ${passes}: hand-written ${median(hand).toFixed(0)} ms; ` +
-      `compiled write ${median(write)} ms (ratio ${writeRatio.toFixed(2)}); whole run with per-node counts ` +
-      `${median(whole)} ms (ratio ${wholeRatio.toFixed(2)}); target ≤ ${targetRatio}: ` +
-      `${wholeRatio <= targetRatio ? 'met' : 'not met by the whole run'}; outputs identical`,
+      `run without node stats ${median(lean)} ms (ratio ${leanRatio.toFixed(2)}, target ≤ ${targetRatio}: ` +
+      `${leanRatio <= targetRatio ? 'met' : 'not met'}); run with per-node counts ${median(whole)} ms (ratio ${ratio(whole)}), ` +
+      `its write alone ${median(write)} ms (ratio ${ratio(write)}); outputs identical`,
   );
 }
 

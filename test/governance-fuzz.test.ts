@@ -244,7 +244,7 @@ async function check(tool: ToolDefinition, input: unknown, ctx: ServiceContext):
     if (error.code === 'internal') return `internal error: ${message}`;
     if (message.trim().length < 10) return `a message too short to act on: "${message}"`;
     // A message may quote what the caller typed ("no asset undefined"): only text the input did not hold counts.
-    const typed = preview(input);
+    const typed = serialise(input);
     const leak = internalText.find((pattern) => pattern.test(message) && !pattern.test(typed));
     if (leak) return `internal text (${leak}) in "${message.slice(0, 300)}"`;
     return null;
@@ -259,11 +259,15 @@ async function check(tool: ToolDefinition, input: unknown, ctx: ServiceContext):
   return null;
 }
 
-function preview(input: unknown): string {
+function serialise(input: unknown): string {
   try {
-    const text = JSON.stringify(input) ?? String(input);
-    return text.length > 300 ? `${text.slice(0, 300)}…` : text;
+    return JSON.stringify(input) ?? String(input);
   } catch {
     return String(input);
   }
+}
+
+function preview(input: unknown): string {
+  const text = serialise(input);
+  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
 }

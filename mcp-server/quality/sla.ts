@@ -27,6 +27,11 @@ export interface SlaRequest {
  * Sets an asset's freshness and quality targets (a field left out keeps its value; null removes it).
  * Stewards and owners only; audited. Removing both targets removes the SLA.
  */
+/** Targets kept to a thousandth: a value such as 3e-83 would not fit the real column (found by fuzzing). */
+function thousandths(value: number | null): number | null {
+  return value === null ? null : Math.round(value * 1000) / 1000;
+}
+
 export async function setSla(ctx: ServiceContext, request: SlaRequest): Promise<Sla & { asset: string }> {
   requireRole(ctx.principal, 'set service-level targets', 'steward', 'owner');
   const asset = await findVisibleAsset(ctx, request.asset);
@@ -34,8 +39,9 @@ export async function setSla(ctx: ServiceContext, request: SlaRequest): Promise<
   return ctx.db.transaction(async (tx) => {
     const current = await readSla(tx, asset.id);
     const next: Sla = {
-      freshnessHours: request.freshnessHours === undefined ? (current?.freshnessHours ?? null) : request.freshnessHours,
-      minScore: request.minScore === undefined ? (current?.minScore ?? null) : request.minScore,
+      freshnessHours:
+        request.freshnessHours === undefined ? (current?.freshnessHours ?? null) : thousandths(request.freshnessHours),
+      minScore: request.minScore === undefined ? (current?.minScore ?? null) : thousandths(request.minScore),
       severity: request.severity ?? current?.severity ?? 'warning',
     };
     if (next.freshnessHours !== null && !(next.freshnessHours > 0)) {

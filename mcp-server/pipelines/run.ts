@@ -286,7 +286,7 @@ async function countRows(tx: SourceTransaction, table: string): Promise<number> 
 /** A run of a pipeline the caller may see. */
 export async function getRun(ctx: ServiceContext, runId: string) {
   const notFound = new DataOpsError('not_found', `no pipeline run ${runId}`);
-  if (!/^[0-9a-f-]{36}$/i.test(runId)) throw notFound;
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(runId)) throw notFound;
   const [run] = await ctx.db.select().from(pipelineRuns).where(eq(pipelineRuns.id, runId));
   if (!run) throw notFound;
   try {

@@ -498,6 +498,17 @@ describe('every transform on a small database, against hand-written SQL', () => 
       [4, '40.00'],
     ]);
 
+    // A mask with no columns masks what the catalog (or the name) says is personal; a node still being built
+    // (it leads nowhere yet) can be previewed.
+    const draft = await add({ id: 'draft', type: 'mask', after: 'named', config: {} });
+    expect(draft.issues).toEqual([
+      { nodeId: 'draft', message: 'node `draft` (mask) leads nowhere; connect its output or remove it' },
+    ]);
+    const redacted = await call(client, 'pipelines_preview', { pipeline: id, node: 'draft', limit: 10 });
+    expect(redacted.rows.map((r: { email: string }) => r.email)).toEqual(Array(4).fill('[redacted]'));
+    expect(redacted.rows.map((r: { buyer: string }) => r.buyer).sort()).toEqual(['ann', 'bob', 'cy', 'dee']);
+    await call(client, 'pipelines_remove_node', { pipeline: id, id: 'draft' });
+
     const run = await call(client, 'pipelines_run', { pipeline: id });
     expect(run.status).toBe('succeeded');
     expect(run.stats.nodes.all.rows).toBe(5);

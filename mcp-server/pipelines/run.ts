@@ -49,7 +49,7 @@ export async function previewPipeline(ctx: ServiceContext, id: string, nodeId: s
   // Only what feeds the node matters: a pipeline still being built (no destination yet) can be previewed.
   const upstream = new Set(ancestorsInGraph(pipeline.graph.edges, nodeId));
   refuseWhile(
-    analysis.issues.filter((i) => i.nodeId !== null && upstream.has(i.nodeId)),
+    analysis.issues.filter((i) => i.nodeId !== null && upstream.has(i.nodeId) && !analysis.unfinished.has(i)),
     `preview node \`${nodeId}\``,
   );
   const node = analysis.nodes.get(nodeId);

@@ -51,6 +51,8 @@ export interface PipelineAnalysis {
   nodes: Map<string, AnalyzedNode>;
   /** The one source database every dataset of the pipeline is in, once known. */
   sourceId: string | null;
+  /** Issues of a graph still being built (nothing downstream yet): they stop a run, not a preview. */
+  unfinished: Set<PipelineIssue>;
 }
 
 const describe = (node: PipelineNode) => `node \`${node.id}\` (${node.type})`;
@@ -68,8 +70,9 @@ export async function analyzePipeline(ctx: ServiceContext, graph: PipelineGraph)
     if (byId.has(node.id)) issues.push({ nodeId: node.id, message: `two nodes have the id \`${node.id}\`` });
     byId.set(node.id, node);
   }
-  const order = structuralChecks(graph, byId, issues);
-  const analysis: PipelineAnalysis = { issues, nodes: new Map(), sourceId: null };
+  const unfinished = new Set<PipelineIssue>();
+  const order = structuralChecks(graph, byId, issues, unfinished);
+  const analysis: PipelineAnalysis = { issues, nodes: new Map(), sourceId: null, unfinished };
   const sources = await loadDatasets(ctx, graph.nodes, issues);
   const sourceIds = new Set([...sources.values()].map((d) => d.sourceId));
   if (sourceIds.size > 1) {
@@ -136,7 +139,12 @@ export async function analyzePipeline(ctx: ServiceContext, graph: PipelineGraph)
 }
 
 /** Edges, handles, cycles, sources and destinations; returns the nodes in dependency order (cycles left out). */
-function structuralChecks(graph: PipelineGraph, byId: Map<string, PipelineNode>, issues: PipelineIssue[]): string[] {
+function structuralChecks(
+  graph: PipelineGraph,
+  byId: Map<string, PipelineNode>,
+  issues: PipelineIssue[],
+  unfinished: Set<PipelineIssue>,
+): string[] {
   const taken = new Set<string>();
   const sound = graph.edges.filter((edge) => {
     const source = byId.get(edge.source);
@@ -214,7 +222,9 @@ function structuralChecks(graph: PipelineGraph, byId: Map<string, PipelineNode>,
   }
   for (const node of nodes) {
     if (node.type !== 'destination_table' && !sound.some((e) => e.source === node.id)) {
-      issues.push({ nodeId: node.id, message: `${describe(node)} leads nowhere; connect its output or remove it` });
+      const issue = { nodeId: node.id, message: `${describe(node)} leads nowhere; connect its output or remove it` };
+      issues.push(issue);
+      unfinished.add(issue);
     }
   }
   return order;

@@ -554,6 +554,18 @@ describe('every transform on a small database, against hand-written SQL', () => 
       },
     ]);
     await call(client, 'pipelines_remove_node', { pipeline: id, id: 'both' });
+    const keyless = await add({
+      id: 'once',
+      type: 'deduplicate',
+      after: 'live',
+      config: { keep: [{ column: 'amount' }] },
+    });
+    expect(keyless.issues).toContainEqual({
+      nodeId: 'once',
+      message:
+        'node `once` (deduplicate): `keep` picks one row per key, but no key is set; name the key columns in `columns`',
+    });
+    await call(client, 'pipelines_remove_node', { pipeline: id, id: 'once' });
     await add({ id: 'joined', type: 'join', config: { on: [{ left: 'region', right: 'name' }] } });
     await call(client, 'pipelines_connect', { pipeline: id, source: 'live', target: 'joined', targetHandle: 'left' });
     await call(client, 'pipelines_connect', {

@@ -434,6 +434,9 @@ async function analyzeTransform(a: AnalyzedNode, upstream: AnalyzedNode[], fail:
     case 'deduplicate': {
       const config = a.config as NodeConfig<'deduplicate'>;
       for (const c of [...config.columns, ...config.keep.map((k) => k.column)]) need(c);
+      if (config.columns.length === 0 && config.keep.length > 0) {
+        fail('`keep` picks one row per key, but no key is set; name the key columns in `columns`');
+      }
       a.columns = input;
       return;
     }

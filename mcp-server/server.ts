@@ -10,15 +10,16 @@ import { DataOpsError, isDataOpsError } from './errors.js';
 import { accessRequestTools } from './governance/access-request-tools.js';
 import { auditReportTools } from './governance/audit-report-tools.js';
 import { certificationTools } from './governance/certification-tools.js';
+import { classificationTools } from './governance/classification-tools.js';
 import { policyTools } from './governance/policy-tools.js';
 import { lineageTools } from './lineage/tools.js';
 import { pipelineTools } from './pipelines/tools.js';
 import { portableSchema } from './portable-schema.js';
-import { socialTools } from './social/tools.js';
 import { alertTools } from './quality/alerts-tools.js';
 import { profileTools } from './quality/profile-tools.js';
 import { ruleTools } from './quality/rules-tools.js';
 import { runTool } from './run-tool.js';
+import { socialTools } from './social/tools.js';
 import type { ToolDefinition } from './tool.js';
 
 export const serverInfo = { name: 'dataops', version: '0.1.0' };
@@ -32,6 +33,7 @@ export const allTools: ToolDefinition[] = [
   ...policyTools,
   ...certificationTools,
   ...auditReportTools,
+  ...classificationTools,
   ...profileTools,
   ...ruleTools,
   ...alertTools,

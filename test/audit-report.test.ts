@@ -1,7 +1,6 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openWorkspace } from '../cli/workspace.js';
 import { accessRequests, classificationEvents } from '../db/schema/index.js';
@@ -9,8 +8,8 @@ import { findVisibleAsset } from '../mcp-server/catalog/assets.js';
 import { assetUrn } from '../mcp-server/catalog/urn.js';
 import { appendAudit } from '../mcp-server/governance/audit.js';
 import type { AuditReport } from '../mcp-server/governance/audit-report.js';
+import { createDemoCatalog } from './helpers/demo-catalog.js';
 import { runCli } from './helpers/run-cli.js';
-import { createScratchDatabase, serverUrl } from './helpers/test-db.js';
 
 const demo = (qualifiedName: string) => {
   const [namespace, name] = qualifiedName.split('.') as [string, string];
@@ -32,19 +31,7 @@ describe('dataops audit-report', () => {
   };
 
   beforeAll(async () => {
-    if (process.env.DATAOPS_TEST_DATABASE_URL) {
-      const catalog = await createScratchDatabase(serverUrl, 'dataops_auditreport');
-      db = catalog.url;
-      cleanup = async () => {
-        await catalog.drop();
-        const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-        await admin.unsafe(`drop database if exists ${catalog.name}_demo with (force)`);
-        await admin.end();
-      };
-    } else {
-      db = mkdtempSync(path.join(tmpdir(), 'dataops-audit-report-'));
-      cleanup = async () => rmSync(db, { recursive: true, force: true });
-    }
+    ({ db, cleanup } = await createDemoCatalog('dataops_auditreport'));
     const loaded = await runCli(['--db', db, '--json', 'demo']);
     expect(loaded.code, loaded.stderr).toBe(0);
 

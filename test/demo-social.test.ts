@@ -1,8 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { sql } from 'drizzle-orm';
-import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDemo } from '../cli/demo.js';
 import { openWorkspace, type Workspace } from '../cli/workspace.js';
@@ -15,7 +11,7 @@ import { demoPrincipals } from '../mcp-server/demo/demo-principals.js';
 import { clearanceAllows } from '../mcp-server/governance/access.js';
 import { readFeed } from '../mcp-server/social/feed.js';
 import { recommend } from '../mcp-server/social/recommend.js';
-import { createScratchDatabase, serverUrl } from './helpers/test-db.js';
+import { createDemoCatalog } from './helpers/demo-catalog.js';
 
 const demo = (qualifiedName: string) => {
   const [namespace, name] = qualifiedName.split('.') as [string, string];
@@ -37,21 +33,9 @@ describe('the demo workspace’s social history', () => {
   let cleanup: () => Promise<void>;
 
   beforeAll(async () => {
-    let db: string;
-    if (process.env.DATAOPS_TEST_DATABASE_URL) {
-      const catalog = await createScratchDatabase(serverUrl, 'dataops_demosocial');
-      db = catalog.url;
-      cleanup = async () => {
-        await catalog.drop();
-        const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-        await admin.unsafe(`drop database if exists ${catalog.name}_demo with (force)`);
-        await admin.end();
-      };
-    } else {
-      db = mkdtempSync(path.join(tmpdir(), 'dataops-demo-social-'));
-      cleanup = async () => rmSync(db, { recursive: true, force: true });
-    }
-    ws = await openWorkspace({ db });
+    const catalog = await createDemoCatalog('dataops_demosocial');
+    cleanup = catalog.cleanup;
+    ws = await openWorkspace({ db: catalog.db });
     await loadDemo(ws, () => {});
   }, 240_000);
   afterAll(async () => {

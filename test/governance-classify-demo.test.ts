@@ -1,8 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { sql } from 'drizzle-orm';
-import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDemo } from '../cli/demo.js';
 import { openWorkspace, type Workspace } from '../cli/workspace.js';
@@ -13,7 +9,7 @@ import { classifyAsset } from '../mcp-server/governance/classify.js';
 import { setClassification } from '../mcp-server/governance/markings.js';
 import { maskAssetRows } from '../mcp-server/governance/masking.js';
 import { upsertPrincipal } from '../mcp-server/governance/principals.js';
-import { createScratchDatabase, serverUrl } from './helpers/test-db.js';
+import { createDemoCatalog } from './helpers/demo-catalog.js';
 
 const demo = (qualifiedName: string) => {
   const [namespace, name] = qualifiedName.split('.') as [string, string];
@@ -33,23 +29,9 @@ describe('personal data in the demo workspace', () => {
     )[0]!.id;
 
   beforeAll(async () => {
-    let db: string;
-    if (process.env.DATAOPS_TEST_DATABASE_URL) {
-      // A server catalog keeps source connections only with a workspace key.
-      process.env.DATAOPS_SECRET_KEY ??= 'dataops test key for the demo classification test';
-      const catalog = await createScratchDatabase(serverUrl, 'dataops_demopii');
-      db = catalog.url;
-      cleanup = async () => {
-        await catalog.drop();
-        const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-        await admin.unsafe(`drop database if exists ${catalog.name}_demo with (force)`);
-        await admin.end();
-      };
-    } else {
-      db = mkdtempSync(path.join(tmpdir(), 'dataops-demo-pii-'));
-      cleanup = async () => rmSync(db, { recursive: true, force: true });
-    }
-    ws = await openWorkspace({ db });
+    const catalog = await createDemoCatalog('dataops_demopii');
+    cleanup = catalog.cleanup;
+    ws = await openWorkspace({ db: catalog.db });
     await loadDemo(ws, () => {});
   }, 240_000);
   afterAll(async () => {

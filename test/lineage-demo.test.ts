@@ -2,14 +2,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
-import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openWorkspace } from '../cli/workspace.js';
 import { assetUrn } from '../mcp-server/catalog/urn.js';
 import { lineageImpact } from '../mcp-server/lineage/analysis.js';
 import type { LineageGraph } from '../mcp-server/lineage/graph.js';
+import { createDemoCatalog } from './helpers/demo-catalog.js';
 import { runCli } from './helpers/run-cli.js';
-import { createScratchDatabase, serverUrl } from './helpers/test-db.js';
 
 const demo = (qualifiedName: string) => {
   const [namespace, name] = qualifiedName.split('.') as [string, string];
@@ -22,19 +21,7 @@ describe('lineage of the demo workspace', () => {
   let cleanup: () => Promise<void>;
 
   beforeAll(async () => {
-    if (process.env.DATAOPS_TEST_DATABASE_URL) {
-      const catalog = await createScratchDatabase(serverUrl, 'dataops_demolineage');
-      db = catalog.url;
-      cleanup = async () => {
-        await catalog.drop();
-        const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-        await admin.unsafe(`drop database if exists ${catalog.name}_demo with (force)`);
-        await admin.end();
-      };
-    } else {
-      db = mkdtempSync(path.join(tmpdir(), 'dataops-lineage-demo-'));
-      cleanup = async () => rmSync(db, { recursive: true, force: true });
-    }
+    ({ db, cleanup } = await createDemoCatalog('dataops_demolineage'));
     const loaded = await runCli(['--db', db, '--json', 'demo']);
     expect(loaded.code, loaded.stderr).toBe(0);
   }, 180_000);

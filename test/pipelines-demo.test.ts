@@ -1,8 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { sql } from 'drizzle-orm';
-import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDemo } from '../cli/demo.js';
 import { openWorkspace, type Workspace } from '../cli/workspace.js';
@@ -11,7 +7,7 @@ import { assetUrn } from '../mcp-server/catalog/urn.js';
 import { withSourceReader } from '../mcp-server/connectors/source-reader.js';
 import { pipelineTools } from '../mcp-server/pipelines/tools.js';
 import { runTool } from '../mcp-server/run-tool.js';
-import { createScratchDatabase, serverUrl } from './helpers/test-db.js';
+import { createDemoCatalog } from './helpers/demo-catalog.js';
 
 const demo = (qualifiedName: string) => {
   const [namespace, name] = qualifiedName.split('.') as [string, string];
@@ -38,22 +34,9 @@ describe('a pipeline on the demo workspace', () => {
   let sourceId: string;
 
   beforeAll(async () => {
-    let db: string;
-    if (process.env.DATAOPS_TEST_DATABASE_URL) {
-      process.env.DATAOPS_SECRET_KEY ??= 'dataops test key for the demo pipeline test';
-      const catalog = await createScratchDatabase(serverUrl, 'dataops_demopipe');
-      db = catalog.url;
-      cleanup = async () => {
-        await catalog.drop();
-        const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-        await admin.unsafe(`drop database if exists ${catalog.name}_demo with (force)`);
-        await admin.end();
-      };
-    } else {
-      db = mkdtempSync(path.join(tmpdir(), 'dataops-demo-pipeline-'));
-      cleanup = async () => rmSync(db, { recursive: true, force: true });
-    }
-    ws = await openWorkspace({ db });
+    const catalog = await createDemoCatalog('dataops_demopipe');
+    cleanup = catalog.cleanup;
+    ws = await openWorkspace({ db: catalog.db });
     await loadDemo(ws, () => {});
     const [payments] = await queryRows<{ id: string }>(
       ws.database.db,

@@ -1,9 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { eq } from 'drizzle-orm';
-import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openWorkspace, type Workspace } from '../cli/workspace.js';
 import { assets } from '../db/schema/index.js';
@@ -13,9 +9,9 @@ import { upsertPrincipal } from '../mcp-server/governance/principals.js';
 import { runChecks } from '../mcp-server/quality/checks.js';
 import type { QualityExplanation } from '../mcp-server/quality/explain.js';
 import { scoreAsset } from '../mcp-server/quality/score.js';
+import { createDemoCatalog } from './helpers/demo-catalog.js';
 import { connectMcpClient } from './helpers/mcp-client.js';
 import { runCli } from './helpers/run-cli.js';
-import { createScratchDatabase, serverUrl } from './helpers/test-db.js';
 
 const demo = (qualifiedName: string) => {
   const [namespace, name] = qualifiedName.split('.') as [string, string];
@@ -37,19 +33,7 @@ describe('quality_explain on the demo workspace', () => {
   };
 
   beforeAll(async () => {
-    if (process.env.DATAOPS_TEST_DATABASE_URL) {
-      const catalog = await createScratchDatabase(serverUrl, 'dataops_demoexplain');
-      db = catalog.url;
-      cleanup = async () => {
-        await catalog.drop();
-        const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-        await admin.unsafe(`drop database if exists ${catalog.name}_demo with (force)`);
-        await admin.end();
-      };
-    } else {
-      db = mkdtempSync(path.join(tmpdir(), 'dataops-explain-demo-'));
-      cleanup = async () => rmSync(db, { recursive: true, force: true });
-    }
+    ({ db, cleanup } = await createDemoCatalog('dataops_demoexplain'));
     // A catalog on a server keeps source connections only with a workspace key.
     const loaded = await runCli(['--db', db, '--json', 'demo'], { DATAOPS_SECRET_KEY: secretKey });
     expect(loaded.code, loaded.stderr).toBe(0);

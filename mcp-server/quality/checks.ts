@@ -19,6 +19,9 @@ import { scoreAsset } from './score.js';
 
 export const sampleSize = 10;
 
+/** What a check measured: a number (a count, a statistic), the facts behind its verdict, or nothing when it could not run. */
+export type Observed = number | Record<string, unknown> | null;
+
 export interface CheckResult {
   ruleId: string;
   rule: string;
@@ -29,7 +32,7 @@ export interface CheckResult {
   passed: boolean;
   checkedRows: number | null;
   failedRows: number | null;
-  observed: unknown;
+  observed: Observed;
   /** What was expected and what was found, in one line. */
   summary: string;
   evidence: Evidence;

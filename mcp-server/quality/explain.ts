@@ -6,6 +6,7 @@ import type { ServiceContext } from '../context.js';
 import { clearanceAllows } from '../governance/access.js';
 import { maskAssetRows } from '../governance/masking.js';
 import { walk } from '../lineage/queries.js';
+import type { Observed } from './checks.js';
 import { getQualityReport } from './score-report.js';
 
 /**
@@ -24,7 +25,7 @@ export interface FailingRule {
   failedRows: number | null;
   /** Failing share of checked rows, 0-100; null for table rules (freshness, schema, row count). */
   failedPercent: number | null;
-  observed: unknown;
+  observed: Observed;
   summary: string;
   ranAt: string;
   sample: Record<string, unknown>[];
@@ -114,7 +115,7 @@ export async function explainQuality(ctx: ServiceContext, urn: string): Promise<
       checkedRows: checked,
       failedRows: failed,
       failedPercent: checked && failed !== null && r.type !== 'row_count' ? (100 * failed) / checked : null,
-      observed: json(r.observed_value),
+      observed: json(r.observed_value) as Observed,
       summary: evidence.summary ?? (r.passed ? 'passed' : 'failed'),
       ranAt: new Date(r.ran_at).toISOString(),
       sample: evidence.sample?.length ? (await maskAssetRows(ctx, asset.id, evidence.sample)).rows : [],

@@ -39,6 +39,8 @@ function ruleView(rule: QualityRule): z.infer<typeof ruleSchema> {
   };
 }
 
+/** What a check measured: a number (a count, a statistic), the facts behind its verdict, or nothing when it could not run. */
+const observedSchema = z.union([z.number(), z.record(z.string(), z.unknown())]).nullable();
 const renderRule = (r: z.infer<typeof ruleSchema>) =>
   `- ${r.name} [${r.type}${r.column ? ` on ${r.column}` : ''}; ${r.dimension}; ${r.severity}${r.threshold < 1 ? `; mostly ${r.threshold}` : ''}${r.enabled ? '' : '; disabled'}; from ${r.origin}]`;
 
@@ -94,7 +96,7 @@ export const checkResultSchema = z.object({
   passed: z.boolean(),
   checkedRows: z.number().nullable(),
   failedRows: z.number().nullable(),
-  observed: z.unknown(),
+  observed: observedSchema,
   summary: z.string(),
   sample: z.array(z.record(z.string(), z.unknown())).describe('Failing rows, masked for the caller'),
 });
@@ -170,7 +172,7 @@ export const qualityExplain = defineTool({
         checkedRows: z.number().nullable(),
         failedRows: z.number().nullable(),
         failedPercent: z.number().nullable(),
-        observed: z.unknown(),
+        observed: observedSchema,
         summary: z.string(),
         ranAt: z.string(),
         sample: z.array(z.record(z.string(), z.unknown())),

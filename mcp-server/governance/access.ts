@@ -1,7 +1,8 @@
-import { type AnyColumn, type SQL, sql } from 'drizzle-orm';
+import { type AnyColumn, eq, type SQL, sql } from 'drizzle-orm';
 import { textArray } from '../../db/create-db.js';
+import { columns } from '../../db/schema/index.js';
 import { type Classification, classificationLevels, type Role } from '../../db/schema/types.js';
-import type { Principal } from '../context.js';
+import type { Principal, ServiceContext } from '../context.js';
 import { DataOpsError } from '../errors.js';
 
 export function clearanceAllows(clearance: Classification, marking: Classification): boolean {
@@ -45,4 +46,17 @@ export function requireRole(principal: Principal, action: string, ...roles: Role
       `${principal.id} may not ${action}: it needs the ${roles.join(' or ')} role (ask an admin to grant it)`,
     );
   }
+}
+
+/** Names of an asset's columns marked above the caller's clearance: left out wherever the asset is shown. */
+export async function hiddenColumnNames(ctx: ServiceContext, assetId: string): Promise<Set<string>> {
+  const rows = await ctx.db
+    .select({ name: columns.name, classification: columns.classification })
+    .from(columns)
+    .where(eq(columns.assetId, assetId));
+  return new Set(
+    rows
+      .filter((c) => c.classification !== null && !clearanceAllows(ctx.principal.clearance, c.classification))
+      .map((c) => c.name),
+  );
 }

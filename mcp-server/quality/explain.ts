@@ -1,9 +1,9 @@
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { queryRows, uuidSet } from '../../db/create-db.js';
-import { activityEvents, columns } from '../../db/schema/index.js';
+import { activityEvents } from '../../db/schema/index.js';
 import { findVisibleAsset } from '../catalog/assets.js';
 import type { ServiceContext } from '../context.js';
-import { clearanceAllows } from '../governance/access.js';
+import { hiddenColumnNames } from '../governance/access.js';
 import { maskAssetRows } from '../governance/masking.js';
 import { walk } from '../lineage/queries.js';
 import type { Observed } from './checks.js';
@@ -89,16 +89,7 @@ const json = <T>(value: unknown): T => (typeof value === 'string' ? JSON.parse(v
 
 export async function explainQuality(ctx: ServiceContext, urn: string): Promise<QualityExplanation> {
   const asset = await findVisibleAsset(ctx, urn);
-  const hidden = new Set(
-    (
-      await ctx.db
-        .select({ name: columns.name, classification: columns.classification })
-        .from(columns)
-        .where(eq(columns.assetId, asset.id))
-    )
-      .filter((c) => c.classification !== null && !clearanceAllows(ctx.principal.clearance, c.classification))
-      .map((c) => c.name),
-  );
+  const hidden = await hiddenColumnNames(ctx, asset.id);
   // A rule on a column the caller may not see is left out altogether, as the column is.
   const latest = (await latestResults(ctx, [asset.id])).filter((r) => !r.column_name || !hidden.has(r.column_name));
   const failing: FailingRule[] = [];
@@ -152,7 +143,7 @@ export async function explainQuality(ctx: ServiceContext, urn: string): Promise<
       sql`select id::text, urn, qualified_name from assets where id in ${uuidSet([...new Set(upstreamFailing.map((r) => r.asset_id))])}`,
     );
     for (const a of names) {
-      const hiddenUpstream = await hiddenColumns(ctx, a.id);
+      const hiddenUpstream = await hiddenColumnNames(ctx, a.id);
       const rules = upstreamFailing
         .filter((r) => r.asset_id === a.id && (!r.column_name || !hiddenUpstream.has(r.column_name)))
         .map((r) => ({
@@ -188,18 +179,6 @@ export async function explainQuality(ctx: ServiceContext, urn: string): Promise<
     schemaChanges: schemaChanges.map((c) => ({ at: c.at.toISOString(), summary: c.summary })),
     upstream,
   };
-}
-
-async function hiddenColumns(ctx: ServiceContext, assetId: string): Promise<Set<string>> {
-  const rows = await ctx.db
-    .select({ name: columns.name, classification: columns.classification })
-    .from(columns)
-    .where(eq(columns.assetId, assetId));
-  return new Set(
-    rows
-      .filter((c) => c.classification !== null && !clearanceAllows(ctx.principal.clearance, c.classification))
-      .map((c) => c.name),
-  );
 }
 
 function explanationText(

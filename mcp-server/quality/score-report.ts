@@ -1,8 +1,8 @@
 import { desc, eq } from 'drizzle-orm';
-import { columns, qualityScores } from '../../db/schema/index.js';
+import { qualityScores } from '../../db/schema/index.js';
 import { findVisibleAsset } from '../catalog/assets.js';
 import type { ServiceContext } from '../context.js';
-import { clearanceAllows } from '../governance/access.js';
+import { hiddenColumnNames } from '../governance/access.js';
 import { type Dimension, type DimensionEvidence, dimensionWeights, scoreDimensions, scoreFormulas } from './score.js';
 
 export interface QualityReport {
@@ -31,16 +31,7 @@ export async function getQualityReport(ctx: ServiceContext, urn: string): Promis
     .orderBy(desc(qualityScores.computedAt), desc(qualityScores.id))
     .limit(trendLength);
   const latest = history[0];
-  const hidden = new Set(
-    (
-      await ctx.db
-        .select({ name: columns.name, classification: columns.classification })
-        .from(columns)
-        .where(eq(columns.assetId, asset.id))
-    )
-      .filter((c) => c.classification !== null && !clearanceAllows(ctx.principal.clearance, c.classification))
-      .map((c) => c.name),
-  );
+  const hidden = await hiddenColumnNames(ctx, asset.id);
   const stored = (latest?.evidence ?? {}) as Partial<Record<Dimension, DimensionEvidence>>;
   const dimensions = Object.fromEntries(
     scoreDimensions.map((d) => {

@@ -149,6 +149,22 @@ describe('audit of every tool call', () => {
     ]);
     expect(await verifyAuditChain(database.db)).toBeNull();
   });
+
+  it('cuts the columns marked above the reader’s clearance out of the entries it shows', async () => {
+    const contracts = urn('procurement', 'contracts');
+    await annotateAssets(admin, [{ urn: contracts, columns: { contracting_officer: { classification: 'S' } } }]);
+    const [asSeenByTs] = await readAuditLog(admin, { assetUrn: contracts, limit: 1 });
+    expect(asSeenByTs!.details).toMatchObject({ columns: { contracting_officer: { classification: 'S' } } });
+    const confidentialAdmin = await contextAs(database, {
+      id: 'c-admin',
+      displayName: 'C-cleared admin',
+      clearance: 'C',
+      roles: ['admin'],
+    });
+    const [asSeenByC] = await readAuditLog(confidentialAdmin, { assetUrn: contracts, limit: 1 });
+    expect(asSeenByC).toMatchObject({ action: 'asset.annotate', details: { columns: {} } });
+    expect(JSON.stringify(asSeenByC)).not.toContain('contracting_officer');
+  });
 });
 
 /** A catalog for the CLI: an embedded directory, or a scratch database when the suite runs on a server. */

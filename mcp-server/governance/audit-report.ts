@@ -4,8 +4,8 @@ import type { Classification } from '../../db/schema/types.js';
 import { findVisibleAsset } from '../catalog/assets.js';
 import type { ServiceContext } from '../context.js';
 import { walk } from '../lineage/queries.js';
-import { requireRole, visibleAssetsSql } from './access.js';
-import { appendAudit } from './audit.js';
+import { hiddenColumnNames, requireRole, visibleAssetsSql } from './access.js';
+import { appendAudit, withoutMentions } from './audit.js';
 import { listCertifications } from './certification.js';
 import { type AssetCompliance, assetsCompliance } from './compliance.js';
 import { findVisibleDomain, listPolicies } from './policies.js';
@@ -205,11 +205,7 @@ async function assetSection(ctx: ServiceContext, compliance: AssetCompliance, no
           and (r.expires_at is null or r.expires_at > ${now.toISOString()}::timestamptz)
         order by r.decided_at, r.id`,
   );
-  const hiddenColumns = await queryRows<{ name: string }>(
-    ctx.db,
-    sql`select name from columns where asset_id = ${asset.id} and classification > ${clearance}::classification`,
-  );
-  const trail = await auditTrail(ctx, asset.urn, new Set(hiddenColumns.map((c) => c.name)));
+  const trail = await auditTrail(ctx, asset.urn, await hiddenColumnNames(ctx, asset.id));
   return {
     urn: asset.urn,
     qualifiedName: asset.qualifiedName,
@@ -291,24 +287,7 @@ async function auditTrail(ctx: ServiceContext, urn: string, hiddenColumns: Set<s
     entries: entries.map((e) => ({
       ...e,
       at: iso(e.at)!,
-      details: withoutNames(e.details, hiddenColumns) as Record<string, unknown>,
+      details: withoutMentions(e.details, hiddenColumns) as Record<string, unknown>,
     })),
   };
-}
-
-/** A copy of a JSON value without the keys, array items and strings that mention one of `names`. */
-function withoutNames(value: unknown, names: Set<string>): unknown {
-  if (names.size === 0) return value;
-  const mentions = (text: string) => [...names].some((n) => text.includes(n));
-  if (Array.isArray(value)) {
-    return value.filter((v) => typeof v !== 'string' || !mentions(v)).map((v) => withoutNames(v, names));
-  }
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value)
-        .filter(([k, v]) => !mentions(k) && (typeof v !== 'string' || !mentions(v)))
-        .map(([k, v]) => [k, withoutNames(v, names)]),
-    );
-  }
-  return value;
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { and, asc, desc, eq, gt, lt, type SQL, sql } from 'drizzle-orm';
-import type { Db, Tx } from '../../db/create-db.js';
+import { type Db, queryRows, type Tx } from '../../db/create-db.js';
 import { auditLog } from '../../db/schema/index.js';
 import type { ServiceContext } from '../context.js';
 import { requireRole, visibleAssetsSql } from './access.js';
@@ -118,14 +118,50 @@ export async function readAuditLog(
     .where(and(...conditions))
     .orderBy(desc(auditLog.seq))
     .limit(options.limit);
+  const hidden = await hiddenColumnsByUrn(ctx, [...new Set(rows.flatMap((r) => (r.targetUrn ? [r.targetUrn] : [])))]);
   return rows.map((r) => ({
     seq: r.seq,
     at: r.at.toISOString(),
     actor: r.actorId,
     action: r.action,
     target: r.targetUrn,
-    details: r.details,
+    // An annotation lists every column it marked: those above the reader's clearance are cut out.
+    details: withoutMentions(r.details, (r.targetUrn && hidden.get(r.targetUrn)) || new Set()) as Record<
+      string,
+      unknown
+    >,
   }));
+}
+
+/** For each asset URN, the names of its columns marked above the caller's clearance. */
+async function hiddenColumnsByUrn(ctx: ServiceContext, urns: string[]): Promise<Map<string, Set<string>>> {
+  if (urns.length === 0) return new Map();
+  const rows = await queryRows<{ urn: string; name: string }>(
+    ctx.db,
+    sql`select a.urn, k.name from columns k join assets a on a.id = k.asset_id
+        where a.urn in (select jsonb_array_elements_text(${JSON.stringify(urns)}::jsonb))
+          and k.classification > ${ctx.principal.clearance}::classification`,
+  );
+  const byUrn = new Map<string, Set<string>>();
+  for (const row of rows) byUrn.set(row.urn, (byUrn.get(row.urn) ?? new Set()).add(row.name));
+  return byUrn;
+}
+
+/** A copy of a JSON value without the keys, array items and strings that mention one of `names`. */
+export function withoutMentions(value: unknown, names: Set<string>): unknown {
+  if (names.size === 0) return value;
+  const mentions = (text: string) => [...names].some((n) => text.includes(n));
+  if (Array.isArray(value)) {
+    return value.filter((v) => typeof v !== 'string' || !mentions(v)).map((v) => withoutMentions(v, names));
+  }
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([k, v]) => !mentions(k) && (typeof v !== 'string' || !mentions(v)))
+        .map(([k, v]) => [k, withoutMentions(v, names)]),
+    );
+  }
+  return value;
 }
 
 /** How a chain check went: the entries checked and the first whose record was altered, if any. */

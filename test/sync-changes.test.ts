@@ -58,6 +58,9 @@ describe('re-ingesting a changed source', () => {
       ],
       retyped: [{ name: 'weight', from: 'numeric', to: 'double precision' }],
     });
+    expect(change.summary).toBe(
+      'Schema changed: added shipped_at; removed notes; retyped weight (numeric → double precision)',
+    );
     const legacy = await database.db.query.assets.findFirst({ where: eq(assets.name, 'legacy_orders') });
     expect(legacy!.status).toBe('deprecated');
     expect((await events('legacy_orders')).map((e) => e.type)).toContain('deprecated');
@@ -91,6 +94,11 @@ describe('re-ingesting a changed source', () => {
       tags: ['ssn'],
       data_type: 'character varying(11)',
     });
+    // Everybody who may see the table reads its activity: the marked column's drop and return are counted, not named.
+    const changes = (await events('depots')).filter((e) => e.type === 'schema_changed').map((e) => e.summary);
+    expect(changes).toEqual(
+      expect.arrayContaining(['Schema changed: removed 1 marked column', 'Schema changed: added 1 marked column']),
+    );
   });
 
   it('closes the lineage edge of a dropped foreign key instead of deleting it', async () => {

@@ -54,7 +54,8 @@ export async function updateAsset(
       ),
     );
   }
-  if (added.length > 0) await tx.insert(columns).values(await withEarlierCuration(tx, current.id, added));
+  const addedRows = added.length > 0 ? await withEarlierCuration(tx, current.id, added) : [];
+  if (addedRows.length > 0) await tx.insert(columns).values(addedRows);
   for (const c of after.filter((col) => beforeByName.has(col.name))) {
     const old = beforeByName.get(c.name)!;
     const { assetId: _assetId, description, ...sourceFacts } = c;
@@ -67,16 +68,19 @@ export async function updateAsset(
 
   const schemaChanges = added.length + removed.length + retyped.length;
   if (schemaChanges > 0) {
-    const parts = [
-      added.length ? `added ${added.map((c) => c.name).join(', ')}` : '',
-      removed.length ? `removed ${removed.map((c) => c.name).join(', ')}` : '',
-      retyped.length ? `retyped ${retyped.map((c) => `${c.name} (${c.from} → ${c.to})`).join(', ')}` : '',
-    ].filter(Boolean);
+    const marked = markedColumnNames([
+      ...addedRows,
+      ...removed,
+      ...before.filter((c) => retyped.some((r) => r.name === c.name)),
+    ]);
     await tx.insert(activityEvents).values({
       assetId: current.id,
       type: 'schema_changed',
       actorId,
-      summary: `Schema changed: ${parts.join('; ')}`,
+      summary: schemaChangeSummary(
+        { added: added.map((c) => c.name), removed: removed.map((c) => c.name), retyped },
+        marked,
+      ),
       details: {
         added: added.map((c) => ({ name: c.name, dataType: c.dataType })),
         // What people said about a removed column is kept here, so a column re-added later gets it back.
@@ -243,4 +247,36 @@ export async function syncForeignKeys(
     ),
   );
   return closed.length + opened.length;
+}
+
+/** Names of the columns marked above U, among columns as stored (a column without a marking has none). */
+export function markedColumnNames(list: ({ name: string } | { name: string; classification: string | null })[]) {
+  return new Set(
+    list.filter((c) => 'classification' in c && c.classification && c.classification !== 'U').map((c) => c.name),
+  );
+}
+
+/**
+ * The line recorded for a schema change. Everybody who may see the asset reads it, so a column marked
+ * above U is counted, not named (the event's details keep the names).
+ */
+export function schemaChangeSummary(
+  change: { added: string[]; removed: string[]; retyped: { name: string; from: string; to: string }[] },
+  marked: Set<string>,
+): string {
+  const describe = (items: { name: string; label: string }[]) => {
+    const shown = items.filter((i) => !marked.has(i.name)).map((i) => i.label);
+    const hidden = items.length - shown.length;
+    if (hidden > 0) shown.push(`${hidden} marked column${hidden === 1 ? '' : 's'}`);
+    return shown.join(', ');
+  };
+  const byName = (name: string) => ({ name, label: name });
+  const parts = [
+    change.added.length ? `added ${describe(change.added.map(byName))}` : '',
+    change.removed.length ? `removed ${describe(change.removed.map(byName))}` : '',
+    change.retyped.length
+      ? `retyped ${describe(change.retyped.map((c) => ({ name: c.name, label: `${c.name} (${c.from} → ${c.to})` })))}`
+      : '',
+  ];
+  return `Schema changed: ${parts.filter(Boolean).join('; ')}`;
 }

@@ -1,5 +1,6 @@
 import { asc, eq, inArray } from 'drizzle-orm';
 import { activityEvents, columns } from '../../db/schema/index.js';
+import { markedColumnNames, schemaChangeSummary } from '../catalog/sync-changes.js';
 import type { AssetWriter, FactColumn } from './openlineage-assets.js';
 
 /** Columns of producer-owned assets: the producer's schema, with added, removed and retyped columns as activity. */
@@ -76,16 +77,15 @@ export async function replaceColumns(
   }
   const schemaChanges = added.length + removed.length + retyped.length;
   if (schemaChanges > 0) {
-    const parts = [
-      added.length ? `added ${added.map((c) => c.name).join(', ')}` : '',
-      removed.length ? `removed ${removed.map((c) => c.name).join(', ')}` : '',
-      retyped.length ? `retyped ${retyped.map((c) => `${c.name} (${c.from} → ${c.to})`).join(', ')}` : '',
-    ].filter(Boolean);
+    const marked = markedColumnNames([...removed, ...before.filter((c) => retyped.some((r) => r.name === c.name))]);
     await w.tx.insert(activityEvents).values({
       assetId,
       type: 'schema_changed',
       actorId: w.ctx.principal.id,
-      summary: `Schema changed: ${parts.join('; ')}`,
+      summary: schemaChangeSummary(
+        { added: added.map((c) => c.name), removed: removed.map((c) => c.name), retyped },
+        marked,
+      ),
       details: {
         added: added.map((c) => ({ name: c.name, dataType: c.dataType })),
         removed: removed.map((c) => ({ name: c.name, dataType: c.dataType })),

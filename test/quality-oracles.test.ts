@@ -435,10 +435,8 @@ describe.each<Dialect>(['postgres', 'mysql'])('the Soda and Great Expectations o
 
   for (const soda of sodaCases) {
     const skip = sodaSkips[soda.id];
-    if (skip) {
-      it.skip(`Soda ${soda.id}: ${skip}`, () => {});
-      continue;
-    }
+    // Listed with its reason in sodaSkips, which the test above holds to the whole set of cases.
+    if (skip) continue;
     it(`Soda ${soda.id}: every check ${soda.expect_all_checks}s`, async () => {
       const results = await check('customers', sodaRules[soda.id]!);
       for (const result of results) {
@@ -448,6 +446,8 @@ describe.each<Dialect>(['postgres', 'mysql'])('the Soda and Great Expectations o
     });
   }
 
+  /** GE cases our engine does not run, each with why; the test after the loop holds them to the known reasons. */
+  const notRun: string[] = [];
   geFiles.forEach((file, f) => {
     file.datasets.forEach((dataset, d) => {
       const table = tables[f]![d]!;
@@ -471,7 +471,7 @@ describe.each<Dialect>(['postgres', 'mysql'])('the Soda and Great Expectations o
                       ? rule
                       : null;
         if (reason) {
-          it.skip(`${title}: ${reason}`, () => {});
+          notRun.push(`${title}: ${reason}`);
           continue;
         }
         it(`${title} agrees`, async () => {
@@ -492,5 +492,11 @@ describe.each<Dialect>(['postgres', 'mysql'])('the Soda and Great Expectations o
         });
       }
     });
+  });
+
+  it('leaves out only GE cases it cannot mean the same by, for a stated reason', () => {
+    const known =
+      /: (GE runs it only on|GE does not run it on|GE expects an error|column \w+ mixes types|column \w+ is not in the data|neither bound given|min above max|no value set|a non-number row count|a table has no row order)/;
+    expect(notRun.filter((n) => !known.test(n))).toEqual([]);
   });
 });

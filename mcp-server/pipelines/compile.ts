@@ -41,6 +41,13 @@ export interface CompileOptions {
   dialect?: SqlDialect;
   /** Salt for mask nodes that hash. */
   salt: string;
+  /**
+   * How a node's SQL names the output of a node it reads; the CTE's name by default. An export that writes
+   * one model per node (dbt's `{{ ref('…') }}`) names it its own way with the same SQL around it.
+   */
+  reference?: (nodeId: string) => string;
+  /** How a source node names the table it reads; `schema.table` by default (dbt's `{{ source(…) }}`). */
+  table?: (schema: string, name: string) => string;
 }
 
 /** Prefix of helper columns the compiler adds inside a node; never part of an output. */
@@ -67,7 +74,7 @@ export function compileNode(
   // A run counts node by node, so a failure is already tied to its node without mapping error positions back.
   const ctes = [...analysis.nodes.keys()]
     .filter((id) => needed.has(id))
-    .map((id) => `${dialect.quote(id)} as (${nodeSql(analysis.nodes.get(id)!, dialect, options.salt)})`);
+    .map((id) => `${dialect.quote(id)} as (${nodeSql(analysis.nodes.get(id)!, dialect, options)})`);
   const columns = columnList(target, dialect);
   const quoted = dialect.quote(nodeId);
   return `with ${ctes.join(',\n')}\n${tail ? tail(quoted, columns) : `select ${columns} from ${quoted}`}`;
@@ -104,15 +111,22 @@ function columnList(node: AnalyzedNode, dialect: SqlDialect, alias?: string): st
   return node.columns.map((c) => `${alias ? `${alias}.` : ''}${dialect.quote(c.name)}`).join(', ');
 }
 
-function nodeSql(node: AnalyzedNode, d: SqlDialect, salt: string): string {
+/** The select of one node over its inputs (named by `options.reference`), without the CTEs before it. */
+export function nodeSelect(analysis: PipelineAnalysis, nodeId: string, options: CompileOptions): string {
+  return nodeSql(analysis.nodes.get(nodeId)!, options.dialect ?? postgresDialect, options);
+}
+
+function nodeSql(node: AnalyzedNode, d: SqlDialect, options: CompileOptions): string {
   const q = d.quote;
-  const input = node.inputs[0] ? q(node.inputs[0]) : '';
+  const ref = options.reference ?? q;
+  const salt = options.salt;
+  const input = node.inputs[0] ? ref(node.inputs[0]) : '';
   const all = columnList(node, d);
   const expr = (key: string) =>
     renderExpression(node.expressions.get(key)!, 'postgres', (v) => d.literal(v as string | number));
   switch (node.type) {
     case 'source_dataset':
-      return `select ${all} from ${q(node.table!.schema)}.${q(node.table!.name)}`;
+      return `select ${all} from ${options.table ? options.table(node.table!.schema, node.table!.name) : `${q(node.table!.schema)}.${q(node.table!.name)}`}`;
     case 'filter':
       return `select ${all} from ${input} where ${expr('condition')}`;
     case 'select': {
@@ -137,11 +151,11 @@ function nodeSql(node: AnalyzedNode, d: SqlDialect, salt: string): string {
         return `${i < node.leftWidth! ? 'l' : 'r'}.${q(c.name)}`;
       });
       const on = config.on.map((k) => `l.${q(k.left)} = r.${q(k.right)}`).join(' and ');
-      return `select ${list.join(', ')} from ${q(leftInput)} as l ${config.kind} join ${q(rightInput)} as r on ${on}`;
+      return `select ${list.join(', ')} from ${ref(leftInput)} as l ${config.kind} join ${ref(rightInput)} as r on ${on}`;
     }
     case 'union': {
       const config = node.config as NodeConfig<'union'>;
-      return node.inputs.map((i) => `select ${all} from ${q(i)}`).join(config.distinct ? ' union ' : ' union all ');
+      return node.inputs.map((i) => `select ${all} from ${ref(i)}`).join(config.distinct ? ' union ' : ' union all ');
     }
     case 'aggregate': {
       const config = node.config as NodeConfig<'aggregate'>;
@@ -170,7 +184,7 @@ function nodeSql(node: AnalyzedNode, d: SqlDialect, salt: string): string {
       const config = node.config as NodeConfig<'validate'>;
       if (config.onFail === 'stop') return `select ${all} from ${input}`;
       const passes = config.rules.map((_, i) => q(`${helper}rule_${i}`)).join(' and ');
-      return `select ${all} from (${flaggedRows(node, d)}) as v where ${passes}`;
+      return `select ${all} from (${flaggedRows(node, d, ref)}) as v where ${passes}`;
     }
     case 'mask': {
       const masked = new Set(node.columns.filter((c) => c.tags.includes('masked')).map((c) => c.name));
@@ -198,10 +212,10 @@ function orderBy(keys: { column: string; direction: 'asc' | 'desc' }[], d: SqlDi
 }
 
 /** The validate node's input with one boolean per rule: true when the row passes it (unknown passes, as in dbt). */
-function flaggedRows(node: AnalyzedNode, d: SqlDialect): string {
+function flaggedRows(node: AnalyzedNode, d: SqlDialect, ref: (nodeId: string) => string = d.quote): string {
   const config = node.config as NodeConfig<'validate'>;
   const flags = config.rules.map((rule, i) => `${rulePasses(node, rule, i, d)} as ${d.quote(`${helper}rule_${i}`)}`);
-  return `select ${columnList(node, d)}, ${flags.join(', ')} from ${d.quote(node.inputs[0]!)}`;
+  return `select ${columnList(node, d)}, ${flags.join(', ')} from ${ref(node.inputs[0]!)}`;
 }
 
 function rulePasses(node: AnalyzedNode, rule: ValidateRule, index: number, d: SqlDialect): string {

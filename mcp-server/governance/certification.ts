@@ -243,21 +243,8 @@ export async function lapseExpiredCertifications(db: Db, now: Date): Promise<num
   });
 }
 
-interface CertificationRow {
-  id: string;
-  urn: string;
-  qualifiedName: string;
-  owner: string | null;
-  label: string;
-  status: CertificationStatus;
-  requestedBy: string;
-  requestedAt: string;
-  note: string | null;
-  reviewedBy: string | null;
-  reviewedAt: string | null;
-  reviewNote: string | null;
-  expiresAt: string | null;
-}
+/** A certification as read from the database: the view's fields before dates are normalised and review rights worked out. */
+type CertificationRow = Omit<CertificationView, 'canReview'> & { owner: string | null };
 
 function certificationsSql(ctx: ServiceContext, where: ReturnType<typeof sql>, limit: number) {
   const now = ctx.clock().toISOString();

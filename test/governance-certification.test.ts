@@ -8,24 +8,11 @@ import { assetUrn } from '../mcp-server/catalog/urn.js';
 import type { ServiceContext } from '../mcp-server/context.js';
 import { lapseExpiredCertifications } from '../mcp-server/governance/certification.js';
 import { warehouseSnapshot } from './fixtures/warehouse-snapshot.js';
-import { connectMcpClient } from './helpers/mcp-client.js';
+import { callOk, callTool, connectMcpClient } from './helpers/mcp-client.js';
 import { contextAs, createTestContext } from './helpers/test-context.js';
 import { createTestDb } from './helpers/test-db.js';
 
 const urn = (namespace: string, name: string) => assetUrn('postgres', 'warehouse', namespace, name);
-
-type ToolResult = { isError?: boolean; content: { type: string; text: string }[]; structuredContent?: unknown };
-
-async function call(client: Client, name: string, args: Record<string, unknown>) {
-  const result = (await client.callTool({ name, arguments: args })) as ToolResult;
-  return { ...result, text: result.content.map((c) => c.text).join('\n') };
-}
-
-async function ok<T>(client: Client, name: string, args: Record<string, unknown>): Promise<T> {
-  const result = await call(client, name, args);
-  expect(result.isError, result.text).toBeFalsy();
-  return result.structuredContent as T;
-}
 
 interface Certification {
   id: string;
@@ -78,28 +65,28 @@ describe('certification workflow', () => {
 
   it('goes from request to approval, and the label shows in search and the profile', async () => {
     const target = urn('procurement', 'contracts');
-    const asked = await ok<Certification>(analyst, 'governance_request_certification', {
+    const asked = await callOk<Certification>(analyst, 'governance_request_certification', {
       urn: target,
       label: 'Production Ready',
       note: 'Loaded nightly, row counts reconciled with FPDS',
     });
     expect(asked).toMatchObject({ status: 'pending', created: true, canReview: false });
-    const again = await ok<Certification>(analyst, 'governance_request_certification', {
+    const again = await callOk<Certification>(analyst, 'governance_request_certification', {
       urn: target,
       label: 'Production Ready',
     });
     expect(again).toMatchObject({ id: asked.id, created: false });
 
-    const byAnalyst = await call(analyst, 'governance_review_certification', { id: asked.id, decision: 'approve' });
+    const byAnalyst = await callTool(analyst, 'governance_review_certification', { id: asked.id, decision: 'approve' });
     expect(byAnalyst.isError).toBe(true);
     expect(byAnalyst.text).toContain('another owner or steward must review it');
 
-    const queue = await ok<{ certifications: Certification[] }>(steward, 'governance_list_certifications', {
+    const queue = await callOk<{ certifications: Certification[] }>(steward, 'governance_list_certifications', {
       toReview: true,
     });
     expect(queue.certifications.map((c) => c.id)).toEqual([asked.id]);
 
-    const approved = await ok<Certification>(steward, 'governance_review_certification', {
+    const approved = await callOk<Certification>(steward, 'governance_review_certification', {
       id: asked.id,
       decision: 'approve',
       expiresInDays: 90,
@@ -109,48 +96,48 @@ describe('certification workflow', () => {
     expect(expires).toBeGreaterThan(days(89));
     expect(expires).toBeLessThanOrEqual(days(90));
 
-    const found = await ok<{ hits: { urn: string; certification: string | null }[] }>(analyst, 'catalog_search', {
+    const found = await callOk<{ hits: { urn: string; certification: string | null }[] }>(analyst, 'catalog_search', {
       query: 'contracts',
       certified: true,
     });
     expect(found.hits.map((h) => [h.urn, h.certification])).toEqual([[target, 'Production Ready']]);
-    const profile = await ok<{ certification: string | null }>(analyst, 'catalog_get_asset', { urn: target });
+    const profile = await callOk<{ certification: string | null }>(analyst, 'catalog_get_asset', { urn: target });
     expect(profile.certification).toBe('Production Ready');
 
-    const decidedTwice = await call(owner, 'governance_review_certification', { id: asked.id, decision: 'reject' });
+    const decidedTwice = await callTool(owner, 'governance_review_certification', { id: asked.id, decision: 'reject' });
     expect(decidedTwice.isError).toBe(true);
     expect(decidedTwice.text).toContain('already approved by sam');
   });
 
   it('never lets the requester decide, and a rejection needs a reason', async () => {
     const target = urn('logistics', 'shipments');
-    const asked = await ok<Certification>(steward, 'governance_request_certification', {
+    const asked = await callOk<Certification>(steward, 'governance_request_certification', {
       urn: target,
       label: 'Approved for Reporting',
     });
-    const self = await call(steward, 'governance_review_certification', { id: asked.id, decision: 'approve' });
+    const self = await callTool(steward, 'governance_review_certification', { id: asked.id, decision: 'approve' });
     expect(self.isError).toBe(true);
     expect(self.text).toContain('another owner or steward');
 
-    const viewer = await call(analyst, 'governance_review_certification', { id: asked.id, decision: 'approve' });
+    const viewer = await callTool(analyst, 'governance_review_certification', { id: asked.id, decision: 'approve' });
     expect(viewer.isError).toBe(true);
     expect(viewer.text).toContain('ana may not review certifications of logistics.shipments');
-    const noReason = await call(owner, 'governance_review_certification', { id: asked.id, decision: 'reject' });
+    const noReason = await callTool(owner, 'governance_review_certification', { id: asked.id, decision: 'reject' });
     expect(noReason.isError).toBe(true);
     expect(noReason.text).toContain('reason');
-    const rejected = await ok<Certification>(owner, 'governance_review_certification', {
+    const rejected = await callOk<Certification>(owner, 'governance_review_certification', {
       id: asked.id,
       decision: 'reject',
       reason: 'Depot codes are not yet reconciled with DLA',
     });
     expect(rejected).toMatchObject({ status: 'rejected', reviewNote: 'Depot codes are not yet reconciled with DLA' });
-    const profile = await ok<{ certification: string | null }>(owner, 'catalog_get_asset', { urn: target });
+    const profile = await callOk<{ certification: string | null }>(owner, 'catalog_get_asset', { urn: target });
     expect(profile.certification).toBeNull();
   });
 
   it('refuses an approval a blocking policy forbids, naming the policy and the requirement', async () => {
     const target = urn('logistics', 'parts_catalog');
-    await ok(steward, 'governance_create_policy', {
+    await callOk(steward, 'governance_create_policy', {
       name: 'Reporting data provenance',
       kind: 'quality',
       document: 'Data certified for reporting carries a data-quality review tag.',
@@ -163,22 +150,22 @@ describe('certification workflow', () => {
         },
       ],
     });
-    await ok(steward, 'governance_link_policy', { policy: 'Reporting data provenance', urn: target });
-    const asked = await ok<Certification>(analyst, 'governance_request_certification', {
+    await callOk(steward, 'governance_link_policy', { policy: 'Reporting data provenance', urn: target });
+    const asked = await callOk<Certification>(analyst, 'governance_request_certification', {
       urn: target,
       label: 'Approved for Reporting',
     });
-    const refused = await call(steward, 'governance_review_certification', { id: asked.id, decision: 'approve' });
+    const refused = await callTool(steward, 'governance_review_certification', { id: asked.id, decision: 'approve' });
     expect(refused.isError).toBe(true);
     expect(refused.text).toContain('Reporting data provenance');
     expect(refused.text).toContain('tagged dq-reviewed');
-    const still = await ok<{ certifications: Certification[] }>(steward, 'governance_list_certifications', {
+    const still = await callOk<{ certifications: Certification[] }>(steward, 'governance_list_certifications', {
       urn: target,
     });
     expect(still.certifications.map((c) => c.status)).toEqual(['pending']);
 
-    await ok(steward, 'catalog_update_asset', { urn: target, addTags: ['dq-reviewed'] });
-    const approved = await ok<Certification>(steward, 'governance_review_certification', {
+    await callOk(steward, 'catalog_update_asset', { urn: target, addTags: ['dq-reviewed'] });
+    const approved = await callOk<Certification>(steward, 'governance_review_certification', {
       id: asked.id,
       decision: 'approve',
     });
@@ -187,17 +174,17 @@ describe('certification workflow', () => {
 
   it('lapses on its own: expired at read time, then taken off the asset by the lapse step', async () => {
     const target = urn('logistics', 'shipments');
-    const asked = await ok<Certification>(analyst, 'governance_request_certification', {
+    const asked = await callOk<Certification>(analyst, 'governance_request_certification', {
       urn: target,
       label: 'Authoritative Source',
     });
-    await ok(steward, 'governance_review_certification', { id: asked.id, decision: 'approve', expiresInDays: 1 });
+    await callOk(steward, 'governance_review_certification', { id: asked.id, decision: 'approve', expiresInDays: 1 });
 
     const later = new Date(Date.now() + days(2));
     const analystLater = await connectMcpClient({ ...analystCtx, clock: () => later });
-    const profile = await ok<{ certification: string | null }>(analystLater, 'catalog_get_asset', { urn: target });
+    const profile = await callOk<{ certification: string | null }>(analystLater, 'catalog_get_asset', { urn: target });
     expect(profile.certification).toBeNull();
-    const listed = await ok<{ certifications: Certification[] }>(analystLater, 'governance_list_certifications', {
+    const listed = await callOk<{ certifications: Certification[] }>(analystLater, 'governance_list_certifications', {
       urn: target,
       status: 'expired',
     });
@@ -205,7 +192,7 @@ describe('certification workflow', () => {
 
     expect(await lapseExpiredCertifications(database.db, later)).toBe(1);
     expect(await lapseExpiredCertifications(database.db, later)).toBe(0);
-    const certified = await ok<{ hits: { urn: string }[] }>(analyst, 'catalog_search', {
+    const certified = await callOk<{ hits: { urn: string }[] }>(analyst, 'catalog_search', {
       query: 'shipments',
       certified: true,
     });
@@ -226,25 +213,25 @@ describe('certification workflow', () => {
 
   it('never confirms a certification or an asset the caller may not see', async () => {
     const hidden = urn('intel', 'collection_requirements');
-    const asked = await ok<Certification>(steward, 'governance_request_certification', {
+    const asked = await callOk<Certification>(steward, 'governance_request_certification', {
       urn: hidden,
       label: 'Production Ready',
     });
-    const onHidden = await call(analyst, 'governance_request_certification', {
+    const onHidden = await callTool(analyst, 'governance_request_certification', {
       urn: hidden,
       label: 'Production Ready',
     });
-    const onMissing = await call(analyst, 'governance_request_certification', {
+    const onMissing = await callTool(analyst, 'governance_request_certification', {
       urn: urn('intel', 'no_such_table'),
       label: 'Production Ready',
     });
     expect(onHidden.isError).toBe(true);
     expect(onHidden.text.replace('collection_requirements', 'no_such_table')).toBe(onMissing.text);
-    const review = await call(analyst, 'governance_review_certification', { id: asked.id, decision: 'approve' });
+    const review = await callTool(analyst, 'governance_review_certification', { id: asked.id, decision: 'approve' });
     expect(review.text).toBe(
       `no certification request ${asked.id}: governance_list_certifications lists the ones you can see`,
     );
-    const all = await ok<{ certifications: Certification[] }>(analyst, 'governance_list_certifications', {});
+    const all = await callOk<{ certifications: Certification[] }>(analyst, 'governance_list_certifications', {});
     expect(JSON.stringify(all)).not.toContain('collection_requirements');
     expect(all.certifications.map((c) => c.id)).not.toContain(asked.id);
   });

@@ -6,24 +6,11 @@ import { annotateAssets, defineDomains } from '../mcp-server/catalog/annotate.js
 import { syncSource } from '../mcp-server/catalog/sync.js';
 import { assetUrn } from '../mcp-server/catalog/urn.js';
 import { warehouseSnapshot } from './fixtures/warehouse-snapshot.js';
-import { connectMcpClient } from './helpers/mcp-client.js';
+import { callOk, callTool, connectMcpClient } from './helpers/mcp-client.js';
 import { contextAs, createTestContext } from './helpers/test-context.js';
 import { createTestDb } from './helpers/test-db.js';
 
 const urn = (namespace: string, name: string) => assetUrn('postgres', 'warehouse', namespace, name);
-
-type ToolResult = { isError?: boolean; content: { type: string; text: string }[]; structuredContent?: unknown };
-
-async function call(client: Client, name: string, args: Record<string, unknown>) {
-  const result = (await client.callTool({ name, arguments: args })) as ToolResult;
-  return { ...result, text: result.content.map((c) => c.text).join('\n') };
-}
-
-async function ok<T>(client: Client, name: string, args: Record<string, unknown>): Promise<T> {
-  const result = await call(client, name, args);
-  expect(result.isError, result.text).toBeFalsy();
-  return result.structuredContent as T;
-}
 
 interface Compliance {
   total: number;
@@ -79,7 +66,7 @@ describe('policies, enforcement and compliance', () => {
   afterAll(() => database.close());
 
   it('evaluates a policy linked to a domain: PII must be marked at least C, and should be certified', async () => {
-    const policy = await ok<{ name: string; authority: string; rules: unknown[] }>(
+    const policy = await callOk<{ name: string; authority: string; rules: unknown[] }>(
       steward,
       'governance_create_policy',
       {
@@ -100,9 +87,9 @@ describe('policies, enforcement and compliance', () => {
       },
     );
     expect(policy.authority).toBe('NIST SP 800-53 Rev. 5 AC-3');
-    await ok(steward, 'governance_link_policy', { policy: 'PII handling', domain: 'personnel' });
+    await callOk(steward, 'governance_link_policy', { policy: 'PII handling', domain: 'personnel' });
 
-    const compliance = await ok<Compliance>(steward, 'governance_compliance', {
+    const compliance = await callOk<Compliance>(steward, 'governance_compliance', {
       urn: urn('personnel', 'service_members'),
     });
     expect(compliance.assets[0]!.status).toBe('non_compliant');
@@ -115,35 +102,35 @@ describe('policies, enforcement and compliance', () => {
     await annotateAssets(await createTestContext(database), [
       { urn: urn('personnel', 'clearance_investigations'), domain: 'personnel', classification: 'C' },
     ]);
-    const domain = await ok<Compliance>(steward, 'governance_compliance', { domain: 'personnel' });
+    const domain = await callOk<Compliance>(steward, 'governance_compliance', { domain: 'personnel' });
     expect(domain.total).toBe(2);
     expect(domain.summary).toMatchObject({ nonCompliant: 1, warning: 1, compliant: 0 });
   });
 
   it('a blocking policy refuses the update it governs, naming the policy and the requirement, and changes nothing', async () => {
-    await ok(steward, 'governance_create_policy', {
+    await callOk(steward, 'governance_create_policy', {
       name: 'Records retention',
       kind: 'retention',
       document: 'Financial records carry a retention schedule tag (retention:<period>).',
       authority: 'DoD 7000.14-R Vol. 1 Ch. 9',
       rules: [{ require: { type: 'tag', tag: 'retention' }, enforcement: 'blocking', actions: ['asset.update'] }],
     });
-    await ok(steward, 'governance_link_policy', { policy: 'Records retention', tag: 'finance' });
+    await callOk(steward, 'governance_link_policy', { policy: 'Records retention', tag: 'finance' });
 
-    const refused = await call(steward, 'catalog_update_asset', {
+    const refused = await callTool(steward, 'catalog_update_asset', {
       urn: urn('procurement', 'vendor_spend'),
       description: 'Payments per vendor and fiscal year',
     });
     expect(refused.isError).toBe(true);
     expect(refused.text).toContain('Records retention');
     expect(refused.text).toContain('tagged retention');
-    const profile = await ok<{ description: string }>(steward, 'catalog_get_asset', {
+    const profile = await callOk<{ description: string }>(steward, 'catalog_get_asset', {
       urn: urn('procurement', 'vendor_spend'),
     });
     expect(profile.description).toBe('Money paid to each vendor per fiscal year, from the finance system');
 
     // The same change together with the retention tag leaves the asset compliant, so it goes through.
-    const updated = await ok<{ description: string; tags: string[]; policyWarnings: unknown[] }>(
+    const updated = await callOk<{ description: string; tags: string[]; policyWarnings: unknown[] }>(
       steward,
       'catalog_update_asset',
       { urn: urn('procurement', 'vendor_spend'), description: 'Payments per vendor', addTags: ['retention:7y'] },
@@ -151,27 +138,27 @@ describe('policies, enforcement and compliance', () => {
     expect(updated.tags).toContain('retention:7y');
     expect(updated.policyWarnings).toEqual([]);
 
-    const removing = await call(steward, 'catalog_update_asset', {
+    const removing = await callTool(steward, 'catalog_update_asset', {
       urn: urn('procurement', 'vendor_spend'),
       removeTags: ['retention:7y'],
     });
     expect(removing.isError).toBe(true);
-    const after = await ok<{ tags: string[] }>(steward, 'catalog_get_asset', {
+    const after = await callOk<{ tags: string[] }>(steward, 'catalog_get_asset', {
       urn: urn('procurement', 'vendor_spend'),
     });
     expect(after.tags).toContain('retention:7y');
   });
 
   it('a warning policy lets the update through and reports the warning', async () => {
-    await ok(steward, 'governance_create_policy', {
+    await callOk(steward, 'governance_create_policy', {
       name: 'Stewardship',
       kind: 'handling',
       document: 'Vendor data used in reports is certified Approved for Reporting.',
       authority: 'DoD Data Strategy (2020), goal 3',
       rules: [{ require: { type: 'certified', label: 'Approved for Reporting' }, enforcement: 'warning' }],
     });
-    await ok(steward, 'governance_link_policy', { policy: 'Stewardship', urn: urn('procurement', 'vendors') });
-    const result = await call(steward, 'catalog_update_asset', {
+    await callOk(steward, 'governance_link_policy', { policy: 'Stewardship', urn: urn('procurement', 'vendors') });
+    const result = await callTool(steward, 'catalog_update_asset', {
       urn: urn('procurement', 'vendors'),
       description: 'Registered vendors',
     });
@@ -188,18 +175,18 @@ describe('policies, enforcement and compliance', () => {
   });
 
   it('a blocking policy on lineage edits refuses a manual edge', async () => {
-    await ok(steward, 'governance_create_policy', {
+    await callOk(steward, 'governance_create_policy', {
       name: 'Certified provenance',
       kind: 'quality',
       document: 'Lineage into the contracts table is changed only while it is certified.',
       authority: 'AFI 17-130 para 4.2',
       rules: [{ require: { type: 'certified' }, enforcement: 'blocking', actions: ['lineage.edit'] }],
     });
-    await ok(steward, 'governance_link_policy', {
+    await callOk(steward, 'governance_link_policy', {
       policy: 'Certified provenance',
       urn: urn('procurement', 'contracts'),
     });
-    const refused = await call(steward, 'lineage_add_edge', {
+    const refused = await callTool(steward, 'lineage_add_edge', {
       from: urn('procurement', 'vendors'),
       to: urn('procurement', 'contracts'),
     });
@@ -212,7 +199,7 @@ describe('policies, enforcement and compliance', () => {
     );
     expect(edges[0]!.n).toBe(0);
     // Other actions are not governed by that rule.
-    const untouched = await call(steward, 'catalog_update_asset', {
+    const untouched = await callTool(steward, 'catalog_update_asset', {
       urn: urn('procurement', 'contracts'),
       addTags: ['retention:10y'],
     });
@@ -221,7 +208,7 @@ describe('policies, enforcement and compliance', () => {
 
   it('records ATO, STIG controls and governing documents, and evaluates ato_current and controls_closed', async () => {
     const target = urn('procurement', 'contracts');
-    await ok(steward, 'governance_create_policy', {
+    await callOk(steward, 'governance_create_policy', {
       name: 'RMF authorisation',
       kind: 'security',
       document: 'Systems holding contract data operate under an ATO with no open CAT I findings.',
@@ -231,8 +218,8 @@ describe('policies, enforcement and compliance', () => {
         { require: { type: 'controls_closed' }, enforcement: 'warning' },
       ],
     });
-    await ok(steward, 'governance_link_policy', { policy: 'RMF authorisation', urn: target });
-    await ok(steward, 'governance_record_compliance', {
+    await callOk(steward, 'governance_link_policy', { policy: 'RMF authorisation', urn: target });
+    await callOk(steward, 'governance_record_compliance', {
       urn: target,
       ato: {
         status: 'authorized',
@@ -243,7 +230,7 @@ describe('policies, enforcement and compliance', () => {
       control: { controlId: 'V-214120', benchmark: 'PostgreSQL 9.x STIG V2R5', status: 'open', evidence: 'audit off' },
       document: { title: 'System Security Plan', kind: 'SSP', reference: 'https://emass.example/ssp/4411' },
     });
-    let compliance = await ok<Compliance>(steward, 'governance_compliance', { urn: target });
+    let compliance = await callOk<Compliance>(steward, 'governance_compliance', { urn: target });
     let asset = compliance.assets[0]!;
     expect(asset.ato).toMatchObject({ status: 'authorized', inForce: false, authorizingOfficial: 'Col. R. Ortiz' });
     expect(asset.controls.open).toBe(1);
@@ -254,7 +241,7 @@ describe('policies, enforcement and compliance', () => {
       expect.arrayContaining(['an ATO or IATO in force', 'no open STIG control']),
     );
 
-    await ok(steward, 'governance_record_compliance', {
+    await callOk(steward, 'governance_record_compliance', {
       urn: target,
       ato: {
         status: 'authorized',
@@ -264,7 +251,7 @@ describe('policies, enforcement and compliance', () => {
       },
       control: { controlId: 'V-214120', status: 'not_a_finding', evidence: 'log_statement = all since 2025-02' },
     });
-    compliance = await ok<Compliance>(steward, 'governance_compliance', { urn: target });
+    compliance = await callOk<Compliance>(steward, 'governance_compliance', { urn: target });
     asset = compliance.assets[0]!;
     expect(asset.ato?.inForce).toBe(true);
     expect(asset.controls).toMatchObject({ open: 0, notAFinding: 1 });
@@ -280,7 +267,7 @@ describe('policies, enforcement and compliance', () => {
         )
       )[0]!.n;
     const entries = await governanceEntries();
-    await ok(steward, 'governance_record_compliance', {
+    await callOk(steward, 'governance_record_compliance', {
       urn: target,
       ato: {
         status: 'authorized',
@@ -291,7 +278,7 @@ describe('policies, enforcement and compliance', () => {
       control: { controlId: 'V-214120', status: 'not_a_finding', evidence: 'log_statement = all since 2025-02' },
       document: { title: 'System Security Plan', kind: 'SSP', reference: 'https://emass.example/ssp/4411' },
     });
-    await ok(steward, 'governance_create_policy', {
+    await callOk(steward, 'governance_create_policy', {
       name: 'RMF authorisation',
       kind: 'security',
       document: 'Systems holding contract data operate under an ATO with no open CAT I findings.',
@@ -313,7 +300,7 @@ describe('policies, enforcement and compliance', () => {
   });
 
   it('needs a steward to write, and never confirms what the caller may not see', async () => {
-    const denied = await call(analyst, 'governance_create_policy', {
+    const denied = await callTool(analyst, 'governance_create_policy', {
       name: 'Mine',
       kind: 'access',
       document: 'x',
@@ -322,7 +309,7 @@ describe('policies, enforcement and compliance', () => {
     expect(denied.isError).toBe(true);
     expect(denied.text).toContain('steward');
 
-    const unknownDomain = await call(steward, 'governance_create_policy', {
+    const unknownDomain = await callTool(steward, 'governance_create_policy', {
       name: 'Typo',
       kind: 'access',
       document: 'x',
@@ -331,14 +318,14 @@ describe('policies, enforcement and compliance', () => {
     });
     expect(unknownDomain.text).toContain('no domain personel');
 
-    const hiddenAsset = await call(analyst, 'governance_compliance', { urn: urn('personnel', 'service_members') });
-    const missingAsset = await call(analyst, 'governance_compliance', { urn: urn('personnel', 'nothing_here') });
+    const hiddenAsset = await callTool(analyst, 'governance_compliance', { urn: urn('personnel', 'service_members') });
+    const missingAsset = await callTool(analyst, 'governance_compliance', { urn: urn('personnel', 'nothing_here') });
     expect(hiddenAsset.isError).toBe(true);
     expect(hiddenAsset.text.replace('service_members', 'nothing_here')).toBe(missingAsset.text);
-    const hiddenDomain = await call(analyst, 'governance_compliance', { domain: 'personnel' });
+    const hiddenDomain = await callTool(analyst, 'governance_compliance', { domain: 'personnel' });
     expect(hiddenDomain.text).toContain('no domain personnel');
 
-    const listed = await ok<{ policies: { name: string; linkedTo: { domains: string[]; assets: string[] } }[] }>(
+    const listed = await callOk<{ policies: { name: string; linkedTo: { domains: string[]; assets: string[] } }[] }>(
       analyst,
       'governance_list_policies',
       {},
@@ -347,14 +334,14 @@ describe('policies, enforcement and compliance', () => {
     expect(pii.linkedTo.domains).toEqual([]);
     expect(JSON.stringify(listed)).not.toContain('personnel');
 
-    const forAsset = await ok<{ policies: { name: string }[] }>(steward, 'governance_list_policies', {
+    const forAsset = await callOk<{ policies: { name: string }[] }>(steward, 'governance_list_policies', {
       urn: urn('procurement', 'vendor_spend'),
     });
     expect(forAsset.policies.map((p) => p.name)).toEqual(['Records retention']);
   });
 
   it('gives a steward the audit report as a tool, with text from the data fenced', async () => {
-    const report = await ok<{ summary: { assets: number; nonCompliant: number }; markdown: string }>(
+    const report = await callOk<{ summary: { assets: number; nonCompliant: number }; markdown: string }>(
       steward,
       'governance_audit_report',
       { urn: urn('procurement', 'vendor_spend') },
@@ -363,14 +350,14 @@ describe('policies, enforcement and compliance', () => {
     expect(report.markdown).toContain('# Audit report: procurement.vendor_spend');
     expect(report.markdown).toContain('### Records retention');
     expect(report.markdown).toContain('- Description: «Payments per vendor»');
-    const domain = await ok<{ summary: { assets: number; nonCompliant: number }; markdown: string }>(
+    const domain = await callOk<{ summary: { assets: number; nonCompliant: number }; markdown: string }>(
       steward,
       'governance_audit_report',
       { domain: 'personnel' },
     );
     expect(domain.summary).toMatchObject({ assets: 2, nonCompliant: 1 });
     expect(domain.markdown).toContain('## personnel.service_members');
-    const denied = await call(analyst, 'governance_audit_report', { urn: urn('procurement', 'vendor_spend') });
+    const denied = await callTool(analyst, 'governance_audit_report', { urn: urn('procurement', 'vendor_spend') });
     expect(denied.text).toContain('ana may not produce audit reports: it needs the steward role');
   });
 });

@@ -9,8 +9,6 @@ export const pipelines = pgTable('pipelines', {
   /** The data product asset the pipeline publishes, once deployed. */
   outputAssetId: uuid('output_asset_id').references(() => assets.id, { onDelete: 'set null' }),
   currentVersion: integer('current_version').notNull().default(0),
-  deployedVersion: integer('deployed_version'),
-  schedule: text('schedule'),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
@@ -48,10 +46,54 @@ export const pipelineRuns = pgTable(
     version: integer('version').notNull(),
     status: text('status').$type<'queued' | 'running' | 'succeeded' | 'failed'>().notNull(),
     trigger: text('trigger').notNull(),
+    /** Where the run wrote: `prod` writes the configured tables, `dev` the same names suffixed `_dev`. */
+    environment: text('environment').$type<'dev' | 'prod'>().notNull().default('dev'),
     stats: jsonb('stats').$type<Record<string, unknown>>().notNull().default({}),
     error: text('error'),
     startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
     finishedAt: timestamp('finished_at', { withTimezone: true }),
   },
   (t) => [index('pipeline_runs_pipeline_idx').on(t.pipelineId, t.startedAt)],
+);
+
+/**
+ * Expected rows for given input rows: `inputs` replaces each source node's data, `expect` holds the rows chosen
+ * nodes must then produce. Kept per pipeline (not per version), so the same tests judge every version.
+ */
+export const pipelineTests = pgTable(
+  'pipeline_tests',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    pipelineId: uuid('pipeline_id')
+      .notNull()
+      .references(() => pipelines.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    inputs: jsonb('inputs').$type<Record<string, Record<string, unknown>[]>>().notNull(),
+    expect: jsonb('expect').$type<Record<string, Record<string, unknown>[]>>().notNull(),
+    createdBy: text('created_by').notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('pipeline_tests_name_idx').on(t.pipelineId, t.name)],
+);
+
+/**
+ * The version of a pipeline deployed to an environment, and the schedule it runs on there. One row per
+ * pipeline and environment; earlier deployments are in the audit log (every deploy is a tool call).
+ */
+export const pipelineDeployments = pgTable(
+  'pipeline_deployments',
+  {
+    pipelineId: uuid('pipeline_id')
+      .notNull()
+      .references(() => pipelines.id, { onDelete: 'cascade' }),
+    environment: text('environment').$type<'dev' | 'prod'>().notNull(),
+    version: integer('version').notNull(),
+    /** Cron the scheduler runs the deployed version on; null: it runs only when asked. */
+    schedule: text('schedule'),
+    /** IANA time zone the cron is read in. */
+    timeZone: text('time_zone'),
+    deployedBy: text('deployed_by').notNull(),
+    deployedAt: timestamp('deployed_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('pipeline_deployments_pk').on(t.pipelineId, t.environment)],
 );

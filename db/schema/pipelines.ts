@@ -1,5 +1,6 @@
 import { index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { assets } from './catalog.js';
+import type { Classification } from './types.js';
 
 export const pipelines = pgTable('pipelines', {
   id: uuid('id').primaryKey().defaultRandom(),
@@ -96,4 +97,58 @@ export const pipelineDeployments = pgTable(
     deployedAt: timestamp('deployed_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [uniqueIndex('pipeline_deployments_pk').on(t.pipelineId, t.environment)],
+);
+
+/** What a data product's documentation says of one output column: its type, marking and where it comes from. */
+export interface DataDictionaryEntry {
+  column: string;
+  type: string;
+  classification: Classification | null;
+  sensitivity: string | null;
+  /** `source` (a column carried through), `derived`, `aggregate`, `masked` or `computed` (another node type). */
+  origin: string;
+  /** The derive expression, the aggregate (`sum(amount)`) or the mask method; null for a carried column. */
+  expression: string | null;
+  /** The node that computed the column; null for a carried column. */
+  node: string | null;
+  /** Source columns it is computed from (catalog asset ids, resolved for each reader). */
+  sources: { assetId: string; column: string }[];
+}
+
+/** One version of the pipeline in a data product's changelog. */
+export interface ChangelogEntry {
+  version: number;
+  semver: string;
+  note: string | null;
+  by: string;
+  at: string;
+  /** Whether a run of this version published the product. */
+  published: boolean;
+  /** Output columns added, removed or retyped by this version. */
+  changes: string[];
+}
+
+/**
+ * A pipeline output registered in the catalog as a data product: which pipeline and version published it,
+ * and its generated documentation. A sync of the source never touches this table, so a re-sync keeps it.
+ */
+export const dataProducts = pgTable(
+  'data_products',
+  {
+    assetId: uuid('asset_id')
+      .primaryKey()
+      .references(() => assets.id, { onDelete: 'cascade' }),
+    pipelineId: uuid('pipeline_id')
+      .notNull()
+      .references(() => pipelines.id, { onDelete: 'cascade' }),
+    /** The destination node that writes the table. */
+    nodeId: text('node_id').notNull(),
+    version: integer('version').notNull(),
+    semver: text('semver').notNull(),
+    dictionary: jsonb('dictionary').$type<DataDictionaryEntry[]>().notNull(),
+    changelog: jsonb('changelog').$type<ChangelogEntry[]>().notNull(),
+    publishedBy: text('published_by').notNull(),
+    publishedAt: timestamp('published_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('data_products_pipeline_idx').on(t.pipelineId)],
 );

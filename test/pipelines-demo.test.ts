@@ -120,14 +120,18 @@ describe('a pipeline on the demo workspace', () => {
       expect(row.legal_name).toBe(want.legal_name);
     }
 
+    let table = '';
     for (const attempt of [1, 2]) {
       const run = await call('pipelines_run', { pipeline: id });
       expect(run.status, `run ${attempt}: ${run.error}`).toBe('succeeded');
       expect(run.stats.destinations.out.rows).toBe(expected.length);
+      table = run.stats.destinations.out.table;
     }
+    // A run writes into dev unless asked for prod: the configured table suffixed `_dev`.
+    expect(table).toBe('contracts.monthly_vendor_spend_dev');
     const [written] = await withSourceReader(ws.ctx, sourceId, (reader) =>
       reader.query<{ n: string | number; total: string | number }>(
-        'select count(*) as n, sum(spend) as total from contracts.monthly_vendor_spend',
+        `select count(*) as n, sum(spend) as total from ${table}`,
       ),
     );
     expect(Number(written!.n)).toBe(expected.length);

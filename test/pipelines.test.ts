@@ -51,6 +51,8 @@ describe('pipelines built through MCP tools', () => {
   let scratch: Awaited<ReturnType<typeof createScratchDatabase>>;
   let source: postgres.Sql;
   let id: string;
+  /** The table the runs write, as the first run reports it (a dev run: the configured name suffixed `_dev`). */
+  let output: string;
 
   beforeAll(async () => {
     database = await createTestDb();
@@ -241,13 +243,18 @@ describe('pipelines built through MCP tools', () => {
     const payments = await scalar('select count(*)::int as n from payment where amount > 0');
     expect(run.stats.nodes.totals.rows).toBe(expectedRows);
     expect(run.stats.nodes.paid.rows).toBe(payments);
-    expect(run.stats.destinations.out).toMatchObject({ table: 'public.monthly_customer_payments', rows: expectedRows });
+    expect(run).toMatchObject({ environment: 'dev' });
+    expect(run.stats.destinations.out).toMatchObject({
+      table: 'public.monthly_customer_payments_dev',
+      rows: expectedRows,
+    });
+    output = run.stats.destinations.out.table;
     expect(typeof run.stats.nodes.joined.ms).toBe('number');
     const difference = async () =>
       (
         await source.unsafe(`select count(*)::int as n from (
-          (select * from monthly_customer_payments except all ${handWritten})
-          union all (${handWritten} except all select * from monthly_customer_payments)) d`)
+          (select * from ${output} except all ${handWritten})
+          union all (${handWritten} except all select * from ${output})) d`)
       )[0]!.n;
     expect(await difference()).toBe(0);
 
@@ -281,7 +288,7 @@ describe('pipelines built through MCP tools', () => {
     expect(explained.failedNode).toBe('paid');
     expect(explained.summary).toMatch(/failed at node `paid` \(filter\): an expression divided by zero/);
     expect(explained.fix).toMatch(/nullif/);
-    const n = await scalar('select count(*)::int as n from monthly_customer_payments');
+    const n = await scalar(`select count(*)::int as n from ${output}`);
     const expected = await scalar(`select count(*)::int as n from (${handWritten}) h`);
     expect(n).toBe(expected);
 
@@ -319,7 +326,7 @@ describe('pipelines built through MCP tools', () => {
     const quarantined = await call(client, 'pipelines_run', { pipeline: id });
     expect(quarantined.status).toBe('succeeded');
     expect(quarantined.stats.quarantined.checked).toEqual([{ rule: 'amount between -∞ and 10', rows: over }]);
-    const kept = await scalar('select sum(payments)::int as n from monthly_customer_payments');
+    const kept = await scalar(`select sum(payments)::int as n from ${quarantined.stats.destinations.out.table}`);
     const small = await scalar('select count(*)::int as n from payment where amount > 0 and amount <= 10');
     expect(kept).toBe(small);
   });
@@ -378,7 +385,7 @@ describe('pipelines built through MCP tools', () => {
     expect((await call(client, 'pipelines_run', { pipeline: id })).status).toBe('succeeded');
     const second = await call(client, 'pipelines_run', { pipeline: id });
     expect(second.status).toBe('succeeded');
-    const n = await scalar('select count(*)::int as n from customer_months');
+    const n = await scalar(`select count(*)::int as n from ${second.stats.destinations.out.table}`);
     expect(n).toBe(second.stats.nodes.totals.rows);
   });
 
@@ -519,7 +526,8 @@ describe('every transform on a small database, against hand-written SQL', () => 
             from (select * from orders union all select * from archived_orders) u order by id, amount desc) d
       full join regions r on r.region = d.region
       order by amount desc limit 3`;
-    const written = 'select id, buyer, amount, region, name from top_orders';
+    const table = run.stats.destinations.out.table;
+    const written = `select id, buyer, amount, region, name from ${table}`;
     const difference = async () =>
       Number(
         (
@@ -528,13 +536,11 @@ describe('every transform on a small database, against hand-written SQL', () => 
         )[0]!.n,
       );
     expect(await difference()).toBe(0);
-    const emails = await source.unsafe<{ id: number | null; email: string | null }[]>(
-      'select id, email from top_orders',
-    );
+    const emails = await source.unsafe<{ id: number | null; email: string | null }[]>(`select id, email from ${table}`);
     for (const row of emails.filter((r) => r.email !== null)) expect(row.email).toMatch(/^hash:[0-9a-f]{16}$/);
 
     expect((await call(client, 'pipelines_run', { pipeline: id })).status).toBe('succeeded');
-    expect(Number((await source.unsafe('select count(*) as n from top_orders'))[0]!.n)).toBe(6);
+    expect(Number((await source.unsafe(`select count(*) as n from ${table}`))[0]!.n)).toBe(6);
   });
 
   it('says what is wrong with a union of different columns and a join whose sides share a column', async () => {

@@ -8,10 +8,27 @@ import { requireRole } from '../governance/access.js';
 import { maskingSalt, maskRows } from '../governance/masking.js';
 import { type CompileOptions, compileNode, compileRuleFailures, describeRule, postgresDialect } from './compile.js';
 import type { NodeConfig } from './graph.js';
-import { loadPipeline } from './store.js';
+import { deployedVersion, loadPipeline } from './store.js';
 import { analyzePipeline, type PipelineAnalysis, type PipelineIssue } from './validate.js';
 
 const q = postgresDialect.quote;
+
+/** Where a run writes: `prod` the destination tables as configured, `dev` the same names suffixed `_dev`. */
+export const environments = ['dev', 'prod'] as const;
+export type Environment = (typeof environments)[number];
+
+/**
+ * The table a destination node writes in an environment. A dev table sits beside the prod one (same schema,
+ * `_dev` suffix), cut so the name stays within Postgres's 63 characters instead of being truncated silently.
+ */
+export function environmentTable(
+  config: Pick<NodeConfig<'destination_table'>, 'schema' | 'table'>,
+  environment: Environment,
+): { schema: string; table: string } {
+  return environment === 'prod'
+    ? { schema: config.schema, table: config.table }
+    : { schema: config.schema, table: `${config.table.slice(0, 59)}_dev` };
+}
 
 /** The salt a pipeline's hash masks use: derived from the workspace's, so the workspace salt never reaches a source. */
 async function compileOptions(ctx: ServiceContext, pipelineId: string): Promise<CompileOptions> {
@@ -116,25 +133,48 @@ export interface RunSummary {
   runId: string;
   pipelineId: string;
   version: number;
+  environment: Environment;
   status: 'succeeded' | 'failed';
   error: string | null;
   stats: RunStats;
 }
 
+export interface RunOptions {
+  trigger: string;
+  timeoutSeconds: number;
+  nodeStats: boolean;
+  /** Where the outputs go (default dev). */
+  environment?: Environment;
+  /** The version to run: by default the current one in dev, the deployed one in prod. */
+  version?: number;
+}
+
 /**
- * Runs the current version where the data lives, in one transaction on the source database: each node's
+ * Runs a version where the data lives, in one transaction on the source database: each node's
  * rows are counted and timed in dependency order, unless `nodeStats` is off (validate nodes check their rules
- * here either way, before anything is written), then every destination is written and its rows counted. A replaced table is built under a new name and
- * swapped in, so readers see the old output until the new one is complete, and a failure leaves it as it
- * was. The run, its per-node stats and, on failure, the node that failed and why are kept in pipeline_runs.
+ * here either way, before anything is written), then every destination is written, in the tables of the
+ * run's environment, and its rows counted. A replaced table is built under a new name and swapped in, so
+ * readers see the old output until the new one is complete, and a failure leaves it as it was. The run, its
+ * environment, per-node stats and, on failure, the node that failed and why are kept in pipeline_runs.
  */
-export async function runPipeline(
-  ctx: ServiceContext,
-  id: string,
-  options: { trigger: string; timeoutSeconds: number; nodeStats: boolean },
-): Promise<RunSummary> {
-  const pipeline = await loadPipeline(ctx, id);
-  requireRole(ctx.principal, `run pipeline ${pipeline.name}`, 'steward', 'owner');
+export async function runPipeline(ctx: ServiceContext, id: string, options: RunOptions): Promise<RunSummary> {
+  const environment = options.environment ?? 'dev';
+  const current = await loadPipeline(ctx, id);
+  requireRole(ctx.principal, `run pipeline ${current.name}`, 'steward', 'owner');
+  let version = options.version;
+  if (version === undefined && environment === 'prod') {
+    // Production only ever runs what a deploy put there (tests passed), never an edit saved since.
+    const deployed = await deployedVersion(ctx, current.id, 'prod');
+    if (deployed === null) {
+      throw new DataOpsError(
+        'invalid_input',
+        `pipeline ${current.name} has no version in prod yet: deploy it first with pipelines_deploy`,
+      );
+    }
+    version = deployed;
+  }
+  const pipeline =
+    version === undefined || version === current.version ? current : await loadPipeline(ctx, id, version);
   const analysis = await analyzePipeline(ctx, pipeline.graph);
   refuseWhile(analysis.issues, `run pipeline ${pipeline.name}`);
   const compile = await compileOptions(ctx, pipeline.id);
@@ -145,6 +185,7 @@ export async function runPipeline(
       version: pipeline.version,
       status: 'running',
       trigger: options.trigger,
+      environment,
       startedAt: ctx.clock(),
     })
     .returning({ id: pipelineRuns.id });
@@ -169,10 +210,11 @@ export async function runPipeline(
       for (const [nodeId, node] of analysis.nodes) {
         if (node.type !== 'destination_table') continue;
         const step = performance.now();
-        const rows = await inStep(nodeId, () => writeDestination(tx, analysis, nodeId, compile));
         const config = node.config as NodeConfig<'destination_table'>;
+        const target = environmentTable(config, environment);
+        const rows = await inStep(nodeId, () => writeDestination(tx, analysis, nodeId, compile, target));
         stats.destinations[nodeId] = {
-          table: `${config.schema}.${config.table}`,
+          table: `${target.schema}.${target.table}`,
           mode: config.mode,
           rows,
           ms: Math.round(performance.now() - step),
@@ -198,7 +240,7 @@ export async function runPipeline(
     .update(pipelineRuns)
     .set({ status, stats: stats as unknown as Record<string, unknown>, error, finishedAt: ctx.clock() })
     .where(eq(pipelineRuns.id, run!.id));
-  return { runId: run!.id, pipelineId: pipeline.id, version: pipeline.version, status, error, stats };
+  return { runId: run!.id, pipelineId: pipeline.id, version: pipeline.version, environment, status, error, stats };
 }
 
 /** Runs one step; a database error becomes a failure of that node, with Postgres's own words and SQLSTATE. */
@@ -240,11 +282,12 @@ async function writeDestination(
   analysis: PipelineAnalysis,
   nodeId: string,
   compile: CompileOptions,
+  target: { schema: string; table: string },
 ): Promise<number> {
   const node = analysis.nodes.get(nodeId)!;
   const config = node.config as NodeConfig<'destination_table'>;
   const select = compileNode(analysis, nodeId, compile);
-  const table = `${q(config.schema)}.${q(config.table)}`;
+  const table = `${q(target.schema)}.${q(target.table)}`;
   const columns = node.columns.map((c) => q(c.name)).join(', ');
   const [existing] = await tx.query<{ found: boolean }>('select to_regclass($1) is not null as found', [table]);
   if (config.mode === 'create' || !existing!.found) {
@@ -256,11 +299,11 @@ async function writeDestination(
   switch (config.mode) {
     case 'replace': {
       // Built beside the old table and swapped in; the old one serves readers until the commit.
-      const fresh = `${config.table.slice(0, 50)}__dataops_new`;
-      await tx.query(`drop table if exists ${q(config.schema)}.${q(fresh)}`);
-      await tx.query(`create table ${q(config.schema)}.${q(fresh)} as ${select}`);
+      const fresh = `${target.table.slice(0, 50)}__dataops_new`;
+      await tx.query(`drop table if exists ${q(target.schema)}.${q(fresh)}`);
+      await tx.query(`create table ${q(target.schema)}.${q(fresh)} as ${select}`);
       await tx.query(`drop table ${table}`);
-      await tx.query(`alter table ${q(config.schema)}.${q(fresh)} rename to ${q(config.table)}`);
+      await tx.query(`alter table ${q(target.schema)}.${q(fresh)} rename to ${q(target.table)}`);
       return countRows(tx, table);
     }
     case 'append':
@@ -299,6 +342,7 @@ export async function getRun(ctx: ServiceContext, runId: string) {
     runId: run.id,
     pipelineId: run.pipelineId,
     version: run.version,
+    environment: run.environment,
     status: run.status,
     trigger: run.trigger,
     error: run.error,

@@ -1,6 +1,6 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
 import { queryRows, textArray } from '../../db/create-db.js';
-import { pipelines, pipelineVersions } from '../../db/schema/index.js';
+import { pipelineDeployments, pipelines, pipelineVersions } from '../../db/schema/index.js';
 import type { ServiceContext } from '../context.js';
 import { DataOpsError } from '../errors.js';
 import { hasRole, visibleAssetsSql } from '../governance/access.js';
@@ -255,6 +255,19 @@ export async function listVersions(ctx: ServiceContext, id: string) {
     .where(eq(pipelineVersions.pipelineId, pipelineId))
     .orderBy(desc(pipelineVersions.version));
   return rows.map((r) => ({ ...r, createdAt: r.createdAt.toISOString() }));
+}
+
+/** The version deployed to an environment, or null when none is. */
+export async function deployedVersion(
+  ctx: ServiceContext,
+  pipelineId: string,
+  environment: 'dev' | 'prod',
+): Promise<number | null> {
+  const [row] = await ctx.db
+    .select({ version: pipelineDeployments.version })
+    .from(pipelineDeployments)
+    .where(and(eq(pipelineDeployments.pipelineId, pipelineId), eq(pipelineDeployments.environment, environment)));
+  return row?.version ?? null;
 }
 
 /** A new version whose graph is that of `version`: the next run writes what that version wrote. */

@@ -3,7 +3,7 @@ import { defineTool, fenceUntrusted } from '../tool.js';
 import { addNode, connect, disconnect, removeNode, updateNode } from './edit.js';
 import { explainRun } from './explain.js';
 import { nodeIdSchema, nodeTypes, pipelineEdgeSchema, pipelineNodeSchema } from './graph.js';
-import { getRun, previewPipeline, runPipeline } from './run.js';
+import { environments, getRun, previewPipeline, runPipeline } from './run.js';
 import {
   createPipeline,
   diffPipelineVersions,
@@ -318,6 +318,7 @@ const runOutput = z.object({
   runId: z.string(),
   pipelineId: z.string(),
   version: z.number(),
+  environment: z.enum(environments).describe('prod wrote the configured tables, dev the same names suffixed _dev'),
   status: z.string(),
   error: z.string().nullable(),
   stats: statsSchema.describe(
@@ -328,20 +329,29 @@ const runOutput = z.object({
 function renderRun(r: z.infer<typeof runOutput>): string {
   const stats = r.stats as { nodes?: Record<string, { rows: number; ms: number }>; failedNode?: string };
   const nodes = Object.entries(stats.nodes ?? {}).map(([id, s]) => `${id}: ${s.rows} rows, ${s.ms} ms`);
-  const head = `Run ${r.runId} of version ${r.version}: ${r.status}${r.error ? ` at node ${stats.failedNode ?? '?'}: ${r.error}` : ''}`;
-  return [head, ...nodes.map((n) => `- ${n}`)].join('\n');
+  const destinations = Object.entries(
+    (r.stats as { destinations?: Record<string, { table: string; rows: number }> }).destinations ?? {},
+  ).map(([id, d]) => `${id} wrote ${d.rows} rows to ${d.table}`);
+  const head = `Run ${r.runId} of version ${r.version} in ${r.environment}: ${r.status}${r.error ? ` at node ${stats.failedNode ?? '?'}: ${r.error}` : ''}`;
+  return [head, ...nodes.map((n) => `- ${n}`), ...destinations.map((d) => `- ${d}`)].join('\n');
 }
 
 export const pipelinesRun = defineTool({
   name: 'pipelines_run',
   title: 'Run a pipeline',
   description:
-    'Run the current version now, in the source database: the destination is replaced atomically (the old table stays until the ' +
-    'new one is complete), appended to or upserted in one transaction. Records rows and time per node; on failure, the node and ' +
-    'why (ask pipelines_explain_run). Stewards and owners only.',
+    'Run the pipeline now, in the source database, in an environment: dev (the default) runs the current version and writes ' +
+    'each destination table in the same schema with the table name suffixed `_dev` (e.g. public.spend_dev); prod runs the ' +
+    'version deployed to prod with pipelines_deploy and writes the tables as configured. The destination is replaced ' +
+    'atomically (the old table stays until the new one is complete), appended to or upserted in one transaction. Records ' +
+    'rows and time per node; on failure, the node and why (ask pipelines_explain_run). Stewards and owners only.',
   input: z
     .object({
       pipeline: pipelineInput,
+      environment: z
+        .enum(environments)
+        .default('dev')
+        .describe('dev: the current version into <table>_dev; prod: the deployed version into the configured tables'),
       timeoutSeconds: z.number().int().min(1).max(86_400).default(600),
       nodeStats: z
         .boolean()
@@ -351,8 +361,8 @@ export const pipelinesRun = defineTool({
     .strict(),
   output: runOutput,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
-  handler: async ({ pipeline, timeoutSeconds, nodeStats }, ctx) => {
-    const run = await runPipeline(ctx, pipeline, { trigger: 'manual', timeoutSeconds, nodeStats });
+  handler: async ({ pipeline, environment, timeoutSeconds, nodeStats }, ctx) => {
+    const run = await runPipeline(ctx, pipeline, { trigger: 'manual', environment, timeoutSeconds, nodeStats });
     return { ...run, stats: { ...run.stats } };
   },
   render: renderRun,

@@ -202,6 +202,10 @@ function nodeSql(node: AnalyzedNode, d: SqlDialect, options: CompileOptions): st
       });
       return `select ${list.join(', ')} from ${input}`;
     }
+    // Governance nodes change the marking and audience of what is published, never the rows.
+    case 'classify':
+    case 'restrict':
+      return `select ${all} from ${input}`;
     case 'destination_table':
       return `select ${all} from ${input}`;
   }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { classificationLevels } from '../../db/schema/types.js';
 
 /**
  * A pipeline graph in the shape @xyflow/react edits as is: nodes `{id, type, position, data: {label, config}}`
@@ -83,6 +84,26 @@ export const nodeConfigs = {
       method: z.enum(['redact', 'hash', 'last4']).default('redact'),
     })
     .strict(),
+  classify: z
+    .object({
+      columns: z
+        .array(z.object({ column: name, classification: z.enum(classificationLevels) }).strict())
+        .default([])
+        .describe('Markings for output columns; a marking may rise here, never fall below what reaches the node'),
+      asset: z.enum(classificationLevels).optional().describe('The least marking of the published output'),
+    })
+    .strict(),
+  restrict: z
+    .object({
+      domain: z
+        .string()
+        .min(1)
+        .max(100)
+        .optional()
+        .describe('A restricted domain: only its members may see the published output'),
+      clearance: z.enum(classificationLevels).optional().describe('The clearance needed to see the published output'),
+    })
+    .strict(),
   destination_table: z
     .object({
       schema: z.string().min(1).max(63).default('public'),
@@ -110,6 +131,8 @@ export const nodeInputs: Record<NodeType, { handles: (string | null)[]; many: bo
   deduplicate: { handles: [null], many: false },
   validate: { handles: [null], many: false },
   mask: { handles: [null], many: false },
+  classify: { handles: [null], many: false },
+  restrict: { handles: [null], many: false },
   destination_table: { handles: [null], many: false },
 };
 

@@ -2,6 +2,7 @@ import { asc, eq, sql } from 'drizzle-orm';
 import { ZodError } from 'zod';
 import { queryRows } from '../../db/create-db.js';
 import { columns as catalogColumns } from '../../db/schema/index.js';
+import type { Classification } from '../../db/schema/types.js';
 import type { ServiceContext } from '../context.js';
 import { isDataOpsError } from '../errors.js';
 import { visibleAssetsSql } from '../governance/access.js';
@@ -15,6 +16,7 @@ import {
   type PipelineColumn,
   unknownColumn,
 } from './expressions.js';
+import { analyzeGovernanceNode, checkRestrictDomains, nodeMarking } from './governance-nodes.js';
 import {
   type NodeConfig,
   type NodeType,
@@ -43,6 +45,8 @@ export interface AnalyzedNode {
   table?: { schema: string; name: string };
   /** For a join: how many of its output columns come from the left input (they come first). */
   leftWidth?: number;
+  /** The least marking its output carries: the datasets' it reads, raised by classify and restrict nodes. */
+  marking?: Classification;
 }
 
 export interface PipelineAnalysis {
@@ -132,9 +136,11 @@ export async function analyzePipeline(ctx: ServiceContext, graph: PipelineGraph)
     } else {
       await analyzeTransform(analyzed, upstream as AnalyzedNode[], fail);
     }
+    analyzed.marking = nodeMarking(analyzed, upstream as AnalyzedNode[], sources.get(node.id)?.marking);
     if (issues.length === before) analysis.nodes.set(id, analyzed);
   }
   checkDestinations(analysis, graph, issues);
+  await checkRestrictDomains(ctx, analysis, issues);
   return analysis;
 }
 
@@ -234,6 +240,7 @@ interface Dataset {
   sourceId: string;
   table: { schema: string; name: string };
   columns: PipelineColumn[];
+  marking: Classification;
 }
 
 /** Resolves dataset nodes to catalog assets the caller may see; an asset it may not see reads as unknown. */
@@ -249,9 +256,11 @@ async function loadDatasets(ctx: ServiceContext, nodes: PipelineNode[], issues: 
       namespace: string;
       name: string;
       source_kind: string | null;
+      classification: Classification;
     }>(
       ctx.db,
-      sql`select a.id::text, a.source_id::text, a.kind, a.namespace, a.name, s.kind as source_kind
+      sql`select a.id::text, a.source_id::text, a.kind, a.namespace, a.name, s.kind as source_kind,
+            a.classification::text as classification
           from assets a left join sources s on s.id = a.source_id where a.urn = ${urn} and ${visibleAssetsSql(ctx.principal)}`,
     );
     const fail = (message: string) => issues.push({ nodeId: node.id, message: `${describe(node)}: ${message}` });
@@ -275,6 +284,7 @@ async function loadDatasets(ctx: ServiceContext, nodes: PipelineNode[], issues: 
     found.set(node.id, {
       sourceId: asset.source_id,
       table: { schema: asset.namespace, name: asset.name },
+      marking: asset.classification,
       columns: cols.map((c) => ({
         name: c.name,
         type: c.dataType,
@@ -463,6 +473,10 @@ async function analyzeTransform(a: AnalyzedNode, upstream: AnalyzedNode[], fail:
       );
       return;
     }
+    case 'classify':
+    case 'restrict':
+      analyzeGovernanceNode(a, upstream, fail);
+      return;
     case 'destination_table': {
       const config = a.config as NodeConfig<'destination_table'>;
       if (config.mode === 'upsert' && config.key.length === 0)

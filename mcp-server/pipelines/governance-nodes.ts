@@ -1,0 +1,124 @@
+import { inArray } from 'drizzle-orm';
+import { domains } from '../../db/schema/index.js';
+import type { Classification } from '../../db/schema/types.js';
+import type { ServiceContext } from '../context.js';
+import { level } from '../governance/propagation.js';
+import { unknownColumn } from './expressions.js';
+import type { NodeConfig } from './graph.js';
+import type { AnalyzedNode, PipelineAnalysis, PipelineIssue } from './validate.js';
+
+/**
+ * The governance nodes `classify` and `restrict`. Both pass rows through unchanged; what they change is the
+ * marking and the audience of what the pipeline publishes. A marking only ever rises on its way through a
+ * pipeline: lowering one is a steward's decision with a reason (governance_set_classification), never a
+ * side effect of an edit.
+ */
+
+export function higher(a: Classification | null | undefined, b: Classification | null | undefined) {
+  if (!a) return b ?? null;
+  if (!b) return a;
+  return level(a) >= level(b) ? a : b;
+}
+
+/**
+ * The least marking a node's output carries: a dataset's own marking, otherwise the highest of its inputs',
+ * raised by a classify node's `asset` or a restrict node's `clearance`.
+ */
+export function nodeMarking(node: AnalyzedNode, upstream: AnalyzedNode[], datasetMarking?: Classification) {
+  let marking: Classification | null = datasetMarking ?? null;
+  for (const input of upstream) marking = higher(marking, input.marking);
+  if (node.type === 'classify') marking = higher(marking, (node.config as NodeConfig<'classify'>).asset);
+  if (node.type === 'restrict') marking = higher(marking, (node.config as NodeConfig<'restrict'>).clearance);
+  return marking ?? undefined;
+}
+
+/** Output columns of a classify or restrict node; a classify that would lower a marking is an issue at the node. */
+export function analyzeGovernanceNode(a: AnalyzedNode, upstream: AnalyzedNode[], fail: (message: string) => void) {
+  const input = upstream[0]!;
+  a.columns = [...input.columns];
+  if (a.type === 'restrict') {
+    const config = a.config as NodeConfig<'restrict'>;
+    if (!config.domain && !config.clearance) {
+      fail('say who may see the output: set `domain` (a restricted domain), `clearance` (a marking), or both');
+    }
+    return;
+  }
+  const config = a.config as NodeConfig<'classify'>;
+  if (config.columns.length === 0 && !config.asset) {
+    fail('give `columns` to mark ([{column, classification}]) or an `asset` marking for the whole output');
+  }
+  if (config.asset && input.marking && level(config.asset) < level(input.marking)) {
+    fail(
+      `the data reaching it is marked ${input.marking}, so the output cannot be marked ${config.asset}; a classify node raises markings and never lowers them (mark it ${input.marking} or higher, or drop \`asset\`)`,
+    );
+  }
+  for (const { column, classification } of config.columns) {
+    const at = a.columns.findIndex((c) => c.name === column);
+    if (at < 0) {
+      fail(
+        unknownColumn(
+          column,
+          a.columns.map((c) => c.name),
+        ),
+      );
+      continue;
+    }
+    // A column without a marking of its own carries the marking of the data it is in.
+    const current = a.columns[at]!.classification ?? input.marking ?? null;
+    if (current && level(classification) < level(current)) {
+      fail(
+        `column \`${column}\` reaches it marked ${current}; a classify node raises markings and never lowers them, so mark it ${current} or higher (a steward lowers a published marking with governance_set_classification, giving a reason)`,
+      );
+      continue;
+    }
+    a.columns[at] = { ...a.columns[at]!, classification };
+  }
+}
+
+/** A restrict node names a domain that exists and is restricted; otherwise it would restrict nobody. */
+export async function checkRestrictDomains(
+  ctx: ServiceContext,
+  analysis: PipelineAnalysis,
+  issues: PipelineIssue[],
+): Promise<void> {
+  const restricts = [...analysis.nodes.values()].filter(
+    (n) => n.type === 'restrict' && (n.config as NodeConfig<'restrict'>).domain,
+  );
+  if (restricts.length === 0) return;
+  const names = restricts.map((n) => (n.config as NodeConfig<'restrict'>).domain!);
+  const found = await ctx.db
+    .select({ id: domains.id, restricted: domains.restricted })
+    .from(domains)
+    .where(inArray(domains.id, names));
+  for (const node of restricts) {
+    const name = (node.config as NodeConfig<'restrict'>).domain!;
+    const domain = found.find((d) => d.id === name);
+    const problem = !domain
+      ? `there is no domain \`${name}\`; name one of the workspace's domains (a steward creates them)`
+      : !domain.restricted
+        ? `domain \`${name}\` is open to everybody, so placing the output there restricts nobody; name a restricted domain`
+        : null;
+    if (problem) issues.push({ nodeId: node.node.id, message: `node \`${node.node.id}\` (restrict): ${problem}` });
+  }
+  // An asset is in one domain: two restrict nodes feeding one destination must agree on it.
+  for (const [id, node] of analysis.nodes) {
+    if (node.type !== 'destination_table') continue;
+    const named = restrictedDomains(analysis, id);
+    if (named.size > 1) {
+      issues.push({
+        nodeId: id,
+        message: `node \`${id}\` (destination_table): restrict nodes upstream place its output in domains ${[...named].map((d) => `\`${d}\``).join(' and ')}, but a table is in one domain; restrict both branches to the same domain`,
+      });
+    }
+  }
+}
+
+/** The domains restrict nodes upstream of `nodeId` (or it itself) place its output in. */
+export function restrictedDomains(analysis: PipelineAnalysis, nodeId: string, found = new Set<string>()): Set<string> {
+  const node = analysis.nodes.get(nodeId);
+  if (!node) return found;
+  const domain = node.type === 'restrict' ? (node.config as NodeConfig<'restrict'>).domain : undefined;
+  if (domain) found.add(domain);
+  for (const input of node.inputs) restrictedDomains(analysis, input, found);
+  return found;
+}

@@ -145,6 +145,11 @@ export function inferType(expression: CheckedExpression, columns: PipelineColumn
         if (['length', 'char_length', 'character_length', 'sign'].includes(fn)) return 'integer';
         if (fn === 'sqrt' || fn === 'power') return 'double precision';
         if (fn === 'now') return 'timestamp with time zone';
+        // Postgres truncates a date as a timestamp with time zone; a timestamp keeps its kind.
+        if (fn === 'date_trunc' && args[1]) {
+          const input = infer(args[1]);
+          return input.startsWith('timestamp without') || input === 'timestamp' ? input : 'timestamp with time zone';
+        }
         if (['abs', 'floor', 'ceil', 'ceiling', 'mod'].includes(fn) && args[0]) return infer(args[0]);
         return 'text';
       }

@@ -68,6 +68,20 @@ const casts: Record<string, { postgres: string; mysql: string }> = {
 
 const extractFields = new Set(['year', 'month', 'day', 'hour', 'minute', 'second', 'quarter', 'week']);
 
+/**
+ * Periods `date_trunc` may cut a date or time to, and the MySQL that starts the same period (MySQL has no
+ * date_trunc; `%s` stands for the argument). Weeks start on Monday, as Postgres's do.
+ */
+const truncFields: Record<string, string> = {
+  year: "cast(date_format(%s, '%Y-01-01') as datetime)",
+  quarter: 'cast(makedate(year(%s), 1) + interval (quarter(%s) - 1) quarter as datetime)',
+  month: "cast(date_format(%s, '%Y-%m-01') as datetime)",
+  week: 'cast(date(%s) - interval weekday(%s) day as datetime)',
+  day: 'cast(date(%s) as datetime)',
+  hour: "cast(date_format(%s, '%Y-%m-%d %H:00:00') as datetime)",
+  minute: "cast(date_format(%s, '%Y-%m-%d %H:%i:00') as datetime)",
+};
+
 function refusal(text: string, reason: string): DataOpsError {
   return new DataOpsError('invalid_input', `the expression «${text}» is refused: ${reason}`);
 }
@@ -170,7 +184,7 @@ export async function checkExpression(text: string, tableColumns: string[]): Pro
         const names = (body.funcname as PgNode[]).map((n) => n.String?.sval as string);
         const name = names.at(-1)!;
         const qualified = names.length === 2 && names[0] === 'pg_catalog';
-        if ((names.length !== 1 && !qualified) || !(name in functions || name === 'extract')) {
+        if ((names.length !== 1 && !qualified) || !(name in functions || name === 'extract' || name === 'date_trunc')) {
           refuse(text, `the function ${names.join('.')}() is not allowed (allowed: ${allowedFunctions().join(', ')})`);
         }
         if (body.agg_star || body.agg_distinct || body.over || body.agg_filter || body.agg_order) {
@@ -180,6 +194,15 @@ export async function checkExpression(text: string, tableColumns: string[]): Pro
         if (name === 'extract') {
           const field = args[0]?.A_Const?.sval?.sval as string | undefined;
           if (!field || !extractFields.has(field)) refuse(text, `extract(${field ?? '?'} …) is not allowed`);
+          visit(args[1]!);
+          return;
+        }
+        if (name === 'date_trunc') {
+          // The period must be a constant this checker knows, so each dialect can write it (and MySQL has no date_trunc).
+          const field = args[0]?.A_Const?.sval?.sval as string | undefined;
+          if (args.length !== 2 || !field || !(field in truncFields)) {
+            refuse(text, `date_trunc takes a period (${Object.keys(truncFields).join(', ')}) and a date or time`);
+          }
           visit(args[1]!);
           return;
         }
@@ -199,7 +222,7 @@ export async function checkExpression(text: string, tableColumns: string[]): Pro
 }
 
 export function allowedFunctions(): string[] {
-  return [...Object.keys(functions), 'coalesce', 'nullif', 'greatest', 'least', 'extract', 'trim'].sort();
+  return [...Object.keys(functions), 'coalesce', 'nullif', 'greatest', 'least', 'extract', 'date_trunc', 'trim'].sort();
 }
 
 /** Quotes an identifier for the dialect, doubling the quote character. */
@@ -288,6 +311,13 @@ export function renderExpression(expression: CheckedExpression, dialect: Dialect
         const name = (body.funcname as PgNode[]).at(-1)!.String.sval as string;
         const args = (body.args ?? []) as PgNode[];
         if (name === 'extract') return `extract(${args[0]!.A_Const.sval.sval} from ${r(args[1]!)})`;
+        if (name === 'date_trunc') {
+          // The period is one of truncFields' keys (checked above), so it is written as it is, not bound.
+          const field = args[0]!.A_Const.sval.sval as string;
+          if (dialect === 'postgres') return `date_trunc('${field}', ${r(args[1]!)})`;
+          // Written afresh at each place the template names it, so a bound constant gets a placeholder per use.
+          return truncFields[field]!.split('%s').reduce((out, part) => `${out}${r(args[1]!)}${part}`);
+        }
         return `${functions[name]![dialect]}(${args.map(r).join(', ')})`;
       }
     }

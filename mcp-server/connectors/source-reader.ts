@@ -55,6 +55,72 @@ export async function withSourceReader<T>(
   );
 }
 
+/** A column of a query's result as the database describes it. */
+export interface DescribedColumn {
+  name: string;
+  /** The Postgres type name (`integer`, `character varying`, `numeric`…), without modifiers. */
+  type: string;
+}
+
+/**
+ * The columns a Postgres statement returns, as the driver reports them (names and type OIDs, mapped to type
+ * names by the source's own catalog), read in a read-only transaction. Give it a statement that returns no
+ * rows (`… limit 0`): only its shape is wanted.
+ */
+export async function describeSourceQuery(
+  ctx: ServiceContext,
+  sourceId: string,
+  statement: string,
+): Promise<DescribedColumn[]> {
+  const { source, target } = await connectionTarget(ctx, sourceId);
+  // The OIDs travel as JSON text, so one statement works the same through both drivers.
+  const typeNames =
+    'select t.oid::int8 as oid, format_type(t.oid, null) as name from pg_type t where t.oid::int8 in (select (jsonb_array_elements_text($1::jsonb))::int8)';
+  const named = async (
+    fields: { name: string; oid: number }[],
+    query: (text: string, params: unknown[]) => Promise<{ oid: string | number; name: string }[]>,
+  ) => {
+    const types = new Map(
+      (await query(typeNames, [JSON.stringify(fields.map((f) => f.oid))])).map((t) => [Number(t.oid), t.name]),
+    );
+    return fields.map((f) => ({ name: f.name, type: types.get(f.oid) ?? 'text' }));
+  };
+  if (target.startsWith(embeddedTargetPrefix)) {
+    return withEmbedded(target.slice(embeddedTargetPrefix.length), (db) =>
+      db.transaction(async (tx) => {
+        await tx.exec('set transaction read only');
+        const result = await tx.query(statement);
+        return named(
+          result.fields.map((f) => ({ name: f.name, oid: f.dataTypeID })),
+          async (text, params) => (await tx.query<{ oid: number; name: string }>(text, params)).rows,
+        );
+      }),
+    );
+  }
+  if (source.kind !== 'postgres') {
+    throw new DataOpsError(
+      'invalid_input',
+      `source "${source.name}" is a ${source.kind} source, not a Postgres database`,
+    );
+  }
+  const sql = postgres(target, { max: 1, connect_timeout: 10, onnotice: () => {}, idle_timeout: 5 });
+  try {
+    return (await sql.begin('read only', async (tx) => {
+      const result = await tx.unsafe(statement);
+      return named(
+        result.columns.map((c) => ({ name: c.name, oid: c.type })),
+        async (text, params) => (await tx.unsafe(text, params as never[])) as never[],
+      );
+    })) as DescribedColumn[];
+  } catch (error) {
+    if (isConnectionFailure(error))
+      throw new DataOpsError('unavailable', describeConnectionError(target, error), { cause: error });
+    throw error;
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
 /** Statements inside one read-write transaction on a source's database. */
 export interface SourceTransaction {
   query<T = Record<string, unknown>>(statement: string, params?: unknown[]): Promise<T[]>;

@@ -1,7 +1,8 @@
 import { DataOpsError } from '../errors.js';
 import { redacted } from '../governance/pii-masks.js';
 import { renderExpression } from '../quality/rules-expression.js';
-import type { NodeConfig, ValidateRule } from './graph.js';
+import type { CleanseOperation, NodeConfig, ValidateRule } from './graph.js';
+import { renameRelations } from './source-sql.js';
 import type { AnalyzedNode, PipelineAnalysis } from './validate.js';
 
 /**
@@ -206,8 +207,77 @@ function nodeSql(node: AnalyzedNode, d: SqlDialect, options: CompileOptions): st
     case 'classify':
     case 'restrict':
       return `select ${all} from ${input}`;
+    case 'source_sql': {
+      const query = options.table ? renameRelations(node.query!, options.table) : node.query!.text;
+      // On lines of its own, so a comment at the end of the query cannot swallow the closing parenthesis.
+      return `select ${all} from (\n${query}\n) as q`;
+    }
+    case 'cleanse': {
+      const config = node.config as NodeConfig<'cleanse'>;
+      const list = node.columns.map((c) => {
+        const operations = config.columns.find((x) => x.column === c.name)?.operations;
+        return operations ? `${operations.reduce((e, o) => cleansed(e, o, d), q(c.name))} as ${q(c.name)}` : q(c.name);
+      });
+      return `select ${list.join(', ')} from ${input}`;
+    }
+    case 'enrich': {
+      // One lookup row per key (the first by the looked-up values), so an enrich never multiplies input rows.
+      const config = node.config as NodeConfig<'enrich'>;
+      const [inputNode, lookupNode] = node.inputs as [string, string];
+      const keys = config.on.map((k, i) => `${q(k.right)} as ${q(`${helper}k${i}`)}`);
+      const values = config.columns.map((c, i) => `${q(c.column)} as ${q(`${helper}v${i}`)}`);
+      const partition = config.on.map((k) => q(k.right)).join(', ');
+      const order = config.columns.map((c) => `${q(c.column)} asc nulls last`).join(', ');
+      const row = q(`${helper}row`);
+      const lookup = `select ${[...keys, ...values].join(', ')}, row_number() over (partition by ${partition} order by ${order}) as ${row} from ${ref(lookupNode)}`;
+      const width = node.columns.length - config.columns.length;
+      const list = node.columns.map((c, i) =>
+        i < width ? `l.${q(c.name)}` : `k.${q(`${helper}v${i - width}`)} as ${q(c.name)}`,
+      );
+      const on = config.on.map((k, i) => `l.${q(k.left)} = k.${q(`${helper}k${i}`)}`).join(' and ');
+      return `select ${list.join(', ')} from ${ref(inputNode)} as l left join (${lookup}) as k on ${on} and k.${row} = 1`;
+    }
+    case 'pivot': {
+      const config = node.config as NodeConfig<'pivot'>;
+      const keys = config.rowKeys.map(q);
+      const measured = config.measure.column ? q(config.measure.column) : '*';
+      const pivoted = node.columns.slice(keys.length).map((c, i) => {
+        const where = `${q(config.column)} = ${d.literal(config.values[i]!)}`;
+        const call =
+          config.measure.fn === 'count_distinct' ? `count(distinct ${measured})` : `${config.measure.fn}(${measured})`;
+        return `${call} filter (where ${where}) as ${q(c.name)}`;
+      });
+      const group = keys.length ? ` group by ${keys.join(', ')}` : '';
+      return `select ${[...keys, ...pivoted].join(', ')} from ${input}${group}`;
+    }
+    case 'profile':
+    case 'destination_file':
     case 'destination_table':
       return `select ${all} from ${input}`;
+  }
+}
+
+/** A cleanse operation applied to the SQL expression `e`. */
+function cleansed(e: string, operation: CleanseOperation, d: SqlDialect): string {
+  switch (operation.op) {
+    case 'trim':
+      return `trim(${e})`;
+    case 'lower':
+      return `lower(${e})`;
+    case 'upper':
+      return `upper(${e})`;
+    case 'empty_to_null':
+      return `nullif(${e}, '')`;
+    case 'collapse_whitespace':
+      return `regexp_replace(${e}, ${d.literal('\\s+')}, ' ', 'g')`;
+    case 'replace':
+      return `replace(${e}, ${d.literal(operation.from)}, ${d.literal(operation.to)})`;
+    case 'cast':
+      // `to` is one of graph.ts's castTargets, never free text.
+      return `cast(${e} as ${operation.to})`;
+    case 'fill_null':
+      // An untyped literal takes the column's type, so a date column is filled with a date.
+      return `coalesce(${e}, ${d.literal(operation.value)})`;
   }
 }
 

@@ -28,6 +28,39 @@ const ruleSchema = z.discriminatedUnion('check', [
 ]);
 export type ValidateRule = z.infer<typeof ruleSchema>;
 
+/** The types a cleanse node may cast to: plain Postgres types, so a cast never names anything the user made up. */
+export const castTargets = [
+  'text',
+  'smallint',
+  'integer',
+  'bigint',
+  'numeric',
+  'real',
+  'double precision',
+  'boolean',
+  'date',
+  'timestamp without time zone',
+  'timestamp with time zone',
+  'time without time zone',
+  'uuid',
+] as const;
+
+const literal = z.union([z.string().max(1000), z.number(), z.boolean()]);
+
+const cleanseOperation = z.discriminatedUnion('op', [
+  z.object({ op: z.literal('trim') }).strict(),
+  z.object({ op: z.literal('lower') }).strict(),
+  z.object({ op: z.literal('upper') }).strict(),
+  z.object({ op: z.literal('empty_to_null') }).strict(),
+  z.object({ op: z.literal('collapse_whitespace') }).strict(),
+  z.object({ op: z.literal('replace'), from: z.string().min(1).max(1000), to: z.string().max(1000) }).strict(),
+  z.object({ op: z.literal('cast'), to: z.enum(castTargets) }).strict(),
+  z.object({ op: z.literal('fill_null'), value: literal }).strict(),
+]);
+export type CleanseOperation = z.infer<typeof cleanseOperation>;
+
+const measureFn = z.enum(['count', 'count_distinct', 'sum', 'avg', 'min', 'max']);
+
 /** Every node type with its config schema; `inputs` names the target handles it takes. */
 export const nodeConfigs = {
   source_dataset: z
@@ -55,7 +88,7 @@ export const nodeConfigs = {
           z
             .object({
               name,
-              fn: z.enum(['count', 'count_distinct', 'sum', 'avg', 'min', 'max']),
+              fn: measureFn,
               column: name.optional().describe('The column measured; omit for count(*)'),
             })
             .strict(),
@@ -104,12 +137,65 @@ export const nodeConfigs = {
       clearance: z.enum(classificationLevels).optional().describe('The clearance needed to see the published output'),
     })
     .strict(),
+  cleanse: z
+    .object({
+      columns: z
+        .array(
+          z
+            .object({
+              column: name,
+              operations: z.array(cleanseOperation).min(1).describe('Applied in order, each to the result of the last'),
+            })
+            .strict(),
+        )
+        .min(1),
+    })
+    .strict(),
+  enrich: z
+    .object({
+      on: z
+        .array(z.object({ left: name, right: name }).strict())
+        .min(1)
+        .describe('input column = lookup column'),
+      columns: z
+        .array(z.object({ column: name, as: name.optional() }).strict())
+        .min(1)
+        .describe('Lookup columns added to each input row'),
+    })
+    .strict(),
+  pivot: z
+    .object({
+      rowKeys: z.array(name).default([]).describe('The columns that identify an output row'),
+      column: name.describe('The column whose values become output columns'),
+      values: z.array(literal).min(1).max(200).describe('The values of `column` that become columns, in order'),
+      measure: z
+        .object({ fn: measureFn, column: name.optional().describe('The column measured; omit for count(*)') })
+        .strict(),
+    })
+    .strict(),
+  profile: z.object({ columns: z.array(name).default([]).describe('The columns profiled; empty means all') }).strict(),
+  source_sql: z
+    .object({
+      source: z.string().min(1).max(200).describe('The name of the catalog source (database) the query runs on'),
+      query: z.string().min(1).max(20_000).describe('One read-only SELECT over tables of that source'),
+    })
+    .strict(),
   destination_table: z
     .object({
       schema: z.string().min(1).max(63).default('public'),
       table: z.string().min(1).max(63),
       mode: z.enum(['create', 'replace', 'append', 'upsert']).default('replace'),
       key: z.array(name).default([]).describe('Upsert key'),
+    })
+    .strict(),
+  destination_file: z
+    .object({
+      format: z.enum(['csv', 'json', 'parquet']),
+      path: z
+        .string()
+        .min(1)
+        .max(500)
+        .describe("Where the file goes, relative to the workspace's exports directory, e.g. `spend/monthly.csv`"),
     })
     .strict(),
 } as const;
@@ -133,8 +219,18 @@ export const nodeInputs: Record<NodeType, { handles: (string | null)[]; many: bo
   mask: { handles: [null], many: false },
   classify: { handles: [null], many: false },
   restrict: { handles: [null], many: false },
+  cleanse: { handles: [null], many: false },
+  enrich: { handles: ['input', 'lookup'], many: false },
+  pivot: { handles: [null], many: false },
+  profile: { handles: [null], many: false },
+  source_sql: { handles: [], many: false },
   destination_table: { handles: [null], many: false },
+  destination_file: { handles: [null], many: false },
 };
+
+/** Node types that read data from outside the graph, and those that write it out (nothing flows on from them). */
+export const sourceTypes: ReadonlySet<NodeType> = new Set(['source_dataset', 'source_sql']);
+export const destinationTypes: ReadonlySet<NodeType> = new Set(['destination_table', 'destination_file']);
 
 export const nodeIdSchema = z
   .string()

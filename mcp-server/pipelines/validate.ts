@@ -7,6 +7,7 @@ import type { ServiceContext } from '../context.js';
 import { isDataOpsError } from '../errors.js';
 import { visibleAssetsSql } from '../governance/access.js';
 import { columnPiiKind } from '../governance/masking.js';
+import { columnKind } from '../quality/profile-sql.js';
 import type { CheckedExpression } from '../quality/rules-expression.js';
 import {
   aggregateType,
@@ -18,13 +19,17 @@ import {
 } from './expressions.js';
 import { analyzeGovernanceNode, checkRestrictDomains, nodeMarking } from './governance-nodes.js';
 import {
+  type CleanseOperation,
+  destinationTypes,
   type NodeConfig,
   type NodeType,
   nodeConfigs,
   nodeInputs,
   type PipelineGraph,
   type PipelineNode,
+  sourceTypes,
 } from './graph.js';
+import { type AnalyzedSourceQuery, analyzeSourceSql, type SourceQuery } from './source-sql.js';
 
 export interface PipelineIssue {
   /** The node the problem is at (a canvas points at it); null for the graph as a whole. */
@@ -45,6 +50,8 @@ export interface AnalyzedNode {
   table?: { schema: string; name: string };
   /** For a join: how many of its output columns come from the left input (they come first). */
   leftWidth?: number;
+  /** For a source query: the checked SELECT and the relations it reads. */
+  query?: SourceQuery;
   /** The least marking its output carries: the datasets' it reads, raised by classify and restrict nodes. */
   marking?: Classification;
 }
@@ -78,7 +85,8 @@ export async function analyzePipeline(ctx: ServiceContext, graph: PipelineGraph)
   const order = structuralChecks(graph, byId, issues, unfinished);
   const analysis: PipelineAnalysis = { issues, nodes: new Map(), sourceId: null, unfinished };
   const sources = await loadDatasets(ctx, graph.nodes, issues);
-  const sourceIds = new Set([...sources.values()].map((d) => d.sourceId));
+  const queries = await loadQueries(ctx, graph.nodes, issues);
+  const sourceIds = new Set([...sources.values(), ...queries.values()].map((d) => d.sourceId));
   if (sourceIds.size > 1) {
     issues.push({
       nodeId: null,
@@ -133,10 +141,19 @@ export async function analyzePipeline(ctx: ServiceContext, graph: PipelineGraph)
       if (!dataset) continue;
       analyzed.columns = dataset.columns;
       analyzed.table = dataset.table;
+    } else if (node.type === 'source_sql') {
+      const query = queries.get(node.id);
+      if (!query) continue;
+      analyzed.columns = query.columns;
+      analyzed.query = query.query;
     } else {
       await analyzeTransform(analyzed, upstream as AnalyzedNode[], fail);
     }
-    analyzed.marking = nodeMarking(analyzed, upstream as AnalyzedNode[], sources.get(node.id)?.marking);
+    analyzed.marking = nodeMarking(
+      analyzed,
+      upstream as AnalyzedNode[],
+      sources.get(node.id)?.marking ?? queries.get(node.id)?.marking,
+    );
     if (issues.length === before) analysis.nodes.set(id, analyzed);
   }
   checkDestinations(analysis, graph, issues);
@@ -171,7 +188,7 @@ function structuralChecks(
       });
       return false;
     }
-    if (source!.type === 'destination_table') {
+    if (destinationTypes.has(source!.type)) {
       issues.push({
         nodeId: source!.id,
         message: `${describe(source!)}: a destination has no output; remove edge \`${edge.id}\``,
@@ -220,14 +237,14 @@ function structuralChecks(
     }
   }
   const nodes = [...byId.values()];
-  if (!nodes.some((n) => n.type === 'source_dataset')) {
+  if (!nodes.some((n) => sourceTypes.has(n.type))) {
     issues.push({ nodeId: null, message: 'the pipeline has no source; add a source_dataset node' });
   }
-  if (!nodes.some((n) => n.type === 'destination_table')) {
+  if (!nodes.some((n) => destinationTypes.has(n.type))) {
     issues.push({ nodeId: null, message: 'the pipeline has no destination; add a destination_table node' });
   }
   for (const node of nodes) {
-    if (node.type !== 'destination_table' && !sound.some((e) => e.source === node.id)) {
+    if (!destinationTypes.has(node.type) && !sound.some((e) => e.source === node.id)) {
       const issue = { nodeId: node.id, message: `${describe(node)} leads nowhere; connect its output or remove it` };
       issues.push(issue);
       unfinished.add(issue);
@@ -293,6 +310,22 @@ async function loadDatasets(ctx: ServiceContext, nodes: PipelineNode[], issues: 
         tags: c.tags,
       })),
     });
+  }
+  return found;
+}
+
+/** Checks source_sql nodes against the catalog and their database; a problem becomes an issue on the node. */
+async function loadQueries(ctx: ServiceContext, nodes: PipelineNode[], issues: PipelineIssue[]) {
+  const found = new Map<string, AnalyzedSourceQuery>();
+  for (const node of nodes.filter((n) => n.type === 'source_sql')) {
+    const parsed = nodeConfigs.source_sql.safeParse(node.data.config);
+    if (!parsed.success) continue;
+    try {
+      found.set(node.id, await analyzeSourceSql(ctx, parsed.data));
+    } catch (error) {
+      if (!isDataOpsError(error)) throw error;
+      issues.push({ nodeId: node.id, message: `${describe(node)}: ${error.message}` });
+    }
   }
   return found;
 }
@@ -477,6 +510,97 @@ async function analyzeTransform(a: AnalyzedNode, upstream: AnalyzedNode[], fail:
     case 'restrict':
       analyzeGovernanceNode(a, upstream, fail);
       return;
+    case 'cleanse': {
+      const config = a.config as NodeConfig<'cleanse'>;
+      a.columns = [...input];
+      for (const { column, operations } of config.columns) {
+        const at = a.columns.findIndex((c) => c.name === column);
+        if (at < 0) {
+          need(column);
+          continue;
+        }
+        let type = a.columns[at]!.type;
+        for (const operation of operations) {
+          const problem = cleanseProblem(operation, type);
+          if (problem) {
+            fail(`column \`${column}\`: ${problem}`);
+            break;
+          }
+          type = cleansedType(operation, type);
+        }
+        a.columns[at] = { ...a.columns[at]!, type };
+      }
+      const repeated = config.columns.find((c, i) => config.columns.findIndex((d) => d.column === c.column) !== i);
+      if (repeated) fail(`column \`${repeated.column}\` is listed twice; put all its operations in one entry`);
+      return;
+    }
+    case 'enrich': {
+      const config = a.config as NodeConfig<'enrich'>;
+      const lookup = upstream[1]!.columns;
+      for (const key of config.on) {
+        if (!find(key.left))
+          fail(
+            `input key ${unknownColumn(
+              key.left,
+              input.map((c) => c.name),
+            )}`,
+          );
+        if (!find(key.right, lookup))
+          fail(
+            `lookup key ${unknownColumn(
+              key.right,
+              lookup.map((c) => c.name),
+            )}`,
+          );
+      }
+      a.columns = [...input];
+      for (const { column, as } of config.columns) {
+        const found = need(column, lookup);
+        if (found) a.columns.push({ ...found, name: as ?? column });
+      }
+      duplicates(a.columns, fail, 'name the looked-up column another way with `as`');
+      return;
+    }
+    case 'pivot': {
+      const config = a.config as NodeConfig<'pivot'>;
+      a.columns = [];
+      for (const key of config.rowKeys) {
+        const found = need(key);
+        if (found) a.columns.push(found);
+      }
+      const pivoted = need(config.column);
+      const { fn, column } = config.measure;
+      if (!column && fn !== 'count') fail(`the measure (${fn}) needs a column`);
+      const measured = column ? need(column) : undefined;
+      if (!pivoted || (column && !measured)) return;
+      const kind = columnKind('postgres', pivoted.type);
+      for (const value of config.values) {
+        const problem = literalProblem(value, pivoted.type, kind);
+        if (problem) fail(`value ${JSON.stringify(value)} cannot be a value of \`${pivoted.name}\`: ${problem}`);
+      }
+      if ((fn === 'sum' || fn === 'avg') && measured && nonNumeric.test(measured.type)) {
+        fail(`the measure ${fn} needs numbers but \`${measured.name}\` is ${measured.type}`);
+        return;
+      }
+      const counted = fn === 'count' || fn === 'count_distinct';
+      const metadata =
+        counted || !measured ? { sensitivity: null, classification: null, tags: [] } : derivedMetadata([measured]);
+      for (const name of pivotColumnNames(config.values, new Set(config.rowKeys))) {
+        a.columns.push({ name, type: aggregateType(fn, measured?.type), ...metadata });
+      }
+      return;
+    }
+    case 'profile': {
+      for (const c of (a.config as NodeConfig<'profile'>).columns) need(c);
+      a.columns = input;
+      return;
+    }
+    case 'destination_file': {
+      const problem = exportPathProblem(a.config as NodeConfig<'destination_file'>);
+      if (problem) fail(problem);
+      a.columns = input;
+      return;
+    }
     case 'destination_table': {
       const config = a.config as NodeConfig<'destination_table'>;
       if (config.mode === 'upsert' && config.key.length === 0)
@@ -486,6 +610,88 @@ async function analyzeTransform(a: AnalyzedNode, upstream: AnalyzedNode[], fail:
       return;
     }
   }
+}
+
+const textOps = new Set(['trim', 'lower', 'upper', 'empty_to_null', 'collapse_whitespace', 'replace']);
+/** Types sum and avg refuse: a deny-list, so domains over numbers (`contracts.usd`) pass as their base type. */
+const nonNumeric = /^(text|character|char|varchar|boolean|date|time|uuid|json|bytea|interval)/;
+
+/** Why a cleanse operation cannot apply to a value of `type`, or null when it can. */
+function cleanseProblem(operation: CleanseOperation, type: string): string | null {
+  const kind = columnKind('postgres', type);
+  if (textOps.has(operation.op) && kind !== 'text') {
+    return `${operation.op} works on text but the column is ${type} here; cast it to text first ({op: 'cast', to: 'text'})`;
+  }
+  if (operation.op === 'fill_null') {
+    const problem = literalProblem(operation.value, type, kind);
+    return problem ? `fill_null ${JSON.stringify(operation.value)} does not fit: ${problem}` : null;
+  }
+  return null;
+}
+
+/** The type of a column after a cleanse operation (Postgres's text functions return text). */
+function cleansedType(operation: CleanseOperation, type: string): string {
+  if (operation.op === 'cast') return operation.to;
+  if (operation.op === 'fill_null' || operation.op === 'empty_to_null') return type;
+  return 'text';
+}
+
+const temporalText =
+  /^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}(:?\d{2})?|Z)?)?$|^\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/;
+
+/** Why a literal cannot be a value of a column of `type`, or null when it can. */
+function literalProblem(
+  value: string | number | boolean,
+  type: string,
+  kind: ReturnType<typeof columnKind>,
+): string | null {
+  switch (kind) {
+    case 'number':
+      if (typeof value !== 'number') return `the column is ${type}, so give a number`;
+      if (/^(smallint|integer|bigint)/.test(type) && !Number.isInteger(value))
+        return `the column is ${type}, so give a whole number`;
+      return null;
+    case 'boolean':
+      return typeof value === 'boolean' ? null : `the column is ${type}, so give true or false`;
+    case 'temporal':
+      if (typeof value === 'string' && temporalText.test(value)) return null;
+      return `the column is ${type}, so write the value as text like 2024-01-31 or 2024-01-31 12:00:00`;
+    default:
+      return typeof value === 'string' ? null : `the column is ${type}, so give text`;
+  }
+}
+
+/**
+ * Output column names for pivoted values: the value in lower case with anything but letters, digits and _
+ * turned into _, made unique against the row keys and each other (`east`, `east_2`).
+ */
+export function pivotColumnNames(values: (string | number | boolean)[], taken: Set<string>): string[] {
+  const used = new Set(taken);
+  return values.map((value) => {
+    const stem =
+      String(value)
+        .toLowerCase()
+        .replace(/[^a-z0-9_]+/g, '_')
+        .replace(/^_+|_+$/g, '')
+        .slice(0, 58) || 'value';
+    let name = stem;
+    for (let i = 2; used.has(name); i++) name = `${stem}_${i}`;
+    used.add(name);
+    return name;
+  });
+}
+
+/** Why a file destination's path is unusable, or null: it stays inside the exports directory and says its format. */
+export function exportPathProblem(config: NodeConfig<'destination_file'>): string | null {
+  const { path, format } = config;
+  if (path.startsWith('/') || /^[A-Za-z]:/.test(path) || path.includes('\\')) {
+    return `path ${path} must be relative to the exports directory, with / between folders (e.g. spend/monthly.${format})`;
+  }
+  if (path.split('/').some((part) => part === '..' || part === '.' || part === '')) {
+    return `path ${path} must stay inside the exports directory: no empty, . or .. parts`;
+  }
+  if (!path.endsWith(`.${format}`)) return `path ${path} holds ${format}, so end it with .${format}`;
+  return null;
 }
 
 /** A column the catalog (or its name) says holds personal data: what a mask node with no columns masks. */
@@ -503,10 +709,13 @@ function duplicates(columns: PipelineColumn[], fail: Fail, fix: string): void {
 
 function checkDestinations(analysis: PipelineAnalysis, graph: PipelineGraph, issues: PipelineIssue[]): void {
   const targets = new Map<string, string>();
-  for (const node of graph.nodes.filter((n) => n.type === 'destination_table')) {
-    const config = analysis.nodes.get(node.id)?.config as NodeConfig<'destination_table'> | undefined;
+  for (const node of graph.nodes.filter((n) => destinationTypes.has(n.type))) {
+    const config = analysis.nodes.get(node.id)?.config;
     if (!config) continue;
-    const key = `${config.schema}.${config.table}`;
+    const key =
+      node.type === 'destination_file'
+        ? `the file ${(config as NodeConfig<'destination_file'>).path}`
+        : `${config.schema}.${config.table}`;
     const other = targets.get(key);
     if (other)
       issues.push({
@@ -521,7 +730,7 @@ function checkDestinations(analysis: PipelineAnalysis, graph: PipelineGraph, iss
 export function outputSchema(analysis: PipelineAnalysis): Record<string, { name: string; type: string }[]> {
   const out: Record<string, { name: string; type: string }[]> = {};
   for (const [id, a] of analysis.nodes) {
-    if (a.type === 'destination_table') out[id] = a.columns.map((c) => ({ name: c.name, type: c.type }));
+    if (destinationTypes.has(a.type)) out[id] = a.columns.map((c) => ({ name: c.name, type: c.type }));
   }
   return out;
 }

@@ -32,10 +32,8 @@ export async function openWorkspace(options: GlobalOptions): Promise<Workspace> 
     await ensureLocalAdmin(database.db);
     const logger = createJsonLogger(env.DATAOPS_LOG_LEVEL);
     const embedder = createEmbedder(embedderConfig(env));
-    const secrets = loadSecretBox(
-      env.DATAOPS_SECRET_KEY,
-      storage.dataDir ?? path.resolve(env.DATAOPS_DATA_DIR ?? '.dataops'),
-    );
+    const dataDir = storage.dataDir ?? path.resolve(env.DATAOPS_DATA_DIR ?? '.dataops');
+    const secrets = loadSecretBox(env.DATAOPS_SECRET_KEY, dataDir);
     const contextFor = async (principalId: string): Promise<ServiceContext> => ({
       db: database.db,
       principal: await loadPrincipal(database.db, principalId),
@@ -43,6 +41,7 @@ export async function openWorkspace(options: GlobalOptions): Promise<Workspace> 
       logger,
       embedder,
       secrets,
+      exportsDir: path.join(dataDir, 'exports'),
     });
     return {
       env,

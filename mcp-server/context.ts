@@ -29,6 +29,8 @@ export interface ServiceContext {
   embedder: Embedder;
   /** Seals the connections kept for sources; null when the workspace has no secret key (they are not kept). */
   secrets: SecretBox | null;
+  /** Where pipeline file destinations write (`<data dir>/exports`); absent where files are not written. */
+  exportsDir?: string;
 }
 
 /** Logs one JSON line per event to stderr, so stdout stays free for MCP over stdio and `--json` output. */

@@ -75,7 +75,7 @@ export async function describeSourceQuery(
   const { source, target } = await connectionTarget(ctx, sourceId);
   // The OIDs travel as JSON text, so one statement works the same through both drivers.
   const typeNames =
-    'select t.oid::int8 as oid, format_type(t.oid, null) as name from pg_type t where t.oid::int8 in (select (jsonb_array_elements_text($1::jsonb))::int8)';
+    'select t.oid::int8 as oid, format_type(t.oid, null) as name from pg_type t where t.oid::int8 in (select (jsonb_array_elements_text($1::text::jsonb))::int8)';
   const named = async (
     fields: { name: string; oid: number }[],
     query: (text: string, params: unknown[]) => Promise<{ oid: string | number; name: string }[]>,

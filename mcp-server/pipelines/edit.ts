@@ -1,6 +1,13 @@
 import { ZodError } from 'zod';
 import { DataOpsError } from '../errors.js';
-import { type NodeType, nodeConfigs, nodeInputs, type PipelineGraph, type PipelineNode } from './graph.js';
+import {
+  destinationTypes,
+  type NodeType,
+  nodeConfigs,
+  nodeInputs,
+  type PipelineGraph,
+  type PipelineNode,
+} from './graph.js';
 
 /**
  * Edits of a graph, each a pure function that returns the next graph or refuses with `invalid_input`. They
@@ -101,10 +108,10 @@ export function connect(
   const handle = input.targetHandle ?? (handles.length === 1 ? handles[0]! : undefined);
   if (handles.length === 0)
     throw new DataOpsError('invalid_input', `node \`${target.id}\` (${target.type}) is a source: it takes no input`);
-  if (source.type === 'destination_table') {
+  if (destinationTypes.has(source.type)) {
     throw new DataOpsError(
       'invalid_input',
-      `node \`${source.id}\` (destination_table) is a destination: nothing flows out of it`,
+      `node \`${source.id}\` (${source.type}) is a destination: nothing flows out of it`,
     );
   }
   if (handle === undefined || !handles.includes(handle)) {

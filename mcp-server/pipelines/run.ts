@@ -7,7 +7,9 @@ import { DataOpsError, isDataOpsError } from '../errors.js';
 import { requireRole } from '../governance/access.js';
 import { maskingSalt, maskRows } from '../governance/masking.js';
 import { type CompileOptions, compileNode, compileRuleFailures, describeRule, postgresDialect } from './compile.js';
+import { commitFiles, discardFiles, environmentFile, type StagedFile, stageFile } from './file-output.js';
 import type { NodeConfig } from './graph.js';
+import { type NodeProfile, profileNodeRows } from './profile-node.js';
 import { deployedVersion, loadPipeline } from './store.js';
 import { analyzePipeline, type PipelineAnalysis, type PipelineIssue } from './validate.js';
 
@@ -123,6 +125,10 @@ export interface RunStats {
   nodes: Record<string, { rows: number; ms: number }>;
   destinations: Record<string, { table: string; mode: string; rows: number; ms: number }>;
   quarantined?: Record<string, { rule: string; rows: number }[]>;
+  /** What each profile node saw: rows, and per column nulls, distinct values, least and greatest. */
+  profiles?: Record<string, NodeProfile>;
+  /** Files written by file destinations, relative to the exports directory. */
+  files?: Record<string, { path: string; format: string; rows: number; ms: number }>;
   failedNode?: string;
   sqlstate?: string | null;
   failures?: { rule: string; rows: number }[];
@@ -192,6 +198,7 @@ export async function runPipeline(ctx: ServiceContext, id: string, options: RunO
   const stats: RunStats = { nodes: {}, destinations: {}, totalMs: 0 };
   const started = performance.now();
   let error: string | null = null;
+  const staged: StagedFile[] = [];
   try {
     await withSourceWriter(ctx, analysis.sourceId!, async (tx) => {
       await tx.query(`set local statement_timeout = ${Math.trunc(options.timeoutSeconds * 1000)}`);
@@ -206,6 +213,30 @@ export async function runPipeline(ctx: ServiceContext, id: string, options: RunO
           stats.nodes[nodeId] = { rows: Number(counted!.n), ms: Math.round(performance.now() - step) };
         }
         if (node.type === 'validate') await checkRules(tx, analysis, nodeId, compile, stats);
+        if (node.type === 'profile') {
+          const profile = await inStep(nodeId, () => profileNodeRows(tx, analysis, nodeId, compile));
+          stats.profiles = { ...stats.profiles, [nodeId]: profile };
+        }
+      }
+      for (const [nodeId, node] of analysis.nodes) {
+        if (node.type !== 'destination_file') continue;
+        const step = performance.now();
+        const config = node.config as NodeConfig<'destination_file'>;
+        const file = environmentFile(config.path, environment);
+        const rows = await inStep(nodeId, () => tx.query(compileNode(analysis, nodeId, compile)));
+        if (!ctx.exportsDir) {
+          throw new StepFailure(
+            nodeId,
+            `node \`${nodeId}\` (destination_file) has nowhere to write: this workspace keeps no exports directory; run the pipeline through the dataops CLI or server, which keep one under the data directory`,
+            null,
+          );
+        }
+        const dir = ctx.exportsDir;
+        staged.push(await inStep(nodeId, () => stageFile(dir, file, config.format, node.columns, rows)));
+        stats.files = {
+          ...stats.files,
+          [nodeId]: { path: file, format: config.format, rows: rows.length, ms: Math.round(performance.now() - step) },
+        };
       }
       for (const [nodeId, node] of analysis.nodes) {
         if (node.type !== 'destination_table') continue;
@@ -221,7 +252,10 @@ export async function runPipeline(ctx: ServiceContext, id: string, options: RunO
         };
       }
     });
+    // Files go in place only once the tables are committed: a failed run changes neither.
+    await commitFiles(staged);
   } catch (failure) {
+    await discardFiles(staged);
     if (failure instanceof StepFailure) {
       error = failure.message;
       stats.failedNode = failure.nodeId;

@@ -232,7 +232,7 @@ export async function analyzeSourceSql(
   const described = await withSourceReader(ctx, source.id, async (reader) => {
     if (query.functions.length) {
       const volatile = await reader.query<{ proname: string }>(
-        `select distinct proname from pg_proc where provolatile = 'v' and proname in (select jsonb_array_elements_text($1::jsonb))`,
+        `select distinct proname from pg_proc where provolatile = 'v' and proname in (select jsonb_array_elements_text($1::text::jsonb))`,
         [JSON.stringify(query.functions)],
       );
       const refused = volatile.map((v) => v.proname).filter((f) => !harmlessVolatile.has(f));

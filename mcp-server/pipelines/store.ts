@@ -5,6 +5,7 @@ import type { ServiceContext } from '../context.js';
 import { DataOpsError } from '../errors.js';
 import { hasRole, visibleAssetsSql } from '../governance/access.js';
 import type { PipelineGraph } from './graph.js';
+import { sourceSqlUrns } from './source-sql.js';
 import { analyzePipeline, outputSchema, type PipelineIssue } from './validate.js';
 import { diffGraphs, diffSchemas, nextSemver, type OutputSchema } from './versions.js';
 
@@ -33,6 +34,11 @@ export function datasetUrns(graph: PipelineGraph): string[] {
     .filter((u): u is string => typeof u === 'string');
 }
 
+/** Every catalog URN a graph reads: its datasets' and those of the tables its source queries name. */
+async function readUrns(graph: PipelineGraph): Promise<string[]> {
+  return [...datasetUrns(graph), ...(await sourceSqlUrns(graph))];
+}
+
 /** URNs among `urns` that name catalog assets the caller may not see. */
 async function hiddenUrns(ctx: ServiceContext, urns: string[]): Promise<Set<string>> {
   if (urns.length === 0) return new Set();
@@ -48,7 +54,7 @@ async function hiddenUrns(ctx: ServiceContext, urns: string[]): Promise<Set<stri
  * like one that does not exist, so a pipeline never holds a URN its own editor could not have found.
  */
 async function requireVisibleDatasets(ctx: ServiceContext, graph: PipelineGraph): Promise<void> {
-  const urns = [...new Set(datasetUrns(graph))];
+  const urns = [...new Set(await readUrns(graph))];
   if (urns.length === 0) return;
   const rows = await queryRows<{ urn: string }>(
     ctx.db,
@@ -74,7 +80,7 @@ export async function loadPipeline(ctx: ServiceContext, ref: string, version?: n
     .from(pipelineVersions)
     .where(and(eq(pipelineVersions.pipelineId, id), eq(pipelineVersions.version, row.currentVersion)));
   const graph = current!.graph as PipelineGraph;
-  if ((await hiddenUrns(ctx, datasetUrns(graph))).size > 0) throw notFound(ref);
+  if ((await hiddenUrns(ctx, await readUrns(graph))).size > 0) throw notFound(ref);
   const wanted = version ?? row.currentVersion;
   const [chosen] =
     wanted === row.currentVersion
@@ -89,7 +95,7 @@ export async function loadPipeline(ctx: ServiceContext, ref: string, version?: n
       `pipeline ${row.name} has no version ${wanted}; it has versions 1 to ${row.currentVersion}`,
     );
   }
-  if ((await hiddenUrns(ctx, datasetUrns(chosen.graph as PipelineGraph))).size > 0) throw notFound(ref);
+  if ((await hiddenUrns(ctx, await readUrns(chosen.graph as PipelineGraph))).size > 0) throw notFound(ref);
   return {
     id: row.id,
     name: row.name,
@@ -137,9 +143,10 @@ export async function listPipelines(ctx: ServiceContext, limit: number) {
       and(eq(pipelineVersions.pipelineId, pipelines.id), eq(pipelineVersions.version, pipelines.currentVersion)),
     )
     .orderBy(desc(pipelines.updatedAt));
-  const hidden = await hiddenUrns(ctx, [...new Set(rows.flatMap((r) => datasetUrns(r.graph as PipelineGraph)))]);
+  const read = await Promise.all(rows.map((r) => readUrns(r.graph as PipelineGraph)));
+  const hidden = await hiddenUrns(ctx, [...new Set(read.flat())]);
   return rows
-    .filter((r) => !datasetUrns(r.graph as PipelineGraph).some((u) => hidden.has(u)))
+    .filter((_, i) => !read[i]!.some((u) => hidden.has(u)))
     .slice(0, limit)
     .map(({ graph, ...r }) => ({
       ...r,

@@ -37,6 +37,12 @@ const configInput = z
       'mask {columns?:[…] (default: the PII columns), method: redact|hash|last4}; ' +
       'classify {columns?:[{column, classification: U|C|S|TS}], asset?: U|C|S|TS} (raises markings of what is published); ' +
       'restrict {domain?: a restricted domain, clearance?: U|C|S|TS} (who may see what is published); destination_table {schema?, table, mode: create|replace|append|upsert, key?:[…]}. ' +
+      'cleanse {columns:[{column, operations:[{op: trim|lower|upper|empty_to_null|collapse_whitespace} | {op: replace, from, to} | {op: cast, to: text|smallint|integer|bigint|numeric|real|double precision|boolean|date|timestamp without time zone|timestamp with time zone|time without time zone|uuid} | {op: fill_null, value}]}]} (operations in order); ' +
+      'enrich {on:[{left, right}], columns:[{column, as?}]} (inputs on handles input and lookup; a left join that adds lookup columns and never multiplies input rows: of several lookup rows for a key it takes the one whose looked-up values sort first); ' +
+      'pivot {rowKeys:[…], column, values:[…], measure:{fn: count|count_distinct|sum|avg|min|max, column?}} (one output column per listed value, named after it); ' +
+      'profile {columns?:[…]} (passes rows through; a run records row count, nulls, distinct values, min and max in its stats.profiles); ' +
+      'source_sql {source: a source name, query: one read-only SELECT over catalog tables of that source}; ' +
+      "destination_file {format: csv|json|parquet, path: relative to the exports directory, ending in the format's extension} (replaced atomically; a dev run writes name_dev.ext). " +
       'Expressions are Postgres expressions over the columns that reach the node.',
   );
 
@@ -230,14 +236,14 @@ export const pipelinesConnect = defineTool({
   name: 'pipelines_connect',
   title: 'Connect two nodes',
   description:
-    'Make the output of `source` an input of `target`. A join takes targetHandle "left" or "right"; other nodes take no handle. ' +
+    'Make the output of `source` an input of `target`. A join takes targetHandle "left" or "right", an enrich "input" or "lookup"; other nodes take no handle. ' +
     'Saved as a new version.',
   input: z
     .object({
       pipeline: pipelineInput,
       source: nodeIdSchema,
       target: nodeIdSchema,
-      targetHandle: z.enum(['left', 'right']).optional(),
+      targetHandle: z.enum(['left', 'right', 'input', 'lookup']).optional(),
     })
     .strict(),
   output: savedOutput,

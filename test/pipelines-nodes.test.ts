@@ -1,0 +1,469 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { sql } from 'drizzle-orm';
+import { parquetReadObjects } from 'hyparquet';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../db/create-db.js';
+import { syncSource } from '../mcp-server/catalog/sync.js';
+import { assetUrn } from '../mcp-server/catalog/urn.js';
+import { createPostgresConnector } from '../mcp-server/connectors/postgres/postgres-connector.js';
+import type { ServiceContext } from '../mcp-server/context.js';
+import { nodeSelect } from '../mcp-server/pipelines/compile.js';
+import { loadPipeline } from '../mcp-server/pipelines/store.js';
+import { pipelineTools } from '../mcp-server/pipelines/tools.js';
+import { analyzePipeline } from '../mcp-server/pipelines/validate.js';
+import { runTool } from '../mcp-server/run-tool.js';
+import { contextAs, createTestContext } from './helpers/test-context.js';
+import { createScratchDatabase, createTestDb, serverUrl } from './helpers/test-db.js';
+
+/**
+ * The node palette beyond the basic transforms (cleanse, enrich, pivot, profile, source queries and file
+ * destinations), built through the MCP tools on a small source database whose rows are few enough that every
+ * expectation below is worked out by hand from the fixture.
+ */
+const fixture = `
+  create table people (id int primary key, name text, email text, city text, joined date, score numeric(6,2));
+  insert into people values
+    (1, '  Ann   Lee ', 'ANN@ARMY.MIL', 'east', '2024-01-05', 10.50),
+    (2, 'Bob', '', 'west', null, null),
+    (3, 'cy  young', 'cy@navy.mil', null, '2024-02-10', 7.25),
+    (4, 'Dee', null, 'east', '2024-03-01', 3.00);
+  create table cities (city text, label text, population int);
+  insert into cities values ('east', 'East B', 200), ('east', 'East A', 100), ('west', 'West End', 50),
+    ('north', 'North', 10);
+  create table sales (id int, person_id int, region text, quarter text, amount numeric(8,2));
+  insert into sales values (1, 1, 'east', 'Q1', 10), (2, 1, 'east', 'Q2', 20), (3, 2, 'west', 'Q1', 5),
+    (4, 2, 'west', 'Q1', 7), (5, 3, 'east', 'Q3', 1), (6, 4, 'north', 'Q1', 100);
+  create sequence tickets;`;
+
+const shop = (table: string) => assetUrn('postgres', 'nodeshop', 'public', table);
+
+describe('the pipeline node palette on a small database', () => {
+  let database: Database;
+  let admin: ServiceContext;
+  let analyst: ServiceContext;
+  let scratch: Awaited<ReturnType<typeof createScratchDatabase>>;
+  let source: postgres.Sql;
+  let exportsDir: string;
+
+  beforeAll(async () => {
+    database = await createTestDb();
+    exportsDir = await mkdtemp(path.join(tmpdir(), 'dataops-exports-'));
+    admin = { ...(await createTestContext(database)), exportsDir };
+    analyst = await contextAs(database, { id: 'una', displayName: 'Una Analyst', clearance: 'U', roles: ['steward'] });
+    scratch = await createScratchDatabase(serverUrl, 'dataops_pipeline_nodes');
+    source = postgres(scratch.url, { max: 1, onnotice: () => {} });
+    await source.unsafe(fixture);
+    await syncSource(admin, await createPostgresConnector({ url: scratch.url, name: 'nodeshop' }).discover(), {
+      connection: scratch.url,
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await source?.end();
+    await database?.close();
+    await scratch?.drop();
+    if (exportsDir) await rm(exportsDir, { recursive: true, force: true });
+  });
+
+  // biome-ignore lint/suspicious/noExplicitAny: tool outputs are checked field by field
+  async function call(name: string, args: Record<string, unknown>, ctx = admin): Promise<Record<string, any>> {
+    const tool = pipelineTools.find((t) => t.name === name)!;
+    // biome-ignore lint/suspicious/noExplicitAny: as above
+    return (await runTool(tool as never, args, ctx)) as Record<string, any>;
+  }
+
+  /** A new pipeline and an `add` that adds nodes to it. */
+  async function pipeline(name: string, ctx = admin) {
+    const { id } = await call('pipelines_create', { name }, ctx);
+    const add = (args: Record<string, unknown>) => call('pipelines_add_node', { pipeline: id, ...args }, ctx);
+    const connect = (sourceNode: string, target: string, targetHandle?: string) =>
+      call(
+        'pipelines_connect',
+        { pipeline: id, source: sourceNode, target, ...(targetHandle ? { targetHandle } : {}) },
+        ctx,
+      );
+    const preview = async (node: string) =>
+      (await call('pipelines_preview', { pipeline: id, node, limit: 100 }, ctx)) as {
+        columns: { name: string; type: string }[];
+        rows: Record<string, unknown>[];
+      };
+    const update = (node: string, config: Record<string, unknown>) =>
+      call('pipelines_update_node', { pipeline: id, id: node, config }, ctx);
+    return { id, add, connect, preview, update };
+  }
+
+  /** The issues at a node, leaving out that a node still being built leads nowhere yet. */
+  const issuesAt = (saved: Record<string, unknown>, node: string) =>
+    (saved.issues as { nodeId: string; message: string }[]).filter(
+      (i) => i.nodeId === node && !i.message.includes('leads nowhere'),
+    );
+
+  const byId = (rows: Record<string, unknown>[]) =>
+    [...rows].sort((a, b) => Number(a.id) - Number(b.id) || String(a.region).localeCompare(String(b.region)));
+
+  it('cleanses text, fills nulls and casts, with the output types following each operation', async () => {
+    const p = await pipeline('cleanse people');
+    await p.add({ id: 'people', type: 'source_dataset', config: { urn: shop('people') } });
+    const saved = await p.add({
+      id: 'clean',
+      type: 'cleanse',
+      after: 'people',
+      config: {
+        columns: [
+          { column: 'name', operations: [{ op: 'trim' }, { op: 'collapse_whitespace' }, { op: 'lower' }] },
+          {
+            column: 'email',
+            operations: [{ op: 'empty_to_null' }, { op: 'lower' }, { op: 'replace', from: '.mil', to: '.gov' }],
+          },
+          { column: 'city', operations: [{ op: 'fill_null', value: 'unknown' }, { op: 'upper' }] },
+          {
+            column: 'joined',
+            operations: [
+              { op: 'fill_null', value: '2000-01-01' },
+              { op: 'cast', to: 'text' },
+            ],
+          },
+          { column: 'score', operations: [{ op: 'fill_null', value: 0 }] },
+        ],
+      },
+    });
+    expect(issuesAt(saved, 'clean')).toEqual([]);
+    const rows = await p.preview('clean');
+    expect(rows.columns).toEqual([
+      { name: 'id', type: 'integer', treatment: 'shown' },
+      { name: 'name', type: 'text', treatment: 'shown' },
+      { name: 'email', type: 'text', treatment: 'shown' },
+      { name: 'city', type: 'text', treatment: 'shown' },
+      { name: 'joined', type: 'text', treatment: 'shown' },
+      { name: 'score', type: 'numeric(6,2)', treatment: 'shown' },
+    ]);
+    expect(byId(rows.rows)).toEqual([
+      { id: 1, name: 'ann lee', email: 'ann@army.gov', city: 'EAST', joined: '2024-01-05', score: '10.50' },
+      { id: 2, name: 'bob', email: null, city: 'WEST', joined: '2000-01-01', score: '0' },
+      { id: 3, name: 'cy young', email: 'cy@navy.gov', city: 'UNKNOWN', joined: '2024-02-10', score: '7.25' },
+      { id: 4, name: 'dee', email: null, city: 'EAST', joined: '2024-03-01', score: '3.00' },
+    ]);
+
+    const wrong = await p.update('clean', {
+      columns: [
+        { column: 'score', operations: [{ op: 'trim' }] },
+        { column: 'joined', operations: [{ op: 'fill_null', value: 'soon' }] },
+        { column: 'id', operations: [{ op: 'fill_null', value: 1.5 }] },
+      ],
+    });
+    expect(issuesAt(wrong, 'clean')).toEqual([
+      {
+        nodeId: 'clean',
+        message:
+          "node `clean` (cleanse): column `score`: trim works on text but the column is numeric(6,2) here; cast it to text first ({op: 'cast', to: 'text'})",
+      },
+      {
+        nodeId: 'clean',
+        message:
+          'node `clean` (cleanse): column `joined`: fill_null "soon" does not fit: the column is date, so write the value as text like 2024-01-31 or 2024-01-31 12:00:00',
+      },
+      {
+        nodeId: 'clean',
+        message:
+          'node `clean` (cleanse): column `id`: fill_null 1.5 does not fit: the column is integer, so give a whole number',
+      },
+    ]);
+    await expect(
+      p.update('clean', {
+        columns: [{ column: 'score', operations: [{ op: 'cast', to: 'money; drop table people' }] }],
+      }),
+    ).rejects.toThrow(/node `clean` \(cleanse\): its config is not right: columns\.0\.operations\.0\.to/);
+  });
+
+  it('enriches rows from a lookup without ever multiplying them, taking the first lookup row by its values', async () => {
+    const p = await pipeline('enrich people');
+    await p.add({ id: 'people', type: 'source_dataset', config: { urn: shop('people') } });
+    await p.add({ id: 'cities', type: 'source_dataset', config: { urn: shop('cities') } });
+    await p.add({
+      id: 'placed',
+      type: 'enrich',
+      config: {
+        on: [{ left: 'city', right: 'city' }],
+        columns: [{ column: 'label', as: 'city_label' }, { column: 'population' }],
+      },
+    });
+    const half = await p.connect('people', 'placed', 'input');
+    expect(half.issues).toContainEqual({
+      nodeId: 'placed',
+      message: 'node `placed` (enrich): it needs an input on the input handle and the lookup handle; connect one',
+    });
+    await p.connect('cities', 'placed', 'lookup');
+    const rows = await p.preview('placed');
+    expect(rows.columns.map((c) => `${c.name} ${c.type}`)).toEqual([
+      'id integer',
+      'name text',
+      'email text',
+      'city text',
+      'joined date',
+      'score numeric(6,2)',
+      'city_label text',
+      'population integer',
+    ]);
+    // Two lookup rows say `east`: still one output row per person, with the lookup row whose label sorts first.
+    expect(byId(rows.rows).map((r) => [r.id, r.city, r.city_label, r.population])).toEqual([
+      [1, 'east', 'East A', 100],
+      [2, 'west', 'West End', 50],
+      [3, null, null, null],
+      [4, 'east', 'East A', 100],
+    ]);
+
+    const misspelt = await p.update('placed', { on: [{ left: 'city', right: 'cty' }] });
+    expect(misspelt.issues).toContainEqual({
+      nodeId: 'placed',
+      message: 'node `placed` (enrich): lookup key column `cty` does not exist; did you mean `city`?',
+    });
+    const clash = await p.update('placed', { on: [{ left: 'city', right: 'city' }], columns: [{ column: 'city' }] });
+    expect(clash.issues).toContainEqual({
+      nodeId: 'placed',
+      message:
+        'node `placed` (enrich): column `city` appears twice in its output; name the looked-up column another way with `as`',
+    });
+  });
+
+  it('pivots listed values into columns with sanitised, unique names, and checks the values fit the column', async () => {
+    const p = await pipeline('pivot sales');
+    await p.add({ id: 'sales', type: 'source_dataset', config: { urn: shop('sales') } });
+    await p.add({
+      id: 'quarters',
+      type: 'pivot',
+      after: 'sales',
+      config: {
+        rowKeys: ['region'],
+        column: 'quarter',
+        values: ['Q1', 'Q2', 'Q3', 'Q 4'],
+        measure: { fn: 'sum', column: 'amount' },
+      },
+    });
+    const rows = await p.preview('quarters');
+    expect(rows.columns.map((c) => `${c.name} ${c.type}`)).toEqual([
+      'region text',
+      'q1 numeric',
+      'q2 numeric',
+      'q3 numeric',
+      'q_4 numeric',
+    ]);
+    expect(byId(rows.rows)).toEqual([
+      { region: 'east', q1: '10.00', q2: '20.00', q3: '1.00', q_4: null },
+      { region: 'north', q1: '100.00', q2: null, q3: null, q_4: null },
+      { region: 'west', q1: '12.00', q2: null, q3: null, q_4: null },
+    ]);
+
+    await p.update('quarters', { rowKeys: [], values: ['Q1', 'q1'], measure: { fn: 'count' } });
+    const counted = await p.preview('quarters');
+    // Counts are bigint, which the Postgres driver hands over as text.
+    expect(counted.rows).toEqual([{ q1: '4', q1_2: '0' }]);
+
+    const mistyped = await p.update('quarters', { values: ['Q1', 2] });
+    expect(mistyped.issues).toContainEqual({
+      nodeId: 'quarters',
+      message: 'node `quarters` (pivot): value 2 cannot be a value of `quarter`: the column is text, so give text',
+    });
+    const wrongMeasure = await p.update('quarters', { values: ['Q1'], measure: { fn: 'sum', column: 'region' } });
+    expect(wrongMeasure.issues).toContainEqual({
+      nodeId: 'quarters',
+      message: 'node `quarters` (pivot): the measure sum needs numbers but `region` is text',
+    });
+  });
+
+  it('records a profile of the rows at a profile node in the run, and passes them on unchanged', async () => {
+    const p = await pipeline('profile people');
+    await p.add({ id: 'people', type: 'source_dataset', config: { urn: shop('people') } });
+    await p.add({ id: 'seen', type: 'profile', after: 'people', config: { columns: ['email', 'joined', 'score'] } });
+    await p.add({ id: 'out', type: 'destination_table', after: 'seen', config: { table: 'profiled_people' } });
+    const run = await call('pipelines_run', { pipeline: p.id });
+    expect(run.status).toBe('succeeded');
+    expect(run.stats.profiles.seen).toEqual({
+      rows: 4,
+      columns: {
+        email: { nulls: 1, distinct: 3, min: '', max: 'cy@navy.mil' },
+        joined: { nulls: 1, distinct: 3, min: '2024-01-05', max: '2024-03-01' },
+        score: { nulls: 1, distinct: 3, min: '3.00', max: '10.50' },
+      },
+    });
+    const [written] = await source.unsafe(`select count(*)::int as n from ${run.stats.destinations.out.table}`);
+    expect(written!.n).toBe(4);
+    const misspelt = await p.update('seen', { columns: ['emial'] });
+    expect(misspelt.issues).toEqual([
+      { nodeId: 'seen', message: 'node `seen` (profile): column `emial` does not exist; did you mean `email`?' },
+    ]);
+  });
+
+  it('reads a source query over catalog tables, typed by the database, and runs it', async () => {
+    const p = await pipeline('big sales');
+    const saved = await p.add({
+      id: 'q',
+      type: 'source_sql',
+      config: {
+        source: 'nodeshop',
+        query:
+          'with big as (select person_id, amount from sales where amount > 6)\n' +
+          'select p.name, b.amount, b.amount * 2 as doubled from public.people p join big b on b.person_id = p.id -- big ones\n;',
+      },
+    });
+    expect(issuesAt(saved, 'q')).toEqual([]);
+    const rows = await p.preview('q');
+    expect(rows.columns.map((c) => `${c.name} ${c.type}`)).toEqual(['name text', 'amount numeric', 'doubled numeric']);
+    expect(rows.rows.map((r) => [r.name, r.amount]).sort()).toEqual([
+      ['  Ann   Lee ', '10.00'],
+      ['  Ann   Lee ', '20.00'],
+      ['Bob', '7.00'],
+      ['Dee', '100.00'],
+    ]);
+    await p.add({ id: 'out', type: 'destination_table', after: 'q', config: { table: 'big_sales' } });
+    const run = await call('pipelines_run', { pipeline: p.id });
+    expect(run.status).toBe('succeeded');
+    const [total] = await source.unsafe(`select sum(doubled)::text as n from ${run.stats.destinations.out.table}`);
+    expect(total!.n).toBe('274.00');
+
+    // The output is marked as high as the most classified table it reads.
+    await database.db.execute(sql`update assets set classification = 'C' where urn = ${shop('people')}`);
+    const analysis = await analyzePipeline(admin, (await loadPipeline(admin, p.id)).graph);
+    expect(analysis.nodes.get('q')!.marking).toBe('C');
+    // An export names the tables its own way (dbt's source()); CTE names stay as they are.
+    const exported = nodeSelect(analysis, 'q', {
+      salt: 's',
+      table: (schema, name) => `{{ source('${schema}', '${name}') }}`,
+    });
+    expect(exported).toContain("from {{ source('public', 'people') }} p join big b");
+    expect(exported).toContain("from {{ source('public', 'sales') }} where amount > 6");
+    await database.db.execute(sql`update assets set classification = 'U' where urn = ${shop('people')}`);
+  });
+
+  it('refuses source queries that write, read outside the catalog or the caller’s clearance, or call volatile functions', async () => {
+    const p = await pipeline('bad queries');
+    const issueFor = async (query: string) => {
+      const saved = await p.update('q', { query });
+      return issuesAt(saved, 'q')[0]?.message;
+    };
+    await p.add({ id: 'q', type: 'source_sql', config: { source: 'nodeshop', query: 'select 1 as one' } });
+    expect(await issueFor('delete from people')).toBe(
+      'node `q` (source_sql): the query is a DELETE statement; a source query is one SELECT, which only reads',
+    );
+    expect(await issueFor('select 1 as a; select 2 as b')).toBe(
+      'node `q` (source_sql): the query holds 2 statements; write exactly one SELECT',
+    );
+    expect(await issueFor('with gone as (delete from people returning id) select id from gone')).toBe(
+      'node `q` (source_sql): the query writes (a DELETE inside it); a source query only reads',
+    );
+    expect(await issueFor("select nextval('tickets') as n")).toBe(
+      'node `q` (source_sql): the query calls nextval(), which may change data (a volatile function); a source query only reads',
+    );
+    expect(await issueFor('select name, name from people')).toBe(
+      "node `q` (source_sql): column `name` appears twice in the query's output; rename one with `as`",
+    );
+    expect(await issueFor('select id from people for update')).toBe(
+      'node `q` (source_sql): FOR UPDATE/SHARE locks rows; a source query only reads',
+    );
+    // The database's own catalogs are not catalog assets: refused before the edit is saved.
+    await expect(
+      p.update('q', { query: 'with a as (select * from pg_catalog.pg_class) select 1 as one from a' }),
+    ).rejects.toThrow(
+      'no asset urn:dataops:postgres:nodeshop:pg_catalog.pg_class: search the catalog with catalog_search to find its URN',
+    );
+
+    // A table above the caller's clearance is refused in the same words as one that does not exist.
+    await database.db.execute(sql`update assets set classification = 'TS' where urn = ${shop('cities')}`);
+    const mine = await pipeline('analyst query', analyst);
+    const hidden = mine.add({
+      id: 'q',
+      type: 'source_sql',
+      config: { source: 'nodeshop', query: 'select city from cities' },
+    });
+    await expect(hidden).rejects.toThrow(
+      `no asset ${shop('cities')}: search the catalog with catalog_search to find its URN`,
+    );
+    const absent = mine.add({
+      id: 'q',
+      type: 'source_sql',
+      config: { source: 'nodeshop', query: 'select city from towns' },
+    });
+    await expect(absent).rejects.toThrow(
+      `no asset ${shop('towns')}: search the catalog with catalog_search to find its URN`,
+    );
+    // The administrator's pipeline reading it is as unknown to the analyst as a pipeline that does not exist.
+    await p.update('q', { query: 'select city from cities' });
+    await expect(call('pipelines_get', { pipeline: p.id }, analyst)).rejects.toThrow(`no pipeline ${p.id}`);
+    await database.db.execute(sql`update assets set classification = 'U' where urn = ${shop('cities')}`);
+  });
+
+  it('writes CSV, JSON and Parquet files atomically under the exports directory', async () => {
+    const p = await pipeline('people files');
+    await p.add({ id: 'people', type: 'source_dataset', config: { urn: shop('people') } });
+    await p.add({
+      id: 'slim',
+      type: 'select',
+      after: 'people',
+      config: { columns: [{ column: 'id' }, { column: 'name' }, { column: 'joined' }, { column: 'score' }] },
+    });
+    await p.add({ id: 'sorted', type: 'sort', after: 'slim', config: { by: [{ column: 'id' }] } });
+    await p.add({
+      id: 'csv',
+      type: 'destination_file',
+      after: 'sorted',
+      config: { format: 'csv', path: 'people/all.csv' },
+    });
+    await p.add({ id: 'json', type: 'destination_file', config: { format: 'json', path: 'people/all.json' } });
+    await p.add({ id: 'parquet', type: 'destination_file', config: { format: 'parquet', path: 'people/all.parquet' } });
+    await p.connect('sorted', 'json');
+    const saved = await p.connect('sorted', 'parquet');
+    expect(saved.issues).toEqual([]);
+
+    const run = await call('pipelines_run', { pipeline: p.id });
+    expect(run.status).toBe('succeeded');
+    expect(run.stats.files.csv).toMatchObject({ path: 'people/all_dev.csv', format: 'csv', rows: 4 });
+    const csv = await readFile(path.join(exportsDir, run.stats.files.csv.path), 'utf8');
+    expect(csv).toBe(
+      'id,name,joined,score\r\n1,"  Ann   Lee ",2024-01-05,10.50\r\n2,Bob,,\r\n3,cy  young,2024-02-10,7.25\r\n4,Dee,2024-03-01,3.00\r\n',
+    );
+    const json = JSON.parse(await readFile(path.join(exportsDir, run.stats.files.json.path), 'utf8'));
+    expect(json[1]).toEqual({ id: 2, name: 'Bob', joined: null, score: null });
+    expect(json[0]).toEqual({ id: 1, name: '  Ann   Lee ', joined: '2024-01-05', score: '10.50' });
+    const bytes = await readFile(path.join(exportsDir, run.stats.files.parquet.path));
+    const parquet = await parquetReadObjects({
+      file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length),
+    });
+    expect(parquet.map((r) => [r.id, r.name, r.joined, r.score])).toEqual([
+      [1, '  Ann   Lee ', '2024-01-05', '10.50'],
+      [2, 'Bob', null, null],
+      [3, 'cy  young', '2024-02-10', '7.25'],
+      [4, 'Dee', '2024-03-01', '3.00'],
+    ]);
+
+    // A run that fails after the files were staged (at a table written after them) leaves the old files and
+    // no temporary ones behind.
+    await p.add({ id: 'broken', type: 'filter', after: 'sorted', config: { condition: 'id / (id - id) > 0' } });
+    await p.add({ id: 'table', type: 'destination_table', after: 'broken', config: { table: 'never_written' } });
+    await p.update('slim', {
+      columns: [{ column: 'id' }, { column: 'name' }, { column: 'joined' }, { column: 'score' }, { column: 'city' }],
+    });
+    const failed = await call('pipelines_run', { pipeline: p.id, nodeStats: false });
+    expect(failed.status).toBe('failed');
+    expect(failed.stats.failedNode).toBe('table');
+    expect(await readFile(path.join(exportsDir, 'people/all_dev.csv'), 'utf8')).toBe(csv);
+    expect((await readdir(path.join(exportsDir, 'people'))).sort()).toEqual([
+      'all_dev.csv',
+      'all_dev.json',
+      'all_dev.parquet',
+    ]);
+
+    const escaping = await p.update('csv', { path: '../outside.csv' });
+    expect(escaping.issues).toContainEqual({
+      nodeId: 'csv',
+      message:
+        'node `csv` (destination_file): path ../outside.csv must stay inside the exports directory: no empty, . or .. parts',
+    });
+    const mismatched = await p.update('csv', { path: 'people/all.json' });
+    expect(mismatched.issues).toContainEqual({
+      nodeId: 'csv',
+      message: 'node `csv` (destination_file): path people/all.json holds csv, so end it with .csv',
+    });
+  });
+});

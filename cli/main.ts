@@ -29,6 +29,7 @@ import {
   renderOpenLineageSummary,
   renderSummary,
 } from './ingest.js';
+import { addPipelineCommands } from './pipelines.js';
 import { parsePort, startServer } from './start.js';
 import { type GlobalOptions, openWorkspace, type Workspace } from './workspace.js';
 
@@ -489,6 +490,7 @@ async function resolveReportTarget(ws: Workspace, target: string): Promise<{ urn
 }
 
 addAlertCommands(program, withWorkspace, print);
+addPipelineCommands(program, withWorkspace, print, positiveInteger);
 
 try {
   await program.parseAsync(process.argv);

@@ -292,7 +292,8 @@ function flaggedRows(node: AnalyzedNode, d: SqlDialect, ref: (nodeId: string) =>
   return `select ${columnList(node, d)}, ${flags.join(', ')} from ${ref(node.inputs[0]!)}`;
 }
 
-function rulePasses(node: AnalyzedNode, rule: ValidateRule, index: number, d: SqlDialect): string {
+/** A boolean SQL expression: true when the row passes `rule` (unknown passes, as in dbt). */
+export function rulePasses(node: AnalyzedNode, rule: ValidateRule, index: number, d: SqlDialect): string {
   if (rule.check === 'expression') {
     const text = renderExpression(node.expressions.get(`rule:${index}`)!, 'postgres', (v) => d.literal(v as string));
     return `(${text} is not false)`;

@@ -5,10 +5,12 @@ import { sql } from 'drizzle-orm';
 import { parquetReadObjects } from 'hyparquet';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDemoSource } from '../cli/demo-source.js';
 import type { Database } from '../db/create-db.js';
 import { syncSource } from '../mcp-server/catalog/sync.js';
 import { assetUrn } from '../mcp-server/catalog/urn.js';
 import { createPostgresConnector } from '../mcp-server/connectors/postgres/postgres-connector.js';
+import { releaseEmbedded } from '../mcp-server/connectors/source-reader.js';
 import type { ServiceContext } from '../mcp-server/context.js';
 import { nodeSelect } from '../mcp-server/pipelines/compile.js';
 import { loadPipeline } from '../mcp-server/pipelines/store.js';
@@ -465,5 +467,77 @@ describe('the pipeline node palette on a small database', () => {
       nodeId: 'csv',
       message: 'node `csv` (destination_file): path people/all.json holds csv, so end it with .csv',
     });
+  });
+});
+
+describe('source queries and file destinations on an embedded source database', () => {
+  let database: Database;
+  let admin: ServiceContext;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    database = await createTestDb();
+    dataDir = await mkdtemp(path.join(tmpdir(), 'dataops-embedded-'));
+    admin = { ...(await createTestContext(database)), exportsDir: path.join(dataDir, 'exports') };
+    // The embedded database the demo uses, served on a loopback port while the connector reads its catalog.
+    const embedded = await openDemoSource({ catalog: 'memory://', dataDir });
+    try {
+      await embedded.load(fixture.split(';').filter((statement) => statement.trim()));
+      await syncSource(admin, await createPostgresConnector({ url: embedded.url, name: 'embeddedshop' }).discover(), {
+        connection: embedded.connection,
+      });
+    } finally {
+      await embedded.close();
+    }
+  }, 60_000);
+
+  afterAll(async () => {
+    await database?.close();
+    await releaseEmbedded(path.join(dataDir, 'demo'));
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('describes a source query through the embedded driver and writes its rows to a file', async () => {
+    // biome-ignore lint/suspicious/noExplicitAny: tool outputs are checked field by field
+    const call = async (name: string, args: Record<string, unknown>): Promise<Record<string, any>> =>
+      // biome-ignore lint/suspicious/noExplicitAny: as above
+      (await runTool(pipelineTools.find((t) => t.name === name)! as never, args, admin)) as Record<string, any>;
+    const { id } = await call('pipelines_create', { name: 'embedded totals' });
+    await call('pipelines_add_node', {
+      pipeline: id,
+      id: 'totals',
+      type: 'source_sql',
+      config: {
+        source: 'embeddedshop',
+        query: 'select region, count(*) as sales, sum(amount) as total from sales group by region order by region',
+      },
+    });
+    await call('pipelines_add_node', { pipeline: id, id: 'seen', type: 'profile', after: 'totals', config: {} });
+    const saved = await call('pipelines_add_node', {
+      pipeline: id,
+      id: 'file',
+      type: 'destination_file',
+      after: 'seen',
+      config: { format: 'json', path: 'totals.json' },
+    });
+    expect(saved.issues).toEqual([]);
+    const validated = await call('pipelines_validate', { pipeline: id });
+    expect(validated.schemas.totals).toEqual([
+      { name: 'region', type: 'text' },
+      { name: 'sales', type: 'bigint' },
+      { name: 'total', type: 'numeric' },
+    ]);
+    const run = await call('pipelines_run', { pipeline: id });
+    expect(run.status).toBe('succeeded');
+    expect(run.stats.profiles.seen.rows).toBe(3);
+    expect(run.stats.profiles.seen.columns.total).toEqual({ nulls: 0, distinct: 3, min: '12.00', max: '100.00' });
+    const written = JSON.parse(await readFile(path.join(admin.exportsDir!, run.stats.files.file.path), 'utf8'));
+    expect(
+      written.map((r: { region: string; sales: unknown; total: unknown }) => [r.region, String(r.sales), r.total]),
+    ).toEqual([
+      ['east', '3', '31.00'],
+      ['north', '1', '100.00'],
+      ['west', '2', '12.00'],
+    ]);
   });
 });

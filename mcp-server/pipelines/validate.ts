@@ -720,7 +720,7 @@ function checkDestinations(analysis: PipelineAnalysis, graph: PipelineGraph, iss
     if (other)
       issues.push({
         nodeId: node.id,
-        message: `${describe(node)}: node \`${other}\` writes ${key} too; write each table from one node`,
+        message: `${describe(node)}: node \`${other}\` writes ${key} too; write each output from one node`,
       });
     targets.set(key, node.id);
   }

@@ -161,6 +161,7 @@ const probes: Record<string, ProbeGenerator> = {
   pipelines_rollback: (f) => each(f, (a) => ({ pipeline: `zpipe_${a.level}`, version: 1 })),
   pipelines_disconnect: (f) => each(f, (a) => ({ pipeline: `zpipe_${a.level}`, source: 'src', target: 'keep' })),
   pipelines_remove_node: (f) => each(f, (a) => ({ pipeline: `zpipe_${a.level}`, id: 'keep' })),
+  pipelines_docs: (f) => each(f, (a) => ({ pipeline: `zpipe_${a.level}` })),
   quality_subscribe_alerts: (f) => [
     { action: 'list' },
     ...each(f, (a) => ({ action: 'subscribe', urn: a.urn, minSeverity: 'info', channel: 'inbox' })),

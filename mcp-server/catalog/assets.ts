@@ -6,6 +6,7 @@ import { DataOpsError } from '../errors.js';
 import { relatedAssetVisibleSql, requireRole, visibleAssetsSql } from '../governance/access.js';
 import { appendAudit } from '../governance/audit.js';
 import { enforcePolicies } from '../governance/policies.js';
+import { readProductDocumentation } from '../pipelines/product-docs.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { reindexAssets } from './search-index.js';
 
@@ -75,6 +76,7 @@ export async function getAssetProfile(ctx: ServiceContext, urn: string, options:
     .where(and(eq(activityEvents.assetId, asset.id), relatedAssetVisibleSql(activityEvents.details, ctx.principal)))
     .orderBy(desc(activityEvents.at), desc(activityEvents.id))
     .limit(10);
+  const product = await readProductDocumentation(ctx, asset.id);
   return {
     urn: asset.urn,
     name: asset.name,
@@ -116,8 +118,15 @@ export async function getAssetProfile(ctx: ServiceContext, urn: string, options:
     columns: columnRows.slice(0, columnLimit).map(columnSummary),
     columnsTruncated: columnRows.length > columnLimit,
     recentActivity: activity.map((a) => ({ ...a, at: a.at.toISOString() })),
+    ...(product ? { dataProduct: productSummary(product) } : {}),
     updatedAt: asset.updatedAt.toISOString(),
   };
+}
+
+/** A product's documentation as a profile carries it: the dictionary and the latest changelog entries. */
+function productSummary(doc: NonNullable<Awaited<ReturnType<typeof readProductDocumentation>>>) {
+  const { pipeline, version, semver, publishedBy, publishedAt, dictionary, changelog } = doc;
+  return { pipeline, version, semver, publishedBy, publishedAt, dictionary, changelog: changelog.slice(0, 10) };
 }
 
 /**

@@ -74,6 +74,43 @@ export const columnSchema = z.object({
   classification: z.string().nullable(),
 });
 
+/** A data product's documentation: its pipeline, data dictionary and changelog (pipelines_docs adds markdown). */
+export const dataProductSchema = z.object({
+  pipeline: z.object({
+    id: z.string(),
+    name: z.string().nullable().describe('Null when the pipeline reads an asset you may not see'),
+    node: z.string(),
+  }),
+  version: z.number(),
+  semver: z.string(),
+  publishedBy: z.string(),
+  publishedAt: z.string(),
+  dictionary: z.array(
+    z.object({
+      column: z.string(),
+      type: z.string(),
+      classification: z.string().nullable(),
+      sensitivity: z.string().nullable(),
+      origin: z.string().describe('source, derived, aggregate, masked or computed'),
+      expression: z.string().nullable().describe('The derive expression, aggregate or mask method'),
+      node: z.string().nullable().describe('The pipeline node that computed the column'),
+      sources: z.array(z.object({ urn: z.string(), qualifiedName: z.string(), column: z.string() })),
+      sourcesWithheld: z.boolean().describe('True when a source column is one you may not see'),
+    }),
+  ),
+  changelog: z.array(
+    z.object({
+      version: z.number(),
+      semver: z.string(),
+      note: z.string().nullable(),
+      by: z.string(),
+      at: z.string(),
+      published: z.boolean(),
+      changes: z.array(z.string()),
+    }),
+  ),
+});
+
 export const assetProfileSchema = z.object({
   urn: z.string(),
   name: z.string(),
@@ -115,5 +152,8 @@ export const assetProfileSchema = z.object({
   recentActivity: z.array(
     z.object({ type: z.string(), summary: z.string(), actor: z.string().nullable(), at: z.string() }),
   ),
+  dataProduct: dataProductSchema
+    .optional()
+    .describe('For a data product a pipeline publishes: its pipeline, data dictionary and latest changelog entries'),
   updatedAt: z.string(),
 });

@@ -114,7 +114,12 @@ export const catalogGetAsset = defineTool({
       `Rows: ${a.stats.rowCount ?? 'unknown'}; columns: ${a.stats.columnCount}; upstream ${a.lineage.upstream}, downstream ${a.lineage.downstream}`,
       `Quality: ${a.quality.score === null ? 'not scored yet' : `${Number(a.quality.score.toFixed(1))}/100 (quality_get explains it)`}`,
       `Columns: ${a.columns.map((c) => `${c.name} ${c.dataType}${c.isPrimaryKey ? ' PK' : ''}`).join(', ')}${a.columnsTruncated ? ', …' : ''}`,
-    ].join('\n'),
+      a.dataProduct
+        ? `Data product of pipeline ${a.dataProduct.pipeline.name === null ? a.dataProduct.pipeline.id : fenceUntrusted(a.dataProduct.pipeline.name)}, version ${a.dataProduct.version} (${a.dataProduct.semver}); pipelines_docs shows its data dictionary and changelog`
+        : '',
+    ]
+      .filter(Boolean)
+      .join('\n'),
 });
 
 export const catalogListColumns = defineTool({

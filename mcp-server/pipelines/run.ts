@@ -10,6 +10,7 @@ import { type CompileOptions, compileNode, compileRuleFailures, describeRule, po
 import { commitFiles, discardFiles, environmentFile, type StagedFile, stageFile } from './file-output.js';
 import type { NodeConfig } from './graph.js';
 import { type NodeProfile, profileNodeRows } from './profile-node.js';
+import { checkPublishable, type PublishedOutput, publishRun } from './publish.js';
 import { deployedVersion, loadPipeline } from './store.js';
 import { analyzePipeline, type PipelineAnalysis, type PipelineIssue } from './validate.js';
 
@@ -132,6 +133,8 @@ export interface RunStats {
   failedNode?: string;
   sqlstate?: string | null;
   failures?: { rule: string; rows: number }[];
+  /** The data products a publishing run registered in the catalog. */
+  published?: PublishedOutput[];
   totalMs: number;
 }
 
@@ -153,6 +156,8 @@ export interface RunOptions {
   environment?: Environment;
   /** The version to run: by default the current one in dev, the deployed one in prod. */
   version?: number;
+  /** After a successful run, register each destination's table in the catalog as a data product (publish.ts). */
+  publish?: boolean;
 }
 
 /**
@@ -183,6 +188,8 @@ export async function runPipeline(ctx: ServiceContext, id: string, options: RunO
     version === undefined || version === current.version ? current : await loadPipeline(ctx, id, version);
   const analysis = await analyzePipeline(ctx, pipeline.graph);
   refuseWhile(analysis.issues, `run pipeline ${pipeline.name}`);
+  const tableOf = (config: NodeConfig<'destination_table'>) => environmentTable(config, environment);
+  if (options.publish) await checkPublishable(ctx, analysis, tableOf);
   const compile = await compileOptions(ctx, pipeline.id);
   const [run] = await ctx.db
     .insert(pipelineRuns)
@@ -267,6 +274,9 @@ export async function runPipeline(ctx: ServiceContext, id: string, options: RunO
       stats.sqlstate = null;
       if (!isDataOpsError(failure)) ctx.logger.error('pipeline run failed unexpectedly', { runId: run!.id, error });
     }
+  }
+  if (!error && options.publish) {
+    ({ published: stats.published, error } = await publishRun(ctx, pipeline, analysis, stats.destinations, tableOf));
   }
   stats.totalMs = Math.round(performance.now() - started);
   const status = error ? 'failed' : 'succeeded';

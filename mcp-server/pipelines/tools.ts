@@ -3,6 +3,7 @@ import { defineTool, fenceUntrusted } from '../tool.js';
 import { addNode, connect, disconnect, removeNode, updateNode } from './edit.js';
 import { explainRun } from './explain.js';
 import { nodeIdSchema, nodeTypes, pipelineEdgeSchema, pipelineNodeSchema } from './graph.js';
+import { pipelinesDocs } from './product-tools.js';
 import { environments, getRun, previewPipeline, runPipeline } from './run.js';
 import {
   createPipeline,
@@ -482,4 +483,5 @@ export const pipelineTools = [
   pipelinesExplainRun,
   pipelinesDiff,
   pipelinesRollback,
+  pipelinesDocs,
 ];

@@ -1,0 +1,387 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadDemo } from '../cli/demo.js';
+import { openDemoSource } from '../cli/demo-source.js';
+import { openWorkspace, type Workspace } from '../cli/workspace.js';
+import { queryRows } from '../db/create-db.js';
+import { syncSource } from '../mcp-server/catalog/sync.js';
+import { catalogTools } from '../mcp-server/catalog/tools.js';
+import { assetUrn } from '../mcp-server/catalog/urn.js';
+import { createPostgresConnector } from '../mcp-server/connectors/postgres/postgres-connector.js';
+import type { ServiceContext } from '../mcp-server/context.js';
+import { isDataOpsError } from '../mcp-server/errors.js';
+import { lineageTools } from '../mcp-server/lineage/tools.js';
+import { runPipeline } from '../mcp-server/pipelines/run.js';
+import { pipelineTools } from '../mcp-server/pipelines/tools.js';
+import { ruleTools } from '../mcp-server/quality/rules-tools.js';
+import { runTool } from '../mcp-server/run-tool.js';
+import type { ToolDefinition } from '../mcp-server/tool.js';
+import { createDemoCatalog } from './helpers/demo-catalog.js';
+
+const demo = (qualifiedName: string) => {
+  const [namespace, name] = qualifiedName.split('.') as [string, string];
+  return assetUrn('postgres', 'demo', namespace, name);
+};
+const productUrn = demo('contracts.vendor_evaluation_summary');
+const tools = [...pipelineTools, ...catalogTools, ...lineageTools, ...ruleTools] as ToolDefinition[];
+
+// biome-ignore lint/suspicious/noExplicitAny: tool outputs are checked field by field
+type Answer = Record<string, any>;
+
+/** Calls a tool as every surface does (validated and audited). */
+async function call(ctx: ServiceContext, name: string, args: Record<string, unknown>): Promise<Answer> {
+  return (await runTool(tools.find((t) => t.name === name)!, args, ctx)) as Answer;
+}
+
+/** The error code and message a tool call fails with. */
+async function refusal(ctx: ServiceContext, name: string, args: Record<string, unknown>) {
+  try {
+    await call(ctx, name, args);
+  } catch (error) {
+    if (isDataOpsError(error)) return { code: error.code, message: error.message };
+    throw error;
+  }
+  throw new Error(`${name} succeeded`);
+}
+
+/**
+ * "Vendor evaluation summary" on the demo workspace: CPARS-style evaluations (marked C) joined to contracts
+ * and vendors (U), aggregated per vendor, validated, and published to the catalog by a production run.
+ */
+describe('a pipeline run that publishes a data product', () => {
+  let ws: Workspace;
+  let cleanup: () => Promise<void>;
+  let admin: ServiceContext;
+  let id: string;
+
+  beforeAll(async () => {
+    const catalog = await createDemoCatalog('dataops_demopublish');
+    cleanup = catalog.cleanup;
+    ws = await openWorkspace({ db: catalog.db });
+    await loadDemo(ws, () => {});
+    // A fresh context: loading the demo made the local administrator a member of every demo domain.
+    admin = await ws.contextFor(ws.ctx.principal.id);
+  }, 240_000);
+  afterAll(async () => {
+    await ws?.close();
+    await cleanup();
+  });
+
+  const add = (pipeline: string, args: Record<string, unknown>) =>
+    call(admin, 'pipelines_add_node', { pipeline, ...args });
+  const publish = async (pipeline: string) => {
+    const { version } = await call(admin, 'pipelines_get', { pipeline });
+    const run = await runPipeline(admin, pipeline, {
+      trigger: 'manual',
+      timeoutSeconds: 600,
+      nodeStats: false,
+      environment: 'prod',
+      version,
+      publish: true,
+    });
+    expect(run.status, run.error ?? '').toBe('succeeded');
+    return run;
+  };
+  const currentEdges = (urn: string) =>
+    queryRows<{ from_urn: string; n: number }>(
+      admin.db,
+      sql`select f.urn as from_urn, count(*)::int as n from lineage_edges e
+          join assets f on f.id = e.from_asset_id join assets t on t.id = e.to_asset_id
+          where t.urn = ${urn} and e.origin = 'pipeline' and e.valid_to is null group by f.urn`,
+    );
+
+  it('registers the destination as a data product with columns, owner, marking, lineage, rules and docs', async () => {
+    ({ id } = await call(admin, 'pipelines_create', {
+      name: 'vendor evaluation summary',
+      description: 'How each vendor is rated across its contracts',
+    }));
+    await add(id, { id: 'evals', type: 'source_dataset', config: { urn: demo('performance.evaluations') } });
+    await add(id, {
+      id: 'early',
+      type: 'validate',
+      after: 'evals',
+      config: { rules: [{ check: 'not_null', column: 'contract_id' }] },
+    });
+    await add(id, {
+      id: 'slim',
+      type: 'select',
+      after: 'early',
+      config: { columns: [{ column: 'contract_id' }, { column: 'recommended' }] },
+    });
+    await add(id, { id: 'contracts', type: 'source_dataset', config: { urn: demo('contracts.contracts') } });
+    await add(id, { id: 'vendors', type: 'source_dataset', config: { urn: demo('contracts.vendors') } });
+    await add(id, { id: 'by_contract', type: 'join', config: { on: [{ left: 'contract_id', right: 'contract_id' }] } });
+    await add(id, { id: 'by_vendor', type: 'join', config: { on: [{ left: 'vendor_id', right: 'vendor_id' }] } });
+    for (const [source, target, targetHandle] of [
+      ['slim', 'by_contract', 'left'],
+      ['contracts', 'by_contract', 'right'],
+      ['by_contract', 'by_vendor', 'left'],
+      ['vendors', 'by_vendor', 'right'],
+    ] as const) {
+      await call(admin, 'pipelines_connect', { pipeline: id, source, target, targetHandle });
+    }
+    await add(id, {
+      id: 'flags',
+      type: 'derive',
+      after: 'by_vendor',
+      config: { columns: [{ name: 'is_recommended', expression: 'cast(recommended as integer)' }] },
+    });
+    await add(id, {
+      id: 'per_vendor',
+      type: 'aggregate',
+      after: 'flags',
+      config: {
+        groupBy: ['vendor_id', 'legal_name'],
+        measures: [
+          { name: 'evaluations', fn: 'count' },
+          { name: 'recommended', fn: 'sum', column: 'is_recommended' },
+        ],
+      },
+    });
+    await add(id, {
+      id: 'check',
+      type: 'validate',
+      after: 'per_vendor',
+      config: {
+        rules: [
+          { check: 'not_null', column: 'vendor_id' },
+          { check: 'unique', column: 'vendor_id' },
+          { check: 'range', column: 'evaluations', min: 1 },
+          { check: 'expression', expression: 'recommended <= evaluations', name: 'recommended within evaluations' },
+        ],
+      },
+    });
+    await add(id, {
+      id: 'marks',
+      type: 'classify',
+      after: 'check',
+      config: { columns: [{ column: 'legal_name', classification: 'S' }] },
+    });
+    const saved = await add(id, {
+      id: 'out',
+      type: 'destination_table',
+      after: 'marks',
+      config: { schema: 'contracts', table: 'vendor_evaluation_summary', mode: 'replace' },
+    });
+    expect(saved.issues).toEqual([]);
+
+    const run = await publish(id);
+    expect(run.stats.published).toEqual([
+      expect.objectContaining({ nodeId: 'out', urn: productUrn, classification: 'C', created: true }),
+    ]);
+
+    const asset = await call(admin, 'catalog_get_asset', { urn: productUrn });
+    expect(asset).toMatchObject({
+      kind: 'table',
+      classification: 'C',
+      owner: admin.principal.id,
+      description: 'How each vendor is rated across its contracts',
+      stats: { rowCount: run.stats.destinations.out!.rows },
+    });
+    expect(asset.tags).toContain('data-product');
+    // Types as the database reports them, so a sync of the source finds nothing retyped.
+    expect(asset.columns.map((c: Answer) => [c.name, c.dataType, c.classification])).toEqual([
+      ['vendor_id', 'integer', null],
+      ['legal_name', 'text', 'S'],
+      ['evaluations', 'bigint', null],
+      ['recommended', 'bigint', null],
+    ]);
+    const entry = (column: string) => asset.dataProduct.dictionary.find((e: Answer) => e.column === column);
+    expect(entry('evaluations')).toMatchObject({ origin: 'aggregate', expression: 'count(*)', node: 'per_vendor' });
+    expect(entry('recommended')).toMatchObject({ origin: 'aggregate', expression: 'sum(is_recommended)' });
+    expect(entry('recommended').sources).toEqual([
+      { urn: demo('performance.evaluations'), qualifiedName: 'performance.evaluations', column: 'recommended' },
+    ]);
+    expect(entry('legal_name')).toMatchObject({ origin: 'source', classification: 'S' });
+    expect(entry('legal_name').sources.map((s: Answer) => `${s.qualifiedName}.${s.column}`)).toEqual([
+      'contracts.vendors.legal_name',
+    ]);
+    expect(asset.dataProduct.changelog[0]).toMatchObject({ version: saved.version, published: true });
+
+    const lineage = await call(admin, 'lineage_get', { urn: productUrn, direction: 'upstream', depth: 1 });
+    const upstream = lineage.nodes.filter((n: Answer) => !n.data.focus).map((n: Answer) => n.data.qualifiedName);
+    expect(upstream.sort()).toEqual(['contracts.contracts', 'contracts.vendors', 'performance.evaluations']);
+    const fromEvaluations = lineage.edges.find(
+      (e: Answer) =>
+        lineage.nodes.find((n: Answer) => n.id === e.source)?.data.qualifiedName === 'performance.evaluations',
+    );
+    expect(fromEvaluations.data.origin).toBe('pipeline');
+    expect(fromEvaluations.data.columns).toContainEqual(
+      expect.objectContaining({ from: 'recommended', to: 'recommended', transformationSubtype: 'AGGREGATION' }),
+    );
+
+    // Rules of the last validate node reach the output; `early` checks a column the output no longer has.
+    const { rules } = await call(admin, 'quality_list_rules', { urn: productUrn });
+    expect(rules.map((r: Answer) => [r.name, r.type, r.column, r.origin, r.severity])).toEqual([
+      ['check: evaluations between 1 and ∞', 'invalid', 'evaluations', 'pipeline', 'critical'],
+      ['check: recommended within evaluations', 'expression', null, 'pipeline', 'critical'],
+      ['check: vendor_id is not null', 'not_null', 'vendor_id', 'pipeline', 'critical'],
+      ['check: vendor_id is unique', 'unique', 'vendor_id', 'pipeline', 'critical'],
+    ]);
+
+    const docs = await call(admin, 'pipelines_docs', { pipeline: id });
+    expect(docs.products).toHaveLength(1);
+    expect(docs.products[0].markdown).toContain('## Data dictionary');
+    expect(docs.products[0].markdown).toContain(
+      '| evaluations | bigint | C | aggregate `count(*)` at node `per_vendor` |',
+    );
+    expect(docs.products[0].markdown).toContain('## Changelog');
+  });
+
+  it('publishes again without changing what is already so', async () => {
+    const before = await currentEdges(productUrn);
+    await publish(id);
+    expect(await currentEdges(productUrn)).toEqual(before);
+    const [assets] = await queryRows<{ n: number }>(
+      admin.db,
+      sql`select count(*)::int as n from assets where qualified_name = 'contracts.vendor_evaluation_summary'`,
+    );
+    expect(assets!.n).toBe(1);
+    const { rules } = await call(admin, 'quality_list_rules', { urn: productUrn, includeDisabled: true });
+    expect(rules).toHaveLength(4);
+  });
+
+  it('hides the product from people the marking of its inputs keeps out', async () => {
+    const analyst = await ws.contextFor('a.chen'); // U, contracts and logistics
+    const found = await call(analyst, 'catalog_search', { query: 'vendor evaluation summary', limit: 50 });
+    expect(found.hits.map((h: Answer) => h.urn)).not.toContain(productUrn);
+    expect((await refusal(analyst, 'catalog_get_asset', { urn: productUrn })).code).toBe('not_found');
+    const steward = await ws.contextFor('m.okafor'); // S: sees it, and the S column
+    const asset = await call(steward, 'catalog_get_asset', { urn: productUrn });
+    expect(asset.columns.map((c: Answer) => c.name)).toContain('legal_name');
+  });
+
+  it('replaces lineage and rules when an edit drops an input and a rule', async () => {
+    await call(admin, 'pipelines_remove_node', { pipeline: id, id: 'marks' });
+    await call(admin, 'pipelines_connect', { pipeline: id, source: 'check', target: 'out' });
+    await call(admin, 'pipelines_remove_node', { pipeline: id, id: 'by_vendor' });
+    await call(admin, 'pipelines_remove_node', { pipeline: id, id: 'vendors' });
+    await call(admin, 'pipelines_connect', { pipeline: id, source: 'by_contract', target: 'flags' });
+    await call(admin, 'pipelines_update_node', { pipeline: id, id: 'per_vendor', config: { groupBy: ['vendor_id'] } });
+    const saved = await call(admin, 'pipelines_update_node', {
+      pipeline: id,
+      id: 'check',
+      config: { rules: [{ check: 'not_null', column: 'vendor_id' }] },
+    });
+    expect(saved.issues).toEqual([]);
+    await publish(id);
+
+    const edges = await currentEdges(productUrn);
+    expect(edges.map((e) => e.from_urn).sort()).toEqual([demo('contracts.contracts'), demo('performance.evaluations')]);
+    const { rules } = await call(admin, 'quality_list_rules', { urn: productUrn });
+    expect(rules.map((r: Answer) => r.name)).toEqual(['check: vendor_id is not null']);
+    const asset = await call(admin, 'catalog_get_asset', { urn: productUrn });
+    expect(asset.columns.map((c: Answer) => c.name)).toEqual(['vendor_id', 'evaluations', 'recommended']);
+    expect(asset.dataProduct.changelog[0]).toMatchObject({ published: true, semver: saved.semver });
+    // The versions in between had no output (a join removed and not yet replaced): the changelog says so.
+    expect(asset.dataProduct.changelog.flatMap((c: Answer) => c.changes)).toContain('output removed');
+    expect(asset.dataProduct.changelog.filter((c: Answer) => c.published)).toHaveLength(2);
+    expect(asset.classification).toBe('C');
+  });
+
+  it('keeps the product, its marking, lineage, rules and docs through a sync of the source', async () => {
+    const source = await openDemoSource(ws.storage);
+    try {
+      const schemas = ['contracts', 'performance', 'personnel', 'logistics'];
+      const snapshot = await createPostgresConnector({ url: source.url, name: 'demo', schemas }).discover();
+      await syncSource(admin, snapshot, { scope: schemas, relocate: true, connection: source.connection });
+    } finally {
+      await source.close();
+    }
+    const asset = await call(admin, 'catalog_get_asset', { urn: productUrn });
+    expect(asset).toMatchObject({ kind: 'table', classification: 'C', owner: admin.principal.id, status: 'active' });
+    expect(asset.tags).toContain('data-product');
+    expect(asset.dataProduct.pipeline).toMatchObject({ id, node: 'out' });
+    expect(asset.recentActivity.map((a: Answer) => a.type)).not.toContain('schema_changed');
+    expect((await currentEdges(productUrn)).map((e) => e.from_urn).sort()).toEqual([
+      demo('contracts.contracts'),
+      demo('performance.evaluations'),
+    ]);
+    const { rules } = await call(admin, 'quality_list_rules', { urn: productUrn });
+    expect(rules.map((r: Answer) => r.name)).toEqual(['check: vendor_id is not null']);
+    const [count] = await queryRows<{ n: number }>(
+      admin.db,
+      sql`select count(*)::int as n from assets where qualified_name = 'contracts.vendor_evaluation_summary'`,
+    );
+    expect(count!.n).toBe(1);
+  });
+
+  it('refuses a classify node that would lower a marking, naming the node', async () => {
+    const { id: other } = await call(admin, 'pipelines_create', { name: 'evaluations marked down' });
+    await add(other, { id: 'evals', type: 'source_dataset', config: { urn: demo('performance.evaluations') } });
+    await add(other, { id: 'lower', type: 'classify', after: 'evals', config: { asset: 'U' } });
+    await add(other, {
+      id: 'out',
+      type: 'destination_table',
+      after: 'lower',
+      config: { schema: 'performance', table: 'evaluations_copy' },
+    });
+    const checked = await call(admin, 'pipelines_validate', { pipeline: other });
+    expect(checked.valid).toBe(false);
+    expect(checked.issues).toEqual([
+      {
+        nodeId: 'lower',
+        message: expect.stringMatching(
+          /^node `lower` \(classify\): the data reaching it is marked C, so the output cannot be marked U/,
+        ),
+      },
+    ]);
+    const columnDown = await call(admin, 'pipelines_update_node', {
+      pipeline: other,
+      id: 'lower',
+      config: { asset: 'C', columns: [{ column: 'narrative', classification: 'U' }] },
+    });
+    expect(columnDown.issues.map((i: Answer) => i.message)).toEqual([
+      expect.stringContaining(
+        'column `narrative` reaches it marked C; a classify node raises markings and never lowers them',
+      ),
+    ]);
+  });
+
+  it('places a product behind a restrict node in its restricted domain', async () => {
+    const { id: restricted } = await call(admin, 'pipelines_create', { name: 'vendors for personnel' });
+    await add(restricted, { id: 'vendors', type: 'source_dataset', config: { urn: demo('contracts.vendors') } });
+    await add(restricted, { id: 'need_to_know', type: 'restrict', after: 'vendors', config: { domain: 'contracts' } });
+    await add(restricted, {
+      id: 'out',
+      type: 'destination_table',
+      after: 'need_to_know',
+      config: { schema: 'contracts', table: 'vendor_list_restricted' },
+    });
+    const open = await call(admin, 'pipelines_validate', { pipeline: restricted });
+    expect(open.issues.map((i: Answer) => i.message)).toEqual([
+      expect.stringContaining('domain `contracts` is open to everybody'),
+    ]);
+    await call(admin, 'pipelines_update_node', {
+      pipeline: restricted,
+      id: 'need_to_know',
+      config: { domain: 'personnel' },
+    });
+    const run = await publish(restricted);
+    const urn = demo('contracts.vendor_list_restricted');
+    expect(run.stats.published).toEqual([expect.objectContaining({ urn, domain: 'personnel', classification: 'U' })]);
+
+    // Cleared for S, but not in personnel: it cannot find the product; a member of personnel can.
+    const outsider = await ws.contextFor('j.alvarez');
+    const search = await call(outsider, 'catalog_search', { query: 'vendor_list_restricted', limit: 50 });
+    expect(search.hits.map((h: Answer) => h.urn)).not.toContain(urn);
+    expect((await refusal(outsider, 'catalog_get_asset', { urn })).code).toBe('not_found');
+    const member = await ws.contextFor('r.patel');
+    expect((await call(member, 'catalog_get_asset', { urn })).domain).toBe('personnel');
+
+    // Publishing into a domain one is not in would hide the product from its own publisher: refused first.
+    const steward = await ws.contextFor('m.okafor');
+    const refused = await runPipeline(steward, restricted, {
+      trigger: 'manual',
+      timeoutSeconds: 60,
+      nodeStats: false,
+      environment: 'prod',
+      version: (await call(admin, 'pipelines_get', { pipeline: restricted })).version,
+      publish: true,
+    }).then(
+      () => null,
+      (error: Error) => error.message,
+    );
+    expect(refused).toMatch(/may not publish into domain personnel/);
+  });
+});

@@ -161,6 +161,14 @@ const probes: Record<string, ProbeGenerator> = {
   pipelines_rollback: (f) => each(f, (a) => ({ pipeline: `zpipe_${a.level}`, version: 1 })),
   pipelines_disconnect: (f) => each(f, (a) => ({ pipeline: `zpipe_${a.level}`, source: 'src', target: 'keep' })),
   pipelines_remove_node: (f) => each(f, (a) => ({ pipeline: `zpipe_${a.level}`, id: 'keep' })),
+  pipelines_suggest: (f) => [
+    { goal: 'holdings', create: false },
+    { goal: 'total amount of holdings by zmark', create: false },
+    ...each(f, (a) => [
+      { goal: 'total amount', datasets: [a.urn] },
+      { goal: 'combine holdings with holdings', datasets: [f.assets.end.urn, a.urn], create: false },
+    ]),
+  ],
   pipelines_docs: (f) => each(f, (a) => ({ pipeline: `zpipe_${a.level}` })),
   quality_subscribe_alerts: (f) => [
     { action: 'list' },

@@ -163,12 +163,20 @@ export interface SavedVersion {
   issues: PipelineIssue[];
 }
 
-/** Creates a pipeline with an empty graph as version 1 (0.1.0), owned by the caller. */
+/**
+ * Creates a pipeline owned by the caller, as version 1: an empty graph (0.1.0), or `graph` (a proposal), whose
+ * output schema and semantic version come from validating it as any later version's do (an output makes it
+ * 0.1.0, as if added to the empty graph; a graph with no output yet is 0.0.1).
+ */
 export async function createPipeline(
   ctx: ServiceContext,
-  input: { name: string; description?: string },
+  input: { name: string; description?: string; graph?: PipelineGraph; note?: string },
 ): Promise<SavedVersion> {
-  const analysis = await analyzePipeline(ctx, { nodes: [], edges: [] });
+  const graph = input.graph ?? { nodes: [], edges: [] };
+  if (input.graph) await requireVisibleDatasets(ctx, graph);
+  const analysis = await analyzePipeline(ctx, graph);
+  const schema = outputSchema(analysis);
+  const semver = input.graph ? nextSemver('0.0.0', {}, schema) : '0.1.0';
   return ctx.db.transaction(async (tx) => {
     const [row] = await tx
       .insert(pipelines)
@@ -177,13 +185,13 @@ export async function createPipeline(
     await tx.insert(pipelineVersions).values({
       pipelineId: row!.id,
       version: 1,
-      graph: { nodes: [], edges: [] },
-      semver: '0.1.0',
-      outputSchema: {},
-      note: 'created',
+      graph,
+      semver,
+      outputSchema: schema,
+      note: input.note ?? 'created',
       createdBy: ctx.principal.id,
     });
-    return { id: row!.id, name: input.name, version: 1, semver: '0.1.0', issues: analysis.issues };
+    return { id: row!.id, name: input.name, version: 1, semver, issues: analysis.issues };
   });
 }
 

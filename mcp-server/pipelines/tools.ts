@@ -15,6 +15,7 @@ import {
   type SavedVersion,
   savePipelineVersion,
 } from './store.js';
+import { pipelinesSuggest } from './suggest-tool.js';
 import { analyzePipeline, outputSchema } from './validate.js';
 
 /** A version number; bounded to what the integer column holds, so a huge one is refused as input, not by SQL. */
@@ -483,5 +484,6 @@ export const pipelineTools = [
   pipelinesExplainRun,
   pipelinesDiff,
   pipelinesRollback,
+  pipelinesSuggest,
   pipelinesDocs,
 ];

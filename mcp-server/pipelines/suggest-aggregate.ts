@@ -1,0 +1,357 @@
+import { withSourceReader } from '../connectors/source-reader.js';
+import { fenceUntrusted } from '../tool.js';
+import { postgresDialect } from './compile.js';
+import type { NodeConfig } from './graph.js';
+import { describeMatch, nothingMatches, type Plan, type Planning, type SourceGraph } from './suggest.js';
+import {
+  type Dataset,
+  type DatasetColumn,
+  isAmountColumn,
+  isDateColumn,
+  type KeyEdge,
+  labelColumn,
+  relevance,
+} from './suggest-catalog.js';
+import { mentions, singular, variants, wordsOf } from './suggest-goal.js';
+import { ident, literal } from './suggest-graph.js';
+
+/** How rows are grouped for "by <entity>": a column of the main dataset, or a table reached through keys. */
+type Grouping =
+  | { kind: 'column'; column: DatasetColumn }
+  | { kind: 'table'; table: Dataset; path: KeyEdge[]; label: DatasetColumn | undefined };
+
+interface Candidate {
+  fact: Dataset;
+  date: DatasetColumn | null;
+  amount: DatasetColumn | null;
+  grouping: Grouping | null;
+  score: number;
+}
+
+/**
+ * "monthly contract spend by vendor": the dataset holding the measured rows (a date for the period, an
+ * amount for the measure, a way to the grouping), reached tables joined along foreign keys towards the
+ * grouping's table (each hop many-to-one, so no row is counted twice), the period derived, then grouped.
+ */
+export async function planAggregate(planning: Planning): Promise<Plan> {
+  const { goal, explicit, explain } = planning;
+  const measure = goal.measure!;
+  const weight = (word: string) => (variants(measure.word).has(singular(word)) ? 2 : 1);
+  const facts = explicit.length ? explicit : await planning.search(goal.subject.length ? goal.subject : goal.groupBy);
+  const entities = goal.groupBy.length ? await entityTables(planning) : [];
+  const needsAmount = measure.fn !== 'count';
+  const candidates: Candidate[] = [];
+  const missing = new Set<string>();
+  for (const fact of facts) {
+    const date = goal.grain ? pickDate(fact, goal.subject, measure.word) : null;
+    const amount = needsAmount ? pickAmount(fact, goal.subject, measure.word) : null;
+    if (goal.grain && !date) missing.add(`a date column for "${goal.grainWord}"`);
+    if (needsAmount && !amount) missing.add(`an amount column to ${measure.fn === 'sum' ? 'add up' : measure.fn}`);
+    if ((goal.grain && !date) || (needsAmount && !amount)) continue;
+    let grouping: Grouping | null = null;
+    if (goal.groupBy.length) {
+      grouping = await findGrouping(planning, fact, entities);
+      if (!grouping) {
+        missing.add(`a way from the data to "${goal.groupBy.join(' ')}"`);
+        continue;
+      }
+    }
+    candidates.push({ fact, date, amount, grouping, score: relevance(fact, goal.subject, weight) });
+  }
+  const chosen = candidates.sort((a, b) => b.score - a.score || a.fact.rank - b.fact.rank)[0];
+  if (!chosen) {
+    throw nothingMatches(
+      planning,
+      facts.length ? `none of the ${facts.length} found has ${[...missing].join(' and ')}` : undefined,
+    );
+  }
+  const { fact } = chosen;
+  const others = candidates.filter((c) => c !== chosen).map((c) => `${c.fact.namespace}.${c.fact.name}`);
+  explain.push(
+    `Take the rows to measure from ${describeMatch(fact, goal.subject)}${explicit.length ? ', as named' : ''}` +
+      (others.length
+        ? `; it fits the goal's words best of those that could (also possible: ${others.join(', ')})`
+        : '') +
+      '.',
+  );
+  return build(planning, chosen, await statusFilter(planning, fact, measure.word));
+}
+
+async function build(
+  planning: Planning,
+  { fact, date, amount, grouping }: Candidate,
+  status: { column: string; value: string } | null,
+): Promise<Plan> {
+  const { goal, builder, explain } = planning;
+  const measure = goal.measure!;
+  let last = builder.add('source_dataset', fact.name, `${fact.namespace}.${fact.name}`, { urn: fact.urn });
+  if (status) {
+    last = builder.add(
+      'filter',
+      `${singular(status.value.toLowerCase()).replace(/\W+/g, '_')}_only`,
+      `Only ${status.column} ${status.value}`,
+      { condition: `${ident(status.column)} = ${literal(status.value)}` },
+      [{ from: last }],
+    );
+  }
+  const names = new Set(fact.columns.map((c) => c.name));
+  let period: string | null = null;
+  if (goal.grain && date) {
+    period = names.has(goal.grain) ? `${goal.grain}_start` : goal.grain;
+    last = builder.add(
+      'derive',
+      'period',
+      `${goal.grain} of ${date.name}`,
+      { columns: [{ name: period, expression: `cast(date_trunc('${goal.grain}', ${ident(date.name)}) as date)` }] },
+      [{ from: last }],
+    );
+    explain.push(
+      `"${goal.grainWord}" → derive \`${period}\`, the first day of the ${goal.grain} of \`${date.name}\` (date_trunc), and group by it.`,
+    );
+  }
+  // Only what the rest needs travels on: the keys to join, the period, the amount, the grouping column.
+  const path = grouping?.kind === 'table' ? grouping.path : [];
+  const keep = [
+    ...(path[0]?.fromColumns ?? []),
+    ...(grouping?.kind === 'column' ? [grouping.column.name] : []),
+    ...(period ? [period] : []),
+    ...(amount ? [amount.name] : []),
+  ];
+  const flowing = new Set(keep);
+  if (flowing.size > 0) {
+    last = builder.add(
+      'select',
+      `${fact.name}_columns`,
+      `Keep ${[...flowing].join(', ')}`,
+      { columns: [...flowing].map((column) => ({ column })) },
+      [{ from: last }],
+    );
+  }
+  let groupKeys: string[] = grouping?.kind === 'column' ? [grouping.column.name] : [];
+  let label: string | null = null;
+  const graph = grouping?.kind === 'table' ? await planning.sourceGraph(fact.sourceId) : null;
+  // The columns of the table last joined, by the name they flow under (a right key takes its left key's name).
+  let flowName = new Map<string, string>();
+  for (const [i, hop] of path.entries()) {
+    const table = graph!.byId.get(hop.to)!;
+    const from = i === 0 ? fact : graph!.byId.get(hop.from)!;
+    const leftNames = hop.fromColumns.map((c) => flowName.get(c) ?? c);
+    const names = new Map(hop.toColumns.map((c, k) => [c, leftNames[k]!]));
+    const columns: { column: string; as: string }[] = hop.toColumns.map((c, k) => ({ column: c, as: leftNames[k]! }));
+    // Anything else this table brings gets its own name when one like it already flows.
+    const bring = (column: string) => {
+      if (names.has(column)) return names.get(column)!;
+      const as = flowing.has(column) ? `${singular(table.name)}_${column}`.slice(0, 63) : column;
+      names.set(column, as);
+      columns.push({ column, as });
+      return as;
+    };
+    for (const c of path[i + 1]?.fromColumns ?? []) bring(c);
+    const isEntity = i === path.length - 1;
+    if (isEntity && grouping?.kind === 'table' && grouping.label) label = bring(grouping.label.name);
+    const source = builder.add('source_dataset', table.name, `${table.namespace}.${table.name}`, { urn: table.urn });
+    const slim = builder.add(
+      'select',
+      `${table.name}_columns`,
+      `Keep ${columns.map((c) => c.as).join(', ')}`,
+      { columns: columns.map((c) => (c.as !== c.column ? c : { column: c.column })) },
+      [{ from: source }],
+    );
+    last = builder.add(
+      'join',
+      `join_${table.name}`,
+      `Join ${table.name}`,
+      { kind: 'inner', on: leftNames.map((c) => ({ left: c, right: c })) },
+      [
+        { from: last, handle: 'left' },
+        { from: slim, handle: 'right' },
+      ],
+    );
+    for (const c of columns) flowing.add(c.as);
+    explain.push(
+      `Join ${table.namespace}.${table.name} on ${hop.fromColumns.map((c, k) => `${from.name}.${c} = ${table.name}.${hop.toColumns[k]}`).join(' and ')} ` +
+        `(${hop.how === 'foreign key' ? `foreign key ${hop.name}` : `the view's ${hop.fromColumns.join(', ')} is ${table.name}'s key, by its lineage`}); ` +
+        'each row finds at most one match, so nothing is counted twice.',
+    );
+    if (isEntity) groupKeys = leftNames;
+    flowName = names;
+  }
+  const groupBy = [...groupKeys, ...(label ? [label] : []), ...(period ? [period] : [])];
+  const measureName = nameMeasure(measure, amount, fact, new Set(groupBy));
+  const measureConfig: NodeConfig<'aggregate'>['measures'][number] =
+    measure.fn === 'count'
+      ? { name: measureName, fn: 'count' }
+      : { name: measureName, fn: measure.fn, column: amount!.name };
+  last = builder.add(
+    'aggregate',
+    'aggregate',
+    `${measure.fn} by ${groupBy.join(', ') || 'everything'}`,
+    { groupBy, measures: [measureConfig] },
+    [{ from: last }],
+  );
+  const by = groupBy.length ? ` per ${groupBy.map((g) => `\`${g}\``).join(', ')}` : ' over all rows';
+  explain.push(
+    measure.fn === 'count'
+      ? `"${measure.word}" → count the rows${by} as \`${measureName}\`.`
+      : `"${measure.word}" → ${measure.fn} of \`${amount!.name}\`${by} as \`${measureName}\`.`,
+  );
+  if (grouping?.kind === 'table') {
+    explain.push(
+      `"by ${goal.groupBy.join(' ')}" → group by the key of ${grouping.table.name}, \`${groupKeys.join(', ')}\`` +
+        (label
+          ? ` and its name \`${label}\`, so each row says who it is.`
+          : ' (it has no name column to show beside it).'),
+    );
+  } else if (grouping?.kind === 'column') {
+    explain.push(`"by ${goal.groupBy.join(' ')}" → group by the column \`${grouping.column.name}\`.`);
+  }
+  const order = [...(period ? [period] : []), ...(label ? [label] : groupKeys)];
+  if (order.length) {
+    last = builder.add(
+      'sort',
+      'sort',
+      `Order by ${order.join(', ')}`,
+      { by: order.map((column) => ({ column, direction: 'asc' as const })) },
+      [{ from: last }],
+    );
+  }
+  const used = path.map((hop, i) => ({
+    dataset: graph!.byId.get(hop.to)!,
+    role: i === path.length - 1 ? ('joined' as const) : ('link' as const),
+  }));
+  return { main: fact, used, last };
+}
+
+/** Tables whose name is the grouping ("vendor" → vendors), with a primary key to group by. */
+async function entityTables(planning: Planning): Promise<Dataset[]> {
+  const { goal, explicit } = planning;
+  const wanted = goal.groupBy.join('_');
+  const named = (d: Dataset) =>
+    d.columns.some((c) => c.isPrimaryKey) &&
+    [singular(d.name), d.name].some((n) => n === wanted || singular(n) === singular(goal.groupBy.at(-1)!));
+  const fromExplicit = explicit.filter(named);
+  if (fromExplicit.length) return fromExplicit;
+  return (await planning.search(goal.groupBy)).filter(named);
+}
+
+/** A column of the fact named like the grouping ("payment system" → payment_system), or a path to its table. */
+async function findGrouping(planning: Planning, fact: Dataset, entities: Dataset[]): Promise<Grouping | null> {
+  const words = planning.goal.groupBy;
+  const graph = await planning.sourceGraph(fact.sourceId);
+  let shortest: { table: Dataset; path: KeyEdge[] } | null = null;
+  for (const table of entities.filter((e) => e.sourceId === fact.sourceId && e.id !== fact.id)) {
+    const path = manyToOnePath(graph, fact.id, table.id);
+    if (path && (!shortest || path.length < shortest.path.length)) shortest = { table, path };
+  }
+  if (shortest) {
+    const first = shortest.path[0]!;
+    const others = graph.edges.filter((e) => e.from === fact.id && e.to === first.to && e !== first);
+    if (others.length) {
+      planning.explain.push(
+        `${fact.name} reaches ${graph.byId.get(first.to)!.name} through ${first.fromColumns.join(', ')} and also through ` +
+          `${others.map((e) => e.fromColumns.join(', ')).join(', ')}; the first is used: change the select and join nodes to use another.`,
+      );
+    }
+    return { kind: 'table', ...shortest, label: labelColumn(shortest.table, words.join('_')) };
+  }
+  const snake = words.join('_');
+  const column =
+    fact.columns.find((c) => c.name === snake || c.name === `${snake}_name` || c.name === `${snake}_id`) ??
+    fact.columns.find((c) => {
+      const own = wordsOf(c.name).map(singular);
+      return own.length >= words.length && own.slice(-words.length).join('_') === snake;
+    });
+  return column ? { kind: 'column', column } : null;
+}
+
+/** The shortest way from `from` to `to` along foreign keys, each hop from the referencing to the referenced table. */
+function manyToOnePath(graph: SourceGraph, from: string, to: string): KeyEdge[] | null {
+  const reached = new Map<string, KeyEdge[]>([[from, []]]);
+  const queue = [from];
+  while (queue.length) {
+    const at = queue.shift()!;
+    if (at === to) return reached.get(at)!;
+    for (const edge of graph.edges.filter((e) => e.from === at && !reached.has(e.to))) {
+      reached.set(edge.to, [...reached.get(at)!, edge]);
+      queue.push(edge.to);
+    }
+  }
+  return null;
+}
+
+/** The date the period is taken from: one named like the goal's words ("paid_on" for spend), else the first. */
+function pickDate(fact: Dataset, subject: string[], measureWord: string): DatasetColumn | null {
+  const dates = fact.columns.filter(isDateColumn);
+  const score = (c: DatasetColumn) => {
+    const words = wordsOf(c.name);
+    const goalWord = [...subject, measureWord].some((w) => mentions(words, w)) ? 4 : 0;
+    const audit = /^(created|updated|modified|loaded|inserted|deleted)_/.test(c.name) ? -2 : 0;
+    const dated = /(date|_on|_at|day)$/.test(c.name) ? 1 : 0;
+    return goalWord + audit + dated;
+  };
+  return dates.reduce<DatasetColumn | null>((top, c) => (!top || score(c) > score(top) ? c : top), null);
+}
+
+/** The amount measured: one named like the goal's words, else the first amount-like column. */
+function pickAmount(fact: Dataset, subject: string[], measureWord: string): DatasetColumn | null {
+  const amounts = fact.columns.filter(isAmountColumn);
+  const named = amounts.find((c) => [...subject, measureWord].some((w) => mentions(wordsOf(c.name), w)));
+  return named ?? amounts[0] ?? null;
+}
+
+function nameMeasure(
+  measure: { fn: string; word: string },
+  amount: DatasetColumn | null,
+  fact: Dataset,
+  taken: Set<string>,
+): string {
+  const nouns = new Set(['spend', 'spent', 'spending', 'cost', 'costs', 'revenue', 'value']);
+  let name =
+    measure.fn === 'count'
+      ? `${singular(fact.name)}_count`
+      : nouns.has(measure.word)
+        ? measure.word.replace(/^spent$|^spending$/, 'spend')
+        : `${{ sum: 'total', avg: 'average', min: 'min', max: 'max' }[measure.fn]}_${amount!.name}`;
+  name = name.slice(0, 63);
+  return taken.has(name) ? `${name.slice(0, 57)}_value` : name;
+}
+
+/**
+ * A status that clearly fits the measure ("spend" and a status value "Paid"): rows with that status only,
+ * said in the explanation. The values are read from a sample of the table, where the data lives; a table
+ * that cannot be read now just gets no filter (and the explanation says so).
+ */
+async function statusFilter(planning: Planning, fact: Dataset, measureWord: string) {
+  const column = fact.columns.find(
+    (c) => /(^|_)status$/.test(c.name) && /^(text|character|varchar)/.test(c.type) && !c.sensitivity,
+  );
+  if (!column) return null;
+  const q = postgresDialect.quote;
+  let values: string[];
+  try {
+    const rows = await withSourceReader(planning.ctx, fact.sourceId, (reader) =>
+      reader.query<{ value: string | null }>(
+        `select distinct ${q(column.name)} as value from (select ${q(column.name)} from ${q(fact.namespace)}.${q(fact.name)} limit 100000) s limit 50`,
+      ),
+    );
+    values = rows
+      .map((r) => r.value)
+      .filter((v): v is string => typeof v === 'string')
+      .sort();
+  } catch {
+    planning.explain.push(
+      `\`${column.name}\` may say which rows count, but its values could not be read now, so no rows are filtered out.`,
+    );
+    return null;
+  }
+  const fitting = values.filter((v) => mentions(wordsOf(v), measureWord));
+  if (fitting.length !== 1) return null;
+  const value = fitting[0]!;
+  const othersSeen = values.filter((v) => v !== value);
+  planning.explain.push(
+    `"${measureWord}" → keep only rows whose \`${column.name}\` is ${fenceUntrusted(value)}` +
+      (othersSeen.length ? ` (it also holds ${othersSeen.map(fenceUntrusted).join(', ')})` : '') +
+      `; remove the filter node to count every row.`,
+  );
+  return { column: column.name, value };
+}

@@ -144,6 +144,19 @@ const probes: Record<string, ProbeGenerator> = {
   ],
   quality_explain: (f) => each(f, (a) => ({ urn: a.urn })),
   pipelines_list: () => [{ limit: 100 }],
+  pipelines_add_test: (f) =>
+    each(f, (a) => ({ pipeline: `zpipe_${a.level}`, name: 'matrix probe', inputs: { src: [] }, expect: { keep: [] } })),
+  pipelines_test: (f) => each(f, (a) => ({ pipeline: `zpipe_${a.level}` })),
+  pipelines_deploy: (f) =>
+    each(f, (a) => [
+      { pipeline: `zpipe_${a.level}`, environment: 'dev', runNow: false },
+      { pipeline: `zpipe_${a.level}`, schedule: { cron: '0 6 * * *', timeZone: 'UTC' }, runNow: false },
+    ]),
+  pipelines_schedule: (f) =>
+    each(f, (a) => [
+      { pipeline: `zpipe_${a.level}`, environment: 'dev', cron: '0 6 * * *' },
+      { pipeline: `zpipe_${a.level}`, environment: 'dev', clear: true },
+    ]),
   pipelines_get: (f) => each(f, (a) => ({ pipeline: `zpipe_${a.level}` })),
   pipelines_validate: (f) => each(f, (a) => ({ pipeline: `zpipe_${a.level}` })),
   pipelines_preview: (f) => each(f, (a) => ({ pipeline: `zpipe_${a.level}`, node: 'keep', limit: 5 })),

@@ -34,7 +34,7 @@ export function environmentTable(
 }
 
 /** The salt a pipeline's hash masks use: derived from the workspace's, so the workspace salt never reaches a source. */
-async function compileOptions(ctx: ServiceContext, pipelineId: string): Promise<CompileOptions> {
+export async function compileOptions(ctx: ServiceContext, pipelineId: string): Promise<CompileOptions> {
   const salt = createHmac('sha256', await maskingSalt(ctx.db))
     .update(`pipeline:${pipelineId}`)
     .digest('hex');

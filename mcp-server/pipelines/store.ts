@@ -163,6 +163,16 @@ export interface SavedVersion {
   issues: PipelineIssue[];
 }
 
+/** Only a pipeline's owner or a steward may change it (its graph, its tests). */
+export function requireCanChange(ctx: ServiceContext, pipeline: LoadedPipeline, action: string): void {
+  if (pipeline.owner !== ctx.principal.id && !hasRole(ctx.principal, 'steward', 'owner')) {
+    throw new DataOpsError(
+      'forbidden',
+      `${ctx.principal.id} may not ${action} pipeline ${pipeline.name}: only its owner (${pipeline.owner}) or a steward may`,
+    );
+  }
+}
+
 /**
  * Creates a pipeline owned by the caller, as version 1: an empty graph (0.1.0), or `graph` (a proposal), whose
  * output schema and semantic version come from validating it as any later version's do (an output makes it
@@ -207,12 +217,7 @@ export async function savePipelineVersion(
   change: (graph: PipelineGraph) => PipelineGraph,
 ): Promise<SavedVersion> {
   const current = await loadPipeline(ctx, id);
-  if (current.owner !== ctx.principal.id && !hasRole(ctx.principal, 'steward', 'owner')) {
-    throw new DataOpsError(
-      'forbidden',
-      `${ctx.principal.id} may not change pipeline ${current.name}: only its owner (${current.owner}) or a steward may`,
-    );
-  }
+  requireCanChange(ctx, current, 'change');
   const graph = change(structuredClone(current.graph));
   await requireVisibleDatasets(ctx, graph);
   const analysis = await analyzePipeline(ctx, graph);

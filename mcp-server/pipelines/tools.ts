@@ -1,8 +1,11 @@
 import { z } from 'zod';
+import { DataOpsError } from '../errors.js';
 import { defineTool, fenceUntrusted } from '../tool.js';
+import { type DeployResult, deployPipeline, rollbackAndRedeploy, schedulePipeline } from './deploy.js';
 import { addNode, connect, disconnect, removeNode, updateNode } from './edit.js';
 import { explainRun } from './explain.js';
 import { nodeIdSchema, nodeTypes, pipelineEdgeSchema, pipelineNodeSchema } from './graph.js';
+import { addPipelineTest, describeResult, pipelineTestInput, runPipelineTests } from './pipeline-tests.js';
 import { pipelinesDocs } from './product-tools.js';
 import { environments, getRun, previewPipeline, runPipeline } from './run.js';
 import {
@@ -11,7 +14,6 @@ import {
   listPipelines,
   listVersions,
   loadPipeline,
-  rollbackPipeline,
   type SavedVersion,
   savePipelineVersion,
 } from './store.js';
@@ -456,16 +458,198 @@ export const pipelinesDiff = defineTool({
       .join('\n'),
 });
 
+const rowsOut = z.array(z.record(z.string(), z.unknown()));
+const testRunOutput = z.object({
+  pipelineId: z.string(),
+  name: z.string(),
+  version: z.number(),
+  semver: z.string(),
+  passed: z.number(),
+  failed: z.number(),
+  results: z.array(
+    z.object({
+      name: z.string(),
+      passed: z.boolean(),
+      problems: z.array(z.string()).describe('Why the test could not be judged, or a validate node that would stop'),
+      diffs: z.array(
+        z.object({
+          nodeId: z.string(),
+          missing: rowsOut.describe('Expected rows the node did not produce'),
+          unexpected: rowsOut.describe('Rows the node produced that were not expected'),
+          outOfOrder: z
+            .object({
+              position: z.number(),
+              expected: z.record(z.string(), z.unknown()),
+              actual: z.record(z.string(), z.unknown()),
+            })
+            .optional(),
+        }),
+      ),
+    }),
+  ),
+});
+
+function renderTests(t: z.infer<typeof testRunOutput>): string {
+  const head = `Pipeline ${fenceUntrusted(t.name)} v${t.version} (${t.semver}): ${t.passed} of ${t.results.length} tests pass.`;
+  return [head, ...t.results.map((r) => fenceUntrusted(describeResult(r)))].join('\n');
+}
+
+export const pipelinesAddTest = defineTool({
+  name: 'pipelines_add_test',
+  title: 'Add a pipeline test',
+  description:
+    'Add a pipeline test, or replace the one with the same name: rows that stand in for each source node (inputs) and the rows ' +
+    'chosen nodes must then produce (expect). Values are read as the columns’ own types (dates as text, numbers as numbers). ' +
+    'Rows are compared in any order, except at a sort node. The test runs at once on the current version; pipelines_deploy ' +
+    'runs every test before deploying, and production needs at least one. Owner or steward only.',
+  input: pipelineTestInput.extend({ pipeline: pipelineInput }).strict(),
+  output: testRunOutput,
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  handler: ({ pipeline, ...test }, ctx) => addPipelineTest(ctx, pipeline, test),
+  render: renderTests,
+});
+
+export const pipelinesTest = defineTool({
+  name: 'pipelines_test',
+  title: 'Run the pipeline tests',
+  description:
+    'Run every test of a pipeline against a version (default: the current one) on its source database, reading only the ' +
+    'test’s rows (nothing touches the real tables). Each test passes or shows its diff: missing rows, unexpected rows, or ' +
+    'the first row out of order at a sort node.',
+  input: z.object({ pipeline: pipelineInput, version: versionInput.optional() }).strict(),
+  output: testRunOutput,
+  annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  handler: ({ pipeline, version }, ctx) => runPipelineTests(ctx, pipeline, version),
+  render: (t) =>
+    t.results.length ? renderTests(t) : 'The pipeline has no tests yet: add one with pipelines_add_test.',
+});
+
+const scheduleInput = z
+  .object({
+    cron: z.string().min(1).max(100).describe('Cron, e.g. "0 6 * * *" for 06:00 every day'),
+    timeZone: z
+      .string()
+      .min(1)
+      .max(64)
+      .default('UTC')
+      .describe('IANA time zone the cron is read in, e.g. Europe/Berlin'),
+  })
+  .strict();
+
+const deploymentOutput = z.object({
+  pipelineId: z.string(),
+  name: z.string(),
+  environment: z.enum(environments),
+  version: z.number(),
+  semver: z.string(),
+  schedule: z.string().nullable(),
+  timeZone: z.string().nullable(),
+  nextRunAt: z.string().nullable().describe('When the scheduler runs it next (UTC)'),
+  deployedBy: z.string(),
+  deployedAt: z.string(),
+});
+
+const deployOutput = deploymentOutput.extend({
+  tests: z.array(z.object({ name: z.string(), passed: z.boolean() })),
+  run: runOutput.nullable().describe('The run made right after deploying (runNow)'),
+});
+
+function renderDeployment(d: z.infer<typeof deploymentOutput>): string {
+  const schedule = d.schedule
+    ? `runs on "${d.schedule}" (${d.timeZone}), next at ${d.nextRunAt}`
+    : 'no schedule (it runs when asked: pipelines_run with this environment)';
+  return `Pipeline ${fenceUntrusted(d.name)} version ${d.version} (${d.semver}) is deployed to ${d.environment}; ${schedule}.`;
+}
+
+function renderDeploy(d: z.infer<typeof deployOutput>): string {
+  return [
+    renderDeployment(d),
+    d.tests.length ? `Tests passed: ${d.tests.map((t) => fenceUntrusted(t.name)).join(', ')}.` : 'No tests.',
+    d.run ? renderRun(d.run) : '',
+  ]
+    .filter(Boolean)
+    .join('\n');
+}
+
+const deployAnswer = (d: DeployResult) => ({ ...d, run: d.run ? { ...d.run, stats: { ...d.run.stats } } : null });
+
+export const pipelinesDeploy = defineTool({
+  name: 'pipelines_deploy',
+  title: 'Deploy a pipeline',
+  description:
+    'Deploy a version (default: the current one) to an environment (default prod) in one call: it must validate and pass every ' +
+    'pipeline test (prod needs at least one: pipelines_add_test); then it is recorded as the version that environment runs, ' +
+    'optionally on a cron schedule in a time zone, and (runNow, default) run there at once. prod writes the destination tables ' +
+    'as configured and publishes them to the catalog; dev writes them suffixed `_dev`. A redeploy without a schedule keeps the ' +
+    'one it had. Stewards and owners only.',
+  input: z
+    .object({
+      pipeline: pipelineInput,
+      environment: z.enum(environments).default('prod'),
+      version: versionInput.optional(),
+      schedule: scheduleInput.optional(),
+      runNow: z.boolean().default(true).describe('Run the deployed version in that environment right away'),
+    })
+    .strict(),
+  output: deployOutput,
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+  handler: async ({ pipeline, ...options }, ctx) => deployAnswer(await deployPipeline(ctx, pipeline, options)),
+  render: renderDeploy,
+});
+
+export const pipelinesSchedule = defineTool({
+  name: 'pipelines_schedule',
+  title: 'Schedule a deployed pipeline',
+  description:
+    'Set when the scheduler runs a deployed pipeline in an environment: a cron and an IANA time zone (e.g. "0 6 * * 1-5" in ' +
+    'America/New_York), or clear: true to stop scheduled runs. The scheduler runs the version deployed there. Deploy first ' +
+    'with pipelines_deploy. Stewards and owners only.',
+  input: z
+    .object({
+      pipeline: pipelineInput,
+      environment: z.enum(environments).default('prod'),
+      cron: z.string().min(1).max(100).optional().describe('Cron, e.g. "0 6 * * *"; leave out with clear'),
+      timeZone: z.string().min(1).max(64).default('UTC').describe('IANA time zone, e.g. Europe/Berlin'),
+      clear: z.boolean().default(false).describe('Stop the scheduled runs'),
+    })
+    .strict(),
+  output: deploymentOutput,
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  handler: async ({ pipeline, environment, cron, timeZone, clear }, ctx) => {
+    if (clear === Boolean(cron)) {
+      throw new DataOpsError('invalid_input', 'give either a cron (with its timeZone) or clear: true, not both');
+    }
+    return schedulePipeline(ctx, pipeline, { environment, schedule: cron ? { cron, timeZone } : null });
+  },
+  render: renderDeployment,
+});
+
 export const pipelinesRollback = defineTool({
   name: 'pipelines_rollback',
   title: 'Roll a pipeline back to an earlier version',
   description:
-    'Save a new version equal to an earlier one (history is kept). Run the pipeline afterwards to restore that version’s output.',
+    'Save a new version equal to an earlier one (history is kept). When the pipeline is deployed to prod, that version is also ' +
+    'deployed to prod (its tests run first) and run, so the prod tables hold the earlier version’s output again in one call; ' +
+    'otherwise run it yourself (pipelines_run).',
   input: z.object({ pipeline: pipelineInput, version: versionInput }).strict(),
-  output: savedOutput,
-  annotations: editAnnotations,
-  handler: async ({ pipeline, version }, ctx) => edit(await rollbackPipeline(ctx, pipeline, version)),
-  render: renderSaved,
+  output: savedOutput.extend({
+    deployment: deployOutput.nullable().describe('The deploy to prod and its run, when the pipeline was in prod'),
+    notDeployed: z.string().nullable().describe('Why the new version was not deployed to prod, when it was refused'),
+  }),
+  annotations: { ...editAnnotations, destructiveHint: true },
+  handler: async ({ pipeline, version }, ctx) => {
+    const result = await rollbackAndRedeploy(ctx, pipeline, version);
+    return { ...result, deployment: result.deployment ? deployAnswer(result.deployment) : null };
+  },
+  render: (r) =>
+    [
+      renderSaved(r),
+      r.deployment
+        ? `Deployed it to prod and ran it: ${renderDeploy(r.deployment)}`
+        : r.notDeployed
+          ? `Not deployed to prod: ${r.notDeployed}`
+          : 'It is not deployed to prod; run it with pipelines_run to write its output.',
+    ].join('\n'),
 });
 
 export const pipelineTools = [
@@ -486,4 +670,8 @@ export const pipelineTools = [
   pipelinesRollback,
   pipelinesSuggest,
   pipelinesDocs,
+  pipelinesAddTest,
+  pipelinesTest,
+  pipelinesDeploy,
+  pipelinesSchedule,
 ];

@@ -1,4 +1,3 @@
-import { Cron } from 'croner';
 import { and, asc, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { queryRows, type Tx } from '../../db/create-db.js';
@@ -8,6 +7,7 @@ import type { ServiceContext } from '../context.js';
 import { DataOpsError } from '../errors.js';
 import { requireRole, visibleAssetsSql } from '../governance/access.js';
 import { appendAudit } from '../governance/audit.js';
+import { cronProblem } from './cron.js';
 import { checkExpression } from './rules-expression.js';
 
 /**
@@ -216,11 +216,8 @@ export async function validateRule(
   if (rule.type === 'invalid' && typeof config.strftime === 'string') strftimeRegex(config.strftime, fail);
   if (rule.type === 'relationships') await checkReference(ctx, asset, config, fail);
   if (rule.schedule) {
-    try {
-      new Cron(rule.schedule, { paused: true });
-    } catch (error) {
-      fail(`schedule "${rule.schedule}" is not a cron expression: ${(error as Error).message}`);
-    }
+    const problem = cronProblem(rule.schedule, ctx.clock());
+    if (problem) fail(`schedule "${rule.schedule}" ${problem}`);
   }
   return {
     name: rule.name,

@@ -1,18 +1,23 @@
 import { hostname } from 'node:os';
-import { Cron } from 'croner';
 import { sql } from 'drizzle-orm';
 import { type Db, queryRows } from '../../db/create-db.js';
 import type { Principal, ServiceContext } from '../context.js';
 import { lapseExpiredCertifications } from '../governance/certification.js';
+import { runScheduledDeployment } from '../pipelines/deploy.js';
+import type { Environment } from '../pipelines/run.js';
 import { type AlertChannel, type DispatchSummary, dispatchAlerts } from './alerts-dispatch.js';
 import { evaluateAlerts } from './alerts-evaluate.js';
 import { runChecks } from './checks.js';
+import { nextCronRun } from './cron.js';
 import { profileAsset } from './profile.js';
+
+export { nextCronRun };
 
 /**
  * The quality scheduler. Every table and view of a source whose data can be read gets an `asset` job
  * (checks of its unscheduled rules, a profile, a score, then alerts) on the default cadence, due at
- * once when the asset is new; every enabled rule with a cron `schedule` gets a `rule` job. Due times
+ * once when the asset is new; every enabled rule with a cron `schedule` gets a `rule` job; every
+ * pipeline deployment with a schedule gets a `pipeline` job (its cron read in its own time zone). Due times
  * live in `scheduled_jobs`, so a restart neither loses nor repeats work. Any number of server
  * instances may run cycles on one database: a job is claimed with `for update skip locked` and a lease,
  * so it never runs twice at once; a job whose instance died is taken over when its lease expires.
@@ -35,10 +40,13 @@ export interface SchedulerOptions {
 
 export interface ClaimedJob {
   key: string;
-  kind: 'asset' | 'rule';
-  assetId: string;
+  kind: 'asset' | 'rule' | 'pipeline';
+  assetId: string | null;
   ruleId: string | null;
+  pipelineId: string | null;
   schedule: string | null;
+  /** The zone a pipeline deployment's cron is read in; null: the scheduler's. */
+  timeZone: string | null;
   nextRunAt: string;
 }
 
@@ -71,7 +79,11 @@ export async function schedulerPrincipal(db: Db): Promise<Principal> {
   };
 }
 
-/** Creates jobs for new assets and scheduled rules, follows changed schedules, drops what left. */
+/**
+ * Creates jobs for new assets and scheduled rules, follows changed schedules, drops what left. Pipeline jobs
+ * are written by pipelines_deploy and pipelines_schedule with the deployment; here only a job whose
+ * deployment lost its schedule (or went) is dropped.
+ */
 export async function syncJobs(db: Db, now: Date, options: Pick<SchedulerOptions, 'timeZone'> = {}): Promise<void> {
   await db.transaction(async (tx) => {
     await tx.execute(sql`insert into scheduled_jobs (key, kind, asset_id, next_run_at)
@@ -83,6 +95,9 @@ export async function syncJobs(db: Db, now: Date, options: Pick<SchedulerOptions
       where j.kind = 'asset' and a.id = j.asset_id and a.status <> 'active'`);
     await tx.execute(sql`delete from scheduled_jobs j where j.kind = 'rule' and not exists (
       select 1 from quality_rules r where r.id = j.rule_id and r.enabled and r.schedule is not null)`);
+    await tx.execute(sql`delete from scheduled_jobs j where j.kind = 'pipeline' and not exists (
+      select 1 from pipeline_deployments d where j.key = 'pipeline:' || d.pipeline_id || ':' || d.environment
+        and d.schedule is not null)`);
     const changed = await queryRows<{ id: string; assetId: string; schedule: string }>(
       tx,
       sql`select r.id::text, r.asset_id::text as "assetId", r.schedule from quality_rules r
@@ -99,11 +114,6 @@ export async function syncJobs(db: Db, now: Date, options: Pick<SchedulerOptions
   });
 }
 
-/** The first time after `after` that a cron schedule fires, in the given zone; null for a schedule that never fires again. */
-export function nextCronRun(schedule: string, after: Date, timeZone = 'UTC'): Date | null {
-  return new Cron(schedule, { paused: true, timezone: timeZone }).nextRun(after);
-}
-
 /** Claims the most overdue job nobody holds, for `leaseSeconds`; null when nothing is due. */
 export async function claimDueJob(db: Db, owner: string, now: Date, leaseSeconds: number): Promise<ClaimedJob | null> {
   const [job] = await queryRows<ClaimedJob>(
@@ -115,7 +125,8 @@ export async function claimDueJob(db: Db, owner: string, now: Date, leaseSeconds
           where next_run_at <= ${now.toISOString()}::timestamptz
             and (lease_expires_at is null or lease_expires_at <= ${now.toISOString()}::timestamptz)
           order by next_run_at, key limit 1 for update skip locked)
-        returning j.key, j.kind, j.asset_id::text as "assetId", j.rule_id::text as "ruleId", j.schedule,
+        returning j.key, j.kind, j.asset_id::text as "assetId", j.rule_id::text as "ruleId",
+          j.pipeline_id::text as "pipelineId", j.schedule, j.time_zone as "timeZone",
           to_char(j.next_run_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "nextRunAt"`,
   );
   return job ?? null;
@@ -139,7 +150,8 @@ export async function completeJob(
 /** The due time after a run: the next cron time, or the next step of the cadence after now (missed steps run once). */
 export function nextDue(job: ClaimedJob, now: Date, options: SchedulerOptions): Date {
   if (job.schedule) {
-    return nextCronRun(job.schedule, now, options.timeZone) ?? new Date(now.getTime() + 365 * 86_400_000);
+    const zone = job.timeZone ?? options.timeZone;
+    return nextCronRun(job.schedule, now, zone) ?? new Date(now.getTime() + 365 * 86_400_000);
   }
   const every = (options.profileEveryHours ?? 24) * 3_600_000;
   const due = new Date(job.nextRunAt).getTime();
@@ -148,24 +160,30 @@ export function nextDue(job: ClaimedJob, now: Date, options: SchedulerOptions): 
 
 /** Runs one job's work; returns the alert changes it caused. */
 async function runJob(ctx: ServiceContext, job: ClaimedJob) {
+  if (job.kind === 'pipeline') {
+    // The deployed version, in the environment the key names; a failure is thrown to be kept on the job.
+    await runScheduledDeployment(ctx, job.pipelineId!, job.key.split(':')[2] as Environment);
+    return { opened: 0, escalated: 0, resolved: 0 };
+  }
+  const assetId = job.assetId!;
   if (job.kind === 'rule') {
-    await runChecks(ctx, { assetId: job.assetId, ruleIds: [job.ruleId!] });
+    await runChecks(ctx, { assetId, ruleIds: [job.ruleId!] });
   } else {
     const [unscheduled] = await queryRows<{ n: number }>(
       ctx.db,
-      sql`select count(*)::int as n from quality_rules where asset_id = ${job.assetId} and enabled and schedule is null`,
+      sql`select count(*)::int as n from quality_rules where asset_id = ${assetId} and enabled and schedule is null`,
     );
     // Checks first, so the profile's score includes their results.
     if (unscheduled!.n > 0) {
       const ruleIds = await queryRows<{ id: string }>(
         ctx.db,
-        sql`select id::text from quality_rules where asset_id = ${job.assetId} and enabled and schedule is null`,
+        sql`select id::text from quality_rules where asset_id = ${assetId} and enabled and schedule is null`,
       );
-      await runChecks(ctx, { assetId: job.assetId, ruleIds: ruleIds.map((r) => r.id) });
+      await runChecks(ctx, { assetId, ruleIds: ruleIds.map((r) => r.id) });
     }
-    await profileAsset(ctx, job.assetId);
+    await profileAsset(ctx, assetId);
   }
-  return evaluateAlerts(ctx.db, job.assetId, ctx.clock());
+  return evaluateAlerts(ctx.db, assetId, ctx.clock());
 }
 
 /** One scheduler cycle, as the scheduler principal: sync jobs, run what is due (one claim at a time), then deliver alerts. */

@@ -1,0 +1,397 @@
+import { sql } from 'drizzle-orm';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Database, queryRows } from '../db/create-db.js';
+import { syncSource } from '../mcp-server/catalog/sync.js';
+import { assetUrn } from '../mcp-server/catalog/urn.js';
+import { createPostgresConnector } from '../mcp-server/connectors/postgres/postgres-connector.js';
+import type { ServiceContext } from '../mcp-server/context.js';
+import { pipelineTools } from '../mcp-server/pipelines/tools.js';
+import { runDueCycle, type SchedulerOptions } from '../mcp-server/quality/scheduler.js';
+import { runTool } from '../mcp-server/run-tool.js';
+import { contextAs, createTestContext } from './helpers/test-context.js';
+import { createScratchDatabase, createTestDb, serverUrl } from './helpers/test-db.js';
+
+/**
+ * Tests, environments, deployment, schedules and rollback of a pipeline, through the tools as an assistant
+ * calls them: "regional order totals" over a small shop database on the server, whose catalog is embedded
+ * (or on the server, as the suite's second pass runs it).
+ */
+const shop = (table: string) => assetUrn('postgres', 'shop', 'public', table);
+const start = new Date('2026-11-23T09:00:00Z'); // a Monday, 09:00 UTC
+
+/** What the pipeline writes, by hand, for a minimum order amount. */
+const handWritten = (above: number) => `
+  select region, sum(amount) as total, count(*) as orders from orders where amount > ${above} group by region`;
+
+// biome-ignore lint/suspicious/noExplicitAny: tool outputs are checked field by field
+type Answer = Record<string, any>;
+
+describe('pipeline tests, environments, deployment, schedules and rollback', () => {
+  let database: Database;
+  let steward: ServiceContext;
+  let analyst: ServiceContext;
+  let scratch: Awaited<ReturnType<typeof createScratchDatabase>>;
+  let source: postgres.Sql;
+  let id: string;
+  let firstVersion: number;
+
+  const call = async (name: string, args: Record<string, unknown>, ctx: ServiceContext = steward) => {
+    const tool = pipelineTools.find((t) => t.name === name)!;
+    return (await runTool(tool as never, args, ctx)) as Answer;
+  };
+  const at = (ctx: ServiceContext, time: Date): ServiceContext => ({ ...ctx, clock: () => time });
+  /** Rows of the table a run wrote, in a stable order, numbers as numbers. */
+  const written = async (table: string) =>
+    (
+      await source.unsafe(`select region, total::float8 as total, orders::int as orders from ${table} order by region`)
+    ).map((r) => ({ ...r }));
+  const expected = async (above: number) =>
+    (
+      await source.unsafe(
+        `select region, total::float8 as total, orders::int as orders from (${handWritten(above)}) h order by region`,
+      )
+    ).map((r) => ({ ...r }));
+  const instance = (instanceId: string): SchedulerOptions => ({ instanceId, leaseSeconds: 600, maxJobs: 50 });
+  const scheduledRuns = () =>
+    queryRows<{ status: string; environment: string; version: number; error: string | null }>(
+      database.db,
+      sql`select status, environment, version, error from pipeline_runs where trigger = 'schedule' order by started_at`,
+    );
+  const job = async (environment: string) =>
+    (
+      await queryRows<{ nextRunAt: string; runs: number; lastError: string | null; timeZone: string }>(
+        database.db,
+        sql`select to_char(next_run_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as "nextRunAt", runs,
+              last_error as "lastError", time_zone as "timeZone"
+            from scheduled_jobs where key = ${`pipeline:${id}:${environment}`}`,
+      )
+    )[0];
+
+  beforeAll(async () => {
+    database = await createTestDb();
+    const admin = await createTestContext(database);
+    scratch = await createScratchDatabase(serverUrl, 'dataops_pipelines_deploy');
+    source = postgres(scratch.url, { max: 1, onnotice: () => {} });
+    await source.unsafe(`
+      create table orders (id int primary key, region text not null, amount numeric(8,2) not null, placed_on date);
+      insert into orders select g, (array['east', 'west', 'north'])[1 + g % 3], (g % 13) - 2 + 0.25, date '2026-01-01' + g
+        from generate_series(1, 300) g;`);
+    await syncSource(admin, await createPostgresConnector({ url: scratch.url, name: 'shop' }).discover(), {
+      connection: scratch.url,
+    });
+    steward = at(
+      await contextAs(database, { id: 'sam', displayName: 'Sam Steward', clearance: 'S', roles: ['steward'] }),
+      start,
+    );
+    analyst = await contextAs(database, { id: 'ana', displayName: 'Ana Analyst', clearance: 'U', roles: ['viewer'] });
+
+    ({ id } = await call('pipelines_create', { name: 'regional order totals' }));
+    const add = (args: Record<string, unknown>) => call('pipelines_add_node', { pipeline: id, ...args });
+    await add({ id: 'orders', type: 'source_dataset', config: { urn: shop('orders') } });
+    await add({ id: 'positive', type: 'filter', after: 'orders', config: { condition: 'amount > 0' } });
+    await add({
+      id: 'totals',
+      type: 'aggregate',
+      after: 'positive',
+      config: {
+        groupBy: ['region'],
+        measures: [
+          { name: 'total', fn: 'sum', column: 'amount' },
+          { name: 'orders', fn: 'count' },
+        ],
+      },
+    });
+    await add({
+      id: 'ranked',
+      type: 'sort',
+      after: 'totals',
+      config: { by: [{ column: 'total', direction: 'desc' }] },
+    });
+    const saved = await add({
+      id: 'out',
+      type: 'destination_table',
+      after: 'ranked',
+      config: { table: 'region_totals' },
+    });
+    expect(saved.issues).toEqual([]);
+    firstVersion = saved.version;
+  }, 120_000);
+
+  afterAll(async () => {
+    await source?.end();
+    await database?.close();
+    await scratch?.drop();
+  });
+
+  const givenOrders = [
+    { id: 1, region: 'east', amount: 10, placed_on: '2026-01-02' },
+    { id: 2, region: 'east', amount: -5, placed_on: '2026-01-03' },
+    { id: 3, region: 'west', amount: '7.50' },
+  ];
+
+  it('runs a pipeline test on given rows only: passes, or shows the rows missing, unexpected or out of order', async () => {
+    await expect(call('pipelines_deploy', { pipeline: id })).rejects.toThrow(
+      /production needs at least one pipeline test\. Add one with pipelines_add_test/,
+    );
+    const passing = await call('pipelines_add_test', {
+      pipeline: id,
+      name: 'positive orders only',
+      inputs: { orders: givenOrders },
+      expect: {
+        // Any order at an aggregate; 10 and 10.00 are the same numeric.
+        totals: [
+          { region: 'west', total: 7.5, orders: 1 },
+          { region: 'east', total: '10.00', orders: 1 },
+        ],
+        ranked: [
+          { region: 'east', total: 10, orders: 1 },
+          { region: 'west', total: 7.5, orders: 1 },
+        ],
+      },
+    });
+    expect(passing).toMatchObject({ passed: 1, failed: 0 });
+
+    const failing = await call('pipelines_add_test', {
+      pipeline: id,
+      name: 'refunds count',
+      inputs: { orders: givenOrders },
+      expect: { totals: [{ region: 'east', total: 5, orders: 2 }] },
+    });
+    expect(failing.results[0]).toMatchObject({
+      name: 'refunds count',
+      passed: false,
+      problems: [],
+      diffs: [
+        {
+          nodeId: 'totals',
+          missing: [{ region: 'east', total: 5, orders: 2 }],
+          unexpected: expect.arrayContaining([
+            { region: 'east', total: 10, orders: 1 },
+            { region: 'west', total: 7.5, orders: 1 },
+          ]),
+        },
+      ],
+    });
+
+    const reversed = await call('pipelines_add_test', {
+      pipeline: id,
+      name: 'ranked by total',
+      inputs: { orders: givenOrders },
+      expect: {
+        ranked: [
+          { region: 'west', total: 7.5, orders: 1 },
+          { region: 'east', total: 10, orders: 1 },
+        ],
+      },
+    });
+    expect(reversed.results[0].diffs).toEqual([
+      {
+        nodeId: 'ranked',
+        missing: [],
+        unexpected: [],
+        outOfOrder: {
+          position: 1,
+          expected: { region: 'west', total: 7.5, orders: 1 },
+          actual: { region: 'east', total: 10, orders: 1 },
+        },
+      },
+    ]);
+
+    await expect(
+      call('pipelines_add_test', {
+        pipeline: id,
+        name: 'typo',
+        inputs: { orders: [{ id: 1, regoin: 'east', amount: 1 }] },
+        expect: { totals: [] },
+      }),
+    ).rejects.toThrow('column `regoin` does not exist; did you mean `region`?');
+    await expect(
+      call('pipelines_add_test', { pipeline: id, name: 'no rows given', inputs: {}, expect: { totals: [] } }),
+    ).rejects.toThrow('source node `orders` feeds `totals` but the test gives it no rows: add inputs.orders');
+
+    // Deploying is refused while a test fails, and the refusal shows the diff.
+    const refused = call('pipelines_deploy', { pipeline: id });
+    await expect(refused).rejects.toThrow(/2 of 3 pipeline tests fail/);
+    await expect(refused).rejects.toThrow(
+      /refunds count\n.*at `totals` missing: \{"region":"east","total":5,"orders":2\}/,
+    );
+    await expect(refused).rejects.toThrow(/ranked by total\n.*row 1 is out of order/);
+
+    // Replaced by name: fixed expectations, still three tests.
+    await call('pipelines_add_test', {
+      pipeline: id,
+      name: 'refunds count',
+      inputs: { orders: givenOrders },
+      expect: {
+        positive: [
+          { id: 1, region: 'east', amount: 10, placed_on: '2026-01-02' },
+          { id: 3, region: 'west', amount: 7.5, placed_on: null },
+        ],
+      },
+    });
+    await call('pipelines_add_test', {
+      pipeline: id,
+      name: 'ranked by total',
+      inputs: { orders: givenOrders },
+      expect: {
+        ranked: [
+          { region: 'east', total: 10, orders: 1 },
+          { region: 'west', total: 7.5, orders: 1 },
+        ],
+      },
+    });
+    const all = await call('pipelines_test', { pipeline: id }, analyst);
+    expect(all).toMatchObject({ passed: 3, failed: 0 });
+    expect(all.results.map((r: Answer) => r.name)).toEqual([
+      'positive orders only',
+      'ranked by total',
+      'refunds count',
+    ]);
+
+    // Nothing was written: tests read only their own rows.
+    expect((await source.unsafe(`select to_regclass('public.region_totals') as t`))[0]!.t).toBeNull();
+    expect(Number((await source.unsafe('select count(*) as n from orders'))[0]!.n)).toBe(300);
+  });
+
+  it('runs into dev by default and refuses prod until a version is deployed there', async () => {
+    const dev = await call('pipelines_run', { pipeline: id });
+    expect(dev).toMatchObject({ environment: 'dev', status: 'succeeded' });
+    expect(dev.stats.destinations.out.table).toBe('public.region_totals_dev');
+    expect(await written('region_totals_dev')).toEqual(await expected(0));
+    await expect(call('pipelines_run', { pipeline: id, environment: 'prod' })).rejects.toThrow(
+      'pipeline regional order totals has no version in prod yet: deploy it first with pipelines_deploy',
+    );
+  });
+
+  it('refuses a deploy by someone who is neither steward nor owner, and a bad schedule', async () => {
+    await expect(call('pipelines_deploy', { pipeline: id }, analyst)).rejects.toThrow(
+      /ana may not deploy pipeline regional order totals: it needs the steward or owner role/,
+    );
+    await expect(call('pipelines_schedule', { pipeline: id, cron: '0 6 * * *' }, analyst)).rejects.toThrow(
+      /ana may not schedule pipeline/,
+    );
+    await expect(
+      call(
+        'pipelines_add_test',
+        { pipeline: id, name: 'mine', inputs: { orders: [] }, expect: { totals: [] } },
+        analyst,
+      ),
+    ).rejects.toThrow(/ana may not add tests to pipeline regional order totals: only its owner \(sam\) or a steward/);
+    await expect(
+      call('pipelines_deploy', { pipeline: id, schedule: { cron: '0 6 * * *', timeZone: 'Mars/Olympus' } }),
+    ).rejects.toThrow('time zone "Mars/Olympus" is not an IANA time zone');
+    await expect(call('pipelines_deploy', { pipeline: id, schedule: { cron: 'every morning' } })).rejects.toThrow(
+      /schedule "every morning" is not a cron expression/,
+    );
+    await expect(call('pipelines_schedule', { pipeline: id, cron: '0 6 * * *' })).rejects.toThrow(
+      'pipeline regional order totals is not deployed to prod: deploy it first with pipelines_deploy',
+    );
+  });
+
+  it('deploys to prod with a schedule in one call: tests pass, the configured table is written', async () => {
+    const deployed = await call('pipelines_deploy', {
+      pipeline: id,
+      schedule: { cron: '0 6 * * *', timeZone: 'america/new_york' },
+    });
+    expect(deployed).toMatchObject({
+      environment: 'prod',
+      version: firstVersion,
+      schedule: '0 6 * * *',
+      timeZone: 'America/New_York',
+      // 06:00 in New York in November is 11:00 UTC, the same morning.
+      nextRunAt: '2026-11-23T11:00:00.000Z',
+      deployedBy: 'sam',
+    });
+    expect(deployed.tests.map((t: Answer) => t.passed)).toEqual([true, true, true]);
+    expect(deployed.run).toMatchObject({ environment: 'prod', status: 'succeeded', version: firstVersion });
+    expect(deployed.run.stats.destinations.out.table).toBe('public.region_totals');
+    expect(await written('region_totals')).toEqual(await expected(0));
+
+    // An edit after the deploy runs in dev; prod keeps running what was deployed.
+    await call('pipelines_update_node', { pipeline: id, id: 'positive', config: { condition: 'amount > 5' } });
+    await call('pipelines_run', { pipeline: id });
+    expect(await written('region_totals_dev')).toEqual(await expected(5));
+    const prod = await call('pipelines_run', { pipeline: id, environment: 'prod' });
+    expect(prod.version).toBe(firstVersion);
+    expect(await written('region_totals')).toEqual(await expected(0));
+    const audit = await queryRows<{ action: string; details: Record<string, unknown> }>(
+      database.db,
+      sql`select action, details from audit_log where action = 'pipeline.deploy'`,
+    );
+    expect(audit).toEqual([
+      {
+        action: 'pipeline.deploy',
+        details: expect.objectContaining({ pipeline: id, environment: 'prod', version: firstVersion, tests: 3 }),
+      },
+    ]);
+  });
+
+  it('the scheduler runs the deployment when due, once, and keeps the due time across a restart', async () => {
+    const before = await runDueCycle(at(steward, new Date('2026-11-23T10:59:00Z')), instance('a'));
+    expect(before.failed).toEqual([]);
+    expect(await scheduledRuns()).toEqual([]);
+
+    const due = await runDueCycle(at(steward, new Date('2026-11-23T11:00:30Z')), instance('a'));
+    expect(due.failed).toEqual([]);
+    expect(await scheduledRuns()).toEqual([
+      { status: 'succeeded', environment: 'prod', version: firstVersion, error: null },
+    ]);
+    expect(await job('prod')).toMatchObject({
+      nextRunAt: '2026-11-24T11:00:00Z',
+      runs: 1,
+      lastError: null,
+      timeZone: 'America/New_York',
+    });
+
+    // A restarted instance, minutes later, finds nothing due: the due time was kept, not recomputed or lost.
+    await runDueCycle(at(steward, new Date('2026-11-23T11:05:00Z')), instance('b-after-restart'));
+    expect(await scheduledRuns()).toHaveLength(1);
+    await runDueCycle(at(steward, new Date('2026-11-24T11:00:10Z')), instance('b-after-restart'));
+    expect(await scheduledRuns()).toHaveLength(2);
+  });
+
+  it('reads the cron in the schedule’s time zone, and records a failed scheduled run on the run and the job', async () => {
+    const kolkata = await call('pipelines_schedule', { pipeline: id, cron: '30 9 * * *', timeZone: 'Asia/Kolkata' });
+    // 09:30 in Kolkata (UTC+05:30) is 04:00 UTC; the clock is 09:00 UTC, so the next is tomorrow.
+    expect(kolkata).toMatchObject({ nextRunAt: '2026-11-24T04:00:00.000Z', timeZone: 'Asia/Kolkata' });
+    expect((await job('prod'))!.nextRunAt).toBe('2026-11-24T04:00:00Z');
+
+    await source.unsafe('alter table orders rename to orders_moved');
+    try {
+      const cycle = await runDueCycle(at(steward, new Date('2026-11-24T04:01:00Z')), instance('a'));
+      expect(cycle.failed).toEqual([{ key: `pipeline:${id}:prod`, error: expect.stringMatching(/orders/) }]);
+      const failed = (await scheduledRuns()).filter((r) => r.status === 'failed');
+      expect(failed).toEqual([
+        { status: 'failed', environment: 'prod', version: firstVersion, error: expect.stringMatching(/orders/) },
+      ]);
+      expect((await job('prod'))!.lastError).toMatch(/failed at node `orders`/);
+    } finally {
+      await source.unsafe('alter table orders_moved rename to orders');
+    }
+
+    const cleared = await call('pipelines_schedule', { pipeline: id, clear: true });
+    expect(cleared).toMatchObject({ schedule: null, nextRunAt: null });
+    expect(await job('prod')).toBeUndefined();
+    await runDueCycle(at(steward, new Date('2026-11-30T04:01:00Z')), instance('a'));
+    expect(await scheduledRuns()).toHaveLength(3);
+  });
+
+  it('rolls back in one call: the old graph becomes a new version, deployed to prod and run, restoring its output', async () => {
+    // Deploy the edit (amount > 5): its tests still pass on their rows, and prod now holds its output.
+    const edited = await call('pipelines_deploy', { pipeline: id });
+    expect(edited.version).toBeGreaterThan(firstVersion);
+    expect(await written('region_totals')).toEqual(await expected(5));
+
+    const rolledBack = await call('pipelines_rollback', { pipeline: id, version: firstVersion });
+    expect(rolledBack.version).toBe(edited.version + 1);
+    expect(rolledBack.notDeployed).toBeNull();
+    expect(rolledBack.deployment).toMatchObject({ environment: 'prod', version: rolledBack.version });
+    expect(rolledBack.deployment.run).toMatchObject({
+      status: 'succeeded',
+      version: rolledBack.version,
+      environment: 'prod',
+    });
+    expect(await written('region_totals')).toEqual(await expected(0));
+  });
+});

@@ -1,6 +1,6 @@
 import { index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { assets } from './catalog.js';
-import type { Classification } from './types.js';
+import { type Classification, classification } from './types.js';
 
 export const pipelines = pgTable('pipelines', {
   id: uuid('id').primaryKey().defaultRandom(),
@@ -151,4 +151,29 @@ export const dataProducts = pgTable(
     publishedAt: timestamp('published_at', { withTimezone: true }).notNull(),
   },
   (t) => [index('data_products_pipeline_idx').on(t.pipelineId)],
+);
+
+/**
+ * A file uploaded for a pipeline's source_upload nodes (CSV, JSON or Parquet, size-capped): read once when
+ * uploaded, with the files connector's readers, and kept as its columns and rows so runs need no file.
+ */
+export const pipelineUploads = pgTable(
+  'pipeline_uploads',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    pipelineId: uuid('pipeline_id')
+      .notNull()
+      .references(() => pipelines.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    format: text('format').notNull(),
+    byteSize: integer('byte_size').notNull(),
+    /** The marking the uploader gave the data; only those cleared for it see it. */
+    classification: classification('classification').notNull().default('U'),
+    columns: jsonb('columns').$type<{ name: string; type: string }[]>().notNull(),
+    /** Values as JSON, one array per row in column order (text, numbers, booleans, nested JSON or null). */
+    rows: jsonb('rows').$type<unknown[][]>().notNull(),
+    uploadedBy: text('uploaded_by').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('pipeline_uploads_pipeline_idx').on(t.pipelineId)],
 );

@@ -292,6 +292,116 @@ describe('a demo pipeline exported as a dbt project', { timeout: 240_000 }, () =
     expect(file('macros/dataops_mask_salt.sql')).toContain("var('dataops_mask_salt'");
   });
 
+  it('exports unions, deduplication, cleansing, lookups, pivots, sorts and source queries that give our rows', async () => {
+    const { id } = await call('pipelines_create', { name: 'Contract ceilings by state (by size)' });
+    const add = (args: Record<string, unknown>) => call('pipelines_add_node', { pipeline: id, ...args });
+    await add({ id: 'contracts', type: 'source_dataset', config: { urn: demo('contracts.contracts') } });
+    await add({ id: 'active', type: 'filter', after: 'contracts', config: { condition: "status = 'Active'" } });
+    await add({
+      id: 'closed',
+      type: 'filter',
+      after: 'contracts',
+      config: { condition: "status in ('Closed', 'Completed')" },
+    });
+    await add({ id: 'both', type: 'union', config: { distinct: false } });
+    await call('pipelines_connect', { pipeline: id, source: 'active', target: 'both' });
+    await call('pipelines_connect', { pipeline: id, source: 'closed', target: 'both' });
+    await add({
+      id: 'latest',
+      type: 'deduplicate',
+      after: 'both',
+      config: { columns: ['contract_id'], keep: [{ column: 'award_date', direction: 'desc' }] },
+    });
+    await add({
+      id: 'tidy',
+      type: 'cleanse',
+      after: 'latest',
+      config: {
+        columns: [
+          { column: 'title', operations: [{ op: 'trim' }, { op: 'lower' }] },
+          { column: 'set_aside', operations: [{ op: 'replace', from: 'None', to: '{{ none }}' }] },
+        ],
+      },
+    });
+    // A source query whose comment and literal hold Jinja openings, reading a table dbt must see as a source.
+    await add({
+      id: 'vendor_q',
+      type: 'source_sql',
+      config: {
+        source: 'demo',
+        query:
+          "select vendor_id, hq_state, business_size -- {{ who }} and {% this %}\nfrom contracts.vendors where legal_name <> '{#'",
+      },
+    });
+    await add({
+      id: 'located',
+      type: 'enrich',
+      config: {
+        on: [{ left: 'vendor_id', right: 'vendor_id' }],
+        columns: [{ column: 'hq_state' }, { column: 'business_size', as: 'size' }],
+      },
+    });
+    await call('pipelines_connect', { pipeline: id, source: 'tidy', target: 'located', targetHandle: 'input' });
+    await call('pipelines_connect', { pipeline: id, source: 'vendor_q', target: 'located', targetHandle: 'lookup' });
+    await add({
+      id: 'by_state',
+      type: 'pivot',
+      after: 'located',
+      config: {
+        rowKeys: ['hq_state'],
+        column: 'size',
+        values: ['Small', 'Other Than Small'],
+        measure: { fn: 'sum', column: 'ceiling_value' },
+      },
+    });
+    await add({ id: 'ordered', type: 'sort', after: 'by_state', config: { by: [{ column: 'hq_state' }] } });
+    const saved = await add({
+      id: 'out',
+      type: 'destination_table',
+      after: 'ordered',
+      config: { schema: 'contracts', table: 'state ceilings', mode: 'create' },
+    });
+    expect(saved.issues).toEqual([]);
+    const run = await call('pipelines_run', { pipeline: id });
+    expect(run.status, run.error).toBe('succeeded');
+
+    const project = await exportDbtProject(ws.ctx, id);
+    expect(project.project).toBe('contract_ceilings_by_state_by_size');
+    const model = (name: string) =>
+      project.files.find((f) => f.path === `models/contract_ceilings_by_state_by_size/${name}.sql`)!.content;
+    // A table name dbt cannot take as a model name keeps its name as the relation's alias.
+    expect(model('state_ceilings')).toMatch(
+      /^\{\{ config\(materialized='table', schema='contracts', alias='state ceilings'\) \}\}\n/,
+    );
+    expect(model('vendor_q')).toContain("{{ source('contracts', 'vendors') }}");
+    expect(model('vendor_q')).toContain("-- {{ '{' }}{ who }} and {{ '{' }}% this %}");
+    const sources = parse(project.files.find((f) => f.path.endsWith('/sources.yml'))!.content) as {
+      sources: { name: string; tables: { name: string }[] }[];
+    };
+    expect(sources.sources.map((s) => [s.name, s.tables.map((t) => t.name).sort()])).toEqual([
+      ['contracts', ['contracts', 'vendors']],
+    ]);
+
+    const models = renderModels(project.files, { schema: scratch });
+    const compared = await withSourceWriter(ws.ctx, sourceId, async (tx) => {
+      await materialise(tx, scratch, models);
+      const written = (run.stats.destinations.out.table as string).split('.').map(q).join('.');
+      const mine = `${q(scratch)}.${q('state_ceilings')}`;
+      const count = async (statement: string) =>
+        Number((await tx.query<{ n: string | number }>(`select count(*) as n from (${statement}) as t`))[0]!.n);
+      const outcome = {
+        ours: await count(`select * from ${written}`),
+        theirs: await count(`select * from ${mine}`),
+        onlyOurs: await count(`select * from ${written} except all select * from ${mine}`),
+        onlyTheirs: await count(`select * from ${mine} except all select * from ${written}`),
+      };
+      await tx.query(`drop schema ${q(scratch)} cascade`);
+      return outcome;
+    });
+    expect(compared.ours).toBeGreaterThan(5);
+    expect(compared).toEqual({ ours: compared.ours, theirs: compared.ours, onlyOurs: 0, onlyTheirs: 0 });
+  });
+
   it('is written by the CLI, which refuses a directory that is not empty unless forced', async () => {
     // An embedded catalog is one process's at a time: the CLI gets it once this test's workspace lets go.
     await ws.close();

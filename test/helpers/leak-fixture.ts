@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { type Database, queryRows } from '../../db/create-db.js';
-import { alerts, assets } from '../../db/schema/index.js';
+import { alerts, assets, dataProducts } from '../../db/schema/index.js';
 import type { Classification } from '../../db/schema/types.js';
 import { annotateAssets, defineDomains } from '../../mcp-server/catalog/annotate.js';
 import { syncSource } from '../../mcp-server/catalog/sync.js';
@@ -246,6 +246,48 @@ export async function createLeakFixture(database: Database): Promise<LeakFixture
       severity: 'critical',
       title: `zalert_${level} row count dropped`,
       evidence: { metric: 'row_count' },
+    });
+  }
+  // Each asset is the data product of its pipeline, documented as built from every asset's column: what a
+  // reader is shown of its documentation must leave out the sources it may not see.
+  const pipes = await queryRows<{ id: string; name: string }>(
+    database.db,
+    sql`select id::text, name from pipelines where name like 'zpipe\_%'`,
+  );
+  for (const level of levels) {
+    const pipeline = pipes.find((p) => p.name === `zpipe_${level}`);
+    if (!pipeline) continue;
+    await database.db.insert(dataProducts).values({
+      assetId: fixtureAssets[level].id,
+      pipelineId: pipeline.id,
+      nodeId: 'out',
+      version: 1,
+      semver: '0.1.0',
+      dictionary: [
+        {
+          column: `zmark_${level}_amount`,
+          type: 'numeric',
+          classification: null,
+          sensitivity: 'pii',
+          origin: 'derived',
+          expression: levels.map((l) => `zmark_${l}_amount`).join(' + '),
+          node: 'keep',
+          sources: levels.map((l) => ({ assetId: fixtureAssets[l].id, column: `zmark_${l}_amount` })),
+        },
+      ],
+      changelog: [
+        {
+          version: 1,
+          semver: '0.1.0',
+          note: 'created',
+          by: 'matrix_admin',
+          at: new Date(0).toISOString(),
+          published: true,
+          changes: [],
+        },
+      ],
+      publishedBy: 'matrix_admin',
+      publishedAt: new Date(0),
     });
   }
   for (const level of levels) {

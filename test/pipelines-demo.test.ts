@@ -137,5 +137,35 @@ describe('a pipeline on the demo workspace', () => {
     expect(Number(written!.n)).toBe(expected.length);
     const total = expected.reduce((sum, r) => sum + Number(r.spend), 0);
     expect(Number(written!.total)).toBeCloseTo(total, 2);
+
+    // To production: a pipeline test on rows of its own (read as the demo's types, domains included), then one
+    // call deploys it on a schedule and writes the configured table.
+    const tested = await call('pipelines_add_test', {
+      pipeline: id,
+      name: 'paid spend per vendor and month',
+      inputs: {
+        payments: [
+          { payment_id: 1, contract_id: 10, paid_on: '2026-03-05', amount: 100, status: 'Paid' },
+          { payment_id: 2, contract_id: 10, paid_on: '2026-03-20', amount: '50.50', status: 'Paid' },
+          { payment_id: 3, contract_id: 10, paid_on: null, amount: 999, status: 'Pending' },
+        ],
+        contracts: [{ contract_id: 10, vendor_id: 7 }],
+        vendors: [{ vendor_id: 7, legal_name: 'Acme Federal' }],
+      },
+      expect: { out: [{ vendor_id: 7, legal_name: 'Acme Federal', year: 2026, month: 3, spend: 150.5 }] },
+    });
+    expect(tested.results).toEqual([
+      { name: 'paid spend per vendor and month', passed: true, problems: [], diffs: [] },
+    ]);
+    const deployed = await call('pipelines_deploy', {
+      pipeline: id,
+      schedule: { cron: '0 6 * * 1', timeZone: 'America/New_York' },
+    });
+    expect(deployed).toMatchObject({ environment: 'prod', schedule: '0 6 * * 1', timeZone: 'America/New_York' });
+    expect(deployed.run.status, deployed.run.error).toBe('succeeded');
+    expect(deployed.run.stats.destinations.out).toMatchObject({
+      table: 'contracts.monthly_vendor_spend',
+      rows: expected.length,
+    });
   });
 });

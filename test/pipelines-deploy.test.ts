@@ -307,6 +307,10 @@ describe('pipeline tests, environments, deployment, schedules and rollback', () 
     expect(deployed.run).toMatchObject({ environment: 'prod', status: 'succeeded', version: firstVersion });
     expect(deployed.run.stats.destinations.out.table).toBe('public.region_totals');
     expect(await written('region_totals')).toEqual(await expected(0));
+    const shown = await call('pipelines_get', { pipeline: id }, analyst);
+    expect(shown.deployments).toEqual([
+      expect.objectContaining({ environment: 'prod', version: firstVersion, schedule: '0 6 * * *' }),
+    ]);
 
     // An edit after the deploy runs in dev; prod keeps running what was deployed.
     await call('pipelines_update_node', { pipeline: id, id: 'positive', config: { condition: 'amount > 5' } });

@@ -258,9 +258,8 @@ async function readDeployment(
   };
 }
 
-/** The deployments of a pipeline the caller may see, prod first. */
-export async function listDeployments(ctx: ServiceContext, ref: string): Promise<Deployment[]> {
-  const pipeline = await loadPipeline(ctx, ref);
+/** The deployments of a pipeline already loaded for the caller (so one it may not see never gets here), prod first. */
+export async function listDeployments(ctx: ServiceContext, pipeline: LoadedPipeline): Promise<Deployment[]> {
   const found: Deployment[] = [];
   for (const environment of ['prod', 'dev'] as const) {
     const deployment = await readDeployment(ctx.db, pipeline, environment);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DataOpsError } from '../errors.js';
 import { defineTool, fenceUntrusted } from '../tool.js';
-import { type DeployResult, deployPipeline, rollbackAndRedeploy, schedulePipeline } from './deploy.js';
+import { type DeployResult, deployPipeline, listDeployments, rollbackAndRedeploy, schedulePipeline } from './deploy.js';
 import { addNode, connect, disconnect, removeNode, updateNode } from './edit.js';
 import { explainRun } from './explain.js';
 import { nodeIdSchema, nodeTypes, pipelineEdgeSchema, pipelineNodeSchema } from './graph.js';
@@ -59,6 +59,20 @@ const savedOutput = z.object({
   issues: z
     .array(issueSchema)
     .describe('What stops the pipeline from running yet, node by node; empty when it is sound'),
+});
+
+/** A deployment: the version an environment runs, and when the scheduler runs it. */
+const deploymentOutput = z.object({
+  pipelineId: z.string(),
+  name: z.string(),
+  environment: z.enum(environments),
+  version: z.number(),
+  semver: z.string(),
+  schedule: z.string().nullable(),
+  timeZone: z.string().nullable(),
+  nextRunAt: z.string().nullable().describe('When the scheduler runs it next (UTC)'),
+  deployedBy: z.string(),
+  deployedAt: z.string(),
 });
 
 function renderSaved(s: z.infer<typeof savedOutput>): string {
@@ -142,6 +156,9 @@ export const pipelinesGet = defineTool({
         createdAt: z.string(),
       }),
     ),
+    deployments: z
+      .array(deploymentOutput)
+      .describe('Where the pipeline is deployed: the version each environment runs, and its schedule'),
   }),
   annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
   handler: async ({ pipeline, version }, ctx) => {
@@ -159,6 +176,7 @@ export const pipelinesGet = defineTool({
       issues: analysis.issues,
       outputSchema: p.outputSchema,
       versions: await listVersions(ctx, pipeline),
+      deployments: await listDeployments(ctx, p),
     };
   },
   render: (p) =>
@@ -167,6 +185,7 @@ export const pipelinesGet = defineTool({
       ...p.nodes.map((n) => `- ${n.id} (${n.type}) ${JSON.stringify(n.data.config)}`),
       ...p.edges.map((e) => `- ${e.source} → ${e.target}${e.targetHandle ? ` [${e.targetHandle}]` : ''}`),
       p.issues.length ? `Issues:\n${p.issues.map((i) => `- ${i.message}`).join('\n')}` : 'It validates.',
+      ...p.deployments.map(renderDeployment),
     ].join('\n'),
 });
 
@@ -535,19 +554,6 @@ const scheduleInput = z
       .describe('IANA time zone the cron is read in, e.g. Europe/Berlin'),
   })
   .strict();
-
-const deploymentOutput = z.object({
-  pipelineId: z.string(),
-  name: z.string(),
-  environment: z.enum(environments),
-  version: z.number(),
-  semver: z.string(),
-  schedule: z.string().nullable(),
-  timeZone: z.string().nullable(),
-  nextRunAt: z.string().nullable().describe('When the scheduler runs it next (UTC)'),
-  deployedBy: z.string(),
-  deployedAt: z.string(),
-});
 
 const deployOutput = deploymentOutput.extend({
   tests: z.array(z.object({ name: z.string(), passed: z.boolean() })),

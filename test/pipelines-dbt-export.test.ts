@@ -14,7 +14,7 @@ import { maskingSalt } from '../mcp-server/governance/masking.js';
 import { type DbtExport, exportDbtProject } from '../mcp-server/pipelines/dbt-export.js';
 import { pipelineTools } from '../mcp-server/pipelines/tools.js';
 import { runTool } from '../mcp-server/run-tool.js';
-import { materialise, renderJinja, renderModels } from './helpers/dbt-render.js';
+import { genericTestSql, materialise, renderJinja, renderModels } from './helpers/dbt-render.js';
 import { createDemoCatalog } from './helpers/demo-catalog.js';
 import { runCli } from './helpers/run-cli.js';
 
@@ -400,6 +400,102 @@ describe('a demo pipeline exported as a dbt project', { timeout: 240_000 }, () =
     });
     expect(compared.ours).toBeGreaterThan(5);
     expect(compared).toEqual({ ours: compared.ours, theirs: compared.ours, onlyOurs: 0, onlyTheirs: 0 });
+  });
+
+  it('has dbt tests that fail on the rows that stop our run, and no descriptions its reader is not cleared for', async () => {
+    const { id } = await call('pipelines_create', { name: 'strict payments' });
+    const add = (args: Record<string, unknown>) => call('pipelines_add_node', { pipeline: id, ...args });
+    await add({ id: 'payments', type: 'source_dataset', config: { urn: demo('contracts.payments') } });
+    await add({
+      id: 'strict',
+      type: 'validate',
+      after: 'payments',
+      config: {
+        onFail: 'stop',
+        rules: [
+          { check: 'not_null', column: 'paid_on' },
+          { check: 'unique', column: 'contract_id' },
+          { check: 'accepted_values', column: 'status', values: ['Paid', 'Pending'] },
+          { check: 'range', column: 'amount', max: 50_000 },
+          { check: 'expression', expression: 'interest_penalty = 0' },
+        ],
+      },
+    });
+    await add({
+      id: 'out',
+      type: 'destination_table',
+      after: 'strict',
+      config: { schema: 'contracts', table: 'strict_payments', mode: 'replace' },
+    });
+    const run = await call('pipelines_run', { pipeline: id });
+    expect(run.status).toBe('failed');
+    const ours = new Map((run.stats.failures as { rule: string; rows: number }[]).map((f) => [f.rule, f.rows]));
+    expect(ours.size).toBe(5);
+
+    const project = await exportDbtProject(ws.ctx, id);
+    const schema = parse(project.files.find((f) => f.path.endsWith('/schema.yml'))!.content) as {
+      models: { name: string; columns: { name: string; data_tests?: unknown[] }[] }[];
+    };
+    const generic = schema.models
+      .find((m) => m.name === 'strict')!
+      .columns.flatMap((c) => (c.data_tests ?? []).map((test) => ({ column: c.name, test })));
+    const models = renderModels(project.files, { schema: scratch });
+    const failing = await withSourceWriter(ws.ctx, sourceId, async (tx) => {
+      await materialise(
+        tx,
+        scratch,
+        models.filter((m) => m.name === 'strict'),
+      );
+      const count = async (statement: string) =>
+        Number((await tx.query<{ n: string | number }>(`select count(*) as n from (${statement}) as t`))[0]!.n);
+      const found: Record<string, number> = {};
+      for (const { column, test } of generic) {
+        found[`${column}: ${JSON.stringify(test)}`] = await count(
+          genericTestSql(`${q(scratch)}.${q('strict')}`, column, test),
+        );
+      }
+      for (const test of project.files.filter((f) => f.path.startsWith('tests/'))) {
+        found[test.path.split('/').at(-1)!] = await count(renderJinja(test.content, { schema: scratch }).sql);
+      }
+      await tx.query(`drop schema ${q(scratch)} cascade`);
+      return found;
+    });
+    // Rows for not_null and the singular tests, as our run counts them; offending values for unique and
+    // accepted_values, as dbt counts them (one Rejected status; contracts paid more than once).
+    expect(failing).toEqual({
+      'paid_on: "not_null"': ours.get('paid_on is not null'),
+      'contract_id: "unique"': expect.any(Number),
+      'status: {"accepted_values":{"values":["Paid","Pending"]}}': 1,
+      'strict__rule_4_range.sql': ours.get('amount between -∞ and 50000'),
+      'strict__rule_5_expression.sql': ours.get('interest_penalty = 0'),
+    });
+    expect(failing['contract_id: "unique"']).toBeGreaterThan(0);
+    expect(failing['contract_id: "unique"']).toBeLessThan(ours.get('contract_id is unique')!);
+
+    // A column marked above the reader's clearance keeps its name but not its description.
+    const programs = await call('pipelines_create', { name: 'programs' });
+    await call('pipelines_add_node', {
+      pipeline: programs.id,
+      id: 'programs',
+      type: 'source_dataset',
+      config: { urn: demo('contracts.programs') },
+    });
+    await call('pipelines_add_node', {
+      pipeline: programs.id,
+      id: 'out',
+      type: 'destination_table',
+      after: 'programs',
+      config: { schema: 'contracts', table: 'program_copy' },
+    });
+    const specialAccess = async (as: string) => {
+      const exported = await exportDbtProject(await ws.contextFor(as), programs.id);
+      const sourcesFile = parse(exported.files.find((f) => f.path.endsWith('/sources.yml'))!.content) as {
+        sources: { tables: { columns: { name: string; description?: string }[] }[] }[];
+      };
+      return sourcesFile.sources[0]!.tables[0]!.columns.find((c) => c.name === 'is_special_access');
+    };
+    expect((await specialAccess('j.alvarez'))!.description).toMatch(/special access program/);
+    expect(await specialAccess('a.chen')).toEqual({ name: 'is_special_access', data_type: 'boolean' });
   });
 
   it('is written by the CLI, which refuses a directory that is not empty unless forced', async () => {

@@ -90,3 +90,21 @@ export async function materialise(tx: SourceTransaction, schema: string, models:
     await tx.query(`create ${kind} ${q(schema)}.${q(model.name)} as\n${model.sql}`);
   }
 }
+
+/**
+ * The query dbt's own generic test would run (its default macros): it returns failures, so a test passes on no
+ * rows. unique and accepted_values return one row per offending value, not per row, as dbt counts them.
+ */
+export function genericTestSql(relation: string, column: string, test: unknown): string {
+  const c = q(column);
+  if (test === 'not_null') return `select ${c} from ${relation} where ${c} is null`;
+  if (test === 'unique') {
+    return `select ${c} as unique_field, count(*) as n_records from ${relation} where ${c} is not null group by ${c} having count(*) > 1`;
+  }
+  const accepted = (test as { accepted_values?: { values: (string | number)[]; quote?: boolean } }).accepted_values;
+  if (accepted) {
+    const list = accepted.values.map((v) => (accepted.quote === false ? String(v) : `'${v}'`)).join(', ');
+    return `select value_field from (select ${c} as value_field, count(*) as n_records from ${relation} group by ${c}) as all_values where value_field not in (${list})`;
+  }
+  throw new Error(`the test renderer does not know the generic test ${JSON.stringify(test)}`);
+}

@@ -7,7 +7,8 @@ import { requireRole } from '../governance/access.js';
 import { appendAudit } from '../governance/audit.js';
 import { canonicalTimeZone, cronProblem, nextCronRun } from '../quality/cron.js';
 import { describeResult, judge, listPipelineTests } from './pipeline-tests.js';
-import { type Environment, type RunSummary, runPipeline } from './run.js';
+import { checkPublishable } from './publish.js';
+import { type Environment, environmentTable, type RunSummary, runPipeline } from './run.js';
 import { datasetUrns, type LoadedPipeline, loadPipeline, rollbackPipeline, type SavedVersion } from './store.js';
 import { analyzePipeline } from './validate.js';
 
@@ -93,6 +94,8 @@ export async function deployPipeline(
         'source node (inputs) and the rows a node must then produce (expect), then deploy again',
     );
   }
+  // A prod run publishes its output: one its deployer could not publish is refused before anything is recorded.
+  if (environment === 'prod') await checkPublishable(ctx, analysis, (config) => environmentTable(config, environment));
   const judged = await judge(ctx, pipeline, analysis, tests);
   if (judged.failed > 0) {
     const failures = judged.results.filter((r) => !r.passed).map(describeResult);

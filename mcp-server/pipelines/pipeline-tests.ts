@@ -1,4 +1,4 @@
-import { asc, eq, sql } from 'drizzle-orm';
+import { asc, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { pipelineTests } from '../../db/schema/index.js';
 import { withSourceReader } from '../connectors/source-reader.js';
@@ -213,6 +213,19 @@ function upstreamSources(pipeline: LoadedPipeline, nodeId: string): string[] {
 const q = postgresDialect.quote;
 const ordinal = q('__dataops_n');
 
+/**
+ * A type name as Postgres prints one (`numeric(8,2)`, `timestamp with time zone`, `contracts.usd`, `integer[]`):
+ * the catalog's column types are pasted into the statement, so anything else is refused rather than trusted.
+ */
+const typeName = /^(?:[A-Za-z_][A-Za-z0-9_$]*|"[^"]+"|\s|\.|\(\s*\d+\s*(?:,\s*\d+\s*)?\)|\[\d*\])+$/;
+
+/** Columns whose type a test cannot read its rows as, in words. */
+function unreadableTypes(columns: { name: string; type: string }[], where: string): string[] {
+  return columns
+    .filter((c) => !typeName.test(c.type))
+    .map((c) => `column \`${c.name}\` at \`${where}\` has type ${c.type}, which a test cannot give rows of`);
+}
+
 /** `jsonb_to_recordset(<rows>) as alias(col type, …)`: the given rows, read as the columns' own types. */
 function rowsAsTable(given: Record<string, unknown>[], columns: { name: string; type: string }[], alias: string) {
   const definitions = columns.map((c) => `${q(c.name)} ${c.type}`).join(', ');
@@ -249,7 +262,9 @@ async function judgeOne(
       );
     }
     fixtures.set(key, { rows: given, node, nodeId: id });
+    result.problems.push(...unreadableTypes(node.columns, id));
   }
+  for (const id of checked) result.problems.push(...unreadableTypes(analysis.nodes.get(id)!.columns, id));
   if (result.problems.length) return result;
   const options = {
     ...(await compileOptions(ctx, pipeline.id)),
@@ -370,13 +385,4 @@ export function describeResult(result: TestResult): string {
     }
   }
   return lines.join('\n');
-}
-
-/** Whether a pipeline has tests at all (production needs one). */
-export async function countPipelineTests(ctx: ServiceContext, pipelineId: string): Promise<number> {
-  const [counted] = await ctx.db
-    .select({ n: sql<number>`count(*)::int` })
-    .from(pipelineTests)
-    .where(eq(pipelineTests.pipelineId, pipelineId));
-  return Number(counted?.n ?? 0);
 }

@@ -1,24 +1,21 @@
-import { withSourceReader } from '../connectors/source-reader.js';
-import { fenceUntrusted } from '../tool.js';
-import { postgresDialect } from './compile.js';
 import type { NodeConfig } from './graph.js';
 import { describeMatch, nothingMatches, type Plan, type Planning, type SourceGraph } from './suggest.js';
-import {
-  type Dataset,
-  type DatasetColumn,
-  isAmountColumn,
-  isDateColumn,
-  type KeyEdge,
-  labelColumn,
-  relevance,
-} from './suggest-catalog.js';
-import { mentions, singular, variants, wordsOf } from './suggest-goal.js';
+import { type Dataset, type DatasetColumn, type KeyEdge, labelColumn, relevance } from './suggest-catalog.js';
+import { nameMeasure, pickAmount, pickDate, statusFilter } from './suggest-columns.js';
+import { singular, variants, wordsOf } from './suggest-goal.js';
 import { ident, literal } from './suggest-graph.js';
 
 /** How rows are grouped for "by <entity>": a column of the main dataset, or a table reached through keys. */
 type Grouping =
   | { kind: 'column'; column: DatasetColumn }
-  | { kind: 'table'; table: Dataset; path: KeyEdge[]; label: DatasetColumn | undefined };
+  | {
+      kind: 'table';
+      table: Dataset;
+      path: KeyEdge[];
+      label: DatasetColumn | undefined;
+      /** Other keys of the measured dataset that reach the first table on the way ("destination_depot_id"). */
+      alternatives: string[];
+    };
 
 interface Candidate {
   fact: Dataset;
@@ -43,7 +40,7 @@ export async function planAggregate(planning: Planning): Promise<Plan> {
   const candidates: Candidate[] = [];
   const missing = new Set<string>();
   for (const fact of facts) {
-    const date = goal.grain ? pickDate(fact, goal.subject, measure.word) : null;
+    const date = goal.grain ? pickDate(fact, goal.subject, measure) : null;
     const amount = needsAmount ? pickAmount(fact, goal.subject, measure.word) : null;
     if (goal.grain && !date) missing.add(`a date column for "${goal.grainWord}"`);
     if (needsAmount && !amount) missing.add(`an amount column to ${measure.fn === 'sum' ? 'add up' : measure.fn}`);
@@ -174,6 +171,12 @@ async function build(
         'each row finds at most one match, so nothing is counted twice.',
     );
     if (isEntity) groupKeys = leftNames;
+    if (i === 0 && grouping?.kind === 'table' && grouping.alternatives.length) {
+      explain.push(
+        `${fact.name} also reaches ${table.name} through ${grouping.alternatives.join('; ')}: ${hop.fromColumns.join(', ')} is used, ` +
+          'so change the select and join nodes to go through another.',
+      );
+    }
     flowName = names;
   }
   const groupBy = [...groupKeys, ...(label ? [label] : []), ...(period ? [period] : [])];
@@ -192,7 +195,7 @@ async function build(
   const by = groupBy.length ? ` per ${groupBy.map((g) => `\`${g}\``).join(', ')}` : ' over all rows';
   explain.push(
     measure.fn === 'count'
-      ? `"${measure.word}" → count the rows${by} as \`${measureName}\`.`
+      ? `${measure.word ? `"${measure.word}" →` : 'No measure is named, so'} count the rows${by} as \`${measureName}\`.`
       : `"${measure.word}" → ${measure.fn} of \`${amount!.name}\`${by} as \`${measureName}\`.`,
   );
   if (grouping?.kind === 'table') {
@@ -245,14 +248,10 @@ async function findGrouping(planning: Planning, fact: Dataset, entities: Dataset
   }
   if (shortest) {
     const first = shortest.path[0]!;
-    const others = graph.edges.filter((e) => e.from === fact.id && e.to === first.to && e !== first);
-    if (others.length) {
-      planning.explain.push(
-        `${fact.name} reaches ${graph.byId.get(first.to)!.name} through ${first.fromColumns.join(', ')} and also through ` +
-          `${others.map((e) => e.fromColumns.join(', ')).join(', ')}; the first is used: change the select and join nodes to use another.`,
-      );
-    }
-    return { kind: 'table', ...shortest, label: labelColumn(shortest.table, words.join('_')) };
+    const alternatives = graph.edges
+      .filter((e) => e.from === fact.id && e.to === first.to && e !== first)
+      .map((e) => e.fromColumns.join(', '));
+    return { kind: 'table', ...shortest, label: labelColumn(shortest.table, words.join('_')), alternatives };
   }
   const snake = words.join('_');
   const column =
@@ -277,81 +276,4 @@ function manyToOnePath(graph: SourceGraph, from: string, to: string): KeyEdge[] 
     }
   }
   return null;
-}
-
-/** The date the period is taken from: one named like the goal's words ("paid_on" for spend), else the first. */
-function pickDate(fact: Dataset, subject: string[], measureWord: string): DatasetColumn | null {
-  const dates = fact.columns.filter(isDateColumn);
-  const score = (c: DatasetColumn) => {
-    const words = wordsOf(c.name);
-    const goalWord = [...subject, measureWord].some((w) => mentions(words, w)) ? 4 : 0;
-    const audit = /^(created|updated|modified|loaded|inserted|deleted)_/.test(c.name) ? -2 : 0;
-    const dated = /(date|_on|_at|day)$/.test(c.name) ? 1 : 0;
-    return goalWord + audit + dated;
-  };
-  return dates.reduce<DatasetColumn | null>((top, c) => (!top || score(c) > score(top) ? c : top), null);
-}
-
-/** The amount measured: one named like the goal's words, else the first amount-like column. */
-function pickAmount(fact: Dataset, subject: string[], measureWord: string): DatasetColumn | null {
-  const amounts = fact.columns.filter(isAmountColumn);
-  const named = amounts.find((c) => [...subject, measureWord].some((w) => mentions(wordsOf(c.name), w)));
-  return named ?? amounts[0] ?? null;
-}
-
-function nameMeasure(
-  measure: { fn: string; word: string },
-  amount: DatasetColumn | null,
-  fact: Dataset,
-  taken: Set<string>,
-): string {
-  const nouns = new Set(['spend', 'spent', 'spending', 'cost', 'costs', 'revenue', 'value']);
-  let name =
-    measure.fn === 'count'
-      ? `${singular(fact.name)}_count`
-      : nouns.has(measure.word)
-        ? measure.word.replace(/^spent$|^spending$/, 'spend')
-        : `${{ sum: 'total', avg: 'average', min: 'min', max: 'max' }[measure.fn]}_${amount!.name}`;
-  name = name.slice(0, 63);
-  return taken.has(name) ? `${name.slice(0, 57)}_value` : name;
-}
-
-/**
- * A status that clearly fits the measure ("spend" and a status value "Paid"): rows with that status only,
- * said in the explanation. The values are read from a sample of the table, where the data lives; a table
- * that cannot be read now just gets no filter (and the explanation says so).
- */
-async function statusFilter(planning: Planning, fact: Dataset, measureWord: string) {
-  const column = fact.columns.find(
-    (c) => /(^|_)status$/.test(c.name) && /^(text|character|varchar)/.test(c.type) && !c.sensitivity,
-  );
-  if (!column) return null;
-  const q = postgresDialect.quote;
-  let values: string[];
-  try {
-    const rows = await withSourceReader(planning.ctx, fact.sourceId, (reader) =>
-      reader.query<{ value: string | null }>(
-        `select distinct ${q(column.name)} as value from (select ${q(column.name)} from ${q(fact.namespace)}.${q(fact.name)} limit 100000) s limit 50`,
-      ),
-    );
-    values = rows
-      .map((r) => r.value)
-      .filter((v): v is string => typeof v === 'string')
-      .sort();
-  } catch {
-    planning.explain.push(
-      `\`${column.name}\` may say which rows count, but its values could not be read now, so no rows are filtered out.`,
-    );
-    return null;
-  }
-  const fitting = values.filter((v) => mentions(wordsOf(v), measureWord));
-  if (fitting.length !== 1) return null;
-  const value = fitting[0]!;
-  const othersSeen = values.filter((v) => v !== value);
-  planning.explain.push(
-    `"${measureWord}" → keep only rows whose \`${column.name}\` is ${fenceUntrusted(value)}` +
-      (othersSeen.length ? ` (it also holds ${othersSeen.map(fenceUntrusted).join(', ')})` : '') +
-      `; remove the filter node to count every row.`,
-  );
-  return { column: column.name, value };
 }

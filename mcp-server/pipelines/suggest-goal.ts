@@ -14,6 +14,7 @@ export interface Goal {
   grain: Grain | null;
   /** The word that set the grain, for the explanation ("monthly"). */
   grainWord: string | null;
+  /** The measure and the word that asked for it (empty when none was named and rows are counted). */
   measure: { fn: MeasureFn; word: string } | null;
   /** What follows "by" / "per" (not a grain): the words of the grouping, e.g. ["vendor"] or ["payment", "system"]. */
   groupBy: string[];
@@ -130,7 +131,8 @@ export function parseGoal(text: string): Goal {
     if ((word === 'by' || word === 'per' || (word === 'each' && words[i - 1] === 'for')) && groupBy.length === 0) {
       let j = i + 1;
       if (words[j] && grains[words[j]!]) continue;
-      while (words[j] && !filler.has(words[j]!) && !grains[words[j]!] && !measureWords[words[j]!]) {
+      const isGrain = (k: number) => grains[words[k]!] !== undefined && words[k - 1] !== 'fiscal';
+      while (words[j] && !filler.has(words[j]!) && !isGrain(j) && !measureWords[words[j]!]) {
         groupBy.push(singular(words[j]!));
         skip.add(j);
         j++;
@@ -158,8 +160,8 @@ export function parseGoal(text: string): Goal {
     mode,
     grain,
     grainWord,
-    measure:
-      mode === 'aggregate' ? (measure ?? (grain || groupBy.length ? { fn: 'count', word: 'count' } : null)) : null,
+    // A grouping with no measure named counts rows; `word` stays empty, since the goal did not say "count".
+    measure: mode === 'aggregate' ? (measure ?? (grain || groupBy.length ? { fn: 'count', word: '' } : null)) : null,
     groupBy,
     subject: [...new Set(subject)],
     parts: mode === 'combine' ? combineParts(words) : [],
@@ -185,6 +187,7 @@ export function tableNameFor(text: string): string {
   const drop = new Set([...combineWords, 'show', 'list', 'get', 'give', 'me', 'build', 'make', 'create', 'compute']);
   const words = wordsOf(text).filter((w) => !drop.has(w) && w !== 'data' && w !== 'the' && w !== 'a');
   let name = words.join('_').slice(0, 63).replace(/_+$/, '');
-  if (!/^[a-z]/.test(name)) name = `t_${name}`.slice(0, 63);
-  return name || 'suggested_output';
+  if (!name) return 'suggested_output';
+  if (!/^[a-z]/.test(name)) name = `t_${name}`.slice(0, 63).replace(/_+$/, '');
+  return name;
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { parquetReadObjects } from 'hyparquet';
+import { parquetWriteBuffer } from 'hyparquet-writer';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDemoSource } from '../cli/demo-source.js';
@@ -394,6 +395,124 @@ describe('the pipeline node palette on a small database', () => {
     await p.update('q', { query: 'select city from cities' });
     await expect(call('pipelines_get', { pipeline: p.id }, analyst)).rejects.toThrow(`no pipeline ${p.id}`);
     await database.db.execute(sql`update assets set classification = 'U' where urn = ${shop('cities')}`);
+  });
+
+  it('reads uploaded CSV, JSON and Parquet files, typed by the files connector, beside the source tables', async () => {
+    const p = await pipeline('targets by region');
+    const csv = 'region,target,starts\neast,"$1,000.50",2024-01-01\nwest,NA,2024-02-01\nnorth,250,\n';
+    const uploaded = await call('pipelines_upload', { pipeline: p.id, name: 'targets.csv', content: csv });
+    expect(uploaded).toMatchObject({ format: 'csv', rows: 3, classification: 'U' });
+    expect(uploaded.columns.map((c: { name: string; type: string }) => `${c.name} ${c.type}`)).toEqual([
+      'region text',
+      'target numeric',
+      'starts date',
+    ]);
+    const lonely = await p.add({ id: 'targets', type: 'source_upload', config: { upload: uploaded.uploadId } });
+    expect(issuesAt(lonely, 'targets')).toEqual([
+      {
+        nodeId: 'targets',
+        message:
+          'node `targets` (source_upload): a pipeline runs inside a source database and this one reads none yet; add a source_dataset or source_sql node (the upload is joined or combined with it there)',
+      },
+    ]);
+    await p.add({ id: 'sales', type: 'source_dataset', config: { urn: shop('sales') } });
+    await p.add({
+      id: 'totals',
+      type: 'aggregate',
+      after: 'sales',
+      config: { groupBy: ['region'], measures: [{ name: 'total', fn: 'sum', column: 'amount' }] },
+    });
+    await p.add({
+      id: 'versus',
+      type: 'enrich',
+      config: { on: [{ left: 'region', right: 'region' }], columns: [{ column: 'target' }, { column: 'starts' }] },
+    });
+    await p.connect('totals', 'versus', 'input');
+    await p.connect('targets', 'versus', 'lookup');
+    const rows = await p.preview('versus');
+    expect(rows.columns.map((c) => `${c.name} ${c.type}`)).toEqual([
+      'region text',
+      'total numeric',
+      'target numeric',
+      'starts date',
+    ]);
+    expect(byId(rows.rows)).toEqual([
+      { region: 'east', total: '31.00', target: '1000.50', starts: '2024-01-01T00:00:00.000Z' },
+      { region: 'north', total: '100.00', target: '250', starts: null },
+      { region: 'west', total: '12.00', target: null, starts: '2024-02-01T00:00:00.000Z' },
+    ]);
+
+    const json = await call('pipelines_upload', {
+      pipeline: p.id,
+      name: 'flags.json',
+      content: JSON.stringify([
+        { code: 'east', tags: ['a', 'b'], active: true },
+        { code: 'west', tags: [], active: false },
+      ]),
+    });
+    expect(json.columns).toEqual([
+      { name: 'code', type: 'text' },
+      { name: 'tags', type: 'json' },
+      { name: 'active', type: 'boolean' },
+    ]);
+    await p.add({ id: 'flags', type: 'source_upload', config: { upload: json.uploadId } });
+    expect((await p.preview('flags')).rows).toEqual([
+      { code: 'east', tags: ['a', 'b'], active: true },
+      { code: 'west', tags: [], active: false },
+    ]);
+
+    const parquet = parquetWriteBuffer({
+      columnData: [
+        { name: 'id', data: [1, 2, 3], type: 'INT32' },
+        { name: 'label', data: ['one', null, 'three'], type: 'STRING' },
+      ],
+    });
+    const columnar = await call('pipelines_upload', {
+      pipeline: p.id,
+      name: 'labels.parquet',
+      content: Buffer.from(parquet).toString('base64'),
+      encoding: 'base64',
+    });
+    expect(columnar.columns).toEqual([
+      { name: 'id', type: 'integer' },
+      { name: 'label', type: 'text' },
+    ]);
+    await p.add({ id: 'labels', type: 'source_upload', config: { upload: columnar.uploadId } });
+    expect((await p.preview('labels')).rows).toEqual([
+      { id: 1, label: 'one' },
+      { id: 2, label: null },
+      { id: 3, label: 'three' },
+    ]);
+
+    await expect(
+      call('pipelines_upload', { pipeline: p.id, name: 'big.csv', content: `a\n${'x\n'.repeat(550_000)}` }),
+    ).rejects.toThrow(/big\.csv is 1100002 bytes; an upload holds at most 1000000/);
+  });
+
+  it('keeps an upload from those not cleared for its marking, as if it did not exist', async () => {
+    const p = await pipeline('secret targets');
+    await p.add({ id: 'sales', type: 'source_dataset', config: { urn: shop('sales') } });
+    const secret = await call('pipelines_upload', {
+      pipeline: p.id,
+      name: 'secret.csv',
+      content: 'region,target\neast,5\n',
+      classification: 'S',
+    });
+    await p.add({ id: 'targets', type: 'source_upload', config: { upload: secret.uploadId } });
+    await expect(call('pipelines_get', { pipeline: p.id }, analyst)).rejects.toThrow(`no pipeline ${p.id}`);
+    expect((await call('pipelines_list', {}, analyst)).pipelines.map((x: { id: string }) => x.id)).not.toContain(p.id);
+
+    const mine = await pipeline('analyst uploads', analyst);
+    await mine.add({ id: 'sales', type: 'source_dataset', config: { urn: shop('sales') } });
+    await expect(
+      call('pipelines_upload', { pipeline: mine.id, name: 'x.csv', content: 'a\n1\n', classification: 'S' }, analyst),
+    ).rejects.toThrow('una is cleared to U and may not mark an upload S');
+    const ghost = '00000000-0000-4000-8000-000000000000';
+    for (const upload of [secret.uploadId, ghost]) {
+      await expect(mine.add({ id: 'stolen', type: 'source_upload', config: { upload } })).rejects.toThrow(
+        `no upload ${upload}: upload the file with pipelines_upload and use the id it returns`,
+      );
+    }
   });
 
   it('writes CSV, JSON and Parquet files atomically under the exports directory', async () => {

@@ -212,6 +212,15 @@ function nodeSql(node: AnalyzedNode, d: SqlDialect, options: CompileOptions): st
       // On lines of its own, so a comment at the end of the query cannot swallow the closing parenthesis.
       return `select ${all} from (\n${query}\n) as q`;
     }
+    case 'source_upload': {
+      // The rows travel as one JSON literal, each column cast to the type its reader found (one of the
+      // types uploads.ts allows, never text a user wrote).
+      const rows = d.literal(JSON.stringify(node.upload!.rows));
+      const list = node.upload!.columns.map((c, i) =>
+        c.type === 'json' ? `(r.v -> ${i})::json as ${q(c.name)}` : `(r.v ->> ${i})::${c.type} as ${q(c.name)}`,
+      );
+      return `select ${list.join(', ')} from jsonb_array_elements(${rows}::jsonb) as r(v)`;
+    }
     case 'cleanse': {
       const config = node.config as NodeConfig<'cleanse'>;
       const list = node.columns.map((c) => {

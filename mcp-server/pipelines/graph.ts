@@ -174,6 +174,7 @@ export const nodeConfigs = {
     })
     .strict(),
   profile: z.object({ columns: z.array(name).default([]).describe('The columns profiled; empty means all') }).strict(),
+  source_upload: z.object({ upload: z.string().uuid().describe('The upload id pipelines_upload returned') }).strict(),
   source_sql: z
     .object({
       source: z.string().min(1).max(200).describe('The name of the catalog source (database) the query runs on'),
@@ -224,12 +225,13 @@ export const nodeInputs: Record<NodeType, { handles: (string | null)[]; many: bo
   pivot: { handles: [null], many: false },
   profile: { handles: [null], many: false },
   source_sql: { handles: [], many: false },
+  source_upload: { handles: [], many: false },
   destination_table: { handles: [null], many: false },
   destination_file: { handles: [null], many: false },
 };
 
 /** Node types that read data from outside the graph, and those that write it out (nothing flows on from them). */
-export const sourceTypes: ReadonlySet<NodeType> = new Set(['source_dataset', 'source_sql']);
+export const sourceTypes: ReadonlySet<NodeType> = new Set(['source_dataset', 'source_sql', 'source_upload']);
 export const destinationTypes: ReadonlySet<NodeType> = new Set(['destination_table', 'destination_file']);
 
 export const nodeIdSchema = z

@@ -6,6 +6,7 @@ import { DataOpsError } from '../errors.js';
 import { hasRole, visibleAssetsSql } from '../governance/access.js';
 import type { PipelineGraph } from './graph.js';
 import { sourceSqlUrns } from './source-sql.js';
+import { hiddenUploads, loadUploads, uploadIds } from './upload-access.js';
 import { analyzePipeline, outputSchema, type PipelineIssue } from './validate.js';
 import { diffGraphs, diffSchemas, nextSemver, type OutputSchema } from './versions.js';
 
@@ -34,19 +35,32 @@ export function datasetUrns(graph: PipelineGraph): string[] {
     .filter((u): u is string => typeof u === 'string');
 }
 
-/** Every catalog URN a graph reads: its datasets' and those of the tables its source queries name. */
+const uploadPrefix = 'upload:';
+
+/**
+ * Everything a graph reads that the caller must be allowed to see: the catalog URNs of its datasets and of
+ * the tables its source queries name, and its uploaded files as `upload:<id>`.
+ */
 async function readUrns(graph: PipelineGraph): Promise<string[]> {
-  return [...datasetUrns(graph), ...(await sourceSqlUrns(graph))];
+  return [
+    ...datasetUrns(graph),
+    ...(await sourceSqlUrns(graph)),
+    ...uploadIds(graph).map((id) => `${uploadPrefix}${id}`),
+  ];
 }
 
-/** URNs among `urns` that name catalog assets the caller may not see. */
+/** Entries of `urns` (as readUrns gives them) that the caller may not see. */
 async function hiddenUrns(ctx: ServiceContext, urns: string[]): Promise<Set<string>> {
-  if (urns.length === 0) return new Set();
+  const uploads = urns.filter((u) => u.startsWith(uploadPrefix)).map((u) => u.slice(uploadPrefix.length));
+  const assetUrns = urns.filter((u) => !u.startsWith(uploadPrefix));
+  const hidden = new Set([...(await hiddenUploads(ctx, uploads))].map((id) => `${uploadPrefix}${id}`));
+  if (assetUrns.length === 0) return hidden;
   const rows = await queryRows<{ urn: string }>(
     ctx.db,
-    sql`select a.urn from assets a where a.urn = any(${textArray(urns)}) and not ${visibleAssetsSql(ctx.principal)}`,
+    sql`select a.urn from assets a where a.urn = any(${textArray(assetUrns)}) and not ${visibleAssetsSql(ctx.principal)}`,
   );
-  return new Set(rows.map((r) => r.urn));
+  for (const r of rows) hidden.add(r.urn);
+  return hidden;
 }
 
 /**
@@ -54,7 +68,17 @@ async function hiddenUrns(ctx: ServiceContext, urns: string[]): Promise<Set<stri
  * like one that does not exist, so a pipeline never holds a URN its own editor could not have found.
  */
 async function requireVisibleDatasets(ctx: ServiceContext, graph: PipelineGraph): Promise<void> {
-  const urns = [...new Set(await readUrns(graph))];
+  const read = [...new Set(await readUrns(graph))];
+  const uploads = read.filter((u) => u.startsWith(uploadPrefix)).map((u) => u.slice(uploadPrefix.length));
+  const readable = await loadUploads(ctx, uploads);
+  const unreadable = uploads.find((id) => !readable.has(id));
+  if (unreadable) {
+    throw new DataOpsError(
+      'not_found',
+      `no upload ${unreadable}: upload the file with pipelines_upload and use the id it returns`,
+    );
+  }
+  const urns = read.filter((u) => !u.startsWith(uploadPrefix));
   if (urns.length === 0) return;
   const rows = await queryRows<{ urn: string }>(
     ctx.db,

@@ -18,6 +18,7 @@ import {
   savePipelineVersion,
 } from './store.js';
 import { pipelinesSuggest } from './suggest-tool.js';
+import { pipelinesUpload } from './upload-tool.js';
 import { analyzePipeline, outputSchema } from './validate.js';
 
 /** A version number; bounded to what the integer column holds, so a huge one is refused as input, not by SQL. */
@@ -46,6 +47,7 @@ const configInput = z
       'pivot {rowKeys:[…], column, values:[…], measure:{fn: count|count_distinct|sum|avg|min|max, column?}} (one output column per listed value, named after it); ' +
       'profile {columns?:[…]} (passes rows through; a run records row count, nulls, distinct values, min and max in its stats.profiles); ' +
       'source_sql {source: a source name, query: one read-only SELECT over catalog tables of that source}; ' +
+      'source_upload {upload: the id pipelines_upload returned}; ' +
       "destination_file {format: csv|json|parquet, path: relative to the exports directory, ending in the format's extension} (replaced atomically; a dev run writes name_dev.ext). " +
       'Expressions are Postgres expressions over the columns that reach the node.',
   );
@@ -680,4 +682,5 @@ export const pipelineTools = [
   pipelinesTest,
   pipelinesDeploy,
   pipelinesSchedule,
+  pipelinesUpload,
 ];

@@ -30,6 +30,7 @@ import {
   sourceTypes,
 } from './graph.js';
 import { type AnalyzedSourceQuery, analyzeSourceSql, type SourceQuery } from './source-sql.js';
+import { type LoadedUpload, loadUploads } from './upload-access.js';
 
 export interface PipelineIssue {
   /** The node the problem is at (a canvas points at it); null for the graph as a whole. */
@@ -52,6 +53,8 @@ export interface AnalyzedNode {
   leftWidth?: number;
   /** For a source query: the checked SELECT and the relations it reads. */
   query?: SourceQuery;
+  /** For an uploaded file: its rows, sent along in the SQL. */
+  upload?: LoadedUpload;
   /** The least marking its output carries: the datasets' it reads, raised by classify and restrict nodes. */
   marking?: Classification;
 }
@@ -86,6 +89,12 @@ export async function analyzePipeline(ctx: ServiceContext, graph: PipelineGraph)
   const analysis: PipelineAnalysis = { issues, nodes: new Map(), sourceId: null, unfinished };
   const sources = await loadDatasets(ctx, graph.nodes, issues);
   const queries = await loadQueries(ctx, graph.nodes, issues);
+  const uploads = await loadUploads(
+    ctx,
+    graph.nodes
+      .filter((n) => n.type === 'source_upload')
+      .map((n) => String((n.data.config as { upload?: unknown }).upload)),
+  );
   const sourceIds = new Set([...sources.values(), ...queries.values()].map((d) => d.sourceId));
   if (sourceIds.size > 1) {
     issues.push({
@@ -95,6 +104,15 @@ export async function analyzePipeline(ctx: ServiceContext, graph: PipelineGraph)
     });
   }
   analysis.sourceId = sourceIds.size === 1 ? [...sourceIds][0]! : null;
+  if (!graph.nodes.some((n) => n.type === 'source_dataset' || n.type === 'source_sql')) {
+    // Uploaded rows are computed inside a source database like everything else; one must be read to know which.
+    for (const node of graph.nodes.filter((n) => n.type === 'source_upload')) {
+      issues.push({
+        nodeId: node.id,
+        message: `${describe(node)}: a pipeline runs inside a source database and this one reads none yet; add a source_dataset or source_sql node (the upload is joined or combined with it there)`,
+      });
+    }
+  }
   for (const id of order) {
     const node = byId.get(id)!;
     const fail = (message: string) => issues.push({ nodeId: node.id, message: `${describe(node)}: ${message}` });
@@ -146,13 +164,30 @@ export async function analyzePipeline(ctx: ServiceContext, graph: PipelineGraph)
       if (!query) continue;
       analyzed.columns = query.columns;
       analyzed.query = query.query;
+    } else if (node.type === 'source_upload') {
+      const upload = uploads.get((config as NodeConfig<'source_upload'>).upload);
+      if (!upload) {
+        // Worded the same whether the upload does not exist or is marked above the caller's clearance.
+        fail(
+          `no upload ${(config as NodeConfig<'source_upload'>).upload}: upload the file with pipelines_upload and use the id it returns`,
+        );
+        continue;
+      }
+      analyzed.upload = upload;
+      analyzed.columns = upload.columns.map((c) => ({
+        name: c.name,
+        type: c.type,
+        sensitivity: null,
+        classification: upload.classification,
+        tags: [],
+      }));
     } else {
       await analyzeTransform(analyzed, upstream as AnalyzedNode[], fail);
     }
     analyzed.marking = nodeMarking(
       analyzed,
       upstream as AnalyzedNode[],
-      sources.get(node.id)?.marking ?? queries.get(node.id)?.marking,
+      sources.get(node.id)?.marking ?? queries.get(node.id)?.marking ?? analyzed.upload?.classification,
     );
     if (issues.length === before) analysis.nodes.set(id, analyzed);
   }

@@ -10,6 +10,7 @@ import { assetUrn } from '../mcp-server/catalog/urn.js';
 import { createPostgresConnector } from '../mcp-server/connectors/postgres/postgres-connector.js';
 import type { ServiceContext } from '../mcp-server/context.js';
 import { isDataOpsError } from '../mcp-server/errors.js';
+import { policyTools } from '../mcp-server/governance/policy-tools.js';
 import { lineageTools } from '../mcp-server/lineage/tools.js';
 import { runPipeline } from '../mcp-server/pipelines/run.js';
 import { pipelineTools } from '../mcp-server/pipelines/tools.js';
@@ -23,7 +24,7 @@ const demo = (qualifiedName: string) => {
   return assetUrn('postgres', 'demo', namespace, name);
 };
 const productUrn = demo('contracts.vendor_evaluation_summary');
-const tools = [...pipelineTools, ...catalogTools, ...lineageTools, ...ruleTools] as ToolDefinition[];
+const tools = [...pipelineTools, ...catalogTools, ...lineageTools, ...ruleTools, ...policyTools] as ToolDefinition[];
 
 // biome-ignore lint/suspicious/noExplicitAny: tool outputs are checked field by field
 type Answer = Record<string, any>;
@@ -383,5 +384,38 @@ describe('a pipeline run that publishes a data product', () => {
       (error: Error) => error.message,
     );
     expect(refused).toMatch(/may not publish into domain personnel/);
+  });
+
+  it('refuses to publish what a blocking policy forbids, and the catalog stays as it was', async () => {
+    await call(admin, 'governance_create_policy', {
+      name: 'products say what they hold',
+      kind: 'quality',
+      document: 'Every data product carries a description.',
+      authority: 'Data strategy 2026',
+      rules: [{ when: { tag: 'data-product' }, require: { type: 'description' }, enforcement: 'blocking' }],
+    });
+    await call(admin, 'governance_link_policy', { policy: 'products say what they hold', tag: 'data-product' });
+    const { id: bare } = await call(admin, 'pipelines_create', { name: 'vendor names' });
+    await add(bare, { id: 'vendors', type: 'source_dataset', config: { urn: demo('contracts.vendors') } });
+    await add(bare, { id: 'names', type: 'select', after: 'vendors', config: { columns: [{ column: 'legal_name' }] } });
+    await add(bare, {
+      id: 'out',
+      type: 'destination_table',
+      after: 'names',
+      config: { schema: 'contracts', table: 'vendor_names' },
+    });
+    const run = await runPipeline(admin, bare, {
+      trigger: 'manual',
+      timeoutSeconds: 60,
+      nodeStats: false,
+      environment: 'prod',
+      version: (await call(admin, 'pipelines_get', { pipeline: bare })).version,
+      publish: true,
+    });
+    expect(run.status).toBe('failed');
+    expect(run.error).toMatch(
+      /^the outputs were written, but registering them in the catalog failed, so nothing was published: .*blocking policy "products say what they hold".*requires/,
+    );
+    expect((await refusal(admin, 'catalog_get_asset', { urn: demo('contracts.vendor_names') })).code).toBe('not_found');
   });
 });

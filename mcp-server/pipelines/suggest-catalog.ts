@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { queryRows, textArray } from '../../db/create-db.js';
+import { queryRows, textArray, uuidSet } from '../../db/create-db.js';
 import { searchCatalog } from '../catalog/search.js';
 import type { ServiceContext } from '../context.js';
 import { DataOpsError } from '../errors.js';
@@ -69,7 +69,7 @@ async function loadDatasets(ctx: ServiceContext, where: ReturnType<typeof sql>):
     sql`select c.asset_id::text as "assetId", c.name, c.data_type as type, c.is_primary_key as "isPrimaryKey",
           c.sensitivity, c.description
         from columns c
-        where c.asset_id::text = any(${textArray(rows.map((r) => r.id))})
+        where c.asset_id in ${uuidSet(rows.map((r) => r.id))}
           and (c.classification is null or c.classification <= ${ctx.principal.clearance}::classification)
         order by c.asset_id, c.position`,
   );
@@ -93,20 +93,20 @@ export async function explicitDatasets(ctx: ServiceContext, urns: string[]): Pro
       if (!out.includes(dataset)) out.push(dataset);
       continue;
     }
-    const [other] = await queryRows<{ kind: string; source_kind: string | null }>(
+    const [other] = await queryRows<{ kind: string; source_kind: string | null; status: string }>(
       ctx.db,
-      sql`select a.kind, s.kind as source_kind from assets a left join sources s on s.id = a.source_id
+      sql`select a.kind, s.kind as source_kind, a.status from assets a left join sources s on s.id = a.source_id
           where a.urn = ${urn} and ${visibleAssetsSql(ctx.principal)}`,
     );
     if (!other) {
       throw new DataOpsError('not_found', `no asset ${urn}: search the catalog with catalog_search to find its URN`);
     }
-    throw new DataOpsError(
-      'invalid_input',
-      readable.includes(other.kind) && other.source_kind !== 'postgres'
+    const reason = !readable.includes(other.kind)
+      ? `${urn} is a ${other.kind}, not a table or view of a database; a pipeline reads tables and views`
+      : other.source_kind !== 'postgres'
         ? `${urn} is in a ${other.source_kind ?? 'file'} source; pipelines run on Postgres sources, so name a table or view of one`
-        : `${urn} is a ${other.kind}, not a table or view of a database; a pipeline reads tables and views`,
-    );
+        : `${urn} is ${other.status} in the catalog (its source no longer has it); name a current table or view`;
+    throw new DataOpsError('invalid_input', reason);
   }
   return out;
 }
@@ -153,8 +153,8 @@ export async function keyEdges(ctx: ServiceContext, datasets: Dataset[]): Promis
     sql`select e.id::text as edge, e.kind, e.name, e.from_asset_id::text as "from", e.to_asset_id::text as "to",
           c.from_column, c.to_column
         from lineage_edges e join column_lineage c on c.edge_id = e.id
-        where e.valid_to is null and e.from_asset_id::text = any(${textArray(ids)})
-          and e.to_asset_id::text = any(${textArray(ids)}) and c.to_column is not null
+        where e.valid_to is null and e.from_asset_id in ${uuidSet(ids)}
+          and e.to_asset_id in ${uuidSet(ids)} and c.to_column is not null
           and (e.kind = 'references' or (c.transformation_type = 'DIRECT' and c.transformation_subtype = 'IDENTITY'))
         order by e.kind, e.name, c.id`,
   );

@@ -489,13 +489,28 @@ describe('a demo pipeline exported as a dbt project', { timeout: 240_000 }, () =
     });
     const specialAccess = async (as: string) => {
       const exported = await exportDbtProject(await ws.contextFor(as), programs.id);
-      const sourcesFile = parse(exported.files.find((f) => f.path.endsWith('/sources.yml'))!.content) as {
+      const yamlOf = (suffix: string) => parse(exported.files.find((f) => f.path.endsWith(suffix))!.content);
+      const sourcesFile = yamlOf('/sources.yml') as {
         sources: { tables: { columns: { name: string; description?: string }[] }[] }[];
       };
-      return sourcesFile.sources[0]!.tables[0]!.columns.find((c) => c.name === 'is_special_access');
+      const schemaFile = yamlOf('/schema.yml') as { models: { columns: { name: string }[] }[] };
+      const find = (columns: { name: string }[]) => columns.find((c) => c.name === 'is_special_access');
+      return {
+        source: find(sourcesFile.sources[0]!.tables[0]!.columns),
+        model: find(schemaFile.models[0]!.columns),
+      };
     };
-    expect((await specialAccess('j.alvarez'))!.description).toMatch(/special access program/);
-    expect(await specialAccess('a.chen')).toEqual({ name: 'is_special_access', data_type: 'boolean' });
+    expect(await specialAccess('j.alvarez')).toMatchObject({
+      source: {
+        description: expect.stringMatching(/special access program/),
+        meta: { dataops_classification: 'S' },
+      },
+      model: { meta: { dataops_classification: 'S' } },
+    });
+    expect(await specialAccess('a.chen')).toEqual({
+      source: { name: 'is_special_access', data_type: 'boolean' },
+      model: { name: 'is_special_access', data_type: 'boolean' },
+    });
   });
 
   it('is written by the CLI, which refuses a directory that is not empty unless forced', async () => {

@@ -7,7 +7,13 @@ import { assetUrn } from '../mcp-server/catalog/urn.js';
 import { createPostgresConnector } from '../mcp-server/connectors/postgres/postgres-connector.js';
 import type { ServiceContext } from '../mcp-server/context.js';
 import { pipelineTools } from '../mcp-server/pipelines/tools.js';
-import { runDueCycle, type SchedulerOptions } from '../mcp-server/quality/scheduler.js';
+import {
+  claimDueJob,
+  completeJob,
+  nextDue,
+  runDueCycle,
+  type SchedulerOptions,
+} from '../mcp-server/quality/scheduler.js';
 import { runTool } from '../mcp-server/run-tool.js';
 import { contextAs, createTestContext } from './helpers/test-context.js';
 import { createScratchDatabase, createTestDb, serverUrl } from './helpers/test-db.js';
@@ -397,5 +403,21 @@ describe('pipeline tests, environments, deployment, schedules and rollback', () 
       environment: 'prod',
     });
     expect(await written('region_totals')).toEqual(await expected(0));
+  });
+
+  it('keeps the due time a schedule change set while its job was running', async () => {
+    await call(
+      'pipelines_schedule',
+      { pipeline: id, cron: '0 3 * * *' },
+      at(steward, new Date('2026-12-01T00:00:00Z')),
+    );
+    const due = new Date('2026-12-01T03:00:30Z');
+    let claimed = await claimDueJob(database.db, 'busy', due, 600);
+    while (claimed && claimed.key !== `pipeline:${id}:prod`) claimed = await claimDueJob(database.db, 'busy', due, 600);
+    expect(claimed).toMatchObject({ kind: 'pipeline', pipelineId: id, schedule: '0 3 * * *', timeZone: 'UTC' });
+    await call('pipelines_schedule', { pipeline: id, cron: '0 12 * * *' }, at(steward, due));
+    const done = new Date('2026-12-01T03:01:00Z');
+    await completeJob(database.db, claimed!, 'busy', done, nextDue(claimed!, done, instance('busy')), null);
+    expect(await job('prod')).toMatchObject({ nextRunAt: '2026-12-01T12:00:00Z', lastError: null });
   });
 });

@@ -1,10 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import { stringify } from 'yaml';
+import type { Classification } from '../../db/schema/types.js';
 import type { ServiceContext } from '../context.js';
 import { DataOpsError } from '../errors.js';
+import { clearanceAllows } from '../governance/access.js';
 import { nodeSelect, postgresDialect, rulePasses } from './compile.js';
-import { catalogDocs, describeColumns, describeNode, projectReadme, sourcesYaml } from './dbt-export-docs.js';
+import { catalogDocs, describeColumns, describeNode, sourcesYaml } from './dbt-export-docs.js';
 import { dbtName, escapeJinja, jinjaString, oneLine } from './dbt-jinja.js';
+import {
+  generateSchemaNameMacro,
+  maskSaltMacro,
+  maskSaltVar,
+  projectReadme,
+  projectYaml,
+  yamlFile,
+} from './dbt-project-files.js';
 import type { NodeConfig, ValidateRule } from './graph.js';
 import { loadPipeline } from './store.js';
 import type { AnalyzedNode, PipelineAnalysis } from './validate.js';
@@ -31,9 +40,6 @@ export interface DbtExport {
   saltVar: string | null;
   files: DbtProjectFile[];
 }
-
-/** The var (or the DATAOPS_MASK_SALT environment variable) that carries a hash mask's salt into dbt. */
-export const maskSaltVar = 'dataops_mask_salt';
 
 interface ModelName {
   name: string;
@@ -71,6 +77,10 @@ export async function exportDbtProject(
   const tests: string[] = [];
   const schemaModels: Record<string, unknown>[] = [];
   let hashes = false;
+  const marking = (classification: Classification | null | undefined) =>
+    classification && clearanceAllows(ctx.principal.clearance, classification)
+      ? { meta: { dataops_classification: classification } }
+      : {};
   const about = `pipeline ${oneLine(pipeline.name)} version ${pipeline.version} (${pipeline.semver})`;
 
   for (const [nodeId, node] of analysis.nodes) {
@@ -92,9 +102,13 @@ export async function exportDbtProject(
     schemaModels.push({
       name,
       description: escapeJinja(describeNode(node, pipeline.name)),
+      // The markings travel with the data (a team's governance tooling reads them from dbt's manifest), but
+      // only those the reader is cleared for: a column above its clearance is a name and nothing more.
+      ...marking(node.marking),
       columns: node.columns.map((c) => ({
         name: escapeJinja(c.name),
         data_type: c.type,
+        ...marking(c.classification),
         ...(notes.get(nodeId)?.get(c.name) ? { description: escapeJinja(notes.get(nodeId)!.get(c.name)!) } : {}),
         ...(columnTests.has(c.name) ? { data_tests: columnTests.get(c.name) } : {}),
       })),
@@ -311,42 +325,3 @@ function singularTest(node: AnalyzedNode, model: string, rule: ValidateRule, ind
     ].join('\n'),
   )}\nselect * from {{ ref(${jinjaString(model)}) }} where not ${escapeJinja(passes)}\n`;
 }
-
-function yamlFile(value: unknown): string {
-  return stringify(value, { lineWidth: 0 });
-}
-
-function projectYaml(project: string, semver: string, about: string): string {
-  const body = yamlFile({
-    name: project,
-    version: semver,
-    'config-version': 2,
-    // The connection lives in ~/.dbt/profiles.yml under this name (README.md has an example).
-    profile: 'dataops',
-    'require-dbt-version': '>=1.8.0',
-    'model-paths': ['models'],
-    'test-paths': ['tests'],
-    'macro-paths': ['macros'],
-  });
-  return `${escapeJinja(`# Written by \`dataops pipelines export-dbt\` from ${about}.\n# Export again rather than edit: the next export replaces these files.`)}\n${body}`;
-}
-
-const generateSchemaNameMacro = `{#- DataOps writes each destination to the schema its node names. dbt's default would write to
-    <target schema>_<schema>; with this macro a model's schema config is used as is, and a model without one
-    goes to the target's schema. -#}
-{% macro generate_schema_name(custom_schema_name, node) -%}
-  {%- if custom_schema_name is none -%}{{ target.schema }}{%- else -%}{{ custom_schema_name | trim }}{%- endif -%}
-{%- endmacro %}
-`;
-
-const maskSaltMacro = `{#- The salt hash masks mix into each value before hashing, as a SQL string literal. It is a secret (whoever
-    holds it can test guesses against the hashes): set DATAOPS_MASK_SALT in the environment, or pass
-    --vars '${maskSaltVar}: ...' when running, and never write it into this project. -#}
-{% macro ${maskSaltVar}() -%}
-  {%- set salt = var('${maskSaltVar}', env_var('DATAOPS_MASK_SALT', '')) | string -%}
-  {%- if execute and salt == '' -%}
-    {{ exceptions.raise_compiler_error("This project hashes columns and needs a salt: set DATAOPS_MASK_SALT or pass --vars '${maskSaltVar}: ...' (see README.md)") }}
-  {%- endif -%}
-  '{{ salt | replace("'", "''") }}'
-{%- endmacro %}
-`;

@@ -132,7 +132,11 @@ export async function claimDueJob(db: Db, owner: string, now: Date, leaseSeconds
   return job ?? null;
 }
 
-/** Records the run and the next due time; a job whose lease another instance took over is left to it. */
+/**
+ * Records the run and the next due time; a job whose lease another instance took over is left to it. A
+ * schedule changed while the job ran (pipelines_schedule, a rule's new cron) already set its own due time,
+ * which the claimed job's old schedule must not overwrite.
+ */
 export async function completeJob(
   db: Db,
   job: ClaimedJob,
@@ -141,7 +145,9 @@ export async function completeJob(
   next: Date,
   error: string | null,
 ): Promise<void> {
-  await db.execute(sql`update scheduled_jobs set next_run_at = ${next.toISOString()}::timestamptz,
+  await db.execute(sql`update scheduled_jobs set
+      next_run_at = case when schedule is not distinct from ${job.schedule}
+        and time_zone is not distinct from ${job.timeZone ?? null} then ${next.toISOString()}::timestamptz else next_run_at end,
       lease_owner = null, lease_expires_at = null, last_finished_at = ${now.toISOString()}::timestamptz,
       last_error = ${error}, runs = runs + 1
     where key = ${job.key} and lease_owner = ${owner}`);

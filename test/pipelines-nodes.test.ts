@@ -460,6 +460,19 @@ describe('the pipeline node palette on a small database', () => {
       { code: 'east', tags: ['a', 'b'], active: true },
       { code: 'west', tags: [], active: false },
     ]);
+    // A json column has no order of its own; an enrich still picks its lookup row deterministically.
+    await p.add({
+      id: 'tagged',
+      type: 'enrich',
+      config: { on: [{ left: 'region', right: 'code' }], columns: [{ column: 'tags' }] },
+    });
+    await p.connect('totals', 'tagged', 'input');
+    await p.connect('flags', 'tagged', 'lookup');
+    expect(byId((await p.preview('tagged')).rows)).toEqual([
+      { region: 'east', total: '31.00', tags: ['a', 'b'] },
+      { region: 'north', total: '100.00', tags: null },
+      { region: 'west', total: '12.00', tags: [] },
+    ]);
 
     const parquet = parquetWriteBuffer({
       columnData: [

@@ -1,5 +1,6 @@
 import { DataOpsError } from '../errors.js';
 import { redacted } from '../governance/pii-masks.js';
+import { columnKind } from '../quality/profile-sql.js';
 import { renderExpression } from '../quality/rules-expression.js';
 import type { CleanseOperation, NodeConfig, ValidateRule } from './graph.js';
 import { renameRelations } from './source-sql.js';
@@ -236,10 +237,16 @@ function nodeSql(node: AnalyzedNode, d: SqlDialect, options: CompileOptions): st
       const keys = config.on.map((k, i) => `${q(k.right)} as ${q(`${helper}k${i}`)}`);
       const values = config.columns.map((c, i) => `${q(c.column)} as ${q(`${helper}v${i}`)}`);
       const partition = config.on.map((k) => q(k.right)).join(', ');
-      const order = config.columns.map((c) => `${q(c.column)} asc nulls last`).join(', ');
+      const width = node.columns.length - config.columns.length;
+      // Types without an order (json, xml…) are ordered by their text, so any lookup column can decide.
+      const order = config.columns
+        .map((c, i) => {
+          const kind = columnKind('postgres', node.columns[width + i]!.type);
+          return `${kind === 'skipped' || kind === 'other' ? `cast(${q(c.column)} as text)` : q(c.column)} asc nulls last`;
+        })
+        .join(', ');
       const row = q(`${helper}row`);
       const lookup = `select ${[...keys, ...values].join(', ')}, row_number() over (partition by ${partition} order by ${order}) as ${row} from ${ref(lookupNode)}`;
-      const width = node.columns.length - config.columns.length;
       const list = node.columns.map((c, i) =>
         i < width ? `l.${q(c.name)}` : `k.${q(`${helper}v${i - width}`)} as ${q(c.name)}`,
       );

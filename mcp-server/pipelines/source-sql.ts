@@ -79,6 +79,7 @@ export async function readSourceQuery(query: string): Promise<SourceQuery> {
         throw invalid(`name \`${r.catalogname}.${r.schemaname}.${r.relname}\` as schema.table, without the database`);
       // A name without a schema that a WITH in scope defines is that CTE, not a table.
       if (!r.schemaname && ctes.has(r.relname)) return;
+      // An unqualified name is read from `public`, as Postgres's default search_path does.
       relations.push({ schema: r.schemaname ?? 'public', name: r.relname, location: r.location ?? -1 });
       return;
     }

@@ -210,7 +210,7 @@ export function describeNode(node: AnalyzedNode, pipelineName: string): string {
       case 'source_sql':
         return `Rows of a query on source ${c.source}: ${oneLine((c as NodeConfig<'source_sql'>).query)}`;
       default:
-        return `A ${node.type} node over ${names(node.inputs)}.`;
+        return node.inputs.length ? `A ${node.type} node over ${names(node.inputs)}.` : `A ${node.type} node.`;
     }
   })();
   return `${head}${what}`;

@@ -362,6 +362,9 @@ describe('the pipeline node palette on a small database', () => {
     expect(await issueFor('select name, name from people')).toBe(
       "node `q` (source_sql): column `name` appears twice in the query's output; rename one with `as`",
     );
+    expect(await issueFor('select from people')).toBe(
+      'node `q` (source_sql): the query returns no columns; select the columns the pipeline needs',
+    );
     expect(await issueFor('select id from people for update')).toBe(
       'node `q` (source_sql): FOR UPDATE/SHARE locks rows; a source query only reads',
     );

@@ -230,7 +230,6 @@ export async function runPipeline(ctx: ServiceContext, id: string, options: RunO
         const step = performance.now();
         const config = node.config as NodeConfig<'destination_file'>;
         const file = environmentFile(config.path, environment);
-        const rows = await inStep(nodeId, () => tx.query(compileNode(analysis, nodeId, compile)));
         if (!ctx.exportsDir) {
           throw new StepFailure(
             nodeId,
@@ -239,6 +238,8 @@ export async function runPipeline(ctx: ServiceContext, id: string, options: RunO
           );
         }
         const dir = ctx.exportsDir;
+        // All rows are read into memory: file destinations are meant for extracts, not for tables of millions.
+        const rows = await inStep(nodeId, () => tx.query(compileNode(analysis, nodeId, compile)));
         staged.push(await inStep(nodeId, () => stageFile(dir, file, config.format, node.columns, rows)));
         stats.files = {
           ...stats.files,

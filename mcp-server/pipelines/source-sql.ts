@@ -250,6 +250,7 @@ export async function analyzeSourceSql(
       throw invalid(`the source refused the query: ${(error as Error).message}`);
     }),
   );
+  if (described.length === 0) throw invalid('the query returns no columns; select the columns the pipeline needs');
   const names = new Set<string>();
   for (const c of described) {
     if (c.name === '?column?') throw invalid('give every computed column of the query a name with `as`');

@@ -250,6 +250,16 @@ describe('a pipeline run that publishes a data product', () => {
     const steward = await ws.contextFor('m.okafor'); // S: sees it, and the S column
     const asset = await call(steward, 'catalog_get_asset', { urn: productUrn });
     expect(asset.columns.map((c: Answer) => c.name)).toContain('legal_name');
+    // Cleared for C: sees the product, but nothing of the column classify marked S, in any of its documents.
+    const cleared = await ws.contextFor('d.kowalski');
+    const seen = await call(cleared, 'catalog_get_asset', { urn: productUrn });
+    expect(seen.dataProduct.dictionary.map((e: Answer) => e.column)).toEqual([
+      'vendor_id',
+      'evaluations',
+      'recommended',
+    ]);
+    const docs = await call(cleared, 'pipelines_docs', { pipeline: id });
+    expect(JSON.stringify(docs)).not.toContain('legal_name');
   });
 
   it('replaces lineage and rules when an edit drops an input and a rule', async () => {
@@ -417,5 +427,8 @@ describe('a pipeline run that publishes a data product', () => {
       /^the outputs were written, but registering them in the catalog failed, so nothing was published: .*blocking policy "products say what they hold".*requires/,
     );
     expect((await refusal(admin, 'catalog_get_asset', { urn: demo('contracts.vendor_names') })).code).toBe('not_found');
+    const explained = await call(admin, 'pipelines_explain_run', { run: run.runId });
+    expect(explained.summary).toContain('failed after writing its tables, while publishing them to the catalog');
+    expect(explained.fix).toContain('a blocking policy names what the product lacks');
   });
 });

@@ -124,8 +124,8 @@ export interface ChangelogEntry {
   at: string;
   /** Whether a run of this version published the product. */
   published: boolean;
-  /** Output columns added, removed or retyped by this version. */
-  changes: string[];
+  /** Output columns added, removed or retyped by this version (`column` null: the whole output). */
+  changes: { column: string | null; change: 'added' | 'removed' | 'retyped'; from?: string; to?: string }[];
 }
 
 /**

@@ -97,6 +97,12 @@ const byClass: Record<string, Explanation> = {
   },
 };
 
+const publicationFailure: Explanation = {
+  cause:
+    'the tables were written, but registering them in the catalog as data products failed, so the catalog still describes them as before',
+  fix: 'read the message: a blocking policy names what the product lacks (a description, an owner, a marking) and a refusal names the domain or clearance; fix that and run again, which publishes the same tables',
+};
+
 function explanationFor(sqlstate: string | null | undefined, validation: boolean): Explanation {
   if (validation) {
     return {
@@ -129,15 +135,21 @@ export async function explainRun(ctx: ServiceContext, runId: string) {
   const pipeline = await loadPipeline(ctx, run.pipelineId, run.version);
   const failedNode = run.stats.failedNode ?? null;
   const node = pipeline.graph.nodes.find((n) => n.id === failedNode);
-  const { cause, fix } = explanationFor(run.stats.sqlstate, run.stats.failures !== undefined);
-  const where = node
-    ? `at node \`${node.id}\` (${node.type}${node.data.label !== node.id ? `, «${node.data.label}»` : ''})`
-    : 'before any node ran';
+  // Publication runs only after the tables are written; a failed run that has its list failed there.
+  const publishing = run.stats.published !== undefined;
+  const { cause, fix } = publishing
+    ? publicationFailure
+    : explanationFor(run.stats.sqlstate, run.stats.failures !== undefined);
+  const where = publishing
+    ? 'after writing its tables, while publishing them to the catalog'
+    : node
+      ? `at node \`${node.id}\` (${node.type}${node.data.label !== node.id ? `, «${node.data.label}»` : ''})`
+      : 'before any node ran';
   return {
     runId,
     status: run.status,
     failedNode,
-    summary: `Pipeline ${pipeline.name} (version ${run.version}, ${pipeline.semver}) failed ${where}: ${cause}. The database said: ${run.error}`,
+    summary: `Pipeline ${pipeline.name} (version ${run.version}, ${pipeline.semver}) failed ${where}: ${cause}. ${publishing ? 'The catalog' : 'The database'} said: ${run.error}`,
     cause,
     fix,
   };

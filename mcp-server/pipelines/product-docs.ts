@@ -2,13 +2,14 @@ import { asc, eq, sql } from 'drizzle-orm';
 import { queryRows, textArray } from '../../db/create-db.js';
 import {
   type ChangelogEntry,
+  columns,
   type DataDictionaryEntry,
   dataProducts,
   pipelines,
   pipelineVersions,
 } from '../../db/schema/index.js';
 import type { ServiceContext } from '../context.js';
-import { hiddenColumnNames, visibleAssetsSql } from '../governance/access.js';
+import { clearanceAllows, hiddenColumnNames, visibleAssetsSql } from '../governance/access.js';
 import { diffSchemas, type OutputSchema } from './versions.js';
 
 /**
@@ -43,13 +44,7 @@ export async function buildChangelog(
     const after = v.outputSchema as OutputSchema;
     const changes = diffSchemas(before, after)
       .filter((c) => c.output === nodeId)
-      .map((c) =>
-        c.column === null
-          ? `output ${c.change}`
-          : c.change === 'retyped'
-            ? `${c.column} retyped from ${c.from} to ${c.to}`
-            : `${c.column} ${c.change}${c.to ? ` (${c.to})` : ''}`,
-      );
+      .map(({ output: _output, ...change }) => change);
     before = after;
     entries.push({
       version: v.version,
@@ -91,7 +86,7 @@ export interface ProductDocumentation {
   publishedBy: string;
   publishedAt: string;
   dictionary: DictionaryView[];
-  changelog: (Omit<ChangelogEntry, 'note'> & { note: string | null })[];
+  changelog: (Omit<ChangelogEntry, 'changes'> & { changes: string[] })[];
   markdown: string;
 }
 
@@ -134,11 +129,23 @@ export async function readProductDocumentation(
     .innerJoin(pipelines, eq(pipelines.id, dataProducts.pipelineId))
     .where(eq(dataProducts.assetId, assetId));
   if (!product) return null;
-  const hidden = await hiddenColumnNames(ctx, assetId);
+  // Markings as the catalog holds them now: a steward may have raised one since the product was published.
+  const current = new Map(
+    (
+      await ctx.db
+        .select({ name: columns.name, classification: columns.classification })
+        .from(columns)
+        .where(eq(columns.assetId, assetId))
+    ).map((c) => [c.name, c.classification]),
+  );
+  const marking = (e: DataDictionaryEntry) => (current.has(e.column) ? current.get(e.column)! : e.classification);
   const sources = await visibleSources(ctx, product.dictionary);
   let anyWithheld = false;
   const dictionary: DictionaryView[] = product.dictionary
-    .filter((e) => !hidden.has(e.column) && !aboveClearance(ctx, e.classification))
+    .filter((e) => {
+      const level = marking(e);
+      return level === null || clearanceAllows(ctx.principal.clearance, level);
+    })
     .map((e) => {
       const shown = e.sources.flatMap((s) => {
         const found = sources.get(s.assetId);
@@ -151,7 +158,7 @@ export async function readProductDocumentation(
       return {
         column: e.column,
         type: e.type,
-        classification: e.classification,
+        classification: marking(e),
         sensitivity: e.sensitivity,
         origin: e.origin,
         expression: withheld ? null : e.expression,
@@ -169,7 +176,18 @@ export async function readProductDocumentation(
   );
   anyWithheld ||= inputs!.hidden || product.dictionary.some((e) => e.sources.some((s) => !sources.has(s.assetId)));
   // Names an editor chose (the pipeline's, its version notes) may speak of an input the reader may not see.
-  const changelog = product.changelog.map((c) => ({ ...c, note: anyWithheld ? null : c.note }));
+  // A column is named when the reader may see it now; one the product no longer has, only to a reader who
+  // may see every input (who may read the pipeline's output schemas anyway). Others are counted.
+  const nameable = (column: string) => {
+    if (!current.has(column)) return !anyWithheld;
+    const level = current.get(column)!;
+    return level === null || clearanceAllows(ctx.principal.clearance, level);
+  };
+  const changelog = product.changelog.map((c) => ({
+    ...c,
+    note: anyWithheld ? null : c.note,
+    changes: describeChanges(c.changes, nameable),
+  }));
   const doc: Omit<ProductDocumentation, 'markdown'> = {
     urn: row.urn,
     qualifiedName: row.qualified_name,
@@ -188,9 +206,18 @@ export async function readProductDocumentation(
   return { ...doc, markdown: productMarkdown(doc) };
 }
 
-function aboveClearance(ctx: ServiceContext, marking: string | null): boolean {
-  const order = ['U', 'C', 'S', 'TS'];
-  return marking !== null && order.indexOf(marking) > order.indexOf(ctx.principal.clearance);
+/** A version's output changes in words; columns the reader may not be told of are counted, not named. */
+export function describeChanges(changes: ChangelogEntry['changes'], nameable: (column: string) => boolean): string[] {
+  const out: string[] = [];
+  const counted = new Map<string, number>();
+  for (const c of changes) {
+    if (c.column === null) out.push(`output ${c.change}`);
+    else if (!nameable(c.column)) counted.set(c.change, (counted.get(c.change) ?? 0) + 1);
+    else if (c.change === 'retyped') out.push(`${c.column} retyped from ${c.from} to ${c.to}`);
+    else out.push(`${c.column} ${c.change}${c.to ? ` (${c.to})` : ''}`);
+  }
+  for (const [change, n] of counted) out.push(`${n} marked column${n === 1 ? '' : 's'} ${change}`);
+  return out;
 }
 
 /** The source assets of a dictionary the reader may see, with their columns marked above its clearance. */

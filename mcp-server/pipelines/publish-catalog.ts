@@ -87,7 +87,7 @@ export async function writeProduct(
   now: Date,
 ): Promise<PublishedOutput> {
   const { id, created, marking, raised } = await upsertAsset(tx, ctx, pipeline, source, plan, now);
-  await upsertColumns(tx, id, plan);
+  await upsertColumns(tx, id, plan, now);
   const edges = viewEdges(plan.lineage, id, plan.urn).map((e) => ({
     ...e,
     properties: { pipeline: pipeline.id, version: pipeline.version, node: plan.node.node.id },
@@ -238,7 +238,7 @@ async function upsertAsset(
  * Makes the asset's columns those of the written table, with markings that only rise: the higher of what
  * the catalog had and what the pipeline carried; sensitivity and tags from the pipeline where it knows them.
  */
-async function upsertColumns(tx: Tx, assetId: string, plan: Plan): Promise<void> {
+async function upsertColumns(tx: Tx, assetId: string, plan: Plan, now: Date): Promise<void> {
   const carried = new Map(plan.node.columns.map((c) => [c.name, c]));
   const before = await tx.select().from(columns).where(eq(columns.assetId, assetId));
   const table = plan.columns.length > 0 ? plan.columns : fallbackColumns(plan.node);
@@ -259,7 +259,7 @@ async function upsertColumns(tx: Tx, assetId: string, plan: Plan): Promise<void>
       classification: higher(old?.classification, from?.classification),
       sensitivity: from?.sensitivity ?? old?.sensitivity ?? null,
       tags: [...new Set([...(old?.tags ?? []), ...(from?.tags ?? [])])],
-      updatedAt: new Date(),
+      updatedAt: now,
     };
     if (old) await tx.update(columns).set(values).where(eq(columns.id, old.id));
     else await tx.insert(columns).values({ assetId, ...values });

@@ -44,7 +44,11 @@ describe('pipeline tests, environments, deployment, schedules and rollback', () 
 
   const call = async (name: string, args: Record<string, unknown>, ctx: ServiceContext = steward) => {
     const tool = pipelineTools.find((t) => t.name === name)!;
-    return (await runTool(tool as never, args, ctx)) as Answer;
+    const answer = (await runTool(tool as never, args, ctx)) as Answer;
+    // What an MCP client would check: the answer fits the tool's output schema, and renders as text.
+    tool.output.parse(answer);
+    expect(tool.render(answer as never)).toBeTypeOf('string');
+    return answer;
   };
   const at = (ctx: ServiceContext, time: Date): ServiceContext => ({ ...ctx, clock: () => time });
   /** Rows of the table a run wrote, in a stable order, numbers as numbers. */
@@ -403,6 +407,13 @@ describe('pipeline tests, environments, deployment, schedules and rollback', () 
       environment: 'prod',
     });
     expect(await written('region_totals')).toEqual(await expected(0));
+    // The answer says what it did.
+    const said = pipelineTools.find((t) => t.name === 'pipelines_rollback')!.render(rolledBack as never);
+    expect(said).toContain(`Pipeline regional order totals is at version ${rolledBack.version}`);
+    expect(said).toContain(
+      `Prod restored too, in the same call: Pipeline «regional order totals» version ${rolledBack.version}`,
+    );
+    expect(said).toMatch(/out wrote \d+ rows to public\.region_totals/);
   });
 
   it('keeps the due time a schedule change set while its job was running', async () => {

@@ -653,7 +653,7 @@ export const pipelinesRollback = defineTool({
     [
       renderSaved(r),
       r.deployment
-        ? `Deployed it to prod and ran it: ${renderDeploy(r.deployment)}`
+        ? `Prod restored too, in the same call: ${renderDeploy(r.deployment)}`
         : r.notDeployed
           ? `Not deployed to prod: ${r.notDeployed}`
           : 'It is not deployed to prod; run it with pipelines_run to write its output.',

@@ -591,6 +591,13 @@ describe('the pipeline node palette on a small database', () => {
       'all_dev.parquet',
     ]);
 
+    // An exports directory that cannot be written (here: a file stands where it should be) fails the node.
+    const blocked = { ...admin, exportsDir: path.join(exportsDir, 'people', 'all_dev.csv') };
+    const unwritable = await call('pipelines_run', { pipeline: p.id, nodeStats: false }, blocked);
+    expect(unwritable.stats.failedNode).toBe('csv');
+    expect(unwritable.error).toMatch(/^node `csv` \(destination_file\) could not write people\/all_dev\.csv: ENOTDIR/);
+    expect(await readFile(path.join(exportsDir, 'people/all_dev.csv'), 'utf8')).toBe(csv);
+
     const escaping = await p.update('csv', { path: '../outside.csv' });
     expect(escaping.issues).toContainEqual({
       nodeId: 'csv',

@@ -240,7 +240,15 @@ export async function runPipeline(ctx: ServiceContext, id: string, options: RunO
         const dir = ctx.exportsDir;
         // All rows are read into memory: file destinations are meant for extracts, not for tables of millions.
         const rows = await inStep(nodeId, () => tx.query(compileNode(analysis, nodeId, compile)));
-        staged.push(await inStep(nodeId, () => stageFile(dir, file, config.format, node.columns, rows)));
+        const written = await stageFile(dir, file, config.format, node.columns, rows).catch((failure: Error) => {
+          // A file system error (a full disk, no permission) is the node's failure, not a database one.
+          throw new StepFailure(
+            nodeId,
+            `node \`${nodeId}\` (destination_file) could not write ${file}: ${failure.message}`,
+            null,
+          );
+        });
+        staged.push(written);
         stats.files = {
           ...stats.files,
           [nodeId]: { path: file, format: config.format, rows: rows.length, ms: Math.round(performance.now() - step) },

@@ -68,7 +68,9 @@ export async function exportDbtProject(
         `${analysis.issues.map((i) => i.message).join('; ')}`,
     );
   }
-  const project = dbtName(pipeline.name, 'pipeline');
+  // dbt's own packages are named dbt and dbt_<adapter>: a project of that name would shadow their macros.
+  const named = dbtName(pipeline.name, 'pipeline');
+  const project = /^dbt(_|$)/.test(named) ? `pipeline_${named}`.slice(0, 63) : named;
   const names = modelNames(analysis);
   const docs = await catalogDocs(ctx, analysis);
   const notes = describeColumns(analysis, docs);
@@ -107,6 +109,8 @@ export async function exportDbtProject(
       ...marking(node.marking),
       columns: node.columns.map((c) => ({
         name: escapeJinja(c.name),
+        // dbt's tests write column names as they are; one Postgres would fold or misread needs quoting.
+        ...(bareIdentifier(c.name) ? {} : { quote: true }),
         data_type: c.type,
         ...marking(c.classification),
         ...(notes.get(nodeId)?.get(c.name) ? { description: escapeJinja(notes.get(nodeId)!.get(c.name)!) } : {}),
@@ -217,11 +221,33 @@ function materializationNote(node: AnalyzedNode): string[] {
   }
 }
 
+/** Postgres's reserved key words (those that cannot name a column unquoted). */
+const reservedWords = new Set(
+  (
+    'all analyse analyze and any array as asc asymmetric authorization binary both case cast check collate collation ' +
+    'column concurrently constraint create cross current_catalog current_date current_role current_schema ' +
+    'current_time current_timestamp current_user default deferrable desc distinct do else end except false fetch ' +
+    'for foreign freeze from full grant group having ilike in initially inner intersect into is isnull join lateral ' +
+    'leading left like limit localtime localtimestamp natural not notnull null offset on only or order outer ' +
+    'overlaps placing primary references returning right select session_user similar some symmetric system_user ' +
+    'table tablesample then to trailing true union unique user using variadic verbose when where window with'
+  ).split(' '),
+);
+
+/** A column name Postgres reads the same unquoted: lower case, no spaces or symbols, not a reserved word. */
+function bareIdentifier(name: string): boolean {
+  return /^[a-z_][a-z0-9_]*$/.test(name) && !reservedWords.has(name);
+}
+
 function modelConfig(node: AnalyzedNode, materialized: DbtMaterialization, alias: string | undefined): string {
   const settings = [`materialized=${jinjaString(materialized)}`];
   if (node.type === 'destination_table') {
     const config = node.config as NodeConfig<'destination_table'>;
-    if (config.mode === 'upsert') settings.push(`unique_key=[${config.key.map(jinjaString).join(', ')}]`);
+    if (config.mode === 'upsert') {
+      // dbt writes the key into its merge SQL as is, so a name that needs quotes goes there quoted.
+      const keys = config.key.map((k) => jinjaString(bareIdentifier(k) ? k : postgresDialect.quote(k)));
+      settings.push(`unique_key=[${keys.join(', ')}]`);
+    }
     settings.push(`schema=${jinjaString(config.schema)}`);
     if (alias) settings.push(`alias=${jinjaString(alias)}`);
   }

@@ -95,8 +95,9 @@ export async function materialise(tx: SourceTransaction, schema: string, models:
  * The query dbt's own generic test would run (its default macros): it returns failures, so a test passes on no
  * rows. unique and accepted_values return one row per offending value, not per row, as dbt counts them.
  */
-export function genericTestSql(relation: string, column: string, test: unknown): string {
-  const c = q(column);
+export function genericTestSql(relation: string, column: { name: string; quote?: boolean }, test: unknown): string {
+  // dbt writes the column as it is named unless the column says `quote: true`.
+  const c = column.quote ? q(column.name) : column.name;
   if (test === 'not_null') return `select ${c} from ${relation} where ${c} is null`;
   if (test === 'unique') {
     return `select ${c} as unique_field, count(*) as n_records from ${relation} where ${c} is not null group by ${c} having count(*) > 1`;

@@ -100,19 +100,7 @@ export async function readProductDocumentation(
   ctx: ServiceContext,
   assetId: string,
 ): Promise<ProductDocumentation | null> {
-  const [row] = await queryRows<{
-    urn: string;
-    qualified_name: string;
-    classification: string;
-    domain_id: string | null;
-    description: string | null;
-    owner: string | null;
-  }>(
-    ctx.db,
-    sql`select a.urn, a.qualified_name, a.classification::text, a.domain_id, a.description, a.owner
-        from assets a where a.id = ${assetId} and ${visibleAssetsSql(ctx.principal)}`,
-  );
-  if (!row) return null;
+  // Most assets are not products: one lookup by key settles that before anything else is read.
   const [product] = await ctx.db
     .select({
       pipelineId: dataProducts.pipelineId,
@@ -129,6 +117,19 @@ export async function readProductDocumentation(
     .innerJoin(pipelines, eq(pipelines.id, dataProducts.pipelineId))
     .where(eq(dataProducts.assetId, assetId));
   if (!product) return null;
+  const [row] = await queryRows<{
+    urn: string;
+    qualified_name: string;
+    classification: string;
+    domain_id: string | null;
+    description: string | null;
+    owner: string | null;
+  }>(
+    ctx.db,
+    sql`select a.urn, a.qualified_name, a.classification::text, a.domain_id, a.description, a.owner
+        from assets a where a.id = ${assetId} and ${visibleAssetsSql(ctx.principal)}`,
+  );
+  if (!row) return null;
   // Markings as the catalog holds them now: a steward may have raised one since the product was published.
   const current = new Map(
     (

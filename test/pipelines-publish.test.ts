@@ -10,6 +10,7 @@ import { assetUrn } from '../mcp-server/catalog/urn.js';
 import { createPostgresConnector } from '../mcp-server/connectors/postgres/postgres-connector.js';
 import type { ServiceContext } from '../mcp-server/context.js';
 import { isDataOpsError } from '../mcp-server/errors.js';
+import { classificationTools } from '../mcp-server/governance/classification-tools.js';
 import { policyTools } from '../mcp-server/governance/policy-tools.js';
 import { lineageTools } from '../mcp-server/lineage/tools.js';
 import { runPipeline } from '../mcp-server/pipelines/run.js';
@@ -24,7 +25,14 @@ const demo = (qualifiedName: string) => {
   return assetUrn('postgres', 'demo', namespace, name);
 };
 const productUrn = demo('contracts.vendor_evaluation_summary');
-const tools = [...pipelineTools, ...catalogTools, ...lineageTools, ...ruleTools, ...policyTools] as ToolDefinition[];
+const tools = [
+  ...pipelineTools,
+  ...catalogTools,
+  ...lineageTools,
+  ...ruleTools,
+  ...policyTools,
+  ...classificationTools,
+] as ToolDefinition[];
 
 // biome-ignore lint/suspicious/noExplicitAny: tool outputs are checked field by field
 type Answer = Record<string, any>;
@@ -317,6 +325,17 @@ describe('a pipeline run that publishes a data product', () => {
     expect(count!.n).toBe(1);
   });
 
+  it("keeps a steward's downgrade of the product, with its reason, when it is published again", async () => {
+    const steward = await ws.contextFor('m.okafor');
+    await call(steward, 'governance_set_classification', {
+      urn: productUrn,
+      classification: 'U',
+      reason: 'counts per vendor reveal no evaluation content',
+    });
+    await publish(id);
+    expect((await call(admin, 'catalog_get_asset', { urn: productUrn })).classification).toBe('U');
+  });
+
   it('refuses a classify node that would lower a marking, naming the node', async () => {
     const { id: other } = await call(admin, 'pipelines_create', { name: 'evaluations marked down' });
     await add(other, { id: 'evals', type: 'source_dataset', config: { urn: demo('performance.evaluations') } });
@@ -366,11 +385,11 @@ describe('a pipeline run that publishes a data product', () => {
     await call(admin, 'pipelines_update_node', {
       pipeline: restricted,
       id: 'need_to_know',
-      config: { domain: 'personnel' },
+      config: { domain: 'personnel', clearance: 'S' },
     });
     const run = await publish(restricted);
     const urn = demo('contracts.vendor_list_restricted');
-    expect(run.stats.published).toEqual([expect.objectContaining({ urn, domain: 'personnel', classification: 'U' })]);
+    expect(run.stats.published).toEqual([expect.objectContaining({ urn, domain: 'personnel', classification: 'S' })]);
 
     // Cleared for S, but not in personnel: it cannot find the product; a member of personnel can.
     const outsider = await ws.contextFor('j.alvarez');

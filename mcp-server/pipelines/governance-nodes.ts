@@ -122,3 +122,19 @@ export function restrictedDomains(analysis: PipelineAnalysis, nodeId: string, fo
   for (const input of node.inputs) restrictedDomains(analysis, input, found);
   return found;
 }
+
+/** The markings classify and restrict nodes upstream of `nodeId` ask for (the highest), apart from the data's own. */
+export function requestedMarking(analysis: PipelineAnalysis, nodeId: string): Classification | null {
+  let marking: Classification | null = null;
+  const seen = new Set<string>();
+  const visit = (id: string) => {
+    const node = analysis.nodes.get(id);
+    if (!node || seen.has(id)) return;
+    seen.add(id);
+    if (node.type === 'classify') marking = higher(marking, (node.config as NodeConfig<'classify'>).asset);
+    if (node.type === 'restrict') marking = higher(marking, (node.config as NodeConfig<'restrict'>).clearance);
+    for (const input of node.inputs) visit(input);
+  };
+  visit(nodeId);
+  return marking;
+}

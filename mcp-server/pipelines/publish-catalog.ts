@@ -16,7 +16,7 @@ import type { ServiceContext } from '../context.js';
 import { appendAudit, canonicalJson } from '../governance/audit.js';
 import { enforcePolicies } from '../governance/policies.js';
 import { describeWarning } from '../governance/policy-rules.js';
-import { propagateFrom, recordMarkingChange } from '../governance/propagation.js';
+import { level, propagateFrom, recordMarkingChange } from '../governance/propagation.js';
 import type { QueryLineage } from '../lineage/sql-lineage.js';
 import { replaceEdges } from '../lineage/store.js';
 import { viewEdges } from '../lineage/view-lineage.js';
@@ -71,6 +71,8 @@ export interface Plan {
   dictionary: DataDictionaryEntry[];
   rules: PlannedRule[];
   marking: Classification;
+  /** What classify and restrict nodes ask for: it applies even over a steward's standing downgrade. */
+  requested: Classification | null;
   domain: string | null;
   rows: number | null;
 }
@@ -188,7 +190,15 @@ async function upsertAsset(
     });
     return { id: row!.id, created: true, marking: wanted, raised: false };
   }
-  const marking = higher(existing.classification, wanted)!;
+  // A steward's downgrade (with its reason) stands until an input rises above what it was made against, as
+  // in propagation; what the pipeline's own classify and restrict nodes ask for applies regardless.
+  const [last] = await queryRows<{ kind: string; against: Classification | null }>(
+    tx,
+    sql`select kind, details->>'inputLevel' as against from classification_events
+        where asset_id = ${existing.id} and column_name is null order by created_at desc, id desc limit 1`,
+  );
+  const standing = last?.kind === 'downgraded' && level(wanted) <= level(last.against ?? 'U');
+  const marking = higher(existing.classification, standing ? plan.requested : wanted)!;
   const curated = new Set([...existing.curatedFields, 'owner', ...(pipeline.description ? ['description'] : [])]);
   await tx
     .update(assets)

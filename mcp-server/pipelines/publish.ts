@@ -9,7 +9,7 @@ import { clearanceAllows, visibleAssetsSql } from '../governance/access.js';
 import { analyzeQuery, type QueryLineage, type RelationName, type ResolvedRelation } from '../lineage/sql-lineage.js';
 import { traceColumn } from './column-trace.js';
 import { compileNode, postgresDialect } from './compile.js';
-import { restrictedDomains } from './governance-nodes.js';
+import { requestedMarking, restrictedDomains } from './governance-nodes.js';
 import type { NodeConfig } from './graph.js';
 import { buildChangelog } from './product-docs.js';
 import { type Plan, type PublishedOutput, retireDropped, type SourceRow, writeProduct } from './publish-catalog.js';
@@ -132,6 +132,7 @@ async function publishOutputs(
       dictionary: dictionaryOf(analysis, node, lineage),
       rules: pipelineRuleValues(analysis, node.node.id, pipeline.id),
       marking: node.marking ?? 'U',
+      requested: requestedMarking(analysis, node.node.id),
       domain: [...restrictedDomains(analysis, node.node.id)][0] ?? null,
       rows: stat && (stat.mode === 'replace' || stat.mode === 'create') ? stat.rows : null,
     });

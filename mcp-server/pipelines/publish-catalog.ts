@@ -12,6 +12,7 @@ import {
 } from '../../db/schema/index.js';
 import type { Classification } from '../../db/schema/types.js';
 import { reindexAssets } from '../catalog/search-index.js';
+import { markedColumnNames, schemaChangeSummary } from '../catalog/sync-changes.js';
 import type { ServiceContext } from '../context.js';
 import { appendAudit, canonicalJson } from '../governance/audit.js';
 import { enforcePolicies } from '../governance/policies.js';
@@ -89,7 +90,7 @@ export async function writeProduct(
   now: Date,
 ): Promise<PublishedOutput> {
   const { id, created, marking, raised } = await upsertAsset(tx, ctx, pipeline, source, plan, now);
-  await upsertColumns(tx, id, plan, now);
+  await upsertColumns(tx, ctx, id, plan, now);
   const edges = viewEdges(plan.lineage, id, plan.urn).map((e) => ({
     ...e,
     properties: { pipeline: pipeline.id, version: pipeline.version, node: plan.node.node.id },
@@ -247,8 +248,9 @@ async function upsertAsset(
 /**
  * Makes the asset's columns those of the written table, with markings that only rise: the higher of what
  * the catalog had and what the pipeline carried; sensitivity and tags from the pipeline where it knows them.
+ * Columns added, removed or retyped are recorded as a schema change, worded as a sync words it.
  */
-async function upsertColumns(tx: Tx, assetId: string, plan: Plan, now: Date): Promise<void> {
+async function upsertColumns(tx: Tx, ctx: ServiceContext, assetId: string, plan: Plan, now: Date): Promise<void> {
   const carried = new Map(plan.node.columns.map((c) => [c.name, c]));
   const before = await tx.select().from(columns).where(eq(columns.assetId, assetId));
   const table = plan.columns.length > 0 ? plan.columns : fallbackColumns(plan.node);
@@ -274,6 +276,41 @@ async function upsertColumns(tx: Tx, assetId: string, plan: Plan, now: Date): Pr
     if (old) await tx.update(columns).set(values).where(eq(columns.id, old.id));
     else await tx.insert(columns).values({ assetId, ...values });
   }
+  // A first publication of a table the catalog did not know yet is a creation, not a schema change.
+  if (before.length === 0) return;
+  const added = table.filter((c) => !before.some((b) => b.name === c.name));
+  const retyped = table.flatMap((c) => {
+    const old = before.find((b) => b.name === c.name);
+    return old && old.dataType !== c.dataType ? [{ name: c.name, from: old.dataType, to: c.dataType }] : [];
+  });
+  if (added.length + gone.length + retyped.length === 0) return;
+  const marked = markedColumnNames([
+    ...added.map((c) => ({ name: c.name, classification: carried.get(c.name)?.classification ?? null })),
+    ...gone,
+    ...before.filter((b) => retyped.some((r) => r.name === b.name)),
+  ]);
+  await tx.insert(activityEvents).values({
+    assetId,
+    type: 'schema_changed',
+    actorId: ctx.principal.id,
+    summary: schemaChangeSummary(
+      { added: added.map((c) => c.name), removed: gone.map((c) => c.name), retyped },
+      marked,
+    ),
+    details: {
+      added: added.map((c) => ({ name: c.name, dataType: c.dataType })),
+      removed: gone.map((c) => ({
+        name: c.name,
+        dataType: c.dataType,
+        classification: c.classification,
+        sensitivity: c.sensitivity,
+        tags: c.tags,
+        description: c.description,
+      })),
+      retyped,
+    },
+    at: now,
+  });
 }
 
 /** The pipeline's view of the columns, when the table could not be read back (it always can after a run). */

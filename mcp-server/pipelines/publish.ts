@@ -12,7 +12,14 @@ import { compileNode, postgresDialect } from './compile.js';
 import { requestedMarking, restrictedDomains } from './governance-nodes.js';
 import type { NodeConfig } from './graph.js';
 import { buildChangelog } from './product-docs.js';
-import { type Plan, type PublishedOutput, retireDropped, type SourceRow, writeProduct } from './publish-catalog.js';
+import {
+  type Plan,
+  type PublishedOutput,
+  retireDropped,
+  type SourceRow,
+  type TableColumn,
+  writeProduct,
+} from './publish-catalog.js';
 import { pipelineRuleValues } from './publish-rules.js';
 import type { LoadedPipeline } from './store.js';
 import type { AnalyzedNode, PipelineAnalysis } from './validate.js';
@@ -122,14 +129,15 @@ async function publishOutputs(
     const { schema, table } = tableOf(node.config as NodeConfig<'destination_table'>);
     const lineage = await destinationLineage(ctx, source.id, analysis, node.node.id);
     const stat = written[node.node.id];
+    const columns = await tableColumns(ctx, source.id, schema, table);
     plans.push({
       node,
       schema,
       table,
       urn: assetUrn(source.kind, source.name, schema, table),
-      columns: await tableColumns(ctx, source.id, schema, table),
+      columns,
       lineage,
-      dictionary: dictionaryOf(analysis, node, lineage),
+      dictionary: dictionaryOf(analysis, node, lineage, columns),
       rules: pipelineRuleValues(analysis, node.node.id, pipeline.id),
       marking: node.marking ?? 'U',
       requested: requestedMarking(analysis, node.node.id),
@@ -226,13 +234,19 @@ async function tableColumns(ctx: ServiceContext, sourceId: string, schema: strin
   }));
 }
 
-function dictionaryOf(analysis: PipelineAnalysis, node: AnalyzedNode, lineage: QueryLineage): DataDictionaryEntry[] {
+/** Each output column's entry: its type as the table has it, its marking, and what made it from what. */
+function dictionaryOf(
+  analysis: PipelineAnalysis,
+  node: AnalyzedNode,
+  lineage: QueryLineage,
+  table: TableColumn[],
+): DataDictionaryEntry[] {
   return node.columns.map((column) => {
     const { maker } = traceColumn(analysis, node.node.id, column.name);
     const mapped = lineage.columns.find((c) => c.name === column.name);
     return {
       column: column.name,
-      type: column.type,
+      type: table.find((t) => t.name === column.name)?.dataType ?? column.type,
       classification: column.classification,
       sensitivity: column.sensitivity,
       origin: maker.origin,

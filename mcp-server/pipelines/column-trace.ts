@@ -30,7 +30,16 @@ export interface ColumnTrace {
 }
 
 /** Node types that pass every column through by name and only drop, order or keep rows. */
-const rowKeeping = new Set(['filter', 'sort', 'deduplicate', 'validate', 'classify', 'restrict', 'destination_table']);
+const rowKeeping = new Set([
+  'filter',
+  'sort',
+  'deduplicate',
+  'validate',
+  'classify',
+  'restrict',
+  'profile',
+  'destination_table',
+]);
 
 export function traceColumn(analysis: PipelineAnalysis, nodeId: string, column: string): ColumnTrace {
   const copies = new Map<string, CarryState>();
@@ -94,6 +103,17 @@ function walk(
         return next(left, column, { repeated: true, nullable: config.kind === 'full' });
       }
       return next(right, column, { repeated: true, nullable: config.kind !== 'inner' });
+    }
+    case 'cleanse': {
+      const cleansed = (node.config as NodeConfig<'cleanse'>).columns.find((c) => c.column === column);
+      if (!cleansed) return next(input, column);
+      return { origin: 'derived', node: nodeId, expression: cleansed.operations.map((o) => o.op).join(', then ') };
+    }
+    case 'enrich': {
+      // A lookup never repeats input rows; a looked-up value may be missing (null) or shared by many rows.
+      const looked = (node.config as NodeConfig<'enrich'>).columns.find((c) => (c.as ?? c.column) === column);
+      if (!looked) return next(input, column);
+      return next(node.inputs[1]!, looked.column, { repeated: true, nullable: true });
     }
     default:
       // A union mixes rows of several inputs; other node types compute their columns their own way.

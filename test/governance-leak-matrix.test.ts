@@ -183,8 +183,7 @@ const probes: Record<string, ProbeGenerator> = {
     ]),
   ],
   pipelines_docs: (f) => each(f, (a) => ({ pipeline: `zpipe_${a.level}` })),
-  pipelines_upload: (f) =>
-    each(f, (a) => ({ pipeline: `zpipe_${a.level}`, name: 'probe.csv', content: 'probe\n1\n' })),
+  pipelines_upload: (f) => each(f, (a) => ({ pipeline: `zpipe_${a.level}`, name: 'probe.csv', content: 'probe\n1\n' })),
   quality_subscribe_alerts: (f) => [
     { action: 'list' },
     ...each(f, (a) => ({ action: 'subscribe', urn: a.urn, minSeverity: 'info', channel: 'inbox' })),

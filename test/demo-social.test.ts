@@ -1,22 +1,16 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDemo } from '../cli/demo.js';
-import { openWorkspace, type Workspace } from '../cli/workspace.js';
+import type { Workspace } from '../cli/workspace.js';
 import { queryRows } from '../db/create-db.js';
 import { getAssetProfile } from '../mcp-server/catalog/assets.js';
-import { assetUrn } from '../mcp-server/catalog/urn.js';
 import { demoAnnotations } from '../mcp-server/demo/demo-annotations.js';
 import { demoDomains } from '../mcp-server/demo/demo-domains.js';
 import { demoPrincipals } from '../mcp-server/demo/demo-principals.js';
 import { clearanceAllows } from '../mcp-server/governance/access.js';
 import { readFeed } from '../mcp-server/social/feed.js';
 import { recommend } from '../mcp-server/social/recommend.js';
-import { createDemoCatalog } from './helpers/demo-catalog.js';
-
-const demo = (qualifiedName: string) => {
-  const [namespace, name] = qualifiedName.split('.') as [string, string];
-  return assetUrn('postgres', 'demo', namespace, name);
-};
+import { demoUrn, openDemoWorkspace } from './helpers/demo-catalog.js';
 
 /** What the demo says a person may see, worked out from the demo's own data rather than by the code under test. */
 function allowed(principalId: string, qualifiedName: string): boolean {
@@ -30,22 +24,16 @@ function allowed(principalId: string, qualifiedName: string): boolean {
 
 describe('the demo workspace’s social history', () => {
   let ws: Workspace;
-  let cleanup: () => Promise<void>;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    const catalog = await createDemoCatalog('dataops_demosocial');
-    cleanup = catalog.cleanup;
-    ws = await openWorkspace({ db: catalog.db });
-    await loadDemo(ws, () => {});
+    ({ ws, close } = await openDemoWorkspace('dataops_demosocial'));
   }, 240_000);
-  afterAll(async () => {
-    await ws?.close();
-    await cleanup?.();
-  });
+  afterAll(() => close?.());
 
   it('shows ratings, discussions and follows on first start', async () => {
     const chen = await ws.contextFor('a.chen');
-    expect((await getAssetProfile(chen, demo('contracts.vendor_spend_by_fy'))).ratings).toEqual({
+    expect((await getAssetProfile(chen, demoUrn('contracts.vendor_spend_by_fy'))).ratings).toEqual({
       average: 5,
       count: 1,
     });
@@ -70,7 +58,7 @@ describe('the demo workspace’s social history', () => {
       new Set(['logistics.open_shipments', 'logistics.shipment_events', 'logistics.shipments']),
     );
     const chen = await ws.contextFor('a.chen');
-    const related = await recommend(chen, { urn: demo('contracts.payments'), limit: 10 });
+    const related = await recommend(chen, { urn: demoUrn('contracts.payments'), limit: 10 });
     expect(related.alsoUsed.map((a) => a.asset)).toContain('contracts.vendor_spend_by_fy');
     expect(related.similar.length).toBeGreaterThan(0);
     for (const item of [...related.alsoUsed, ...related.similar])

@@ -1,46 +1,33 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadDemo } from '../cli/demo.js';
-import { openWorkspace, type Workspace } from '../cli/workspace.js';
+import type { Workspace } from '../cli/workspace.js';
 import { queryRows } from '../db/create-db.js';
-import { assetUrn } from '../mcp-server/catalog/urn.js';
 import { withSourceReader } from '../mcp-server/connectors/source-reader.js';
 import { classifyAsset } from '../mcp-server/governance/classify.js';
 import { setClassification } from '../mcp-server/governance/markings.js';
 import { maskAssetRows } from '../mcp-server/governance/masking.js';
 import { upsertPrincipal } from '../mcp-server/governance/principals.js';
-import { createDemoCatalog } from './helpers/demo-catalog.js';
-
-const demo = (qualifiedName: string) => {
-  const [namespace, name] = qualifiedName.split('.') as [string, string];
-  return assetUrn('postgres', 'demo', namespace, name);
-};
+import { demoUrn, openDemoWorkspace } from './helpers/demo-catalog.js';
 
 /** The demo workspace's planted personal data, found by the classifier and masked for readers who are not stewards. */
 describe('personal data in the demo workspace', () => {
   let ws: Workspace;
-  let cleanup: () => Promise<void>;
+  let close: () => Promise<void>;
   const sourceOf = async (qualifiedName: string) =>
     (
       await queryRows<{ id: string }>(
         ws.database.db,
-        sql`select source_id::text as id from assets where urn = ${demo(qualifiedName)}`,
+        sql`select source_id::text as id from assets where urn = ${demoUrn(qualifiedName)}`,
       )
     )[0]!.id;
 
   beforeAll(async () => {
-    const catalog = await createDemoCatalog('dataops_demopii');
-    cleanup = catalog.cleanup;
-    ws = await openWorkspace({ db: catalog.db });
-    await loadDemo(ws, () => {});
+    ({ ws, close } = await openDemoWorkspace('dataops_demopii'));
   }, 240_000);
-  afterAll(async () => {
-    await ws?.close();
-    await cleanup();
-  });
+  afterAll(() => close?.());
 
   it('finds the SSNs, DoD IDs, names, birth dates, contacts and home addresses of personnel.people', async () => {
-    const people = await classifyAsset(await ws.contextFor('r.patel'), { urn: demo('personnel.people') });
+    const people = await classifyAsset(await ws.contextFor('r.patel'), { urn: demoUrn('personnel.people') });
     expect(people.sample).toMatchObject({ method: 'limit', rows: 200 });
     expect(Object.fromEntries(people.columns.map((c) => [c.column, c.kind]))).toEqual({
       dod_id: 'dod_id',
@@ -77,9 +64,9 @@ describe('personal data in the demo workspace', () => {
 
   it('leaves the PII-free roster and the logistics tables unflagged', async () => {
     const ctx = await ws.contextFor('s.nguyen');
-    expect((await classifyAsset(ctx, { urn: demo('personnel.roster') })).columns).toEqual([]);
+    expect((await classifyAsset(ctx, { urn: demoUrn('personnel.roster') })).columns).toEqual([]);
     for (const table of ['logistics.parts', 'logistics.depots', 'contracts.payments']) {
-      expect((await classifyAsset(ctx, { urn: demo(table) })).columns, table).toEqual([]);
+      expect((await classifyAsset(ctx, { urn: demoUrn(table) })).columns, table).toEqual([]);
     }
   });
 
@@ -88,13 +75,13 @@ describe('personal data in the demo workspace', () => {
     const [downgrade] = await queryRows<{ kind: string; reason: string }>(
       ws.database.db,
       sql`select e.kind, e.reason from classification_events e join assets a on a.id = e.asset_id
-          where a.urn = ${demo('personnel.roster')}`,
+          where a.urn = ${demoUrn('personnel.roster')}`,
     );
     expect(downgrade).toMatchObject({ kind: 'downgraded', reason: expect.stringMatching(/no personal columns/) });
-    const raised = await setClassification(steward, { urn: demo('personnel.people'), classification: 'S' });
-    expect(raised.propagated.map((p) => `${p.urn} ${p.to}`)).toContain(`${demo('personnel.roster')} S`);
+    const raised = await setClassification(steward, { urn: demoUrn('personnel.people'), classification: 'S' });
+    expect(raised.propagated.map((p) => `${p.urn} ${p.to}`)).toContain(`${demoUrn('personnel.roster')} S`);
     await setClassification(steward, {
-      urn: demo('personnel.people'),
+      urn: demoUrn('personnel.people'),
       classification: 'C',
       reason: 'restore the demo marking',
     });
@@ -110,7 +97,7 @@ describe('personal data in the demo workspace', () => {
     });
     const [people] = await queryRows<{ id: string; sourceId: string }>(
       ws.database.db,
-      sql`select id::text, source_id::text as "sourceId" from assets where urn = ${demo('personnel.people')}`,
+      sql`select id::text, source_id::text as "sourceId" from assets where urn = ${demoUrn('personnel.people')}`,
     );
     const owner = await ws.contextFor('r.patel');
     const rows = await withSourceReader(owner, people!.sourceId, (reader) =>

@@ -5,23 +5,17 @@ import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { loadDemo } from '../cli/demo.js';
-import { openWorkspace, type Workspace } from '../cli/workspace.js';
+import type { Workspace } from '../cli/workspace.js';
 import { queryRows } from '../db/create-db.js';
-import { assetUrn } from '../mcp-server/catalog/urn.js';
 import { withSourceWriter } from '../mcp-server/connectors/source-reader.js';
 import { maskingSalt } from '../mcp-server/governance/masking.js';
 import { type DbtExport, exportDbtProject } from '../mcp-server/pipelines/dbt-export.js';
 import { pipelineTools } from '../mcp-server/pipelines/tools.js';
 import { runTool } from '../mcp-server/run-tool.js';
 import { genericTestSql, materialise, renderJinja, renderModels } from './helpers/dbt-render.js';
-import { createDemoCatalog } from './helpers/demo-catalog.js';
+import { demoUrn, openDemoWorkspace } from './helpers/demo-catalog.js';
 import { runCli } from './helpers/run-cli.js';
 
-const demo = (qualifiedName: string) => {
-  const [namespace, name] = qualifiedName.split('.') as [string, string];
-  return assetUrn('postgres', 'demo', namespace, name);
-};
 const q = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
 const scratch = 'dbt_export_check';
 
@@ -39,28 +33,18 @@ async function pipelineSalt(ws: Workspace, pipelineId: string): Promise<string> 
  */
 describe('a demo pipeline exported as a dbt project', { timeout: 240_000 }, () => {
   let ws: Workspace;
-  let open = false;
-  let catalog: Awaited<ReturnType<typeof createDemoCatalog>>;
+  let close: () => Promise<void>;
+  let closeWorkspace: () => Promise<void>;
+  let db: string;
   let sourceId: string;
   let pipelineId: string;
   let exported: DbtExport;
   const file = (p: string) => exported.files.find((f) => f.path === p)?.content;
 
   beforeAll(async () => {
-    catalog = await createDemoCatalog('dataops_dbtexport');
-    ws = await openWorkspace({ db: catalog.db });
-    open = true;
-    await loadDemo(ws, () => {});
-    const [payments] = await queryRows<{ id: string }>(
-      ws.database.db,
-      sql`select source_id::text as id from assets where urn = ${demo('contracts.payments')}`,
-    );
-    sourceId = payments!.id;
+    ({ ws, sourceId, db, closeWorkspace, close } = await openDemoWorkspace('dataops_dbtexport'));
   }, 240_000);
-  afterAll(async () => {
-    if (open) await ws.close();
-    await catalog.cleanup();
-  });
+  afterAll(() => close?.());
 
   async function call(name: string, args: Record<string, unknown>) {
     const tool = pipelineTools.find((t) => t.name === name)!;
@@ -72,7 +56,7 @@ describe('a demo pipeline exported as a dbt project', { timeout: 240_000 }, () =
     const { id } = await call('pipelines_create', { name: 'monthly contract spend by vendor' });
     pipelineId = id;
     const add = (args: Record<string, unknown>) => call('pipelines_add_node', { pipeline: id, ...args });
-    await add({ id: 'payments', type: 'source_dataset', config: { urn: demo('contracts.payments') } });
+    await add({ id: 'payments', type: 'source_dataset', config: { urn: demoUrn('contracts.payments') } });
     // The literal holds what Jinja would read as a tag: the export must hand it to the database as written.
     await add({
       id: 'paid',
@@ -100,8 +84,8 @@ describe('a demo pipeline exported as a dbt project', { timeout: 240_000 }, () =
       after: 'checked',
       config: { columns: [{ column: 'contract_id' }, { column: 'paid_on' }, { column: 'amount' }] },
     });
-    await add({ id: 'contracts', type: 'source_dataset', config: { urn: demo('contracts.contracts') } });
-    await add({ id: 'vendors', type: 'source_dataset', config: { urn: demo('contracts.vendors') } });
+    await add({ id: 'contracts', type: 'source_dataset', config: { urn: demoUrn('contracts.contracts') } });
+    await add({ id: 'vendors', type: 'source_dataset', config: { urn: demoUrn('contracts.vendors') } });
     await add({ id: 'hidden', type: 'mask', after: 'vendors', config: { columns: ['uei'], method: 'hash' } });
     await add({ id: 'by_contract', type: 'join', config: { on: [{ left: 'contract_id', right: 'contract_id' }] } });
     await add({ id: 'by_vendor', type: 'join', config: { on: [{ left: 'vendor_id', right: 'vendor_id' }] } });
@@ -246,7 +230,7 @@ describe('a demo pipeline exported as a dbt project', { timeout: 240_000 }, () =
     const [described] = await queryRows<{ description: string }>(
       ws.database.db,
       sql`select c.description from columns c join assets a on a.id = c.asset_id
-          where a.urn = ${demo('contracts.vendors')} and c.name = 'legal_name'`,
+          where a.urn = ${demoUrn('contracts.vendors')} and c.name = 'legal_name'`,
     );
     expect(described!.description).toBeTruthy();
     expect(column('monthly_vendor_spend', 'legal_name').description).toBe(described!.description);
@@ -260,7 +244,7 @@ describe('a demo pipeline exported as a dbt project', { timeout: 240_000 }, () =
     expect(sources.sources.map((s) => s.name)).toEqual(['contracts']);
     const [payments] = await queryRows<{ description: string }>(
       ws.database.db,
-      sql`select description from assets where urn = ${demo('contracts.payments')}`,
+      sql`select description from assets where urn = ${demoUrn('contracts.payments')}`,
     );
     const tables = sources.sources[0]!.tables;
     expect(tables.map((t) => t.name).sort()).toEqual(['contracts', 'payments', 'vendors']);
@@ -295,7 +279,7 @@ describe('a demo pipeline exported as a dbt project', { timeout: 240_000 }, () =
   it('exports unions, deduplication, cleansing, lookups, pivots, sorts and source queries that give our rows', async () => {
     const { id } = await call('pipelines_create', { name: 'Contract ceilings by state (by size)' });
     const add = (args: Record<string, unknown>) => call('pipelines_add_node', { pipeline: id, ...args });
-    await add({ id: 'contracts', type: 'source_dataset', config: { urn: demo('contracts.contracts') } });
+    await add({ id: 'contracts', type: 'source_dataset', config: { urn: demoUrn('contracts.contracts') } });
     await add({ id: 'active', type: 'filter', after: 'contracts', config: { condition: "status = 'Active'" } });
     await add({
       id: 'closed',
@@ -405,7 +389,7 @@ describe('a demo pipeline exported as a dbt project', { timeout: 240_000 }, () =
   it('has dbt tests that fail on the rows that stop our run, and no descriptions its reader is not cleared for', async () => {
     const { id } = await call('pipelines_create', { name: 'strict payments' });
     const add = (args: Record<string, unknown>) => call('pipelines_add_node', { pipeline: id, ...args });
-    await add({ id: 'payments', type: 'source_dataset', config: { urn: demo('contracts.payments') } });
+    await add({ id: 'payments', type: 'source_dataset', config: { urn: demoUrn('contracts.payments') } });
     // Names dbt must quote: one with a space and capitals, one a reserved word.
     await add({
       id: 'renamed',
@@ -504,7 +488,7 @@ describe('a demo pipeline exported as a dbt project', { timeout: 240_000 }, () =
       pipeline: programs.id,
       id: 'programs',
       type: 'source_dataset',
-      config: { urn: demo('contracts.programs') },
+      config: { urn: demoUrn('contracts.programs') },
     });
     await call('pipelines_add_node', {
       pipeline: programs.id,
@@ -541,12 +525,11 @@ describe('a demo pipeline exported as a dbt project', { timeout: 240_000 }, () =
 
   it('is written by the CLI, which refuses a directory that is not empty unless forced', async () => {
     // An embedded catalog is one process's at a time: the CLI gets it once this test's workspace lets go.
-    await ws.close();
-    open = false;
+    await closeWorkspace();
     const parent = mkdtempSync(path.join(tmpdir(), 'dataops-dbt-export-'));
     try {
       const out = path.join(parent, 'spend');
-      const first = await runCli(['--db', catalog.db, 'pipelines', 'export-dbt', pipelineId, '--out', out]);
+      const first = await runCli(['--db', db, 'pipelines', 'export-dbt', pipelineId, '--out', out]);
       expect(first.stderr).toBe('');
       expect(first.code).toBe(0);
       expect(first.stdout).toMatch(
@@ -563,7 +546,7 @@ describe('a demo pipeline exported as a dbt project', { timeout: 240_000 }, () =
       expect(readdirSync(parent)).toEqual(['spend']);
 
       writeFileSync(path.join(out, 'mine.txt'), 'keep me');
-      const refused = await runCli(['--db', catalog.db, 'pipelines', 'export-dbt', pipelineId, '--out', out]);
+      const refused = await runCli(['--db', db, 'pipelines', 'export-dbt', pipelineId, '--out', out]);
       expect(refused.code).toBe(1);
       expect(refused.stderr).toBe(
         `dataops: ${out} is not empty; give --out a new or empty directory, or pass --force to replace what is there\n`,
@@ -572,7 +555,7 @@ describe('a demo pipeline exported as a dbt project', { timeout: 240_000 }, () =
 
       const forced = await runCli([
         '--db',
-        catalog.db,
+        db,
         '--json',
         'pipelines',
         'export-dbt',
@@ -590,7 +573,7 @@ describe('a demo pipeline exported as a dbt project', { timeout: 240_000 }, () =
       // Version 2 holds one source node and nothing else yet: it does not validate, and nothing is written.
       const broken = await runCli([
         '--db',
-        catalog.db,
+        db,
         'pipelines',
         'export-dbt',
         pipelineId,

@@ -1,18 +1,9 @@
-import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadDemo } from '../cli/demo.js';
-import { openWorkspace, type Workspace } from '../cli/workspace.js';
-import { queryRows } from '../db/create-db.js';
-import { assetUrn } from '../mcp-server/catalog/urn.js';
+import type { Workspace } from '../cli/workspace.js';
 import { withSourceReader } from '../mcp-server/connectors/source-reader.js';
 import { pipelineTools } from '../mcp-server/pipelines/tools.js';
 import { runTool } from '../mcp-server/run-tool.js';
-import { createDemoCatalog } from './helpers/demo-catalog.js';
-
-const demo = (qualifiedName: string) => {
-  const [namespace, name] = qualifiedName.split('.') as [string, string];
-  return assetUrn('postgres', 'demo', namespace, name);
-};
+import { demoUrn, openDemoWorkspace } from './helpers/demo-catalog.js';
 
 const handWritten = `
   select c.vendor_id, v.legal_name, cast(extract(year from p.paid_on) as integer) as year,
@@ -30,24 +21,13 @@ const handWritten = `
  */
 describe('a pipeline on the demo workspace', () => {
   let ws: Workspace;
-  let cleanup: () => Promise<void>;
+  let close: () => Promise<void>;
   let sourceId: string;
 
   beforeAll(async () => {
-    const catalog = await createDemoCatalog('dataops_demopipe');
-    cleanup = catalog.cleanup;
-    ws = await openWorkspace({ db: catalog.db });
-    await loadDemo(ws, () => {});
-    const [payments] = await queryRows<{ id: string }>(
-      ws.database.db,
-      sql`select source_id::text as id from assets where urn = ${demo('contracts.payments')}`,
-    );
-    sourceId = payments!.id;
+    ({ ws, sourceId, close } = await openDemoWorkspace('dataops_demopipe'));
   }, 240_000);
-  afterAll(async () => {
-    await ws?.close();
-    await cleanup();
-  });
+  afterAll(() => close?.());
 
   /** Calls a tool the way every surface does (validated and audited), as the local administrator. */
   async function call(name: string, args: Record<string, unknown>) {
@@ -59,7 +39,7 @@ describe('a pipeline on the demo workspace', () => {
   it('builds monthly contract spend by vendor, previews the rows a hand-written query gives, and runs twice', async () => {
     const { id } = await call('pipelines_create', { name: 'monthly contract spend by vendor' });
     const add = (args: Record<string, unknown>) => call('pipelines_add_node', { pipeline: id, ...args });
-    await add({ id: 'payments', type: 'source_dataset', config: { urn: demo('contracts.payments') } });
+    await add({ id: 'payments', type: 'source_dataset', config: { urn: demoUrn('contracts.payments') } });
     await add({ id: 'paid', type: 'filter', after: 'payments', config: { condition: "status = 'Paid'" } });
     await add({
       id: 'slim',
@@ -67,8 +47,8 @@ describe('a pipeline on the demo workspace', () => {
       after: 'paid',
       config: { columns: [{ column: 'contract_id' }, { column: 'paid_on' }, { column: 'amount' }] },
     });
-    await add({ id: 'contracts', type: 'source_dataset', config: { urn: demo('contracts.contracts') } });
-    await add({ id: 'vendors', type: 'source_dataset', config: { urn: demo('contracts.vendors') } });
+    await add({ id: 'contracts', type: 'source_dataset', config: { urn: demoUrn('contracts.contracts') } });
+    await add({ id: 'vendors', type: 'source_dataset', config: { urn: demoUrn('contracts.vendors') } });
     await add({ id: 'by_contract', type: 'join', config: { on: [{ left: 'contract_id', right: 'contract_id' }] } });
     await add({ id: 'by_vendor', type: 'join', config: { on: [{ left: 'vendor_id', right: 'vendor_id' }] } });
     for (const [source, target, targetHandle] of [

@@ -1,20 +1,14 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadDemo } from '../cli/demo.js';
-import { openWorkspace, type Workspace } from '../cli/workspace.js';
+import type { Workspace } from '../cli/workspace.js';
 import { queryRows } from '../db/create-db.js';
-import { assetUrn } from '../mcp-server/catalog/urn.js';
 import { withSourceReader } from '../mcp-server/connectors/source-reader.js';
 import type { ServiceContext } from '../mcp-server/context.js';
 import { pipelineTools } from '../mcp-server/pipelines/tools.js';
 import { runDueCycle } from '../mcp-server/quality/scheduler.js';
 import { runTool } from '../mcp-server/run-tool.js';
-import { createDemoCatalog } from './helpers/demo-catalog.js';
-
-const demo = (qualifiedName: string) => {
-  const [namespace, name] = qualifiedName.split('.') as [string, string];
-  return assetUrn('postgres', 'demo', namespace, name);
-};
+import { allTools } from '../mcp-server/server.js';
+import { demoUrn, openDemoWorkspace } from './helpers/demo-catalog.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: tool outputs are checked field by field
 type Answer = Record<string, any>;
@@ -26,30 +20,24 @@ type Answer = Record<string, any>;
  */
 describe('from a goal in words to a scheduled production pipeline', () => {
   let ws: Workspace;
-  let cleanup: () => Promise<void>;
+  let close: () => Promise<void>;
   let sourceId: string;
   const monday = new Date('2026-11-23T09:00:00Z');
   let ctx: ServiceContext;
 
   beforeAll(async () => {
-    const catalog = await createDemoCatalog('dataops_production');
-    cleanup = catalog.cleanup;
-    ws = await openWorkspace({ db: catalog.db });
-    await loadDemo(ws, () => {});
-    const [payments] = await queryRows<{ id: string }>(
-      ws.database.db,
-      sql`select source_id::text as id from assets where urn = ${demo('contracts.payments')}`,
-    );
-    sourceId = payments!.id;
+    ({ ws, sourceId, close } = await openDemoWorkspace('dataops_production'));
     ctx = { ...ws.ctx, clock: () => monday };
   }, 240_000);
-  afterAll(async () => {
-    await ws?.close();
-    await cleanup?.();
-  });
+  afterAll(() => close?.());
 
   async function call(name: string, args: Record<string, unknown>) {
     const tool = pipelineTools.find((t) => t.name === name)!;
+    return (await runTool(tool as never, args, ctx)) as Answer;
+  }
+  /** Any tool of the server, as the same person. */
+  async function catalog(name: string, args: Record<string, unknown>) {
+    const tool = allTools.find((t) => t.name === name)!;
     return (await runTool(tool as never, args, ctx)) as Answer;
   }
   /** The id of the suggested node of a type (reading `urn`, for a source). */
@@ -72,18 +60,44 @@ describe('from a goal in words to a scheduled production pipeline', () => {
     const preview = await call('pipelines_preview', { pipeline: id, node: output, limit: 5 });
     expect(preview.rows).toHaveLength(5);
 
+    // The analyst adds a check before the output; a typo is caught at the node, then fixed.
+    const feeder = suggested.edges.find((e: Answer) => e.target === output).source as string;
+    await call('pipelines_disconnect', { pipeline: id, source: feeder, target: output });
+    const typo = await call('pipelines_add_node', {
+      pipeline: id,
+      id: 'checked',
+      type: 'validate',
+      after: feeder,
+      config: { rules: [{ check: 'not_null', column: 'vendorid' }] },
+    });
+    expect(typo.issues).toContainEqual({
+      nodeId: 'checked',
+      message: 'node `checked` (validate): column `vendorid` does not exist; did you mean `vendor_id`?',
+    });
+    await call('pipelines_update_node', {
+      pipeline: id,
+      id: 'checked',
+      config: {
+        rules: [
+          { check: 'not_null', column: 'vendor_id' },
+          { check: 'not_null', column: 'month' },
+        ],
+      },
+    });
+    expect((await call('pipelines_connect', { pipeline: id, source: 'checked', target: output })).issues).toEqual([]);
+
     const tested = await call('pipelines_add_test', {
       pipeline: id,
       name: 'paid invoices add up per vendor and month',
       inputs: {
-        [nodeOf(suggested, 'source_dataset', demo('contracts.payments'))]: [
+        [nodeOf(suggested, 'source_dataset', demoUrn('contracts.payments'))]: [
           { payment_id: 1, contract_id: 10, paid_on: '2026-03-05', amount: 100, status: 'Paid' },
           { payment_id: 2, contract_id: 10, paid_on: '2026-03-20', amount: '50.50', status: 'Paid' },
           { payment_id: 3, contract_id: 10, paid_on: '2026-04-02', amount: 70, status: 'Paid' },
           { payment_id: 4, contract_id: 10, paid_on: null, amount: 999, status: 'Pending' },
         ],
-        [nodeOf(suggested, 'source_dataset', demo('contracts.contracts'))]: [{ contract_id: 10, vendor_id: 7 }],
-        [nodeOf(suggested, 'source_dataset', demo('contracts.vendors'))]: [
+        [nodeOf(suggested, 'source_dataset', demoUrn('contracts.contracts'))]: [{ contract_id: 10, vendor_id: 7 }],
+        [nodeOf(suggested, 'source_dataset', demoUrn('contracts.vendors'))]: [
           { vendor_id: 7, legal_name: 'Acme Federal' },
         ],
       },
@@ -107,6 +121,32 @@ describe('from a goal in words to a scheduled production pipeline', () => {
     const table = deployed.run.stats.destinations[output].table as string;
     expect(table.endsWith('_dev')).toBe(false);
     expect(await count(table)).toBe(deployed.run.stats.destinations[output].rows);
+
+    // The output is now a data product of the catalog: lineage from its inputs, the check as a quality rule,
+    // and a marking no lower than its inputs'.
+    const [productUrn] = deployed.run.stats.published.map((p: Answer) => p.urn) as string[];
+    const product = await catalog('catalog_get_asset', { urn: productUrn });
+    expect(product.tags).toContain('data-product');
+    expect(product.dataProduct.pipeline).toMatchObject({ id, node: output });
+    const inputs = await queryRows<{ level: string }>(
+      ws.database.db,
+      sql`select classification::text as level from assets where urn in (${demoUrn('contracts.payments')}, ${demoUrn('contracts.contracts')}, ${demoUrn('contracts.vendors')})`,
+    );
+    const order = ['U', 'C', 'S', 'TS'];
+    const highest = Math.max(...inputs.map((i) => order.indexOf(i.level)));
+    expect(order.indexOf(product.classification)).toBeGreaterThanOrEqual(highest);
+    const lineage = await catalog('lineage_get', { urn: productUrn, direction: 'upstream', depth: 1 });
+    expect(
+      lineage.nodes
+        .filter((n: Answer) => !n.data.focus)
+        .map((n: Answer) => n.data.qualifiedName)
+        .sort(),
+    ).toEqual(['contracts.contracts', 'contracts.payments', 'contracts.vendors']);
+    const { rules } = await catalog('quality_list_rules', { urn: productUrn });
+    expect(rules.map((r: Answer) => [r.type, r.column, r.origin])).toEqual([
+      ['not_null', 'month', 'pipeline'],
+      ['not_null', 'vendor_id', 'pipeline'],
+    ]);
 
     // The scheduler's cycle after 06:00 New York time runs the deployed version into the same table (the
     // pipeline job is the most overdue, so one job is enough to reach it).
@@ -132,8 +172,8 @@ describe('from a goal in words to a scheduled production pipeline', () => {
     expect(suggested.issues).toEqual([]);
     const id = suggested.pipeline.id;
     const join = nodeOf(suggested, 'join');
-    const contracts = nodeOf(suggested, 'source_dataset', demo('contracts.contracts'));
-    const scorecard = nodeOf(suggested, 'source_dataset', demo('performance.vendor_scorecard'));
+    const contracts = nodeOf(suggested, 'source_dataset', demoUrn('contracts.contracts'));
+    const scorecard = nodeOf(suggested, 'source_dataset', demoUrn('performance.vendor_scorecard'));
     const tested = await call('pipelines_add_test', {
       pipeline: id,
       name: 'every contract keeps its row, rated or not',

@@ -1,12 +1,10 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadDemo } from '../cli/demo.js';
 import { openDemoSource } from '../cli/demo-source.js';
-import { openWorkspace, type Workspace } from '../cli/workspace.js';
+import type { Workspace } from '../cli/workspace.js';
 import { queryRows } from '../db/create-db.js';
 import { syncSource } from '../mcp-server/catalog/sync.js';
 import { catalogTools } from '../mcp-server/catalog/tools.js';
-import { assetUrn } from '../mcp-server/catalog/urn.js';
 import { createPostgresConnector } from '../mcp-server/connectors/postgres/postgres-connector.js';
 import type { ServiceContext } from '../mcp-server/context.js';
 import { isDataOpsError } from '../mcp-server/errors.js';
@@ -18,13 +16,9 @@ import { pipelineTools } from '../mcp-server/pipelines/tools.js';
 import { ruleTools } from '../mcp-server/quality/rules-tools.js';
 import { runTool } from '../mcp-server/run-tool.js';
 import type { ToolDefinition } from '../mcp-server/tool.js';
-import { createDemoCatalog } from './helpers/demo-catalog.js';
+import { demoUrn, openDemoWorkspace } from './helpers/demo-catalog.js';
 
-const demo = (qualifiedName: string) => {
-  const [namespace, name] = qualifiedName.split('.') as [string, string];
-  return assetUrn('postgres', 'demo', namespace, name);
-};
-const productUrn = demo('contracts.vendor_evaluation_summary');
+const productUrn = demoUrn('contracts.vendor_evaluation_summary');
 const tools = [
   ...pipelineTools,
   ...catalogTools,
@@ -59,22 +53,16 @@ async function refusal(ctx: ServiceContext, name: string, args: Record<string, u
  */
 describe('a pipeline run that publishes a data product', () => {
   let ws: Workspace;
-  let cleanup: () => Promise<void>;
+  let close: () => Promise<void>;
   let admin: ServiceContext;
   let id: string;
 
   beforeAll(async () => {
-    const catalog = await createDemoCatalog('dataops_demopublish');
-    cleanup = catalog.cleanup;
-    ws = await openWorkspace({ db: catalog.db });
-    await loadDemo(ws, () => {});
+    ({ ws, close } = await openDemoWorkspace('dataops_demopublish'));
     // A fresh context: loading the demo made the local administrator a member of every demo domain.
     admin = await ws.contextFor(ws.ctx.principal.id);
   }, 240_000);
-  afterAll(async () => {
-    await ws?.close();
-    await cleanup();
-  });
+  afterAll(() => close?.());
 
   const add = (pipeline: string, args: Record<string, unknown>) =>
     call(admin, 'pipelines_add_node', { pipeline, ...args });
@@ -104,7 +92,7 @@ describe('a pipeline run that publishes a data product', () => {
       name: 'vendor evaluation summary',
       description: 'How each vendor is rated across its contracts',
     }));
-    await add(id, { id: 'evals', type: 'source_dataset', config: { urn: demo('performance.evaluations') } });
+    await add(id, { id: 'evals', type: 'source_dataset', config: { urn: demoUrn('performance.evaluations') } });
     await add(id, {
       id: 'early',
       type: 'validate',
@@ -117,8 +105,8 @@ describe('a pipeline run that publishes a data product', () => {
       after: 'early',
       config: { columns: [{ column: 'contract_id' }, { column: 'recommended' }] },
     });
-    await add(id, { id: 'contracts', type: 'source_dataset', config: { urn: demo('contracts.contracts') } });
-    await add(id, { id: 'vendors', type: 'source_dataset', config: { urn: demo('contracts.vendors') } });
+    await add(id, { id: 'contracts', type: 'source_dataset', config: { urn: demoUrn('contracts.contracts') } });
+    await add(id, { id: 'vendors', type: 'source_dataset', config: { urn: demoUrn('contracts.vendors') } });
     await add(id, { id: 'by_contract', type: 'join', config: { on: [{ left: 'contract_id', right: 'contract_id' }] } });
     await add(id, { id: 'by_vendor', type: 'join', config: { on: [{ left: 'vendor_id', right: 'vendor_id' }] } });
     for (const [source, target, targetHandle] of [
@@ -199,7 +187,7 @@ describe('a pipeline run that publishes a data product', () => {
     expect(entry('evaluations')).toMatchObject({ origin: 'aggregate', expression: 'count(*)', node: 'per_vendor' });
     expect(entry('recommended')).toMatchObject({ origin: 'aggregate', expression: 'sum(is_recommended)' });
     expect(entry('recommended').sources).toEqual([
-      { urn: demo('performance.evaluations'), qualifiedName: 'performance.evaluations', column: 'recommended' },
+      { urn: demoUrn('performance.evaluations'), qualifiedName: 'performance.evaluations', column: 'recommended' },
     ]);
     expect(entry('legal_name')).toMatchObject({ origin: 'source', classification: 'S' });
     expect(entry('legal_name').sources.map((s: Answer) => `${s.qualifiedName}.${s.column}`)).toEqual([
@@ -286,7 +274,10 @@ describe('a pipeline run that publishes a data product', () => {
     await publish(id);
 
     const edges = await currentEdges(productUrn);
-    expect(edges.map((e) => e.from_urn).sort()).toEqual([demo('contracts.contracts'), demo('performance.evaluations')]);
+    expect(edges.map((e) => e.from_urn).sort()).toEqual([
+      demoUrn('contracts.contracts'),
+      demoUrn('performance.evaluations'),
+    ]);
     const { rules } = await call(admin, 'quality_list_rules', { urn: productUrn });
     expect(rules.map((r: Answer) => r.name)).toEqual(['check: vendor_id is not null']);
     const asset = await call(admin, 'catalog_get_asset', { urn: productUrn });
@@ -323,8 +314,8 @@ describe('a pipeline run that publishes a data product', () => {
     // The columns the publication recorded are the ones the connector reads: the sync finds nothing changed.
     expect(await schemaChanges()).toBe(changesBefore);
     expect((await currentEdges(productUrn)).map((e) => e.from_urn).sort()).toEqual([
-      demo('contracts.contracts'),
-      demo('performance.evaluations'),
+      demoUrn('contracts.contracts'),
+      demoUrn('performance.evaluations'),
     ]);
     const { rules } = await call(admin, 'quality_list_rules', { urn: productUrn });
     expect(rules.map((r: Answer) => r.name)).toEqual(['check: vendor_id is not null']);
@@ -348,7 +339,7 @@ describe('a pipeline run that publishes a data product', () => {
 
   it('refuses a classify node that would lower a marking, naming the node', async () => {
     const { id: other } = await call(admin, 'pipelines_create', { name: 'evaluations marked down' });
-    await add(other, { id: 'evals', type: 'source_dataset', config: { urn: demo('performance.evaluations') } });
+    await add(other, { id: 'evals', type: 'source_dataset', config: { urn: demoUrn('performance.evaluations') } });
     await add(other, { id: 'lower', type: 'classify', after: 'evals', config: { asset: 'U' } });
     await add(other, {
       id: 'out',
@@ -380,7 +371,7 @@ describe('a pipeline run that publishes a data product', () => {
 
   it('places a product behind a restrict node in its restricted domain', async () => {
     const { id: restricted } = await call(admin, 'pipelines_create', { name: 'vendors for personnel' });
-    await add(restricted, { id: 'vendors', type: 'source_dataset', config: { urn: demo('contracts.vendors') } });
+    await add(restricted, { id: 'vendors', type: 'source_dataset', config: { urn: demoUrn('contracts.vendors') } });
     await add(restricted, { id: 'need_to_know', type: 'restrict', after: 'vendors', config: { domain: 'contracts' } });
     await add(restricted, {
       id: 'out',
@@ -398,7 +389,7 @@ describe('a pipeline run that publishes a data product', () => {
       config: { domain: 'personnel', clearance: 'S' },
     });
     const run = await publish(restricted);
-    const urn = demo('contracts.vendor_list_restricted');
+    const urn = demoUrn('contracts.vendor_list_restricted');
     expect(run.stats.published).toEqual([expect.objectContaining({ urn, domain: 'personnel', classification: 'S' })]);
 
     // Cleared for S, but not in personnel: it cannot find the product; a member of personnel can.
@@ -435,7 +426,7 @@ describe('a pipeline run that publishes a data product', () => {
     });
     await call(admin, 'governance_link_policy', { policy: 'products say what they hold', tag: 'data-product' });
     const { id: bare } = await call(admin, 'pipelines_create', { name: 'vendor names' });
-    await add(bare, { id: 'vendors', type: 'source_dataset', config: { urn: demo('contracts.vendors') } });
+    await add(bare, { id: 'vendors', type: 'source_dataset', config: { urn: demoUrn('contracts.vendors') } });
     await add(bare, { id: 'names', type: 'select', after: 'vendors', config: { columns: [{ column: 'legal_name' }] } });
     await add(bare, {
       id: 'out',
@@ -455,7 +446,9 @@ describe('a pipeline run that publishes a data product', () => {
     expect(run.error).toMatch(
       /^the outputs were written, but registering them in the catalog failed, so nothing was published: .*blocking policy "products say what they hold".*requires/,
     );
-    expect((await refusal(admin, 'catalog_get_asset', { urn: demo('contracts.vendor_names') })).code).toBe('not_found');
+    expect((await refusal(admin, 'catalog_get_asset', { urn: demoUrn('contracts.vendor_names') })).code).toBe(
+      'not_found',
+    );
     const explained = await call(admin, 'pipelines_explain_run', { run: run.runId });
     expect(explained.summary).toContain('failed after writing its tables, while publishing them to the catalog');
     expect(explained.fix).toContain('a blocking policy names what the product lacks');

@@ -1,20 +1,13 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadDemo } from '../cli/demo.js';
-import { openWorkspace, type Workspace } from '../cli/workspace.js';
+import type { Workspace } from '../cli/workspace.js';
 import { queryRows } from '../db/create-db.js';
-import { assetUrn } from '../mcp-server/catalog/urn.js';
 import { withSourceReader } from '../mcp-server/connectors/source-reader.js';
 import type { ServiceContext } from '../mcp-server/context.js';
 import { isDataOpsError } from '../mcp-server/errors.js';
 import { pipelineTools } from '../mcp-server/pipelines/tools.js';
 import { runTool } from '../mcp-server/run-tool.js';
-import { createDemoCatalog } from './helpers/demo-catalog.js';
-
-const demo = (qualifiedName: string) => {
-  const [namespace, name] = qualifiedName.split('.') as [string, string];
-  return assetUrn('postgres', 'demo', namespace, name);
-};
+import { demoUrn, openDemoWorkspace } from './helpers/demo-catalog.js';
 
 /** "Monthly contract spend by vendor", written by hand: paid invoices, by the vendor of their contract. */
 const monthlySpend = `
@@ -48,27 +41,16 @@ const day = (v: unknown) => (v instanceof Date ? v.toISOString() : String(v)).sl
  */
 describe('pipelines_suggest on the demo workspace', () => {
   let ws: Workspace;
-  let cleanup: () => Promise<void>;
+  let close: () => Promise<void>;
   let sourceId: string;
   let analyst: ServiceContext;
 
   beforeAll(async () => {
-    const catalog = await createDemoCatalog('dataops_suggest');
-    cleanup = catalog.cleanup;
-    ws = await openWorkspace({ db: catalog.db });
-    await loadDemo(ws, () => {});
-    const [payments] = await queryRows<{ id: string }>(
-      ws.database.db,
-      sql`select source_id::text as id from assets where urn = ${demo('contracts.payments')}`,
-    );
-    sourceId = payments!.id;
+    ({ ws, sourceId, close } = await openDemoWorkspace('dataops_suggest'));
     // A budget analyst cleared for U: performance scorecards and evaluations (C) are not for her.
     analyst = await ws.contextFor('a.chen');
   }, 240_000);
-  afterAll(async () => {
-    await ws?.close();
-    await cleanup?.();
-  });
+  afterAll(() => close?.());
 
   async function call(name: string, args: Record<string, unknown>, ctx: ServiceContext = ws.ctx) {
     const tool = pipelineTools.find((t) => t.name === name)!;
@@ -86,9 +68,9 @@ describe('pipelines_suggest on the demo workspace', () => {
     expect(suggested.issues).toEqual([]);
     expect(suggested.pipeline).toMatchObject({ version: 1, semver: '0.1.0' });
     expect(suggested.datasets.map((d: { urn: string }) => d.urn)).toEqual([
-      demo('contracts.payments'),
-      demo('contracts.contracts'),
-      demo('contracts.vendors'),
+      demoUrn('contracts.payments'),
+      demoUrn('contracts.contracts'),
+      demoUrn('contracts.vendors'),
     ]);
     const said = suggested.explanation.join('\n');
     expect(said).toMatch(/`status` is «Paid»/);
@@ -153,8 +135,8 @@ describe('pipelines_suggest on the demo workspace', () => {
     });
     expect(suggested.issues).toEqual([]);
     expect(suggested.datasets.map((d: { urn: string }) => d.urn)).toEqual([
-      demo('contracts.contracts'),
-      demo('performance.vendor_scorecard'),
+      demoUrn('contracts.contracts'),
+      demoUrn('performance.vendor_scorecard'),
     ]);
     expect(nodeOf(suggested, 'aggregate')).toEqual([]);
     const said = suggested.explanation.join('\n');
@@ -200,12 +182,12 @@ describe('pipelines_suggest on the demo workspace', () => {
   it('uses named datasets, and never a dataset or column the caller may not see', async () => {
     const named = await call('pipelines_suggest', {
       goal: 'monthly spend by vendor',
-      datasets: [demo('contracts.obligations')],
+      datasets: [demoUrn('contracts.obligations')],
       create: false,
     });
     expect(named.pipeline).toBeNull();
     expect(named.issues).toEqual([]);
-    expect(named.datasets[0].urn).toBe(demo('contracts.obligations'));
+    expect(named.datasets[0].urn).toBe(demoUrn('contracts.obligations'));
     expect(named.explanation.join('\n')).toMatch(/month of `action_date`/);
 
     // The analyst may not see the scorecard or the evaluations (C): the ratings come from what she may see.
@@ -231,14 +213,14 @@ describe('pipelines_suggest on the demo workspace', () => {
       call('pipelines_suggest', { goal: 'vendor ratings', datasets: [urn], create: false }, analyst).catch(
         (e: Error & { code: string }) => `${e.code}: ${e.message.replace(urn, '<urn>')}`,
       );
-    expect(await refuse(demo('performance.vendor_scorecard'))).toBe(
-      await refuse(demo('performance.no_such_scorecard')),
+    expect(await refuse(demoUrn('performance.vendor_scorecard'))).toBe(
+      await refuse(demoUrn('performance.no_such_scorecard')),
     );
 
     // A column marked above her clearance (programs.is_special_access, S) is left out, not carried along.
     const programs = await call(
       'pipelines_suggest',
-      { goal: 'acquisition programs', datasets: [demo('contracts.programs')], create: false },
+      { goal: 'acquisition programs', datasets: [demoUrn('contracts.programs')], create: false },
       analyst,
     );
     expect(programs.issues).toEqual([]);

@@ -67,36 +67,7 @@ export async function updateAsset(
   }
 
   const schemaChanges = added.length + removed.length + retyped.length;
-  if (schemaChanges > 0) {
-    const marked = markedColumnNames([
-      ...addedRows,
-      ...removed,
-      ...before.filter((c) => retyped.some((r) => r.name === c.name)),
-    ]);
-    await tx.insert(activityEvents).values({
-      assetId: current.id,
-      type: 'schema_changed',
-      actorId,
-      summary: schemaChangeSummary(
-        { added: added.map((c) => c.name), removed: removed.map((c) => c.name), retyped },
-        marked,
-      ),
-      details: {
-        added: added.map((c) => ({ name: c.name, dataType: c.dataType })),
-        // What people said about a removed column is kept here, so a column re-added later gets it back.
-        removed: removed.map((c) => ({
-          name: c.name,
-          dataType: c.dataType,
-          classification: c.classification,
-          sensitivity: c.sensitivity,
-          tags: c.tags,
-          description: c.description,
-        })),
-        retyped,
-      },
-      at: now,
-    });
-  }
+  await recordSchemaChange(tx, { assetId: current.id, actorId, at: now, before, added: addedRows, removed, retyped });
 
   await reindexAssets(tx, ctx.embedder, [current.id]);
   return schemaChanges;
@@ -247,6 +218,57 @@ export async function syncForeignKeys(
     ),
   );
   return closed.length + opened.length;
+}
+
+type ColumnRow = typeof columns.$inferSelect;
+
+/**
+ * Records columns added, removed and retyped as one `schema_changed` event (none when nothing changed),
+ * worded alike whoever changed the table: a source sync or a pipeline publishing its output.
+ */
+export async function recordSchemaChange(
+  tx: Tx,
+  change: {
+    assetId: string;
+    actorId: string;
+    at: Date;
+    /** The columns before the change. */
+    before: ColumnRow[];
+    added: { name: string; dataType: string; classification?: string | null }[];
+    removed: ColumnRow[];
+    retyped: { name: string; from: string; to: string }[];
+  },
+): Promise<void> {
+  const { before, added, removed, retyped } = change;
+  if (added.length + removed.length + retyped.length === 0) return;
+  const marked = markedColumnNames([
+    ...added,
+    ...removed,
+    ...before.filter((c) => retyped.some((r) => r.name === c.name)),
+  ]);
+  await tx.insert(activityEvents).values({
+    assetId: change.assetId,
+    type: 'schema_changed',
+    actorId: change.actorId,
+    summary: schemaChangeSummary(
+      { added: added.map((c) => c.name), removed: removed.map((c) => c.name), retyped },
+      marked,
+    ),
+    details: {
+      added: added.map((c) => ({ name: c.name, dataType: c.dataType })),
+      // What people said about a removed column is kept here, so a column re-added later gets it back.
+      removed: removed.map((c) => ({
+        name: c.name,
+        dataType: c.dataType,
+        classification: c.classification,
+        sensitivity: c.sensitivity,
+        tags: c.tags,
+        description: c.description,
+      })),
+      retyped,
+    },
+    at: change.at,
+  });
 }
 
 /** Names of the columns marked above U, among columns as stored (a column without a marking has none). */

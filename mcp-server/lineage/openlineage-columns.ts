@@ -1,6 +1,6 @@
 import { asc, eq, inArray } from 'drizzle-orm';
-import { activityEvents, columns } from '../../db/schema/index.js';
-import { markedColumnNames, schemaChangeSummary } from '../catalog/sync-changes.js';
+import { columns } from '../../db/schema/index.js';
+import { recordSchemaChange } from '../catalog/sync-changes.js';
 import type { AssetWriter, FactColumn } from './openlineage-assets.js';
 
 /** Columns of producer-owned assets: the producer's schema, with added, removed and retyped columns as activity. */
@@ -76,24 +76,7 @@ export async function replaceColumns(
     await w.tx.insert(columns).values(added);
   }
   const schemaChanges = added.length + removed.length + retyped.length;
-  if (schemaChanges > 0) {
-    const marked = markedColumnNames([...removed, ...before.filter((c) => retyped.some((r) => r.name === c.name))]);
-    await w.tx.insert(activityEvents).values({
-      assetId,
-      type: 'schema_changed',
-      actorId: w.ctx.principal.id,
-      summary: schemaChangeSummary(
-        { added: added.map((c) => c.name), removed: removed.map((c) => c.name), retyped },
-        marked,
-      ),
-      details: {
-        added: added.map((c) => ({ name: c.name, dataType: c.dataType })),
-        removed: removed.map((c) => ({ name: c.name, dataType: c.dataType })),
-        retyped,
-      },
-      at: w.now,
-    });
-    w.stats.schemaChanges += schemaChanges;
-  }
+  await recordSchemaChange(w.tx, { assetId, actorId: w.ctx.principal.id, at: w.now, before, added, removed, retyped });
+  w.stats.schemaChanges += schemaChanges;
   return changed || schemaChanges > 0;
 }

@@ -12,7 +12,7 @@ import {
 } from '../../db/schema/index.js';
 import type { Classification } from '../../db/schema/types.js';
 import { reindexAssets } from '../catalog/search-index.js';
-import { markedColumnNames, schemaChangeSummary } from '../catalog/sync-changes.js';
+import { recordSchemaChange } from '../catalog/sync-changes.js';
 import type { ServiceContext } from '../context.js';
 import { appendAudit, canonicalJson } from '../governance/audit.js';
 import { enforcePolicies } from '../governance/policies.js';
@@ -283,33 +283,14 @@ async function upsertColumns(tx: Tx, ctx: ServiceContext, assetId: string, plan:
     const old = before.find((b) => b.name === c.name);
     return old && old.dataType !== c.dataType ? [{ name: c.name, from: old.dataType, to: c.dataType }] : [];
   });
-  if (added.length + gone.length + retyped.length === 0) return;
-  const marked = markedColumnNames([
-    ...added.map((c) => ({ name: c.name, classification: carried.get(c.name)?.classification ?? null })),
-    ...gone,
-    ...before.filter((b) => retyped.some((r) => r.name === b.name)),
-  ]);
-  await tx.insert(activityEvents).values({
+  await recordSchemaChange(tx, {
     assetId,
-    type: 'schema_changed',
     actorId: ctx.principal.id,
-    summary: schemaChangeSummary(
-      { added: added.map((c) => c.name), removed: gone.map((c) => c.name), retyped },
-      marked,
-    ),
-    details: {
-      added: added.map((c) => ({ name: c.name, dataType: c.dataType })),
-      removed: gone.map((c) => ({
-        name: c.name,
-        dataType: c.dataType,
-        classification: c.classification,
-        sensitivity: c.sensitivity,
-        tags: c.tags,
-        description: c.description,
-      })),
-      retyped,
-    },
     at: now,
+    before,
+    added: added.map((c) => ({ ...c, classification: carried.get(c.name)?.classification ?? null })),
+    removed: gone,
+    retyped,
   });
 }
 

@@ -1,7 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
+import { loadDemo } from '../../cli/demo.js';
+import { openWorkspace, type Workspace } from '../../cli/workspace.js';
+import { queryRows } from '../../db/create-db.js';
+import { assetUrn } from '../../mcp-server/catalog/urn.js';
 import { createScratchDatabase, serverUrl } from './test-db.js';
 
 export interface DemoCatalog {
@@ -32,4 +37,48 @@ export async function createDemoCatalog(prefix: string): Promise<DemoCatalog> {
       await admin.end();
     },
   };
+}
+
+/** The URN of a table of the demo database, e.g. `demoUrn('contracts.payments')`. */
+export function demoUrn(qualifiedName: string): string {
+  const [namespace, name] = qualifiedName.split('.') as [string, string];
+  return assetUrn('postgres', 'demo', namespace, name);
+}
+
+export interface DemoWorkspace {
+  ws: Workspace;
+  /** The catalog source of the demo database (where pipelines over it run). */
+  sourceId: string;
+  /** The catalog, as `--db` takes it (for a CLI run once the workspace is closed). */
+  db: string;
+  /** Lets go of the catalog (an embedded one is one process's at a time); once only, whatever calls it. */
+  closeWorkspace(): Promise<void>;
+  /** Closes the workspace and drops what createDemoCatalog made. */
+  close(): Promise<void>;
+}
+
+/** A workspace over a fresh catalog with the demo loaded, as `dataops start` makes it on first start. */
+export async function openDemoWorkspace(prefix: string): Promise<DemoWorkspace> {
+  const catalog = await createDemoCatalog(prefix);
+  const ws = await openWorkspace({ db: catalog.db });
+  let open = true;
+  const closeWorkspace = async () => {
+    if (open) await ws.close();
+    open = false;
+  };
+  const close = async () => {
+    await closeWorkspace();
+    await catalog.cleanup();
+  };
+  try {
+    await loadDemo(ws, () => {});
+    const [payments] = await queryRows<{ id: string }>(
+      ws.database.db,
+      sql`select source_id::text as id from assets where urn = ${demoUrn('contracts.payments')}`,
+    );
+    return { ws, sourceId: payments!.id, db: catalog.db, closeWorkspace, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
 }

@@ -329,6 +329,26 @@ describe('pipelines built through MCP tools', () => {
     const kept = await scalar(`select sum(payments)::int as n from ${quarantined.stats.destinations.out.table}`);
     const small = await scalar('select count(*)::int as n from payment where amount > 0 and amount <= 10');
     expect(kept).toBe(small);
+
+    // The rows left out are kept beside the output, each with the rule it broke and its run.
+    const quarantine = quarantined.stats.quarantineTables.checked as string;
+    expect(quarantine).toBe('public.monthly_customer_payments_quarantine_dev');
+    const leftOut = await source.unsafe(
+      `select count(*)::int as n, min(dataops_failed_rules::text) as rules, count(distinct dataops_run_id)::int as runs, min(dataops_run_id::text) as run, min(amount) > 10 as all_over from ${quarantine}`,
+    );
+    expect(leftOut[0]).toEqual({
+      n: over,
+      rules: '{"amount between -∞ and 10"}',
+      runs: 1,
+      run: quarantined.runId,
+      all_over: true,
+    });
+    // A second run appends its own, so earlier quarantines stay to be looked at.
+    const again = await call(client, 'pipelines_run', { pipeline: id });
+    expect(await scalar(`select count(*)::int as n from ${quarantine} where dataops_run_id = '${again.runId}'`)).toBe(
+      over,
+    );
+    expect(await scalar(`select count(*)::int as n from ${quarantine}`)).toBe(2 * over);
   });
 
   it('versions every change semantically, diffs versions and rolls back', async () => {

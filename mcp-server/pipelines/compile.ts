@@ -109,6 +109,32 @@ export function compileRuleFailures(analysis: PipelineAnalysis, nodeId: string, 
   return compileNode(analysis, node.inputs[0]!, options, () => `select ${counts} from (${flags}) as v`);
 }
 
+/** Columns a quarantine table adds to the rows it keeps. */
+export const quarantineColumns = {
+  failedRules: 'dataops_failed_rules',
+  runId: 'dataops_run_id',
+  at: 'dataops_quarantined_at',
+} as const;
+
+/** The rows a quarantining validate node leaves out, each with the rules it broke, in words. */
+export function compileQuarantinedRows(analysis: PipelineAnalysis, nodeId: string, options: CompileOptions): string {
+  const dialect = options.dialect ?? postgresDialect;
+  const node = analysis.nodes.get(nodeId)!;
+  const config = node.config as NodeConfig<'validate'>;
+  const flag = (i: number) => dialect.quote(`${helper}rule_${i}`);
+  const broken = config.rules.map(
+    (rule, i) => `case when not ${flag(i)} then ${dialect.literal(describeRule(rule))} end`,
+  );
+  const passes = config.rules.map((_, i) => flag(i)).join(' and ');
+  return compileNode(
+    analysis,
+    node.inputs[0]!,
+    options,
+    () =>
+      `select ${columnList(node, dialect)}, array_remove(array[${broken.join(', ')}]::text[], null) as ${dialect.quote(quarantineColumns.failedRules)} from (${flaggedRows(node, dialect)}) as v where not (${passes})`,
+  );
+}
+
 function columnList(node: AnalyzedNode, dialect: SqlDialect, alias?: string): string {
   return node.columns.map((c) => `${alias ? `${alias}.` : ''}${dialect.quote(c.name)}`).join(', ');
 }

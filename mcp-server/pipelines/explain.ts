@@ -107,7 +107,7 @@ function explanationFor(sqlstate: string | null | undefined, validation: boolean
   if (validation) {
     return {
       cause: 'rows broke the rules of a validate node set to stop the run, so nothing was written',
-      fix: 'fix the data at its source, relax the rule, or set the node to quarantine (onFail: "quarantine") to drop the failing rows and go on',
+      fix: 'fix the data at its source, relax the rule, or set the node to quarantine (onFail: "quarantine"): the failing rows are set aside in a quarantine table, with the rules each broke, and the run goes on',
     };
   }
   if (sqlstate && bySqlstate[sqlstate]) return bySqlstate[sqlstate];

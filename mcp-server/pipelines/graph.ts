@@ -109,6 +109,13 @@ export const nodeConfigs = {
     .object({
       rules: z.array(ruleSchema).min(1),
       onFail: z.enum(['stop', 'quarantine']).default('stop'),
+      quarantineTable: z
+        .object({ schema: z.string().min(1).max(63), table: z.string().min(1).max(63) })
+        .strict()
+        .optional()
+        .describe(
+          'Where quarantined rows are kept, with the rules each broke and its run; by default beside the first destination table the node feeds, named <table>_quarantine',
+        ),
     })
     .strict(),
   mask: z

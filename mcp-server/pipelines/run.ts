@@ -6,7 +6,15 @@ import type { ServiceContext } from '../context.js';
 import { DataOpsError, isDataOpsError } from '../errors.js';
 import { requireRole } from '../governance/access.js';
 import { maskingSalt, maskRows } from '../governance/masking.js';
-import { type CompileOptions, compileNode, compileRuleFailures, describeRule, postgresDialect } from './compile.js';
+import {
+  type CompileOptions,
+  compileNode,
+  compileQuarantinedRows,
+  compileRuleFailures,
+  describeRule,
+  postgresDialect,
+  quarantineColumns,
+} from './compile.js';
 import { commitFiles, discardFiles, environmentFile, type StagedFile, stageFile } from './file-output.js';
 import type { NodeConfig } from './graph.js';
 import { type NodeProfile, profileNodeRows } from './profile-node.js';
@@ -126,6 +134,8 @@ export interface RunStats {
   nodes: Record<string, { rows: number; ms: number }>;
   destinations: Record<string, { table: string; mode: string; rows: number; ms: number }>;
   quarantined?: Record<string, { rule: string; rows: number }[]>;
+  /** Where each quarantining node appended the rows it left out. */
+  quarantineTables?: Record<string, string>;
   /** What each profile node saw: rows, and per column nulls, distinct values, least and greatest. */
   profiles?: Record<string, NodeProfile>;
   /** Files written by file destinations, relative to the exports directory. */
@@ -219,7 +229,9 @@ export async function runPipeline(ctx: ServiceContext, id: string, options: RunO
           );
           stats.nodes[nodeId] = { rows: Number(counted!.n), ms: Math.round(performance.now() - step) };
         }
-        if (node.type === 'validate') await checkRules(tx, analysis, nodeId, compile, stats);
+        if (node.type === 'validate') {
+          await checkRules(tx, analysis, nodeId, compile, stats, { runId: run!.id, environment });
+        }
         if (node.type === 'profile') {
           const profile = await inStep(nodeId, () => profileNodeRows(tx, analysis, nodeId, compile));
           stats.profiles = { ...stats.profiles, [nodeId]: profile };
@@ -313,8 +325,10 @@ async function checkRules(
   nodeId: string,
   compile: CompileOptions,
   stats: RunStats,
+  run: { runId: string; environment: Environment },
 ): Promise<void> {
-  const config = analysis.nodes.get(nodeId)!.config as NodeConfig<'validate'>;
+  const node = analysis.nodes.get(nodeId)!;
+  const config = node.config as NodeConfig<'validate'>;
   const [counts] = await inStep(nodeId, () =>
     tx.query<Record<string, string | number>>(compileRuleFailures(analysis, nodeId, compile)),
   );
@@ -323,11 +337,43 @@ async function checkRules(
     .filter((r) => r.rows > 0);
   if (broken.length === 0) return;
   if (config.onFail === 'quarantine') {
+    const target = environmentTable(node.quarantine!, run.environment);
+    await inStep(nodeId, () => quarantineRows(tx, analysis, nodeId, compile, target, run.runId));
     stats.quarantined = { ...stats.quarantined, [nodeId]: broken };
+    stats.quarantineTables = { ...stats.quarantineTables, [nodeId]: `${target.schema}.${target.table}` };
     return;
   }
   const words = broken.map((b) => `${b.rows} rows break \`${b.rule}\``).join(', ');
   throw new StepFailure(nodeId, `node \`${nodeId}\` (validate) stopped the run: ${words}`, null, { failures: broken });
+}
+
+/**
+ * Appends the rows a validate node leaves out to its quarantine table, with the rules each broke, the run
+ * and the time, creating the table on first use: a person can look at them, fix the source and run again.
+ */
+async function quarantineRows(
+  tx: SourceTransaction,
+  analysis: PipelineAnalysis,
+  nodeId: string,
+  compile: CompileOptions,
+  target: { schema: string; table: string },
+  runId: string,
+): Promise<void> {
+  const table = `${q(target.schema)}.${q(target.table)}`;
+  const rows = compileQuarantinedRows(analysis, nodeId, compile);
+  await tx.query(
+    `create table if not exists ${table} as select r.*, null::uuid as ${q(quarantineColumns.runId)}, null::timestamptz as ${q(quarantineColumns.at)} from (${rows}) as r with no data`,
+  );
+  const columns = [
+    ...analysis.nodes.get(nodeId)!.columns.map((c) => c.name),
+    quarantineColumns.failedRules,
+    quarantineColumns.runId,
+    quarantineColumns.at,
+  ];
+  await tx.query(
+    `insert into ${table} (${columns.map(q).join(', ')}) select r.*, $1::uuid, now() from (${rows}) as r`,
+    [runId],
+  );
 }
 
 async function writeDestination(

@@ -38,7 +38,7 @@ const configInput = z
     'The node settings. source_dataset {urn}; filter {condition}; select {columns:[{column, as?}]}; derive {columns:[{name, expression}]}; ' +
       'join {kind: inner|left|full, on:[{left, right}]} (inputs on handles left and right); union {distinct?}; ' +
       'aggregate {groupBy:[…], measures:[{name, fn: count|count_distinct|sum|avg|min|max, column?}]}; sort {by:[{column, direction}], limit?}; ' +
-      'deduplicate {columns:[…], keep?:[{column, direction}]}; validate {rules:[{check: not_null|unique|accepted_values|range|expression, column?, values?, min?, max?, expression?}], onFail: stop|quarantine}; ' +
+      'deduplicate {columns:[…], keep?:[{column, direction}]}; validate {rules:[{check: not_null|unique|accepted_values|range|expression, column?, values?, min?, max?, expression?}], onFail: stop|quarantine, quarantineTable?: {schema, table}}; ' +
       'mask {columns?:[…] (default: the PII columns), method: redact|hash|last4}; ' +
       'classify {columns?:[{column, classification: U|C|S|TS}], asset?: U|C|S|TS} (raises markings of what is published); ' +
       'restrict {domain?: a restricted domain, clearance?: U|C|S|TS} (who may see what is published); destination_table {schema?, table, mode: create|replace|append|upsert, key?:[…]}. ' +

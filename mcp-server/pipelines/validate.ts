@@ -57,6 +57,8 @@ export interface AnalyzedNode {
   upload?: LoadedUpload;
   /** The least marking its output carries: the datasets' it reads, raised by classify and restrict nodes. */
   marking?: Classification;
+  /** For a validate node that quarantines: the table its failing rows are appended to (in prod). */
+  quarantine?: { schema: string; table: string };
 }
 
 export interface PipelineAnalysis {
@@ -192,6 +194,7 @@ export async function analyzePipeline(ctx: ServiceContext, graph: PipelineGraph)
     if (issues.length === before) analysis.nodes.set(id, analyzed);
   }
   checkDestinations(analysis, graph, issues);
+  placeQuarantines(analysis, graph, issues);
   await checkRestrictDomains(ctx, analysis, issues);
   return analysis;
 }
@@ -768,4 +771,60 @@ export function outputSchema(analysis: PipelineAnalysis): Record<string, { name:
     if (destinationTypes.has(a.type)) out[id] = a.columns.map((c) => ({ name: c.name, type: c.type }));
   }
   return out;
+}
+
+/**
+ * Where each quarantining validate node keeps its failing rows: the table it names, else beside the first
+ * destination table it feeds (`<table>_quarantine`), so the rows left out can be inspected and fixed.
+ */
+function placeQuarantines(analysis: PipelineAnalysis, graph: PipelineGraph, issues: PipelineIssue[]): void {
+  const written = new Set(
+    [...analysis.nodes.values()]
+      .filter((a) => a.type === 'destination_table')
+      .map((a) => `${a.config.schema}.${a.config.table}`),
+  );
+  for (const a of analysis.nodes.values()) {
+    if (a.type !== 'validate') continue;
+    const config = a.config as NodeConfig<'validate'>;
+    if (config.onFail !== 'quarantine') continue;
+    const fail = (message: string) => issues.push({ nodeId: a.node.id, message: `${describe(a.node)}: ${message}` });
+    let target = config.quarantineTable;
+    if (!target) {
+      const destination = firstDownstream(graph, a.node.id, (n) => n.type === 'destination_table');
+      if (!destination) {
+        fail('it quarantines rows but feeds no destination table to keep them beside; set config.quarantineTable');
+        continue;
+      }
+      // A destination that is not sound has its own issue; its table is not known yet.
+      const placed = analysis.nodes.get(destination.id)?.config as NodeConfig<'destination_table'> | undefined;
+      if (!placed) continue;
+      target = { schema: placed.schema, table: `${placed.table.slice(0, 48)}_quarantine` };
+    }
+    if (written.has(`${target.schema}.${target.table}`)) {
+      fail(`its quarantine table ${target.schema}.${target.table} is a destination too; name another quarantineTable`);
+      continue;
+    }
+    a.quarantine = target;
+  }
+}
+
+/** The nearest node downstream of `from` (breadth first, in edge order) that `wanted` accepts. */
+function firstDownstream(
+  graph: PipelineGraph,
+  from: string,
+  wanted: (node: PipelineNode) => boolean,
+): PipelineNode | undefined {
+  const seen = new Set([from]);
+  const queue = [from];
+  while (queue.length) {
+    const id = queue.shift()!;
+    for (const edge of graph.edges.filter((e) => e.source === id && !seen.has(e.target))) {
+      seen.add(edge.target);
+      const node = graph.nodes.find((n) => n.id === edge.target);
+      if (!node) continue;
+      if (wanted(node)) return node;
+      queue.push(node.id);
+    }
+  }
+  return undefined;
 }

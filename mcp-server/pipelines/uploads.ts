@@ -14,6 +14,7 @@ import { type FileFormat, fileFormatOf } from '../connectors/files/walk-files.js
 import type { ServiceContext } from '../context.js';
 import { DataOpsError } from '../errors.js';
 import { clearanceAllows, hasRole } from '../governance/access.js';
+import { castTargets } from './graph.js';
 import { loadPipeline } from './store.js';
 
 /**
@@ -26,22 +27,8 @@ export const maxUploadBytes = 1_000_000;
 export const maxUploadRows = 20_000;
 
 /** Types an uploaded column is cast to in SQL; anything else a reader reports is kept as text. */
-const castable = new Set([
-  'text',
-  'smallint',
-  'integer',
-  'bigint',
-  'numeric',
-  'real',
-  'double precision',
-  'boolean',
-  'date',
-  'time',
-  'timestamp',
-  'timestamp with time zone',
-  'uuid',
-  'json',
-]);
+// The cleanse node's cast targets, plus the short names the files connector's readers give some of them.
+const castable = new Set<string>([...castTargets, 'time', 'timestamp', 'json']);
 
 /** The type an uploaded column gets in the pipeline: the reader's when SQL can cast to it, else text. */
 function pipelineType(dataType: string): string {

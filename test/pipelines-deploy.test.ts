@@ -6,6 +6,7 @@ import { syncSource } from '../mcp-server/catalog/sync.js';
 import { assetUrn } from '../mcp-server/catalog/urn.js';
 import { createPostgresConnector } from '../mcp-server/connectors/postgres/postgres-connector.js';
 import type { ServiceContext } from '../mcp-server/context.js';
+import { upsertPrincipal } from '../mcp-server/governance/principals.js';
 import { pipelineTools } from '../mcp-server/pipelines/tools.js';
 import {
   claimDueJob,
@@ -430,5 +431,46 @@ describe('pipeline tests, environments, deployment, schedules and rollback', () 
     const done = new Date('2026-12-01T03:01:00Z');
     await completeJob(database.db, claimed!, 'busy', done, nextDue(claimed!, done, instance('busy')), null);
     expect(await job('prod')).toMatchObject({ nextRunAt: '2026-12-01T12:00:00Z', lastError: null });
+  });
+  it('runs a schedule as its deployer as the principal store has it now: one who lost the role or is gone fails, saying to redeploy', async () => {
+    await call(
+      'pipelines_schedule',
+      { pipeline: id, cron: '0 7 * * *' },
+      at(steward, new Date('2026-12-02T00:00:00Z')),
+    );
+    const sam = { id: 'sam', displayName: 'Sam Steward', clearance: 'S' as const };
+    const failedRuns = async () => (await scheduledRuns()).filter((r) => r.status === 'failed');
+    const before = (await failedRuns()).length;
+    try {
+      // Sam deployed it; an admin since took the steward role away. The scheduler must not run it for Sam.
+      await upsertPrincipal(database.db, { ...sam, roles: ['viewer'] });
+      const demoted = await runDueCycle(at(steward, new Date('2026-12-02T07:00:30Z')), instance('a'));
+      const refusal =
+        /runs as sam, who deployed it, and sam may not run pipeline regional order totals: it needs the steward or owner role.*redeploy it to prod with pipelines_deploy/;
+      expect(demoted.failed).toEqual([{ key: `pipeline:${id}:prod`, error: expect.stringMatching(refusal) }]);
+      expect((await failedRuns()).slice(before)).toEqual([
+        { status: 'failed', environment: 'prod', version: expect.any(Number), error: expect.stringMatching(refusal) },
+      ]);
+      expect((await job('prod'))!.lastError).toMatch(refusal);
+
+      // Sam's account is then disabled: the next run fails too, saying so.
+      await database.db.execute(sql`update principals set disabled = true where id = 'sam'`);
+      const gone = await runDueCycle(at(steward, new Date('2026-12-03T07:00:30Z')), instance('a'));
+      expect(gone.failed).toEqual([
+        {
+          key: `pipeline:${id}:prod`,
+          error: expect.stringMatching(
+            /runs as sam, who deployed it, and sam no longer exists or is disabled.*redeploy/,
+          ),
+        },
+      ]);
+    } finally {
+      await database.db.execute(sql`update principals set disabled = false where id = 'sam'`);
+      await upsertPrincipal(database.db, { ...sam, roles: ['steward'] });
+    }
+    // With the role back, the schedule runs again as Sam.
+    const restored = await runDueCycle(at(steward, new Date('2026-12-04T07:00:30Z')), instance('a'));
+    expect(restored.failed).toEqual([]);
+    expect((await scheduledRuns()).at(-1)).toMatchObject({ status: 'succeeded', environment: 'prod' });
   });
 });

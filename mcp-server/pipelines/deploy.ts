@@ -5,6 +5,7 @@ import type { ServiceContext } from '../context.js';
 import { DataOpsError, isDataOpsError } from '../errors.js';
 import { requireRole } from '../governance/access.js';
 import { appendAudit } from '../governance/audit.js';
+import { loadPrincipal } from '../governance/principals.js';
 import { canonicalTimeZone, cronProblem, nextCronRun } from '../quality/cron.js';
 import { describeResult, judge, listPipelineTests } from './pipeline-tests.js';
 import { checkPublishable } from './publish.js';
@@ -272,23 +273,26 @@ export async function listDeployments(ctx: ServiceContext, pipeline: LoadedPipel
 }
 
 /**
- * The scheduler's run of a deployment: the deployed version in its environment, with trigger `schedule`. A
- * failure is recorded on the run (a run refused before it started is recorded as a failed run too) and thrown,
- * so the job records it as well.
+ * The scheduler's run of a deployment: the deployed version in its environment, with trigger `schedule`, run
+ * as the principal who deployed it, read again from the principal store, so a scheduled run may do no more
+ * than its deployer may now (roles, clearance and domains as they are today, not as they were at the deploy).
+ * A failure is recorded on the run (a run refused before it started is recorded as a failed run too) and
+ * thrown, so the job records it as well.
  */
 export async function runScheduledDeployment(
-  ctx: ServiceContext,
+  scheduler: ServiceContext,
   pipelineId: string,
   environment: Environment,
 ): Promise<RunSummary> {
-  const [deployment] = await ctx.db
-    .select({ version: pipelineDeployments.version })
+  const [deployment] = await scheduler.db
+    .select({ version: pipelineDeployments.version, deployedBy: pipelineDeployments.deployedBy })
     .from(pipelineDeployments)
     .where(and(eq(pipelineDeployments.pipelineId, pipelineId), eq(pipelineDeployments.environment, environment)));
   if (!deployment)
     throw new DataOpsError('not_found', `pipeline ${pipelineId} is no longer deployed to ${environment}`);
   let run: RunSummary;
   try {
+    const ctx = { ...scheduler, principal: await deployerOf(scheduler, deployment.deployedBy) };
     run = await runPipeline(ctx, pipelineId, {
       trigger: 'schedule',
       environment,
@@ -299,20 +303,21 @@ export async function runScheduledDeployment(
     });
   } catch (error) {
     if (!isDataOpsError(error)) throw error;
-    // Refused before a run began (the catalog changed under the deployed version): still a run that failed.
-    const now = ctx.clock();
-    await ctx.db.insert(pipelineRuns).values({
+    const refusal = refusedAsDeployer(error, deployment.deployedBy, environment);
+    // Refused before a run began (the deployer's rights or the catalog changed since): still a run that failed.
+    const now = scheduler.clock();
+    await scheduler.db.insert(pipelineRuns).values({
       pipelineId,
       version: deployment.version,
       status: 'failed',
       trigger: 'schedule',
       environment,
-      error: error.message,
+      error: refusal.message,
       stats: { nodes: {}, destinations: {}, totalMs: 0 },
       startedAt: now,
       finishedAt: now,
     });
-    throw error;
+    throw refusal;
   }
   if (run.status === 'failed') {
     throw new DataOpsError(
@@ -321,6 +326,31 @@ export async function runScheduledDeployment(
     );
   }
   return run;
+}
+
+/** The deployer as the principal store has it now; one removed or disabled runs nothing. */
+async function deployerOf(ctx: ServiceContext, deployedBy: string) {
+  try {
+    return await loadPrincipal(ctx.db, deployedBy);
+  } catch (error) {
+    if (!isDataOpsError(error)) throw error;
+    throw new DataOpsError('forbidden', `${deployedBy} no longer exists or is disabled`);
+  }
+}
+
+/**
+ * A refusal of a scheduled run worded for whoever reads the run or the job: who it ran as, and that a
+ * redeploy by someone who may run the pipeline makes the schedule work again. Refusals about the
+ * deployer's rights (its role, clearance or domains, which also make a pipeline it can no longer see
+ * "not found") say so; other problems keep their own wording.
+ */
+function refusedAsDeployer(error: DataOpsError, deployedBy: string, environment: Environment): DataOpsError {
+  if (!['forbidden', 'not_found', 'unauthenticated'].includes(error.code)) return error;
+  return new DataOpsError(
+    error.code,
+    `the scheduled run was refused: it runs as ${deployedBy}, who deployed it, and ${error.message}. ` +
+      `If ${deployedBy} may no longer run this pipeline, redeploy it to ${environment} with pipelines_deploy as a steward or owner who may`,
+  );
 }
 
 export interface RollbackResult extends SavedVersion {

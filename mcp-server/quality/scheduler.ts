@@ -65,7 +65,8 @@ export function newInstanceId(): string {
 
 /**
  * The principal scheduled work runs as: an administrator cleared for everything and a member of every
- * restricted domain. It never answers a person; what people learn is filtered when alerts fan out.
+ * restricted domain. It never answers a person; what people learn is filtered when alerts fan out. Pipeline
+ * jobs are the exception: they write and publish, so they run as whoever deployed them (deploy.ts).
  */
 export async function schedulerPrincipal(db: Db): Promise<Principal> {
   const domains = await queryRows<{ id: string }>(db, sql`select id from domains where restricted`);
@@ -167,7 +168,8 @@ export function nextDue(job: ClaimedJob, now: Date, options: SchedulerOptions): 
 /** Runs one job's work; returns the alert changes it caused. */
 async function runJob(ctx: ServiceContext, job: ClaimedJob) {
   if (job.kind === 'pipeline') {
-    // The deployed version, in the environment the key names; a failure is thrown to be kept on the job.
+    // The deployed version, in the environment the key names, run as its deployer (not as this scheduler
+    // principal); a failure is thrown to be kept on the job.
     await runScheduledDeployment(ctx, job.pipelineId!, job.key.split(':')[2] as Environment);
     return { opened: 0, escalated: 0, resolved: 0 };
   }

@@ -531,6 +531,45 @@ describe('the pipeline node palette on a small database', () => {
     }
   });
 
+  it('refuses a Parquet upload whose footer declares more rows than an upload holds, before reading them', async () => {
+    const p = await pipeline('parquet bomb');
+    // Three rows written, then the footer's row count raised to 3,000,000: a few hundred bytes that would
+    // otherwise be read row by row.
+    const file = new Uint8Array(parquetWriteBuffer({ columnData: [{ name: 'id', data: [1, 2, 3], type: 'INT32' }] }));
+    const footerLength = new DataView(file.buffer).getUint32(file.length - 8, true);
+    const footer = file.subarray(file.length - 8 - footerLength, file.length - 8);
+    // FileMetaData field 3 (num_rows, i64) follows the schema list: header 0x16, zigzag varint 6 for 3 rows.
+    const at = footer.findIndex((b, i) => b === 0x16 && footer[i + 1] === 0x06 && footer[i + 2] === 0x19);
+    expect(at).toBeGreaterThan(0);
+    const varint: number[] = [];
+    for (let v = 3_000_000 * 2; ; v = Math.floor(v / 128)) {
+      if (v < 128) {
+        varint.push(v);
+        break;
+      }
+      varint.push((v % 128) | 128);
+    }
+    const patched = Buffer.concat([footer.subarray(0, at + 1), Buffer.from(varint), footer.subarray(at + 2)]);
+    const length = Buffer.alloc(4);
+    length.writeUInt32LE(patched.length);
+    const bomb = Buffer.concat([
+      file.subarray(0, file.length - 8 - footerLength),
+      patched,
+      length,
+      Buffer.from('PAR1'),
+    ]);
+    await expect(
+      call('pipelines_upload', {
+        pipeline: p.id,
+        name: 'bomb.parquet',
+        content: bomb.toString('base64'),
+        encoding: 'base64',
+      }),
+    ).rejects.toThrow(
+      'bomb.parquet has 3000000 rows; an upload holds at most 20000: cut it down, or ingest it as a files source',
+    );
+  });
+
   it('writes CSV, JSON and Parquet files atomically under the exports directory', async () => {
     const p = await pipeline('people files');
     await p.add({ id: 'people', type: 'source_dataset', config: { urn: shop('people') } });

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { parquetReadObjects } from 'hyparquet';
+import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import { pipelineUploads } from '../../db/schema/index.js';
 import type { Classification } from '../../db/schema/types.js';
 import { describeCsv } from '../connectors/files/describe-csv.js';
@@ -86,12 +86,7 @@ export async function uploadFile(ctx: ServiceContext, input: UploadInput): Promi
     );
   }
   const { description, rows } = await readUpload(input.name, format, bytes);
-  if (rows.length > maxUploadRows) {
-    throw new DataOpsError(
-      'invalid_input',
-      `${input.name} has ${rows.length} rows; an upload holds at most ${maxUploadRows}: cut it down, or ingest it as a files source`,
-    );
-  }
+  if (rows.length > maxUploadRows) throw tooManyRows(input.name, rows.length);
   const columns = description.columns.map((c) => ({ name: c.name, type: pipelineType(c.dataType) }));
   const values = rows.map((row) => columns.map((c, i) => jsonValue(row[i], c.type)));
   const [saved] = await ctx.db
@@ -118,6 +113,13 @@ export async function uploadFile(ctx: ServiceContext, input: UploadInput): Promi
   };
 }
 
+function tooManyRows(name: string, rows: number): DataOpsError {
+  return new DataOpsError(
+    'invalid_input',
+    `${name} has ${rows} rows; an upload holds at most ${maxUploadRows}: cut it down, or ingest it as a files source`,
+  );
+}
+
 /** The file's description (by the files connector's readers) and its rows as arrays in column order. */
 async function readUpload(name: string, format: FileFormat, bytes: Buffer) {
   const dir = await mkdtemp(path.join(tmpdir(), 'dataops-upload-'));
@@ -142,9 +144,11 @@ async function readUpload(name: string, format: FileFormat, bytes: Buffer) {
       return { description, rows: records.map((r) => names.map((_, i) => r[i])) };
     }
     if (format === 'parquet') {
-      const objects = await parquetReadObjects({
-        file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer,
-      });
+      const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer;
+      // A few compressed kilobytes can declare millions of rows: the footer's count is checked before any is read.
+      const declared = Number(parquetMetadata(file).num_rows);
+      if (declared > maxUploadRows) throw tooManyRows(name, declared);
+      const objects = await parquetReadObjects({ file });
       return { description, rows: objects.map((o) => names.map((n) => o[n])) };
     }
     const text = bytes.toString('utf8');

@@ -7,7 +7,48 @@ import { classificationLevels } from '../../db/schema/types.js';
  * config, so a canvas, the MCP tools and the compiler agree on one shape.
  */
 
-const name = z.string().min(1).max(63).describe('A column name');
+/** Postgres keeps at most 63 bytes of a name (NAMEDATALEN - 1) and cuts a longer one silently, even mid-character. */
+export const maxIdentifierBytes = 63;
+
+const utf8 = new TextEncoder();
+const byteLength = (text: string) => utf8.encode(text).length;
+
+/**
+ * A table, schema or column name: limited in bytes, not characters, so `月次売上集計表` (7 characters, 21 bytes)
+ * counts as 21 and a name Postgres would cut is refused here instead.
+ */
+const identifier = () =>
+  z
+    .string()
+    .min(1)
+    .refine((text) => byteLength(text) <= maxIdentifierBytes, {
+      message: `is longer than ${maxIdentifierBytes} bytes (UTF-8), the most Postgres keeps of a name; shorten it`,
+    });
+
+/**
+ * `base` followed by `suffix`, with `base` cut (on a character boundary) so the whole stays within
+ * Postgres's 63 bytes: a derived name (a dev table, a quarantine table) is never truncated by the database into
+ * another table's name.
+ */
+export function suffixedIdentifier(base: string, suffix: string): string {
+  const room = maxIdentifierBytes - byteLength(suffix);
+  let cut = '';
+  let used = 0;
+  for (const character of base) {
+    const size = byteLength(character);
+    if (used + size > room) break;
+    cut += character;
+    used += size;
+  }
+  return cut + suffix;
+}
+
+/** The name of a table in dev: beside the prod one, suffixed `_dev` (see suffixedIdentifier). */
+export function devTableName(table: string): string {
+  return suffixedIdentifier(table, '_dev');
+}
+
+const name = identifier().describe('A column name');
 const expression = z.string().min(1).max(2000).describe('A Postgres expression over the columns that reach the node');
 
 const sortKey = z.object({
@@ -110,7 +151,7 @@ export const nodeConfigs = {
       rules: z.array(ruleSchema).min(1),
       onFail: z.enum(['stop', 'quarantine']).default('stop'),
       quarantineTable: z
-        .object({ schema: z.string().min(1).max(63), table: z.string().min(1).max(63) })
+        .object({ schema: identifier(), table: identifier() })
         .strict()
         .optional()
         .describe(
@@ -190,8 +231,8 @@ export const nodeConfigs = {
     .strict(),
   destination_table: z
     .object({
-      schema: z.string().min(1).max(63).default('public'),
-      table: z.string().min(1).max(63),
+      schema: identifier().default('public'),
+      table: identifier(),
       mode: z.enum(['create', 'replace', 'append', 'upsert']).default('replace'),
       key: z.array(name).default([]).describe('Upsert key'),
     })

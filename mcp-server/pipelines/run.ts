@@ -16,7 +16,7 @@ import {
   quarantineColumns,
 } from './compile.js';
 import { commitFiles, discardFiles, environmentFile, type StagedFile, stageFile } from './file-output.js';
-import type { NodeConfig } from './graph.js';
+import { devTableName, type NodeConfig, suffixedIdentifier } from './graph.js';
 import { type NodeProfile, profileNodeRows } from './profile-node.js';
 import { checkPublishable, type PublishedOutput, publishRun } from './publish.js';
 import { deployedVersion, loadPipeline } from './store.js';
@@ -30,7 +30,7 @@ export type Environment = (typeof environments)[number];
 
 /**
  * The table a destination node writes in an environment. A dev table sits beside the prod one (same schema,
- * `_dev` suffix), cut so the name stays within Postgres's 63 characters instead of being truncated silently.
+ * `_dev` suffix), cut so the name stays within Postgres's 63 bytes instead of being truncated silently.
  */
 export function environmentTable(
   config: Pick<NodeConfig<'destination_table'>, 'schema' | 'table'>,
@@ -38,7 +38,7 @@ export function environmentTable(
 ): { schema: string; table: string } {
   return environment === 'prod'
     ? { schema: config.schema, table: config.table }
-    : { schema: config.schema, table: `${config.table.slice(0, 59)}_dev` };
+    : { schema: config.schema, table: devTableName(config.table) };
 }
 
 /** The salt a pipeline's hash masks use: derived from the workspace's, so the workspace salt never reaches a source. */
@@ -361,9 +361,9 @@ async function quarantineRows(
 ): Promise<void> {
   const table = `${q(target.schema)}.${q(target.table)}`;
   const rows = compileQuarantinedRows(analysis, nodeId, compile);
-  await tx.query(
-    `create table if not exists ${table} as select r.*, null::uuid as ${q(quarantineColumns.runId)}, null::timestamptz as ${q(quarantineColumns.at)} from (${rows}) as r with no data`,
-  );
+  const shape = `select r.*, null::uuid as ${q(quarantineColumns.runId)}, null::timestamptz as ${q(quarantineColumns.at)} from (${rows}) as r`;
+  await tx.query(`create table if not exists ${table} as ${shape} with no data`);
+  await addMissingColumns(tx, table, shape);
   const columns = [
     ...analysis.nodes.get(nodeId)!.columns.map((c) => c.name),
     quarantineColumns.failedRules,
@@ -374,6 +374,27 @@ async function quarantineRows(
     `insert into ${table} (${columns.map(q).join(', ')}) select r.*, $1::uuid, now() from (${rows}) as r`,
     [runId],
   );
+}
+
+/**
+ * Adds to `table` the columns `shape` (a query) yields that it lacks: a later version may pass more columns on
+ * to a quarantining node than the table was made with, and its rows must still fit. The types are the ones
+ * Postgres gives the query's columns (read back from an empty temporary table), never text of our own.
+ */
+async function addMissingColumns(tx: SourceTransaction, table: string, shape: string): Promise<void> {
+  const probe = 'pg_temp.dataops_quarantine_shape';
+  await tx.query(`drop table if exists ${probe}`);
+  await tx.query(`create temporary table dataops_quarantine_shape as ${shape} with no data`);
+  const missing = await tx.query<{ name: string; type: string }>(
+    `select a.attname as name, format_type(a.atttypid, a.atttypmod) as type from pg_attribute a
+      where a.attrelid = to_regclass($1) and a.attnum > 0 and not a.attisdropped
+        and a.attname not in (select attname from pg_attribute where attrelid = to_regclass($2) and attnum > 0 and not attisdropped)
+      order by a.attnum`,
+    [probe, table],
+  );
+  for (const column of missing)
+    await tx.query(`alter table ${table} add column if not exists ${q(column.name)} ${column.type}`);
+  await tx.query(`drop table ${probe}`);
 }
 
 async function writeDestination(
@@ -398,7 +419,7 @@ async function writeDestination(
   switch (config.mode) {
     case 'replace': {
       // Built beside the old table and swapped in; the old one serves readers until the commit.
-      const fresh = `${target.table.slice(0, 50)}__dataops_new`;
+      const fresh = suffixedIdentifier(target.table, '__dataops_new');
       await tx.query(`drop table if exists ${q(target.schema)}.${q(fresh)}`);
       await tx.query(`create table ${q(target.schema)}.${q(fresh)} as ${select}`);
       await tx.query(`drop table ${table}`);

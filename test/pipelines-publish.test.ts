@@ -453,4 +453,76 @@ describe('a pipeline run that publishes a data product', () => {
     expect(explained.summary).toContain('failed after writing its tables, while publishing them to the catalog');
     expect(explained.fix).toContain('a blocking policy names what the product lacks');
   });
+  it("keeps a product of restricted data in its inputs' restricted domain, and refuses inputs from two", async () => {
+    // personnel.units is in the restricted personnel domain; the pipeline reads it by query, with no restrict node.
+    const { id: stations } = await call(admin, 'pipelines_create', {
+      name: 'unit stations',
+      description: 'Where each unit is stationed',
+    });
+    await add(stations, {
+      id: 'units',
+      type: 'source_sql',
+      config: { source: 'demo', query: 'select unit_name, station from personnel.units' },
+    });
+    await add(stations, {
+      id: 'out',
+      type: 'destination_table',
+      after: 'units',
+      config: { schema: 'contracts', table: 'unit_stations' },
+    });
+    const run = await publish(stations);
+    const urn = demoUrn('contracts.unit_stations');
+    expect(run.stats.published).toEqual([expect.objectContaining({ urn, domain: 'personnel' })]);
+    // Cleared for S and in contracts, but not in personnel: the product is as hidden as the table it copies.
+    expect((await refusal(await ws.contextFor('j.alvarez'), 'catalog_get_asset', { urn })).code).toBe('not_found');
+    expect((await call(await ws.contextFor('r.patel'), 'catalog_get_asset', { urn })).domain).toBe('personnel');
+
+    // The depots go behind a need-to-know of their own; a product joining them to the units would have to
+    // show one domain's data to the other's members: refused before anything is written.
+    await admin.db.execute(
+      sql`insert into domains (id, name, restricted) values ('depot-security', 'Depot security', true)`,
+    );
+    await admin.db.execute(
+      sql`insert into domain_members (domain_id, principal_id) values ('depot-security', ${admin.principal.id})`,
+    );
+    await admin.db.execute(
+      sql`update assets set domain_id = 'depot-security' where urn = ${demoUrn('logistics.depots')}`,
+    );
+    const member = await ws.contextFor(admin.principal.id);
+    const { id: both } = await call(member, 'pipelines_create', {
+      name: 'unit depots',
+      description: 'The depots each unit operates',
+    });
+    for (const node of [
+      {
+        id: 'joined',
+        type: 'source_sql',
+        config: {
+          source: 'demo',
+          query:
+            'select u.unit_name, d.depot_name from personnel.units u join logistics.depots d on d.operating_unit_id = u.unit_id',
+        },
+      },
+      { id: 'out', type: 'destination_table', after: 'joined', config: { schema: 'contracts', table: 'unit_depots' } },
+    ]) {
+      await call(member, 'pipelines_add_node', { pipeline: both, ...node });
+    }
+    const refused = await runPipeline(member, both, {
+      trigger: 'manual',
+      timeoutSeconds: 60,
+      nodeStats: false,
+      environment: 'prod',
+      version: (await call(member, 'pipelines_get', { pipeline: both })).version,
+      publish: true,
+    }).then(
+      () => null,
+      (error: Error) => error.message,
+    );
+    expect(refused).toMatch(
+      /node `out`'s output holds data of restricted domains `depot-security` and `personnel`.*split the pipeline so each destination reads from one restricted domain/,
+    );
+    expect((await refusal(member, 'catalog_get_asset', { urn: demoUrn('contracts.unit_depots') })).code).toBe(
+      'not_found',
+    );
+  });
 });

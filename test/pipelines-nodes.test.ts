@@ -14,6 +14,7 @@ import { createPostgresConnector } from '../mcp-server/connectors/postgres/postg
 import { releaseEmbedded } from '../mcp-server/connectors/source-reader.js';
 import type { ServiceContext } from '../mcp-server/context.js';
 import { nodeSelect } from '../mcp-server/pipelines/compile.js';
+import { previewPipeline } from '../mcp-server/pipelines/run.js';
 import { loadPipeline } from '../mcp-server/pipelines/store.js';
 import { pipelineTools } from '../mcp-server/pipelines/tools.js';
 import { analyzePipeline } from '../mcp-server/pipelines/validate.js';
@@ -338,6 +339,23 @@ describe('the pipeline node palette on a small database', () => {
     expect(exported).toContain("from {{ source('public', 'people') }} p join big b");
     expect(exported).toContain("from {{ source('public', 'sales') }} where amount > 6");
     await database.db.execute(sql`update assets set classification = 'U' where urn = ${shop('people')}`);
+  });
+
+  it('cancels a preview that runs longer than its bound and says to add a filter or a limit upstream', async () => {
+    const p = await pipeline('endless count');
+    // A preview's row limit does not bound an aggregate: this counts a trillion rows before showing one.
+    const saved = await p.add({
+      id: 'huge',
+      type: 'source_sql',
+      config: {
+        source: 'nodeshop',
+        query: 'select count(*) as n from sales cross join generate_series(1::bigint, 1000000000000::bigint)',
+      },
+    });
+    expect(issuesAt(saved, 'huge')).toEqual([]);
+    await expect(previewPipeline(admin, p.id, 'huge', 10, 1)).rejects.toThrow(
+      'the preview of node `huge` took longer than 1 s; add a filter or a limit upstream',
+    );
   });
 
   it('refuses source queries that write, read outside the catalog or the caller’s clearance, or call volatile functions', async () => {

@@ -22,19 +22,56 @@ export interface SourceReader {
   query<T = Record<string, unknown>>(statement: string, params?: unknown[]): Promise<T[]>;
 }
 
+/**
+ * A bound on how long each statement of a read may take, for reads whose statements a person wrote or
+ * composed (a pipeline's preview, tests, a source query's description): the database cancels a statement
+ * that runs longer, and the error says what took too long and what to do.
+ */
+export interface ReadTimeout {
+  seconds: number;
+  /** What the statements do, as the error names it: "the preview". */
+  what: string;
+  /** What to change; by default to add a filter or a limit upstream. */
+  hint?: string;
+}
+
+/** Postgres's code for a statement cancelled (by statement_timeout here); MySQL's for MAX_EXECUTION_TIME exceeded. */
+const postgresCancelled = '57014';
+const mysqlTimedOut = 3024;
+
+/** The error a timed-out statement becomes; any other error unchanged. */
+function timedOut(error: unknown, timeout: ReadTimeout | undefined): unknown {
+  if (!timeout) return error;
+  const { code, errno } = error as { code?: unknown; errno?: unknown };
+  if (code !== postgresCancelled && errno !== mysqlTimedOut) return error;
+  return new DataOpsError(
+    'invalid_input',
+    `${timeout.what} took longer than ${timeout.seconds} s; ${timeout.hint ?? 'add a filter or a limit upstream'}`,
+    { cause: error },
+  );
+}
+
+/** `set local statement_timeout` for a read-only transaction on Postgres (PGlite accepts it but cannot enforce it). */
+function statementTimeout(timeout: ReadTimeout | undefined): string | null {
+  return timeout ? `set local statement_timeout = ${Math.max(1, Math.trunc(timeout.seconds * 1000))}` : null;
+}
+
 /** Prefix of the connection target of an embedded database the product keeps beside the catalog (the demo). */
 export const embeddedTargetPrefix = 'pglite:';
 
 /**
  * Opens the source's saved connection, runs `work`, and closes it. `not_found` for a source that does
  * not exist; `unavailable`, with what to do, when no connection was kept or the source cannot be reached.
+ * With `timeout`, each statement is cancelled once it runs longer, as an `invalid_input` saying so.
  */
 export async function withSourceReader<T>(
   ctx: ServiceContext,
   sourceId: string,
   work: (reader: SourceReader) => Promise<T>,
+  timeout?: ReadTimeout,
 ): Promise<T> {
   const { source, target } = await connectionTarget(ctx, sourceId);
+  const limit = statementTimeout(timeout);
   if (target.startsWith(embeddedTargetPrefix)) {
     return withEmbedded(target.slice(embeddedTargetPrefix.length), (db) =>
       work({
@@ -42,13 +79,15 @@ export async function withSourceReader<T>(
         query: (statement, params = []) =>
           db.transaction(async (tx) => {
             await tx.exec('set transaction read only');
-            return (await tx.query(statement, params)).rows as never[];
+            if (limit) await tx.exec(limit);
+            return (await tx.query(statement, params).catch((error) => Promise.reject(timedOut(error, timeout))))
+              .rows as never[];
           }),
       }),
     );
   }
-  if (source.kind === 'mysql') return withMysql(target, work);
-  if (source.kind === 'postgres') return withPostgres(target, work);
+  if (source.kind === 'mysql') return withMysql(target, work, timeout);
+  if (source.kind === 'postgres') return withPostgres(target, work, timeout);
   throw new DataOpsError(
     'invalid_input',
     `source "${source.name}" is a ${source.kind} source, whose data is not read in place`,
@@ -62,16 +101,25 @@ export interface DescribedColumn {
   type: string;
 }
 
+/** How long describing a pipeline's source query may take: planning alone, so far less than any read. */
+export const describeTimeout: ReadTimeout = {
+  seconds: 60,
+  what: 'describing the source query',
+  hint: 'simplify the query (fewer tables or a simpler plan)',
+};
+
 /**
  * The columns a Postgres statement returns, as the driver reports them (names and type OIDs, mapped to type
  * names by the source's own catalog), read in a read-only transaction. Give it a statement that returns no
- * rows (`… limit 0`): only its shape is wanted.
+ * rows (`… limit 0`): only its shape is wanted. Bounded by `timeout` (a minute by default).
  */
 export async function describeSourceQuery(
   ctx: ServiceContext,
   sourceId: string,
   statement: string,
+  timeout: ReadTimeout = describeTimeout,
 ): Promise<DescribedColumn[]> {
+  const limit = statementTimeout(timeout);
   const { source, target } = await connectionTarget(ctx, sourceId);
   // The OIDs travel as JSON text, so one statement works the same through both drivers.
   const typeNames =
@@ -89,7 +137,8 @@ export async function describeSourceQuery(
     return withEmbedded(target.slice(embeddedTargetPrefix.length), (db) =>
       db.transaction(async (tx) => {
         await tx.exec('set transaction read only');
-        const result = await tx.query(statement);
+        if (limit) await tx.exec(limit);
+        const result = await tx.query(statement).catch((error) => Promise.reject(timedOut(error, timeout)));
         return named(
           result.fields.map((f) => ({ name: f.name, oid: f.dataTypeID })),
           async (text, params) => (await tx.query<{ oid: number; name: string }>(text, params)).rows,
@@ -106,7 +155,8 @@ export async function describeSourceQuery(
   const sql = postgres(target, { max: 1, connect_timeout: 10, onnotice: () => {}, idle_timeout: 5 });
   try {
     return (await sql.begin('read only', async (tx) => {
-      const result = await tx.unsafe(statement);
+      if (limit) await tx.unsafe(limit);
+      const result = await tx.unsafe(statement).catch((error) => Promise.reject(timedOut(error, timeout)));
       return named(
         result.columns.map((c) => ({ name: c.name, oid: c.type })),
         async (text, params) => (await tx.unsafe(text, params as never[])) as never[],
@@ -192,19 +242,27 @@ async function connectionTarget(ctx: ServiceContext, sourceId: string) {
   return { source, target };
 }
 
-async function withPostgres<T>(url: string, work: (reader: SourceReader) => Promise<T>): Promise<T> {
+async function withPostgres<T>(
+  url: string,
+  work: (reader: SourceReader) => Promise<T>,
+  timeout?: ReadTimeout,
+): Promise<T> {
   const sql = postgres(url, { max: 1, connect_timeout: 10, onnotice: () => {}, idle_timeout: 5 });
+  const limit = statementTimeout(timeout);
   try {
     return await work({
       dialect: 'postgres',
       query: async <R>(statement: string, params: unknown[] = []) => {
         try {
-          return (await sql.begin('read only', (tx) => tx.unsafe(statement, params as never[]))) as unknown as R[];
+          return (await sql.begin('read only', async (tx) => {
+            if (limit) await tx.unsafe(limit);
+            return tx.unsafe(statement, params as never[]);
+          })) as unknown as R[];
         } catch (error) {
           if (isConnectionFailure(error)) {
             throw new DataOpsError('unavailable', describeConnectionError(url, error), { cause: error });
           }
-          throw error;
+          throw timedOut(error, timeout);
         }
       },
     });
@@ -218,11 +276,18 @@ function isConnectionFailure(error: unknown): boolean {
   return /^(ECONN|ENOTFOUND|ETIMEDOUT|CONNECT_TIMEOUT|EAI_)/.test(code) || code === '28P01' || code === '3D000';
 }
 
-async function withMysql<T>(url: string, work: (reader: SourceReader) => Promise<T>): Promise<T> {
+async function withMysql<T>(
+  url: string,
+  work: (reader: SourceReader) => Promise<T>,
+  timeout?: ReadTimeout,
+): Promise<T> {
   const target = parseMysqlUrl(url);
   const conn = await connectMysql(target);
   try {
     await conn.query('SET SESSION TRANSACTION READ ONLY');
+    // MySQL bounds SELECT statements only, which are all a reader runs.
+    if (timeout)
+      await conn.query(`SET SESSION MAX_EXECUTION_TIME = ${Math.max(1, Math.trunc(timeout.seconds * 1000))}`);
     return await work({
       dialect: 'mysql',
       query: async <R>(statement: string, params: unknown[] = []) => {
@@ -236,7 +301,7 @@ async function withMysql<T>(url: string, work: (reader: SourceReader) => Promise
               cause: error,
             });
           }
-          throw error;
+          throw timedOut(error, timeout);
         }
       },
     });

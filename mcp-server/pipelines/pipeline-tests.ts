@@ -7,7 +7,7 @@ import { DataOpsError, isDataOpsError } from '../errors.js';
 import { ancestors, compileNode, compileRuleFailures, describeRule, postgresDialect } from './compile.js';
 import { unknownColumn } from './expressions.js';
 import { type NodeConfig, nodeIdSchema } from './graph.js';
-import { compileOptions } from './run.js';
+import { compileOptions, pipelineReadTimeoutSeconds } from './run.js';
 import { type LoadedPipeline, loadPipeline, requireCanChange } from './store.js';
 import { type AnalyzedNode, analyzePipeline, type PipelineAnalysis } from './validate.js';
 
@@ -274,31 +274,41 @@ async function judgeOne(
     },
   };
   try {
-    await withSourceReader(ctx, analysis.sourceId!, async (reader) => {
-      // A validate node that stops the run stops it on the test's rows too: the test says so rather than pass.
-      for (const id of [...analysis.nodes.keys()].filter((n) => needed.has(n))) {
-        const node = analysis.nodes.get(id)!;
-        if (node.type !== 'validate' || (node.config as NodeConfig<'validate'>).onFail !== 'stop') continue;
-        const [counts] = await reader.query<Record<string, string | number>>(
-          compileRuleFailures(analysis, id, options),
-        );
-        const rules = (node.config as NodeConfig<'validate'>).rules;
-        for (const [i, rule] of rules.entries()) {
-          const broken = Number(counts![String(i)]);
-          if (broken > 0)
-            result.problems.push(
-              `node \`${id}\` (validate) would stop the run: ${broken} rows break \`${describeRule(rule)}\``,
-            );
+    await withSourceReader(
+      ctx,
+      analysis.sourceId!,
+      async (reader) => {
+        // A validate node that stops the run stops it on the test's rows too: the test says so rather than pass.
+        for (const id of [...analysis.nodes.keys()].filter((n) => needed.has(n))) {
+          const node = analysis.nodes.get(id)!;
+          if (node.type !== 'validate' || (node.config as NodeConfig<'validate'>).onFail !== 'stop') continue;
+          const [counts] = await reader.query<Record<string, string | number>>(
+            compileRuleFailures(analysis, id, options),
+          );
+          const rules = (node.config as NodeConfig<'validate'>).rules;
+          for (const [i, rule] of rules.entries()) {
+            const broken = Number(counts![String(i)]);
+            if (broken > 0)
+              result.problems.push(
+                `node \`${id}\` (validate) would stop the run: ${broken} rows break \`${describeRule(rule)}\``,
+              );
+          }
         }
-      }
-      for (const nodeId of checked) {
-        const diff = await compareNode(reader, analysis, nodeId, options, test.expect[nodeId]!);
-        if (diff) result.diffs.push(diff);
-      }
-    });
+        for (const nodeId of checked) {
+          const diff = await compareNode(reader, analysis, nodeId, options, test.expect[nodeId]!);
+          if (diff) result.diffs.push(diff);
+        }
+      },
+      { seconds: pipelineReadTimeoutSeconds, what: `test "${test.name}"` },
+    );
   } catch (error) {
-    // An unreachable source is the deploy's problem to report; a statement the database refused is the test's.
-    if (isDataOpsError(error)) throw error;
+    // An unreachable source is the deploy's problem to report; a statement the database refused, or one that
+    // ran too long, is the test's.
+    if (isDataOpsError(error) && error.code !== 'invalid_input') throw error;
+    if (isDataOpsError(error)) {
+      result.problems.push(error.message);
+      return result;
+    }
     result.problems.push(`the database refused the test's rows: ${(error as Error).message}`);
   }
   result.passed = result.problems.length === 0 && result.diffs.length === 0;

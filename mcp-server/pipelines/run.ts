@@ -65,10 +65,22 @@ function plain(row: Record<string, unknown>): Record<string, unknown> {
 }
 
 /**
+ * How long one statement of a preview or a pipeline test may run on the source: a limit on the rows shown does
+ * not bound the work behind them (an aggregate over a huge table, a runaway join), so the database cancels it.
+ */
+export const pipelineReadTimeoutSeconds = 60;
+
+/**
  * Sample rows and the schema at any node, read through the source's connection (read-only) and masked for
  * the caller by the catalog's policy. Only the node and what is upstream of it need to be sound.
  */
-export async function previewPipeline(ctx: ServiceContext, id: string, nodeId: string, limit: number) {
+export async function previewPipeline(
+  ctx: ServiceContext,
+  id: string,
+  nodeId: string,
+  limit: number,
+  timeoutSeconds = pipelineReadTimeoutSeconds,
+) {
   const pipeline = await loadPipeline(ctx, id);
   const analysis = await analyzePipeline(ctx, pipeline.graph);
   if (!pipeline.graph.nodes.some((n) => n.id === nodeId)) {
@@ -85,7 +97,8 @@ export async function previewPipeline(ctx: ServiceContext, id: string, nodeId: s
   const compiled = compileNode(analysis, nodeId, await compileOptions(ctx, pipeline.id), (quoted, columns) => {
     return `select ${columns} from ${quoted} ${postgresDialect.limit(limit)}`;
   });
-  const rows = await withSourceReader(ctx, analysis.sourceId!, (reader) => reader.query(compiled)).catch(
+  const timeout = { seconds: timeoutSeconds, what: `the preview of node \`${nodeId}\`` };
+  const rows = await withSourceReader(ctx, analysis.sourceId!, (reader) => reader.query(compiled), timeout).catch(
     (error: unknown) => {
       if (isDataOpsError(error)) throw error;
       // Validation passed but the database refused the data (a type mismatch, a division by zero): say where.

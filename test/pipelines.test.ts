@@ -4,10 +4,12 @@ import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../db/create-db.js';
+import { pipelineRuns } from '../db/schema/index.js';
 import { syncSource } from '../mcp-server/catalog/sync.js';
 import { assetUrn } from '../mcp-server/catalog/urn.js';
 import { createPostgresConnector } from '../mcp-server/connectors/postgres/postgres-connector.js';
 import type { ServiceContext } from '../mcp-server/context.js';
+import { runLockKey } from '../mcp-server/pipelines/run.js';
 import { connectMcpClient } from './helpers/mcp-client.js';
 import { loadSqlFile, sharedData } from './helpers/source-databases.js';
 import { contextAs, createTestContext } from './helpers/test-context.js';
@@ -265,9 +267,11 @@ describe('pipelines built through MCP tools', () => {
     expect(lean.stats.nodes).toEqual({});
     expect(lean.stats.destinations.out.rows).toBe(expectedRows);
     expect(await difference()).toBe(0);
-    // Two runs at once both complete: the second builds its table once the first has swapped its own in.
+    // Two runs at once never write together: one that finds the other writing fails at once, saying so.
     const together = await Promise.all([1, 2].map(() => call(client, 'pipelines_run', { pipeline: id })));
-    expect(together.map((r) => r.status)).toEqual(['succeeded', 'succeeded']);
+    expect(together.some((r) => r.status === 'succeeded')).toBe(true);
+    for (const r of together.filter((t) => t.status === 'failed'))
+      expect(r.error).toMatch(/^a run of this pipeline in dev is in progress/);
     expect(await difference()).toBe(0);
     const fetched = await call(client, 'pipelines_get_run', { run: again.runId });
     expect(fetched).toMatchObject({ status: 'succeeded', version: run.version, trigger: 'manual' });
@@ -608,5 +612,205 @@ describe('every transform on a small database, against hand-written SQL', () => 
           'node `joined` (join): column `region` appears twice in its output; rename it on one side with a select node before the join',
       },
     ]);
+  });
+});
+
+describe('runs that keep to their own tables, one at a time, and tell each reader only what it may know', () => {
+  let database: Database;
+  let steward: ServiceContext;
+  let client: Client;
+  /** Vic owns a pipeline but is only a viewer cleared to C; Una is a viewer cleared to U who owns nothing. */
+  let vicClient: Client;
+  let unaClient: Client;
+  let scratch: Awaited<ReturnType<typeof createScratchDatabase>>;
+  let source: postgres.Sql;
+  const guard = (table: string) => assetUrn('postgres', 'guard', 'public', table);
+
+  beforeAll(async () => {
+    database = await createTestDb();
+    const admin = await createTestContext(database);
+    scratch = await createScratchDatabase(serverUrl, 'dataops_pipelines_guard');
+    source = postgres(scratch.url, { max: 1, onnotice: () => {} });
+    await source.unsafe(`
+      create table orders (id int, email text, amount numeric(8,2), secret text);
+      create table intel (id int, amount numeric(8,2));
+      create table keep_dev (id int);
+      insert into orders values (1, 'ann@army.mil', 10.00, 'alpha'), (2, 'bob@navy.mil', 25.50, 'bravo');
+      insert into intel values (7, 99.00);
+      insert into keep_dev values (42);`);
+    await syncSource(admin, await createPostgresConnector({ url: scratch.url, name: 'guard' }).discover(), {
+      connection: scratch.url,
+    });
+    await database.db.execute(sql`update columns set classification = 'S' where name = 'secret'
+      and asset_id = (select id from assets where urn = ${guard('orders')})`);
+    await database.db.execute(sql`update assets set classification = 'S' where urn = ${guard('intel')}`);
+    steward = await contextAs(database, { id: 'sam', displayName: 'Sam Steward', clearance: 'S', roles: ['steward'] });
+    const vic = await contextAs(database, { id: 'vic', displayName: 'Vic Viewer', clearance: 'C', roles: ['viewer'] });
+    const una = await contextAs(database, { id: 'una', displayName: 'Una Viewer', clearance: 'U', roles: ['viewer'] });
+    client = await connectMcpClient(steward);
+    vicClient = await connectMcpClient(vic);
+    unaClient = await connectMcpClient(una);
+  }, 60_000);
+
+  afterAll(async () => {
+    await client?.close();
+    await vicClient?.close();
+    await unaClient?.close();
+    await source?.end();
+    await database?.close();
+    await scratch?.drop();
+  });
+
+  /** A pipeline of `owner`'s reading `urn` through the nodes `between`, one after another, into `table` (replace). */
+  async function pipelineInto(
+    owner: Client,
+    name: string,
+    urn: string,
+    table: string,
+    between: { id: string; type: string; config: Record<string, unknown> }[] = [],
+  ) {
+    const { id } = await call(owner, 'pipelines_create', { name });
+    await call(owner, 'pipelines_add_node', { pipeline: id, id: 'in', type: 'source_dataset', config: { urn } });
+    let last = 'in';
+    for (const node of between) {
+      await call(owner, 'pipelines_add_node', { pipeline: id, ...node, after: last });
+      last = node.id;
+    }
+    await call(owner, 'pipelines_add_node', {
+      pipeline: id,
+      id: 'out',
+      type: 'destination_table',
+      after: last,
+      config: { table, mode: 'replace' },
+    });
+    return id as string;
+  }
+  const keptRows = async () => (await source.unsafe('select id from keep_dev')).map((r) => r.id);
+
+  it('replaces, creates or quarantines into only a table that is new or that the pipeline wrote before', async () => {
+    const id = await pipelineInto(client, 'into keep', guard('orders'), 'keep');
+    const refused = await call(client, 'pipelines_run', { pipeline: id });
+    expect(refused.status).toBe('failed');
+    expect(refused.stats.failedNode).toBe('out');
+    expect(refused.error).toBe(
+      "node `out` may not use public.keep_dev as its replace table: the table exists and this pipeline did not write it in an earlier successful run (it may be a source table or another pipeline's output); write to a table that does not exist yet, or set the mode to append or upsert to add rows to public.keep_dev",
+    );
+    expect(await keptRows()).toEqual([42]);
+
+    await call(client, 'pipelines_update_node', { pipeline: id, id: 'out', config: { table: 'kept_orders' } });
+    expect((await call(client, 'pipelines_run', { pipeline: id })).status).toBe('succeeded');
+    // Its own table, from an earlier successful run, it replaces again.
+    expect((await call(client, 'pipelines_run', { pipeline: id })).status).toBe('succeeded');
+    // Another pipeline may not replace it.
+    const other = await pipelineInto(client, 'same table', guard('orders'), 'kept_orders');
+    const clash = await call(client, 'pipelines_run', { pipeline: other });
+    expect(clash.error).toMatch(/^node `out` may not use public\.kept_orders_dev as its replace table/);
+
+    const quarantine = await pipelineInto(client, 'quarantine into keep', guard('orders'), 'checked_orders', [
+      {
+        id: 'checked',
+        type: 'validate',
+        config: {
+          rules: [{ check: 'range', column: 'amount', max: 20 }],
+          onFail: 'quarantine',
+          quarantineTable: { schema: 'public', table: 'keep' },
+        },
+      },
+    ]);
+    const quarantining = await call(client, 'pipelines_run', { pipeline: quarantine });
+    expect(quarantining.stats.failedNode).toBe('checked');
+    expect(quarantining.error).toMatch(
+      /^node `checked` may not use public\.keep_dev as its quarantine table: .*; name a table that does not exist yet in the node’s quarantineTable$/,
+    );
+    expect(await keptRows()).toEqual([42]);
+  });
+
+  it('fails a second run of a pipeline in an environment at once while one holds it, and closes runs left running', async () => {
+    const id = await pipelineInto(client, 'one at a time', guard('orders'), 'one_at_a_time');
+    const [stale] = await database.db
+      .insert(pipelineRuns)
+      .values({
+        pipelineId: id,
+        version: 1,
+        status: 'running',
+        trigger: 'manual',
+        environment: 'dev',
+        stats: { timeoutSeconds: 60 },
+        startedAt: new Date(Date.now() - 2 * 86_400_000),
+      })
+      .returning({ id: pipelineRuns.id });
+    await source.begin(async (tx) => {
+      await tx.unsafe(`select pg_advisory_xact_lock(hashtext('dataops.pipeline_run'), hashtext($1))`, [
+        runLockKey(id, 'dev'),
+      ]);
+      const second = await call(client, 'pipelines_run', { pipeline: id });
+      expect(second.status).toBe('failed');
+      expect(second.error).toMatch(/^a run of this pipeline in dev is in progress; try again when it ends/);
+      const why = await call(client, 'pipelines_explain_run', { run: second.runId });
+      expect(why.cause).toMatch(/another run of this pipeline in the same environment/);
+    });
+    expect((await call(client, 'pipelines_run', { pipeline: id })).status).toBe('succeeded');
+    const closed = await call(client, 'pipelines_get_run', { run: stale!.id });
+    expect(closed.status).toBe('failed');
+    expect(closed.error).toMatch(/^the run stopped without finishing .* time limit of 60 s had passed/);
+    expect(closed.finishedAt).not.toBeNull();
+  });
+
+  it('shows profile values, database messages and figures only to those who may see them', async () => {
+    // Vic (a viewer cleared to C) owns the pipeline; Sam, a steward, runs it.
+    const id = await pipelineInto(vicClient, 'profiled orders', guard('orders'), 'profiled_orders', [
+      { id: 'seen', type: 'profile', config: {} },
+    ]);
+    const run = await call(client, 'pipelines_run', { pipeline: id });
+    expect(run.status).toBe('succeeded');
+    expect(run.stats.profiles.seen.columns.secret).toMatchObject({ min: 'alpha', max: 'bravo' });
+    expect(run.stats.profiles.seen.columns.email).toMatchObject({ min: 'ann@army.mil' });
+    expect(run.stats.profileMarkings).toBeUndefined();
+
+    const asOwner = await call(vicClient, 'pipelines_get_run', { run: run.runId });
+    const columns = asOwner.stats.profiles.seen.columns;
+    expect(Object.keys(columns).sort()).toEqual(['amount', 'email', 'id']);
+    expect(columns.amount).toMatchObject({ min: '10.00', max: '25.50' });
+    expect(columns.email).toMatchObject({ nulls: 0, distinct: 2, min: null, max: null });
+
+    // Una may see the pipeline but not what the run read: no figures, no database words.
+    const asOther = await call(unaClient, 'pipelines_get_run', { run: run.runId });
+    expect(asOther.stats).toEqual({ nodes: {}, destinations: {}, totalMs: expect.any(Number) });
+    const why = await call(unaClient, 'pipelines_explain_run', { run: run.runId });
+    expect(why.summary).toBe(`Run ${run.runId} succeeded; there is no failure to explain.`);
+
+    const broken = await pipelineInto(vicClient, 'broken orders', guard('orders'), 'broken_orders', [
+      { id: 'broken', type: 'filter', config: { condition: 'amount / (amount - amount) > 0' } },
+    ]);
+    const failed = await call(client, 'pipelines_run', { pipeline: broken });
+    expect(failed.error).toMatch(/division by zero/);
+    const told = await call(unaClient, 'pipelines_get_run', { run: failed.runId });
+    expect(told.error).toBe(
+      "the run failed at node `broken`; pipelines_explain_run says why and what to do (the database's own message is shown to stewards, owners and the pipeline's owner)",
+    );
+    expect(told.stats).toEqual({ nodes: {}, destinations: {}, totalMs: expect.any(Number), failedNode: 'broken' });
+    const explained = await call(unaClient, 'pipelines_explain_run', { run: failed.runId });
+    expect(explained.cause).toMatch(/divided by zero/);
+    expect(explained.summary).not.toMatch(/division by zero/);
+    expect((await call(vicClient, 'pipelines_explain_run', { run: failed.runId })).summary).toMatch(
+      /The database said: division by zero/,
+    );
+  });
+
+  it("checks a run against the version that ran, not the pipeline's current one", async () => {
+    const id = await pipelineInto(client, 'was secret', guard('intel'), 'was_secret');
+    const secretRun = await call(client, 'pipelines_run', { pipeline: id });
+    expect(secretRun.status).toBe('succeeded');
+    await call(client, 'pipelines_update_node', { pipeline: id, id: 'in', config: { urn: guard('orders') } });
+    const openRun = await call(client, 'pipelines_run', { pipeline: id });
+    // Una may see the pipeline as it is now, and its runs of this version, but not the run of the secret one.
+    expect((await call(unaClient, 'pipelines_get', { pipeline: id })).id).toBe(id);
+    expect((await call(unaClient, 'pipelines_get_run', { run: openRun.runId })).status).toBe('succeeded');
+    await expect(call(unaClient, 'pipelines_get_run', { run: secretRun.runId })).rejects.toThrow(
+      `no pipeline run ${secretRun.runId}`,
+    );
+    await expect(call(unaClient, 'pipelines_explain_run', { run: secretRun.runId })).rejects.toThrow(
+      `no pipeline run ${secretRun.runId}`,
+    );
   });
 });

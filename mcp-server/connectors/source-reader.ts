@@ -181,7 +181,9 @@ export interface SourceTransaction {
 /**
  * Runs `work` in one read-write transaction on the source's Postgres database (pipelines materialise their
  * outputs there): everything it does commits together, or nothing does. Only stewards and owners write
- * to a source; the connection is the one kept at ingestion, as for reading.
+ * to a source; the connection is the one kept at ingestion, as for reading. The transaction is REPEATABLE
+ * READ, so every statement of `work` reads one snapshot: a row inserted after a pipeline checked its rules
+ * cannot slip into what it then writes.
  */
 export async function withSourceWriter<T>(
   ctx: ServiceContext,
@@ -192,12 +194,13 @@ export async function withSourceWriter<T>(
   const { source, target } = await connectionTarget(ctx, sourceId);
   if (target.startsWith(embeddedTargetPrefix)) {
     return withEmbedded(target.slice(embeddedTargetPrefix.length), (db) =>
-      db.transaction((tx) =>
-        work({
+      db.transaction(async (tx) => {
+        await tx.exec('set transaction isolation level repeatable read');
+        return work({
           query: async (statement, params = []) => (await tx.query(statement, params)).rows as never[],
           execute: async (statement, params = []) => (await tx.query(statement, params)).affectedRows ?? 0,
-        }),
-      ),
+        });
+      }),
     );
   }
   if (source.kind !== 'postgres') {
@@ -208,7 +211,7 @@ export async function withSourceWriter<T>(
   }
   const sql = postgres(target, { max: 1, connect_timeout: 10, onnotice: () => {}, idle_timeout: 5 });
   try {
-    return (await sql.begin((tx) =>
+    return (await sql.begin('isolation level repeatable read', (tx) =>
       work({
         query: async (statement, params = []) => (await tx.unsafe(statement, params as never[])) as never[],
         execute: async (statement, params = []) => (await tx.unsafe(statement, params as never[])).count,

@@ -1,6 +1,5 @@
 import type { ServiceContext } from '../context.js';
-import { getRun } from './run.js';
-import { loadPipeline } from './store.js';
+import { loadVisibleRun } from './run.js';
 
 interface Explanation {
   cause: string;
@@ -72,6 +71,15 @@ const bySqlstate: Record<string, Explanation> = {
     cause: 'the run took longer than its time limit and was cancelled',
     fix: 'filter or aggregate earlier, add indexes on join keys, or run again with a larger timeoutSeconds',
   },
+  '55P03': {
+    cause:
+      'another run of this pipeline in the same environment was still writing its tables, and two runs never write at once',
+    fix: 'wait until that run ends (pipelines_get_run shows its status), then run again; if a schedule and manual runs keep meeting, move the schedule',
+  },
+  '40001': {
+    cause: 'another session changed rows this run had read, while it ran (a run reads one snapshot from start to end)',
+    fix: 'run it again; if it repeats, schedule it apart from the other writer',
+  },
   '40P01': {
     cause: 'the run deadlocked with another session writing the same tables',
     fix: 'run it again; if it repeats, schedule it apart from the other writer',
@@ -118,21 +126,25 @@ function explanationFor(sqlstate: string | null | undefined, validation: boolean
   };
 }
 
-/** "Why did this pipeline fail?" in plain words, with the node, the database's own message and the fix. */
+/**
+ * "Why did this pipeline fail?" in plain words, with the node and the fix; the database's own message (which
+ * may quote values) and the rows written only for stewards, owners and the pipeline's owner.
+ */
 export async function explainRun(ctx: ServiceContext, runId: string) {
-  const run = await getRun(ctx, runId);
+  const { run, pipeline, privileged } = await loadVisibleRun(ctx, runId);
   if (run.status !== 'failed') {
     const rows = Object.values(run.stats.destinations ?? {}).reduce((sum, d) => sum + d.rows, 0);
+    const outcome =
+      run.status !== 'succeeded' ? `is ${run.status}` : privileged ? `succeeded: it wrote ${rows} rows` : 'succeeded';
     return {
       runId,
       status: run.status,
       failedNode: null,
-      summary: `Run ${runId} ${run.status === 'succeeded' ? `succeeded: it wrote ${rows} rows` : `is ${run.status}`}; there is no failure to explain.`,
+      summary: `Run ${runId} ${outcome}; there is no failure to explain.`,
       cause: null,
       fix: null,
     };
   }
-  const pipeline = await loadPipeline(ctx, run.pipelineId, run.version);
   const failedNode = run.stats.failedNode ?? null;
   const node = pipeline.graph.nodes.find((n) => n.id === failedNode);
   // Publication runs only after the tables are written; a failed run that has its list failed there.
@@ -149,7 +161,11 @@ export async function explainRun(ctx: ServiceContext, runId: string) {
     runId,
     status: run.status,
     failedNode,
-    summary: `Pipeline ${pipeline.name} (version ${run.version}, ${pipeline.semver}) failed ${where}: ${cause}. ${publishing ? 'The catalog' : 'The database'} said: ${run.error}`,
+    summary: `Pipeline ${pipeline.name} (version ${run.version}, ${pipeline.semver}) failed ${where}: ${cause}. ${
+      privileged
+        ? `${publishing ? 'The catalog' : 'The database'} said: ${run.error}`
+        : `(${publishing ? 'The catalog' : 'The database'}'s own message is shown to stewards, owners and the pipeline's owner.)`
+    }`,
     cause,
     fix,
   };

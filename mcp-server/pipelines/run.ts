@@ -1,11 +1,12 @@
 import { createHmac } from 'node:crypto';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
+import { type Db, queryRows } from '../../db/create-db.js';
 import { pipelineRuns } from '../../db/schema/index.js';
 import { type SourceTransaction, withSourceReader, withSourceWriter } from '../connectors/source-reader.js';
-import type { ServiceContext } from '../context.js';
+import type { Principal, ServiceContext } from '../context.js';
 import { DataOpsError, isDataOpsError } from '../errors.js';
-import { requireRole } from '../governance/access.js';
-import { maskingSalt, maskRows } from '../governance/masking.js';
+import { hasRole, requireRole } from '../governance/access.js';
+import { type MaskingColumn, maskingPlan, maskingSalt, maskRows } from '../governance/masking.js';
 import {
   type CompileOptions,
   compileNode,
@@ -16,11 +17,12 @@ import {
   quarantineColumns,
 } from './compile.js';
 import { commitFiles, discardFiles, environmentFile, type StagedFile, stageFile } from './file-output.js';
+import { higher } from './governance-nodes.js';
 import { devTableName, type NodeConfig, suffixedIdentifier } from './graph.js';
 import { type NodeProfile, profileNodeRows } from './profile-node.js';
 import { checkPublishable, type PublishedOutput, publishRun } from './publish.js';
 import { deployedVersion, loadPipeline } from './store.js';
-import { analyzePipeline, type PipelineAnalysis, type PipelineIssue } from './validate.js';
+import { type AnalyzedNode, analyzePipeline, type PipelineAnalysis, type PipelineIssue } from './validate.js';
 
 const q = postgresDialect.quote;
 
@@ -151,6 +153,13 @@ export interface RunStats {
   quarantineTables?: Record<string, string>;
   /** What each profile node saw: rows, and per column nulls, distinct values, least and greatest. */
   profiles?: Record<string, NodeProfile>;
+  /**
+   * Each profile node's columns with their markings and sensitivity, kept so the least and greatest values
+   * are shown to a reader only as the masking policy allows (never itself shown: see runStatsFor).
+   */
+  profileMarkings?: Record<string, MaskingColumn[]>;
+  /** The run's time limit: a run still `running` well past it was cut off (see failStalePipelineRuns). */
+  timeoutSeconds?: number;
   /** Files written by file destinations, relative to the exports directory. */
   files?: Record<string, { path: string; format: string; rows: number; ms: number }>;
   failedNode?: string;
@@ -179,7 +188,10 @@ export interface RunOptions {
   environment?: Environment;
   /** The version to run: by default the current one in dev, the deployed one in prod. */
   version?: number;
-  /** After a successful run, register each destination's table in the catalog as a data product (publish.ts). */
+  /**
+   * After a successful run, register each destination's table in the catalog as a data product (publish.ts).
+   * A prod run always publishes, so the catalog never describes a prod table the run has just rewritten as it was.
+   */
   publish?: boolean;
 }
 
@@ -212,8 +224,12 @@ export async function runPipeline(ctx: ServiceContext, id: string, options: RunO
   const analysis = await analyzePipeline(ctx, pipeline.graph);
   refuseWhile(analysis.issues, `run pipeline ${pipeline.name}`);
   const tableOf = (config: NodeConfig<'destination_table'>) => environmentTable(config, environment);
-  if (options.publish) await checkPublishable(ctx, analysis, tableOf);
+  const publish = environment === 'prod' || options.publish === true;
+  if (publish) await checkPublishable(ctx, analysis, tableOf);
   const compile = await compileOptions(ctx, pipeline.id);
+  // A run of this pipeline and environment whose process died is closed first, so it does not look in progress.
+  await failStalePipelineRuns(ctx.db, ctx.clock(), { pipelineId: pipeline.id, environment });
+  const ownTables = await tablesWrittenBy(ctx.db, pipeline.id);
   const [run] = await ctx.db
     .insert(pipelineRuns)
     .values({
@@ -222,16 +238,18 @@ export async function runPipeline(ctx: ServiceContext, id: string, options: RunO
       status: 'running',
       trigger: options.trigger,
       environment,
+      stats: { timeoutSeconds: options.timeoutSeconds },
       startedAt: ctx.clock(),
     })
     .returning({ id: pipelineRuns.id });
-  const stats: RunStats = { nodes: {}, destinations: {}, totalMs: 0 };
+  const stats: RunStats = { nodes: {}, destinations: {}, totalMs: 0, timeoutSeconds: options.timeoutSeconds };
   const started = performance.now();
   let error: string | null = null;
   const staged: StagedFile[] = [];
   try {
-    await withSourceWriter(ctx, analysis.sourceId!, async (tx) => {
-      await tx.query(`set local statement_timeout = ${Math.trunc(options.timeoutSeconds * 1000)}`);
+    await withSourceWriter(ctx, analysis.sourceId!, async (writer) => {
+      await holdRunLock(writer, pipeline.id, environment);
+      const tx = withDeadline(writer, started + options.timeoutSeconds * 1000, options.timeoutSeconds);
       for (const [nodeId, node] of analysis.nodes) {
         if (options.nodeStats) {
           const step = performance.now();
@@ -243,11 +261,12 @@ export async function runPipeline(ctx: ServiceContext, id: string, options: RunO
           stats.nodes[nodeId] = { rows: Number(counted!.n), ms: Math.round(performance.now() - step) };
         }
         if (node.type === 'validate') {
-          await checkRules(tx, analysis, nodeId, compile, stats, { runId: run!.id, environment });
+          await checkRules(tx, analysis, nodeId, compile, stats, { runId: run!.id, environment, ownTables });
         }
         if (node.type === 'profile') {
           const profile = await inStep(nodeId, () => profileNodeRows(tx, analysis, nodeId, compile));
           stats.profiles = { ...stats.profiles, [nodeId]: profile };
+          stats.profileMarkings = { ...stats.profileMarkings, [nodeId]: profileMarkings(node) };
         }
       }
       for (const [nodeId, node] of analysis.nodes) {
@@ -284,6 +303,9 @@ export async function runPipeline(ctx: ServiceContext, id: string, options: RunO
         const step = performance.now();
         const config = node.config as NodeConfig<'destination_table'>;
         const target = environmentTable(config, environment);
+        if (config.mode === 'replace' || config.mode === 'create') {
+          await refuseForeignTable(tx, ownTables, target, nodeId, `${config.mode} table`);
+        }
         const rows = await inStep(nodeId, () => writeDestination(tx, analysis, nodeId, compile, target));
         stats.destinations[nodeId] = {
           table: `${target.schema}.${target.table}`,
@@ -305,11 +327,12 @@ export async function runPipeline(ctx: ServiceContext, id: string, options: RunO
     } else {
       // A connection that could not be opened, or a fault of our own: the run still ends as failed, not running.
       error = failure instanceof Error ? failure.message : String(failure);
-      stats.sqlstate = null;
+      // A run refused because another holds the pipeline's lock is explained as Postgres's lock_not_available.
+      stats.sqlstate = isDataOpsError(failure) && failure.code === 'conflict' ? '55P03' : null;
       if (!isDataOpsError(failure)) ctx.logger.error('pipeline run failed unexpectedly', { runId: run!.id, error });
     }
   }
-  if (!error && options.publish) {
+  if (!error && publish) {
     ({ published: stats.published, error } = await publishRun(ctx, pipeline, analysis, stats.destinations, tableOf));
   }
   stats.totalMs = Math.round(performance.now() - started);
@@ -318,7 +341,134 @@ export async function runPipeline(ctx: ServiceContext, id: string, options: RunO
     .update(pipelineRuns)
     .set({ status, stats: stats as unknown as Record<string, unknown>, error, finishedAt: ctx.clock() })
     .where(eq(pipelineRuns.id, run!.id));
-  return { runId: run!.id, pipelineId: pipeline.id, version: pipeline.version, environment, status, error, stats };
+  return {
+    runId: run!.id,
+    pipelineId: pipeline.id,
+    version: pipeline.version,
+    environment,
+    status,
+    error,
+    stats: runStatsFor(ctx.principal, stats),
+  };
+}
+
+/**
+ * Takes the lock that lets one run of a pipeline in an environment write at a time (two would race on the same
+ * tables); held until the writer's transaction ends. A second run fails at once rather than queueing behind it.
+ */
+async function holdRunLock(tx: SourceTransaction, pipelineId: string, environment: Environment): Promise<void> {
+  const [lock] = await tx.query<{ taken: boolean }>(
+    `select pg_try_advisory_xact_lock(hashtext('dataops.pipeline_run'), hashtext($1)) as taken`,
+    [runLockKey(pipelineId, environment)],
+  );
+  if (!lock!.taken) {
+    throw new DataOpsError(
+      'conflict',
+      `a run of this pipeline in ${environment} is in progress; try again when it ends (pipelines_get_run shows its status)`,
+    );
+  }
+}
+
+/** What the advisory lock of a pipeline's runs in an environment is keyed by (with `dataops.pipeline_run`). */
+export function runLockKey(pipelineId: string, environment: Environment): string {
+  return `${pipelineId}:${environment}`;
+}
+
+/**
+ * Statements of `tx` bounded by one deadline for the whole run: each may take only the time left, so the run's
+ * timeout is the run's, not each statement's, and a run never outlives it.
+ */
+function withDeadline(tx: SourceTransaction, endsAt: number, timeoutSeconds: number): SourceTransaction {
+  const limit = async () => {
+    const left = Math.floor(endsAt - performance.now());
+    if (left <= 0) {
+      // Worded and coded like Postgres's own cancellation, so the run is explained the same way.
+      throw Object.assign(new Error(`the run passed its time limit of ${timeoutSeconds} s`), { code: '57014' });
+    }
+    await tx.query(`set local statement_timeout = ${left}`);
+  };
+  return {
+    query: async <T>(statement: string, params?: unknown[]) => {
+      await limit();
+      return tx.query<T>(statement, params);
+    },
+    execute: async (statement: string, params?: unknown[]) => {
+      await limit();
+      return tx.execute(statement, params);
+    },
+  };
+}
+
+/** Beyond its time limit, what a run may still spend opening its connection and publishing to the catalog. */
+const staleGraceSeconds = 300;
+
+/**
+ * Marks failed every run still `running` well past its time limit (by `now`): its process ended without
+ * finishing it (a crash, a restart), so it would otherwise stay `running` for ever. Limited to one pipeline
+ * and environment when given. Returns how many runs it closed.
+ */
+export async function failStalePipelineRuns(
+  db: Db,
+  now: Date,
+  scope?: { pipelineId: string; environment: Environment },
+): Promise<number> {
+  const closed = await queryRows<{ id: string }>(
+    db,
+    sql`update pipeline_runs set status = 'failed', finished_at = ${now.toISOString()}::timestamptz,
+          stats = stats || jsonb_build_object('sqlstate', null),
+          error = 'the run stopped without finishing (the process running it ended) and was marked failed once its time limit of '
+            || coalesce(stats->>'timeoutSeconds', '86400') || ' s had passed; nothing it wrote was kept, run the pipeline again'
+        where status = 'running'
+          and started_at + make_interval(secs => coalesce((stats->>'timeoutSeconds')::double precision, 86400) + ${staleGraceSeconds}) < ${now.toISOString()}::timestamptz
+          ${scope ? sql`and pipeline_id = ${scope.pipelineId}::uuid and environment = ${scope.environment}` : sql``}
+        returning id`,
+  );
+  return closed.length;
+}
+
+/**
+ * The tables (`schema.table`) this pipeline has written: destinations and quarantine tables of its runs that
+ * committed (succeeded, or failed only while publishing, after the tables were written).
+ */
+async function tablesWrittenBy(db: Db, pipelineId: string): Promise<Set<string>> {
+  const rows = await queryRows<{ name: string }>(
+    db,
+    sql`with committed as (select stats from pipeline_runs
+          where pipeline_id = ${pipelineId}::uuid and (status = 'succeeded' or stats->'published' is not null))
+        select d.value->>'table' as name from committed c, jsonb_each(c.stats->'destinations') d
+        union select q.value as name from committed c, jsonb_each_text(c.stats->'quarantineTables') q`,
+  );
+  return new Set(rows.map((r) => r.name));
+}
+
+/**
+ * Refuses to replace, create or quarantine into a table that exists but that this pipeline never wrote: it may
+ * be a source table or another pipeline's output, and a replace would drop it.
+ */
+async function refuseForeignTable(
+  tx: SourceTransaction,
+  ownTables: Set<string>,
+  target: { schema: string; table: string },
+  nodeId: string,
+  use: string,
+): Promise<void> {
+  const name = `${target.schema}.${target.table}`;
+  if (ownTables.has(name)) return;
+  const [existing] = await inStep(nodeId, () =>
+    tx.query<{ found: boolean }>('select to_regclass($1) is not null as found', [
+      `${q(target.schema)}.${q(target.table)}`,
+    ]),
+  );
+  if (!existing!.found) return;
+  const fix =
+    use === 'quarantine table'
+      ? 'name a table that does not exist yet in the node’s quarantineTable'
+      : `write to a table that does not exist yet, or set the mode to append or upsert to add rows to ${name}`;
+  throw new StepFailure(
+    nodeId,
+    `node \`${nodeId}\` may not use ${name} as its ${use}: the table exists and this pipeline did not write it in an earlier successful run (it may be a source table or another pipeline's output); ${fix}`,
+    null,
+  );
 }
 
 /** Runs one step; a database error becomes a failure of that node, with Postgres's own words and SQLSTATE. */
@@ -338,7 +488,7 @@ async function checkRules(
   nodeId: string,
   compile: CompileOptions,
   stats: RunStats,
-  run: { runId: string; environment: Environment },
+  run: { runId: string; environment: Environment; ownTables: Set<string> },
 ): Promise<void> {
   const node = analysis.nodes.get(nodeId)!;
   const config = node.config as NodeConfig<'validate'>;
@@ -351,7 +501,10 @@ async function checkRules(
   if (broken.length === 0) return;
   if (config.onFail === 'quarantine') {
     const target = environmentTable(node.quarantine!, run.environment);
+    await refuseForeignTable(tx, run.ownTables, target, nodeId, 'quarantine table');
     await inStep(nodeId, () => quarantineRows(tx, analysis, nodeId, compile, target, run.runId));
+    // Now this run's own: another quarantining node that names the same table may append to it too.
+    run.ownTables.add(`${target.schema}.${target.table}`);
     stats.quarantined = { ...stats.quarantined, [nodeId]: broken };
     stats.quarantineTables = { ...stats.quarantineTables, [nodeId]: `${target.schema}.${target.table}` };
     return;
@@ -459,18 +612,30 @@ async function countRows(tx: SourceTransaction, table: string): Promise<number> 
   return Number(counted!.n);
 }
 
-/** A run of a pipeline the caller may see. */
-export async function getRun(ctx: ServiceContext, runId: string) {
+/**
+ * A run and the version of its pipeline that ran, if the caller may see that version (a run of an old version
+ * that read what the caller may not see is "not found", as is a run that does not exist), and whether the
+ * caller may read what the database said and the run's figures: stewards, owners and the pipeline's owner.
+ */
+export async function loadVisibleRun(ctx: ServiceContext, runId: string) {
   const notFound = new DataOpsError('not_found', `no pipeline run ${runId}`);
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(runId)) throw notFound;
   const [run] = await ctx.db.select().from(pipelineRuns).where(eq(pipelineRuns.id, runId));
   if (!run) throw notFound;
   try {
-    await loadPipeline(ctx, run.pipelineId);
+    const pipeline = await loadPipeline(ctx, run.pipelineId, run.version);
+    const privileged = hasRole(ctx.principal, 'steward', 'owner') || pipeline.owner === ctx.principal.id;
+    return { run: { ...run, stats: run.stats as unknown as RunStats }, pipeline, privileged };
   } catch (error) {
     if (isDataOpsError(error) && error.code === 'not_found') throw notFound;
     throw error;
   }
+}
+
+/** A run of a pipeline the caller may see; its figures and the database's words only for those who may read them. */
+export async function getRun(ctx: ServiceContext, runId: string) {
+  const { run, privileged } = await loadVisibleRun(ctx, runId);
+  const failedNode = run.stats.failedNode;
   return {
     runId: run.id,
     pipelineId: run.pipelineId,
@@ -478,9 +643,48 @@ export async function getRun(ctx: ServiceContext, runId: string) {
     environment: run.environment,
     status: run.status,
     trigger: run.trigger,
-    error: run.error,
-    stats: run.stats as unknown as RunStats,
+    error: privileged || run.error === null ? run.error : withheldError(failedNode),
+    stats: privileged
+      ? runStatsFor(ctx.principal, run.stats)
+      : { nodes: {}, destinations: {}, totalMs: run.stats.totalMs ?? 0, ...(failedNode ? { failedNode } : {}) },
     startedAt: run.startedAt.toISOString(),
     finishedAt: run.finishedAt?.toISOString() ?? null,
   };
+}
+
+/** What a reader who may not read the database's words learns of a failure: where, and where to ask why. */
+export function withheldError(failedNode: string | undefined): string {
+  return `the run failed${failedNode ? ` at node \`${failedNode}\`` : ''}; pipelines_explain_run says why and what to do (the database's own message is shown to stewards, owners and the pipeline's owner)`;
+}
+
+/** A profile node's columns as masking needs them, each at least as marked as the node's output. */
+function profileMarkings(node: AnalyzedNode): MaskingColumn[] {
+  return node.columns.map((c) => ({
+    name: c.name,
+    sensitivity: c.sensitivity,
+    classification: higher(c.classification, node.marking),
+    tags: c.tags,
+  }));
+}
+
+/**
+ * A run's figures as `principal` may see them: a profile's least and greatest values only where the masking
+ * policy shows the column's values as they are, a column above the reader's clearance (or of a run that kept
+ * no markings) left out altogether, and the markings themselves never shown.
+ */
+export function runStatsFor(principal: Principal, stats: RunStats): RunStats {
+  const { profileMarkings: markings, profiles, ...rest } = stats;
+  if (!profiles) return rest;
+  const shown: Record<string, NodeProfile> = {};
+  for (const [nodeId, profile] of Object.entries(profiles)) {
+    const plan = new Map(maskingPlan(principal, markings?.[nodeId] ?? []).map((p) => [p.name, p.treatment]));
+    const columns: NodeProfile['columns'] = {};
+    for (const [name, column] of Object.entries(profile.columns)) {
+      const treatment = plan.get(name);
+      if (treatment === undefined || treatment === 'withheld') continue;
+      columns[name] = treatment === 'shown' ? column : { ...column, min: null, max: null };
+    }
+    shown[nodeId] = { ...profile, columns };
+  }
+  return { ...rest, profiles: shown };
 }

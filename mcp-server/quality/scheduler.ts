@@ -4,7 +4,7 @@ import { type Db, queryRows } from '../../db/create-db.js';
 import type { Principal, ServiceContext } from '../context.js';
 import { lapseExpiredCertifications } from '../governance/certification.js';
 import { runScheduledDeployment } from '../pipelines/deploy.js';
-import type { Environment } from '../pipelines/run.js';
+import { type Environment, failStalePipelineRuns } from '../pipelines/run.js';
 import { type AlertChannel, type DispatchSummary, dispatchAlerts } from './alerts-dispatch.js';
 import { evaluateAlerts } from './alerts-evaluate.js';
 import { runChecks } from './checks.js';
@@ -200,6 +200,8 @@ export async function runDueCycle(context: ServiceContext, options: SchedulerOpt
   const ctx = { ...context, principal: await schedulerPrincipal(context.db) };
   const leaseSeconds = options.leaseSeconds ?? 900;
   await syncJobs(ctx.db, ctx.clock(), options);
+  // A pipeline run whose process died stays `running` until closed here, well past its time limit.
+  await failStalePipelineRuns(ctx.db, ctx.clock());
   const summary: CycleSummary = {
     ran: 0,
     failed: [],

@@ -6,6 +6,7 @@ import { syncSource } from '../mcp-server/catalog/sync.js';
 import { assetUrn } from '../mcp-server/catalog/urn.js';
 import { createPostgresConnector } from '../mcp-server/connectors/postgres/postgres-connector.js';
 import type { ServiceContext } from '../mcp-server/context.js';
+import { readAuditLog } from '../mcp-server/governance/audit.js';
 import { upsertPrincipal } from '../mcp-server/governance/principals.js';
 import { pipelineTools } from '../mcp-server/pipelines/tools.js';
 import {
@@ -265,6 +266,70 @@ describe('pipeline tests, environments, deployment, schedules and rollback', () 
     expect(Number((await source.unsafe('select count(*) as n from orders'))[0]!.n)).toBe(300);
   });
 
+  it('tests a source query by the rows it returns, compares json as json and floats within a tolerance', async () => {
+    const { id: queried } = await call('pipelines_create', { name: 'order details by query' });
+    const add = (args: Record<string, unknown>) => call('pipelines_add_node', { pipeline: queried, ...args });
+    await add({
+      id: 'q',
+      type: 'source_sql',
+      config: {
+        source: 'shop',
+        query:
+          "select region, amount::float8 as amount, json_build_object('id', id, 'region', region) as detail from orders",
+      },
+    });
+    await add({
+      id: 'averages',
+      type: 'aggregate',
+      after: 'q',
+      config: { groupBy: ['region'], measures: [{ name: 'mean', fn: 'avg', column: 'amount' }] },
+    });
+    const saved = await add({
+      id: 'out',
+      type: 'destination_table',
+      after: 'averages',
+      config: { table: 'order_means' },
+    });
+    expect(saved.issues).toEqual([]);
+    const given = [
+      { region: 'east', amount: 0.1, detail: { id: 1, region: 'east' } },
+      { region: 'east', amount: 0.2, detail: { id: 2, region: 'east' } },
+    ];
+    // avg(0.1, 0.2) is 0.15000000000000002 in floating point; 0.15 is what a person writes.
+    const passing = await call('pipelines_add_test', {
+      pipeline: queried,
+      name: 'east mean',
+      inputs: { q: given },
+      expect: {
+        averages: [{ region: 'east', mean: 0.15 }],
+        q: [
+          { region: 'east', amount: 0.1, detail: { region: 'east', id: 1 } },
+          { region: 'east', amount: 0.2, detail: { id: 2, region: 'east' } },
+        ],
+      },
+    });
+    expect(passing.results[0]).toMatchObject({ passed: true, problems: [], diffs: [] });
+    const wrong = await call('pipelines_add_test', {
+      pipeline: queried,
+      name: 'wrong mean',
+      inputs: { q: given },
+      expect: { averages: [{ region: 'east', mean: 0.1501 }], q: [{ ...given[0], detail: { id: 9 } }, given[1]] },
+    });
+    expect(wrong.results[0].diffs).toEqual([
+      {
+        nodeId: 'averages',
+        missing: [{ region: 'east', mean: 0.1501 }],
+        unexpected: [{ region: 'east', mean: 0.15000000000000002 }],
+      },
+      { nodeId: 'q', missing: [{ region: 'east', amount: 0.1, detail: { id: 9 } }], unexpected: [given[0]] },
+    ]);
+    await expect(
+      call('pipelines_add_test', { pipeline: queried, name: 'no rows', inputs: {}, expect: { averages: [] } }),
+    ).rejects.toThrow('source node `q` feeds `averages` but the test gives it no rows: add inputs.q');
+    // Both stored tests run again on their own rows, never the real orders (whose means differ).
+    expect(await call('pipelines_test', { pipeline: queried })).toMatchObject({ passed: 1, failed: 1 });
+  });
+
   it('runs into dev by default and refuses prod until a version is deployed there', async () => {
     const dev = await call('pipelines_run', { pipeline: id });
     expect(dev).toMatchObject({ environment: 'dev', status: 'succeeded' });
@@ -340,6 +405,24 @@ describe('pipeline tests, environments, deployment, schedules and rollback', () 
         details: expect.objectContaining({ pipeline: id, environment: 'prod', version: firstVersion, tests: 3 }),
       },
     ]);
+  });
+
+  it('publishes on a manual prod run too, and a scheduler cycle closes a run left running past its time limit', async () => {
+    const prod = await call('pipelines_run', { pipeline: id, environment: 'prod' });
+    expect(prod.status).toBe('succeeded');
+    // The catalog describes the prod table as this run left it, not as the deploy's run did.
+    expect(prod.stats.published).toEqual([expect.objectContaining({ nodeId: 'out', created: false })]);
+
+    const [stale] = await queryRows<{ id: string }>(
+      database.db,
+      sql`insert into pipeline_runs (pipeline_id, version, status, trigger, environment, stats, started_at)
+          values (${id}::uuid, ${firstVersion}, 'running', 'manual', 'dev', '{"timeoutSeconds": 60}'::jsonb,
+            '2026-11-22T09:00:00Z'::timestamptz) returning id`,
+    );
+    await runDueCycle(at(steward, new Date('2026-11-23T10:00:00Z')), instance('a'));
+    const closed = await call('pipelines_get_run', { run: stale!.id });
+    expect(closed).toMatchObject({ status: 'failed', finishedAt: '2026-11-23T10:00:00.000Z' });
+    expect(closed.error).toMatch(/^the run stopped without finishing \(the process running it ended\)/);
   });
 
   it('the scheduler runs the deployment when due, once, and keeps the due time across a restart', async () => {
@@ -472,5 +555,80 @@ describe('pipeline tests, environments, deployment, schedules and rollback', () 
     const restored = await runDueCycle(at(steward, new Date('2026-12-04T07:00:30Z')), instance('a'));
     expect(restored.failed).toEqual([]);
     expect((await scheduledRuns()).at(-1)).toMatchObject({ status: 'succeeded', environment: 'prod' });
+  });
+  it('names the tables source queries read and the uploads in the deploy audit entry, so it is hidden with them', async () => {
+    const { id: byQuery } = await call('pipelines_create', { name: 'orders by query' });
+    await call('pipelines_add_node', {
+      pipeline: byQuery,
+      id: 'orders_sql',
+      type: 'source_sql',
+      config: { source: 'shop', query: 'select region, amount from orders' },
+    });
+    await call('pipelines_add_node', {
+      pipeline: byQuery,
+      id: 'out',
+      type: 'destination_table',
+      after: 'orders_sql',
+      config: { table: 'orders_by_query' },
+    });
+    await call('pipelines_deploy', { pipeline: byQuery, environment: 'dev', runNow: false });
+    const { id: byFile } = await call('pipelines_create', { name: 'regions from a file' });
+    const upload = await call('pipelines_upload', {
+      pipeline: byFile,
+      name: 'regions.csv',
+      content: 'region,target\neast,10\n',
+      classification: 'S',
+    });
+    await call('pipelines_add_node', {
+      pipeline: byFile,
+      id: 'targets',
+      type: 'source_upload',
+      config: { upload: upload.uploadId },
+    });
+    await call('pipelines_add_node', {
+      pipeline: byFile,
+      id: 'out',
+      type: 'destination_table',
+      after: 'targets',
+      config: { table: 'region_targets' },
+    });
+    // A pipeline runs inside a source database: the file goes alongside a table of it.
+    await call('pipelines_add_node', {
+      pipeline: byFile,
+      id: 'orders',
+      type: 'source_dataset',
+      config: { urn: shop('orders') },
+    });
+    await call('pipelines_add_node', {
+      pipeline: byFile,
+      id: 'orders_out',
+      type: 'destination_table',
+      after: 'orders',
+      config: { table: 'orders_beside_targets' },
+    });
+    await call('pipelines_deploy', { pipeline: byFile, environment: 'dev', runNow: false });
+
+    const admins = async (clearance: 'C' | 'TS') => {
+      const reader = await contextAs(database, {
+        id: `audit-${clearance}`,
+        displayName: `Auditor ${clearance}`,
+        clearance,
+        roles: ['admin'],
+      });
+      const entries = await readAuditLog(reader, { limit: 500 });
+      return entries.filter((e) => e.action === 'pipeline.deploy').map((e) => e.details.name);
+    };
+    expect(await admins('TS')).toEqual(expect.arrayContaining(['orders by query', 'regions from a file']));
+    // The file is marked S: its deploy is hidden from an administrator cleared C; the orders (U) are not.
+    expect(await admins('C')).toContain('orders by query');
+    expect(await admins('C')).not.toContain('regions from a file');
+    const orders = shop('orders');
+    await database.db.execute(sql`update assets set classification = 'S' where urn = ${orders}`);
+    try {
+      expect(await admins('C')).not.toContain('orders by query');
+      expect(await admins('TS')).toContain('orders by query');
+    } finally {
+      await database.db.execute(sql`update assets set classification = 'U' where urn = ${orders}`);
+    }
   });
 });

@@ -109,6 +109,9 @@ export async function readAuditLog(
   const conditions: SQL[] = [
     sql`not exists (select 1 from assets a where not ${visibleAssetsSql(ctx.principal)}
       and (a.urn = ${auditLog.targetUrn} or strpos(${auditLog.details}::text, a.urn) > 0))`,
+    // Pipeline entries name the files they read as `upload:<id>`: one marked above the reader hides them too.
+    sql`not exists (select 1 from pipeline_uploads u where u.classification > ${ctx.principal.clearance}::classification
+      and strpos(${auditLog.details}::text, 'upload:' || u.id::text) > 0)`,
   ];
   if (options.assetUrn) conditions.push(eq(auditLog.targetUrn, options.assetUrn));
   if (options.beforeSeq !== undefined) conditions.push(lt(auditLog.seq, options.beforeSeq));

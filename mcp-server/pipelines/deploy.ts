@@ -10,7 +10,9 @@ import { canonicalTimeZone, cronProblem, nextCronRun } from '../quality/cron.js'
 import { describeResult, judge, listPipelineTests } from './pipeline-tests.js';
 import { checkPublishable } from './publish.js';
 import { type Environment, environmentTable, type RunSummary, runPipeline } from './run.js';
+import { sourceSqlUrns } from './source-sql.js';
 import { datasetUrns, type LoadedPipeline, loadPipeline, rollbackPipeline, type SavedVersion } from './store.js';
+import { uploadIds } from './upload-access.js';
 import { analyzePipeline } from './validate.js';
 
 /**
@@ -214,12 +216,16 @@ async function audit(
   action: string,
   details: Record<string, unknown>,
 ): Promise<void> {
-  // The datasets are named so that a reader who may not see one does not see the entry either.
+  // Everything the pipeline reads is named (datasets, the tables its source queries read, its uploads), so that
+  // a reader who may not see one of them does not see the entry either.
+  const datasets = [...new Set([...datasetUrns(pipeline.graph), ...(await sourceSqlUrns(pipeline.graph))])];
+  // Named `upload:<id>` as the audit log's reader looks them up.
+  const uploads = uploadIds(pipeline.graph).map((id) => `upload:${id}`);
   await appendAudit(tx, {
     actorId: ctx.principal.id,
     action,
     targetUrn: null,
-    details: { pipeline: pipeline.id, name: pipeline.name, datasets: datasetUrns(pipeline.graph), ...details },
+    details: { pipeline: pipeline.id, name: pipeline.name, datasets, uploads, ...details },
     at: ctx.clock(),
   });
 }

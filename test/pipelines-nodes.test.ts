@@ -14,7 +14,7 @@ import { createPostgresConnector } from '../mcp-server/connectors/postgres/postg
 import { releaseEmbedded } from '../mcp-server/connectors/source-reader.js';
 import type { ServiceContext } from '../mcp-server/context.js';
 import { nodeSelect } from '../mcp-server/pipelines/compile.js';
-import { previewPipeline } from '../mcp-server/pipelines/run.js';
+import { environmentTable, previewPipeline } from '../mcp-server/pipelines/run.js';
 import { loadPipeline } from '../mcp-server/pipelines/store.js';
 import { pipelineTools } from '../mcp-server/pipelines/tools.js';
 import { analyzePipeline } from '../mcp-server/pipelines/validate.js';
@@ -275,6 +275,242 @@ describe('the pipeline node palette on a small database', () => {
       nodeId: 'quarters',
       message: 'node `quarters` (pivot): the measure sum needs numbers but `region` is text',
     });
+  });
+
+  it('C1: limits names to 63 bytes, and keeps the dev, replace and quarantine tables of a 63-byte name off its prod table', async () => {
+    const bytes = (text: string) => Buffer.byteLength(text, 'utf8');
+    // 21 characters, 63 bytes: a name cut by characters to fit 63 would be cut by Postgres back to this one.
+    const monthly = '月次売上集計表'.repeat(3);
+    const p = await pipeline('c1 long names');
+    await p.add({ id: 'people', type: 'source_dataset', config: { urn: shop('people') } });
+    await p.add({
+      id: 'checked',
+      type: 'validate',
+      after: 'people',
+      config: { rules: [{ check: 'range', column: 'score', max: 5 }], onFail: 'quarantine' },
+    });
+    const saved = await p.add({ id: 'out', type: 'destination_table', after: 'checked', config: { table: monthly } });
+    expect(saved.issues).toEqual([]);
+    await expect(p.update('out', { table: `${monthly}x` })).rejects.toThrow(
+      /its config is not right: table: is longer than 63 bytes \(UTF-8\), the most Postgres keeps of a name; shorten it/,
+    );
+
+    const dev = environmentTable({ schema: 'public', table: monthly }, 'dev');
+    expect(dev.table).not.toBe(monthly);
+    expect(dev.table.endsWith('_dev')).toBe(true);
+    expect(bytes(dev.table)).toBeLessThanOrEqual(63);
+    // Replace runs twice: the second builds beside the first under a temporary name and swaps it in.
+    for (const _ of [1, 2]) {
+      const run = await call('pipelines_run', { pipeline: p.id });
+      expect(run.status).toBe('succeeded');
+      expect(run.stats.destinations.out.table).toBe(`public.${dev.table}`);
+      const quarantine = run.stats.quarantineTables.checked as string;
+      expect(quarantine).not.toBe(`public.${dev.table}`);
+      expect(bytes(quarantine.slice('public.'.length))).toBeLessThanOrEqual(63);
+    }
+    const [counts] = await source.unsafe(
+      `select (select count(*)::int from public."${dev.table}") as written, to_regclass('public."${monthly}"') is null as prod_untouched`,
+    );
+    // Rows 1 and 3 score above 5 and are quarantined; 2 (no score) and 4 are written.
+    expect(counts).toEqual({ written: 2, prod_untouched: true });
+  });
+
+  it('C1: refuses a dev or quarantine table that is another output’s table', async () => {
+    const p = await pipeline('c1 clashing names');
+    await p.add({ id: 'people', type: 'source_dataset', config: { urn: shop('people') } });
+    await p.add({ id: 'out', type: 'destination_table', after: 'people', config: { table: 'c1_totals' } });
+    const clash = await p.add({
+      id: 'other',
+      type: 'destination_table',
+      after: 'people',
+      config: { table: 'c1_totals_dev' },
+    });
+    expect(clash.issues).toEqual([
+      {
+        nodeId: 'out',
+        message:
+          'node `out` (destination_table): its dev table public.c1_totals_dev is also the table of node `other`, so a run would write over it; name one of them another way',
+      },
+    ]);
+    await p.update('other', { table: 'c1_others' });
+    await p.add({
+      id: 'checked',
+      type: 'validate',
+      after: 'people',
+      config: { rules: [{ check: 'not_null', column: 'email' }] },
+    });
+    const quarantined = await p.update('checked', {
+      onFail: 'quarantine',
+      quarantineTable: { schema: 'public', table: 'c1_totals' },
+    });
+    expect(quarantined.issues).toContainEqual({
+      nodeId: 'checked',
+      message:
+        'node `checked` (validate): its quarantine table public.c1_totals is also the table of node `out`, so a run would write over it; name one of them another way',
+    });
+    await expect(call('pipelines_run', { pipeline: p.id })).rejects.toThrow(/its quarantine table public\.c1_totals/);
+  });
+
+  it('C8: gives two quarantining nodes one table only when both name it and pass on the same columns', async () => {
+    const p = await pipeline('c8 two quarantines');
+    await p.add({ id: 'people', type: 'source_dataset', config: { urn: shop('people') } });
+    await p.add({
+      id: 'v1',
+      type: 'validate',
+      after: 'people',
+      config: { rules: [{ check: 'not_null', column: 'email' }], onFail: 'quarantine' },
+    });
+    await p.add({
+      id: 'v2',
+      type: 'validate',
+      after: 'v1',
+      config: { rules: [{ check: 'range', column: 'score', max: 5 }], onFail: 'quarantine' },
+    });
+    const both = await p.add({ id: 'out', type: 'destination_table', after: 'v2', config: { table: 'c8_people' } });
+    expect(both.issues).toEqual([
+      {
+        nodeId: 'v2',
+        message:
+          'node `v2` (validate): its quarantine table public.c8_people_quarantine is also the quarantine table of node `v1`; give each quarantining node its own config.quarantineTable (two may share one only when both name it and pass on the same columns)',
+      },
+    ]);
+    const shared = { schema: 'public', table: 'c8_rejects' };
+    await p.update('v1', { quarantineTable: shared });
+    expect((await p.update('v2', { quarantineTable: shared })).issues).toEqual([]);
+    const run = await call('pipelines_run', { pipeline: p.id });
+    expect(run.error).toBeNull();
+    expect(run.stats.quarantineTables).toEqual({ v1: 'public.c8_rejects_dev', v2: 'public.c8_rejects_dev' });
+    const rejected = await source.unsafe('select id from public.c8_rejects_dev order by id');
+    expect(rejected.map((r) => r.id)).toEqual([1, 3, 4]);
+
+    const narrowed = await pipeline('c8 different columns');
+    await narrowed.add({ id: 'people', type: 'source_dataset', config: { urn: shop('people') } });
+    await narrowed.add({
+      id: 'v1',
+      type: 'validate',
+      after: 'people',
+      config: { rules: [{ check: 'not_null', column: 'email' }], onFail: 'quarantine', quarantineTable: shared },
+    });
+    await narrowed.add({
+      id: 'few',
+      type: 'select',
+      after: 'v1',
+      config: { columns: [{ column: 'id' }, { column: 'score' }] },
+    });
+    await narrowed.add({
+      id: 'v2',
+      type: 'validate',
+      after: 'few',
+      config: { rules: [{ check: 'range', column: 'score', max: 5 }], onFail: 'quarantine', quarantineTable: shared },
+    });
+    const different = await narrowed.add({
+      id: 'out',
+      type: 'destination_table',
+      after: 'v2',
+      config: { table: 'c8_few' },
+    });
+    expect(issuesAt(different, 'v2').map((i) => i.message)).toEqual([
+      expect.stringContaining('its quarantine table public.c8_rejects is also the quarantine table of node `v1`'),
+    ]);
+  });
+
+  it('C8: adds the columns a later version passes on to an existing quarantine table', async () => {
+    const p = await pipeline('c8 growing quarantine');
+    await p.add({ id: 'people', type: 'source_dataset', config: { urn: shop('people') } });
+    await p.add({
+      id: 'few',
+      type: 'select',
+      after: 'people',
+      config: { columns: [{ column: 'id' }, { column: 'score' }] },
+    });
+    await p.add({
+      id: 'checked',
+      type: 'validate',
+      after: 'few',
+      config: { rules: [{ check: 'range', column: 'score', max: 5 }], onFail: 'quarantine' },
+    });
+    await p.add({ id: 'out', type: 'destination_table', after: 'checked', config: { table: 'c8_grow' } });
+    const first = await call('pipelines_run', { pipeline: p.id });
+    expect(first.status).toBe('succeeded');
+    await p.update('few', { columns: [{ column: 'id' }, { column: 'score' }, { column: 'name' }] });
+    const second = await call('pipelines_run', { pipeline: p.id });
+    expect(second.error).toBeNull();
+    const rows = await source.unsafe(
+      `select id, name, dataops_run_id::text as run from public.c8_grow_quarantine_dev order by dataops_run_id = '${first.runId}' desc, id`,
+    );
+    expect(rows.map((r) => ({ ...r }))).toEqual([
+      { id: 1, name: null, run: first.runId },
+      { id: 3, name: null, run: first.runId },
+      { id: 1, name: '  Ann   Lee ', run: second.runId },
+      { id: 3, name: 'cy  young', run: second.runId },
+    ]);
+  });
+
+  it('C12: fills nulls with a value of the column’s own type, as the output schema says', async () => {
+    const p = await pipeline('c12 fill keeps type');
+    await p.add({ id: 'people', type: 'source_dataset', config: { urn: shop('people') } });
+    await p.add({
+      id: 'clean',
+      type: 'cleanse',
+      after: 'people',
+      config: {
+        columns: [
+          {
+            column: 'id',
+            operations: [
+              { op: 'cast', to: 'smallint' },
+              { op: 'fill_null', value: 5 },
+            ],
+          },
+        ],
+      },
+    });
+    await p.add({ id: 'out', type: 'destination_table', after: 'clean', config: { table: 'c12_people' } });
+    const run = await call('pipelines_run', { pipeline: p.id });
+    expect(run.status).toBe('succeeded');
+    const [column] = await source.unsafe(
+      `select data_type from information_schema.columns where table_name = 'c12_people_dev' and column_name = 'id'`,
+    );
+    expect(column!.data_type).toBe('smallint');
+  });
+
+  it('C13: refuses a pivot row key listed twice or that is the pivoted column', async () => {
+    const p = await pipeline('c13 pivot keys');
+    await p.add({ id: 'sales', type: 'source_dataset', config: { urn: shop('sales') } });
+    const twice = await p.add({
+      id: 'quarters',
+      type: 'pivot',
+      after: 'sales',
+      config: { rowKeys: ['region', 'region'], column: 'quarter', values: ['Q1'], measure: { fn: 'count' } },
+    });
+    expect(issuesAt(twice, 'quarters')).toEqual([
+      {
+        nodeId: 'quarters',
+        message: 'node `quarters` (pivot): row key `region` is listed twice; list each row key once',
+      },
+    ]);
+    const itself = await p.update('quarters', { rowKeys: ['quarter'] });
+    expect(issuesAt(itself, 'quarters')).toEqual([
+      {
+        nodeId: 'quarters',
+        message:
+          'node `quarters` (pivot): row key `quarter` is also the column whose values become columns; pivot another column or leave it out of rowKeys',
+      },
+    ]);
+  });
+
+  it('C6: keeps the semantic version’s major when an edit breaks a node upstream of an output, and when it is fixed', async () => {
+    const p = await pipeline('c6 semver');
+    await p.add({ id: 'people', type: 'source_dataset', config: { urn: shop('people') } });
+    await p.add({ id: 'kept', type: 'filter', after: 'people', config: { condition: 'score > 1' } });
+    const built = await p.add({ id: 'out', type: 'destination_table', after: 'kept', config: { table: 'c6_people' } });
+    const [major, minor] = (built.semver as string).split('.').map(Number);
+    const typo = await p.update('kept', { condition: 'scroe > 1' });
+    expect(typo.issues.map((i: { nodeId: string }) => i.nodeId)).toEqual(['kept']);
+    expect(typo.semver).toMatch(new RegExp(`^${major}\\.${minor}\\.`));
+    const fixed = await p.update('kept', { condition: 'score > 1' });
+    expect(fixed.issues).toEqual([]);
+    expect(fixed.semver).toMatch(new RegExp(`^${major}\\.${minor}\\.`));
   });
 
   it('records a profile of the rows at a profile node in the run, and passes them on unchanged', async () => {

@@ -318,8 +318,9 @@ function cleansed(e: string, operation: CleanseOperation, d: SqlDialect): string
       // `to` is one of graph.ts's castTargets, never free text.
       return `cast(${e} as ${operation.to})`;
     case 'fill_null':
-      // An untyped literal takes the column's type, so a date column is filled with a date.
-      return `coalesce(${e}, ${d.literal(operation.value)})`;
+      // Written as a quoted (untyped) literal whatever the value, so Postgres casts it to the column's type:
+      // a bare 5 would make coalesce over a smallint an integer, unlike the output schema says.
+      return `coalesce(${e}, ${d.literal(String(operation.value))})`;
   }
 }
 

@@ -4,10 +4,10 @@ import { pipelineDeployments, pipelines, pipelineVersions } from '../../db/schem
 import type { ServiceContext } from '../context.js';
 import { DataOpsError } from '../errors.js';
 import { hasRole, visibleAssetsSql } from '../governance/access.js';
-import type { PipelineGraph } from './graph.js';
+import { destinationTypes, type PipelineGraph } from './graph.js';
 import { sourceSqlUrns } from './source-sql.js';
 import { hiddenUploads, loadUploads, uploadIds } from './upload-access.js';
-import { analyzePipeline, outputSchema, type PipelineIssue } from './validate.js';
+import { analyzePipeline, outputSchema, type PipelineAnalysis, type PipelineIssue } from './validate.js';
 import { diffGraphs, diffSchemas, nextSemver, type OutputSchema } from './versions.js';
 
 export interface LoadedPipeline {
@@ -245,7 +245,7 @@ export async function savePipelineVersion(
   const graph = change(structuredClone(current.graph));
   await requireVisibleDatasets(ctx, graph);
   const analysis = await analyzePipeline(ctx, graph);
-  const schema = outputSchema(analysis);
+  const schema = keepUnanalysedOutputs(outputSchema(analysis), current.outputSchema, graph, analysis);
   const semver = nextSemver(current.semver, current.outputSchema, schema);
   const version = current.version + 1;
   await ctx.db.transaction(async (tx) => {
@@ -271,6 +271,25 @@ export async function savePipelineVersion(
     });
   });
   return { id: current.id, name: current.name, version, semver, issues: analysis.issues };
+}
+
+/**
+ * `schema` with the previous entry of each destination still in the graph that could not be analysed (a
+ * broken node upstream): a typo mid-edit is not an output removed, so it does not bump the major version, and
+ * fixing it is not an output added.
+ */
+function keepUnanalysedOutputs(
+  schema: OutputSchema,
+  previous: OutputSchema,
+  graph: PipelineGraph,
+  analysis: PipelineAnalysis,
+): OutputSchema {
+  const kept = { ...schema };
+  for (const [output, columns] of Object.entries(previous)) {
+    const stillThere = graph.nodes.some((n) => n.id === output && destinationTypes.has(n.type));
+    if (stillThere && !analysis.nodes.has(output) && !kept[output]) kept[output] = columns;
+  }
+  return kept;
 }
 
 /** What changed between two versions: nodes, edges, config and the output schema. */

@@ -21,6 +21,8 @@ import { analyzeGovernanceNode, checkRestrictDomains, nodeMarking } from './gove
 import {
   type CleanseOperation,
   destinationTypes,
+  devTableName,
+  maxIdentifierBytes,
   type NodeConfig,
   type NodeType,
   nodeConfigs,
@@ -28,6 +30,7 @@ import {
   type PipelineGraph,
   type PipelineNode,
   sourceTypes,
+  suffixedIdentifier,
 } from './graph.js';
 import { type AnalyzedSourceQuery, analyzeSourceSql, type SourceQuery } from './source-sql.js';
 import { type LoadedUpload, loadUploads } from './upload-access.js';
@@ -602,9 +605,17 @@ async function analyzeTransform(a: AnalyzedNode, upstream: AnalyzedNode[], fail:
     case 'pivot': {
       const config = a.config as NodeConfig<'pivot'>;
       a.columns = [];
+      const keys = new Set<string>();
       for (const key of config.rowKeys) {
+        // A key twice would be one output column twice; the pivoted column as a key leaves one value per row.
+        if (keys.has(key)) fail(`row key \`${key}\` is listed twice; list each row key once`);
+        else if (key === config.column)
+          fail(
+            `row key \`${key}\` is also the column whose values become columns; pivot another column or leave it out of rowKeys`,
+          );
+        keys.add(key);
         const found = need(key);
-        if (found) a.columns.push(found);
+        if (found && !a.columns.some((c) => c.name === key)) a.columns.push(found);
       }
       const pivoted = need(config.column);
       const { fn, column } = config.measure;
@@ -778,11 +789,6 @@ export function outputSchema(analysis: PipelineAnalysis): Record<string, { name:
  * destination table it feeds (`<table>_quarantine`), so the rows left out can be inspected and fixed.
  */
 function placeQuarantines(analysis: PipelineAnalysis, graph: PipelineGraph, issues: PipelineIssue[]): void {
-  const written = new Set(
-    [...analysis.nodes.values()]
-      .filter((a) => a.type === 'destination_table')
-      .map((a) => `${a.config.schema}.${a.config.table}`),
-  );
   for (const a of analysis.nodes.values()) {
     if (a.type !== 'validate') continue;
     const config = a.config as NodeConfig<'validate'>;
@@ -798,15 +804,89 @@ function placeQuarantines(analysis: PipelineAnalysis, graph: PipelineGraph, issu
       // A destination that is not sound has its own issue; its table is not known yet.
       const placed = analysis.nodes.get(destination.id)?.config as NodeConfig<'destination_table'> | undefined;
       if (!placed) continue;
-      target = { schema: placed.schema, table: `${placed.table.slice(0, 48)}_quarantine` };
-    }
-    if (written.has(`${target.schema}.${target.table}`)) {
-      fail(`its quarantine table ${target.schema}.${target.table} is a destination too; name another quarantineTable`);
-      continue;
+      target = { schema: placed.schema, table: suffixedIdentifier(placed.table, '_quarantine') };
     }
     a.quarantine = target;
   }
+  checkTableNames(analysis, issues);
 }
+
+/** A table a run writes: a destination's or a quarantine's, in prod or (suffixed `_dev`) in dev. */
+interface WrittenTable {
+  node: AnalyzedNode;
+  schema: string;
+  table: string;
+  what: string;
+}
+
+/**
+ * Every table a run writes, in either environment, must be one node's: a dev name or a quarantine table that
+ * is also another output's table would have a run write over that output (a dev run over a prod table).
+ * Two quarantining nodes may share a table only when both name it and pass on the same columns.
+ */
+function checkTableNames(analysis: PipelineAnalysis, issues: PipelineIssue[]): void {
+  // Prod destinations claim their names first, then quarantines, then dev names: the issue lands on the
+  // derived name or the quarantine, the thing to rename, not on the output it would overwrite.
+  const prod: WrittenTable[] = [];
+  const quarantines: WrittenTable[] = [];
+  const dev: WrittenTable[] = [];
+  for (const a of analysis.nodes.values()) {
+    const placed = a.type === 'destination_table' ? (a.config as NodeConfig<'destination_table'>) : a.quarantine;
+    if (!placed) continue;
+    const kind = a.type === 'destination_table' ? 'table' : 'quarantine table';
+    (a.type === 'destination_table' ? prod : quarantines).push({
+      node: a,
+      schema: placed.schema,
+      table: placed.table,
+      what: `its ${kind}`,
+    });
+    dev.push({ node: a, schema: placed.schema, table: devTableName(placed.table), what: `its dev ${kind}` });
+  }
+  const tables = [...prod, ...quarantines, ...dev];
+  const owners = new Map<string, WrittenTable>();
+  // One issue per pair of nodes: a clash in prod is one in dev too, and renaming either table fixes both.
+  const reported = new Set<string>();
+  for (const written of tables) {
+    const key = JSON.stringify([written.schema, written.table]);
+    const owner = owners.get(key);
+    if (!owner) {
+      owners.set(key, written);
+      continue;
+    }
+    const pair = JSON.stringify([owner.node.node.id, written.node.node.id].sort());
+    if (reported.has(pair)) continue;
+    reported.add(pair);
+    if (owner.node === written.node) {
+      issues.push({
+        nodeId: written.node.node.id,
+        message: `${describe(written.node.node)}: ${written.what} ${written.schema}.${written.table} has the same name as its prod one (the name is cut to ${maxIdentifierBytes} bytes before \`_dev\` is added); shorten the table name`,
+      });
+      continue;
+    }
+    const [a, b] = [owner.node, written.node];
+    // Two destinations writing one prod table already have checkDestinations' issue.
+    if (a.type === 'destination_table' && b.type === 'destination_table' && sameTable(a.config, b.config)) continue;
+    if (a.type === 'validate' && b.type === 'validate') {
+      const named = [a, b].every((n) => (n.config as NodeConfig<'validate'>).quarantineTable);
+      if (named && sameTable(a.quarantine!, b.quarantine!) && sameColumns(a.columns, b.columns)) continue;
+      issues.push({
+        nodeId: b.node.id,
+        message: `${describe(b.node)}: ${written.what} ${written.schema}.${written.table} is also the quarantine table of node \`${a.node.id}\`; give each quarantining node its own config.quarantineTable (two may share one only when both name it and pass on the same columns)`,
+      });
+      continue;
+    }
+    issues.push({
+      nodeId: b.node.id,
+      message: `${describe(b.node)}: ${written.what} ${written.schema}.${written.table} is also ${owner.what.replace(/^its /, 'the ')} of node \`${a.node.id}\`, so a run would write over it; name one of them another way`,
+    });
+  }
+}
+
+const sameTable = (a: { schema: string; table: string }, b: { schema: string; table: string }) =>
+  a.schema === b.schema && a.table === b.table;
+
+const sameColumns = (a: PipelineColumn[], b: PipelineColumn[]) =>
+  a.length === b.length && a.every((c, i) => c.name === b[i]!.name && c.type === b[i]!.type);
 
 /** The nearest node downstream of `from` (breadth first, in edge order) that `wanted` accepts. */
 function firstDownstream(

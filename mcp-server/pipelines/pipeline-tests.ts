@@ -13,9 +13,13 @@ import { type AnalyzedNode, analyzePipeline, type PipelineAnalysis } from './val
 
 /**
  * Pipeline tests: expected rows at chosen nodes for given input rows. A test replaces every source node with
- * the rows it gives, compiles the same SQL a run executes (through the compiler's `table` seam), and runs it on
- * the pipeline's source database in a read-only transaction, so nothing reads or touches the real tables.
+ * the rows it gives (a dataset's table through the compiler's `table` seam; a source query as a whole, by the
+ * rows it would return), compiles the same SQL a run executes, and runs it on the pipeline's source database
+ * in a read-only transaction, so nothing reads or touches the real tables.
  */
+
+/** Node types a test gives rows to: what reads the source database. */
+const fedTypes = new Set(['source_dataset', 'source_sql']);
 
 const row = z.record(z.string(), z.unknown());
 const rows = z.array(row).max(1000);
@@ -25,7 +29,9 @@ export const pipelineTestInput = z
     name: z.string().min(1).max(200).describe('A name unique in the pipeline; a test of the same name is replaced'),
     inputs: z
       .record(nodeIdSchema, rows)
-      .describe('Rows standing in for each source node’s data, by source node id: {"payments": [{"amount": 5}]}'),
+      .describe(
+        'Rows standing in for each source node’s data, by source node id: {"payments": [{"amount": 5}]}; for a source_sql node, the rows its query returns',
+      ),
     expect: z
       .record(nodeIdSchema, rows)
       .refine((e) => Object.keys(e).length > 0, 'name at least one node whose rows to check')
@@ -147,8 +153,8 @@ function fitProblems(pipeline: LoadedPipeline, analysis: PipelineAnalysis, test:
   for (const nodeId of Object.keys(test.inputs)) {
     const node = byId.get(nodeId);
     if (!node) problems.push(`${where} has no node \`${nodeId}\` to give rows to`);
-    else if (node.type !== 'source_dataset')
-      problems.push(`node \`${nodeId}\` is a ${node.type} node; give rows to source nodes only`);
+    else if (!fedTypes.has(node.type))
+      problems.push(`node \`${nodeId}\` is a ${node.type} node; give rows to source_dataset and source_sql nodes only`);
     else {
       const columns = analysis.nodes.get(nodeId)?.columns.map((c) => c.name);
       if (columns) problems.push(...strayColumns(test.inputs[nodeId]!, columns, `the rows given to \`${nodeId}\``));
@@ -207,7 +213,7 @@ function upstreamIds(pipeline: LoadedPipeline, nodeId: string): Set<string> {
 
 function upstreamSources(pipeline: LoadedPipeline, nodeId: string): string[] {
   const ids = upstreamIds(pipeline, nodeId);
-  return pipeline.graph.nodes.filter((n) => ids.has(n.id) && n.type === 'source_dataset').map((n) => n.id);
+  return pipeline.graph.nodes.filter((n) => ids.has(n.id) && fedTypes.has(n.type)).map((n) => n.id);
 }
 
 const q = postgresDialect.quote;
@@ -250,8 +256,17 @@ async function judgeOne(
   // Sources are swapped by the table they read (the compiler's seam names tables, not nodes); two source
   // nodes reading one table read the same data, so a test must give them the same rows.
   const fixtures = new Map<string, { rows: Record<string, unknown>[]; node: AnalyzedNode; nodeId: string }>();
+  // A source query stands in as a whole: its node reads the given rows as its own output, so the tables it
+  // names are never read and need no rows.
+  const tested: PipelineAnalysis = { ...analysis, nodes: new Map(analysis.nodes) };
   for (const id of needed) {
     const node = analysis.nodes.get(id)!;
+    if (node.type === 'source_sql') {
+      const given = rowsAsTable(test.inputs[id]!, node.columns, '__dataops_given');
+      tested.nodes.set(id, { ...node, query: { ...node.query!, text: `select * from ${given}`, relations: [] } });
+      result.problems.push(...unreadableTypes(node.columns, id));
+      continue;
+    }
     if (node.type !== 'source_dataset') continue;
     const key = `${node.table!.schema}.${node.table!.name}`;
     const given = test.inputs[id]!;
@@ -269,7 +284,13 @@ async function judgeOne(
   const options = {
     ...(await compileOptions(ctx, pipeline.id)),
     table: (schema: string, name: string) => {
-      const fixture = fixtures.get(`${schema}.${name}`)!;
+      const fixture = fixtures.get(`${schema}.${name}`);
+      if (!fixture) {
+        throw new DataOpsError(
+          'invalid_input',
+          `the test gives no rows for table ${schema}.${name}: give rows to the source node that reads it`,
+        );
+      }
       return rowsAsTable(fixture.rows, fixture.node.columns, name);
     },
   };
@@ -283,7 +304,7 @@ async function judgeOne(
           const node = analysis.nodes.get(id)!;
           if (node.type !== 'validate' || (node.config as NodeConfig<'validate'>).onFail !== 'stop') continue;
           const [counts] = await reader.query<Record<string, string | number>>(
-            compileRuleFailures(analysis, id, options),
+            compileRuleFailures(tested, id, options),
           );
           const rules = (node.config as NodeConfig<'validate'>).rules;
           for (const [i, rule] of rules.entries()) {
@@ -295,7 +316,7 @@ async function judgeOne(
           }
         }
         for (const nodeId of checked) {
-          const diff = await compareNode(reader, analysis, nodeId, options, test.expect[nodeId]!);
+          const diff = await compareNode(reader, tested, nodeId, options, test.expect[nodeId]!);
           if (diff) result.diffs.push(diff);
         }
       },
@@ -315,7 +336,57 @@ async function judgeOne(
   return result;
 }
 
-/** Expected and produced rows of one node compared as the node's own types; null when they agree. */
+/**
+ * How far apart two floating-point values may be, relative to the larger, and still count as equal: an
+ * average or a float sum differs in its last digits by the order rows were added in, and the expected value
+ * was written as a decimal.
+ */
+const relativeTolerance = 1e-9;
+
+/** Types compared within the tolerance: floats, and unconstrained numeric (what avg and division give). */
+const approximate = (type: string) => type === 'real' || type === 'double precision' || type === 'numeric';
+
+/** json has no equality in Postgres: compared as jsonb (same values, key order and spacing ignored). */
+const comparable = (c: { name: string; type: string }) => (c.type === 'json' ? `${q(c.name)}::jsonb` : q(c.name));
+
+function closeEnough(a: unknown, b: unknown): boolean {
+  if (typeof a === 'number' && typeof b === 'number')
+    return a === b || Math.abs(a - b) <= relativeTolerance * Math.max(Math.abs(a), Math.abs(b));
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * Takes out of `missing` and `unexpected` each pair of rows equal but for approximate columns within the
+ * tolerance (`except all` compared them exactly).
+ */
+function pairApproximate(
+  columns: { name: string; type: string }[],
+  missing: Record<string, unknown>[],
+  unexpected: Record<string, unknown>[],
+): void {
+  const loose = columns.filter((c) => approximate(c.type));
+  if (loose.length === 0 || missing.length === 0 || unexpected.length === 0) return;
+  const exact = columns.filter((c) => !approximate(c.type));
+  const keyOf = (r: Record<string, unknown>) => JSON.stringify(exact.map((c) => r[c.name] ?? null));
+  const candidates = new Map<string, Record<string, unknown>[]>();
+  for (const r of unexpected) candidates.set(keyOf(r), [...(candidates.get(keyOf(r)) ?? []), r]);
+  const matched = new Set<Record<string, unknown>>();
+  for (let i = missing.length - 1; i >= 0; i--) {
+    const m = missing[i]!;
+    const found = candidates
+      .get(keyOf(m))
+      ?.find((u) => !matched.has(u) && loose.every((c) => closeEnough(m[c.name] ?? null, u[c.name] ?? null)));
+    if (!found) continue;
+    matched.add(found);
+    missing.splice(i, 1);
+  }
+  for (let i = unexpected.length - 1; i >= 0; i--) if (matched.has(unexpected[i]!)) unexpected.splice(i, 1);
+}
+
+/**
+ * Expected and produced rows of one node compared as the node's own types (json as jsonb, floats within a
+ * small relative tolerance); null when they agree.
+ */
 async function compareNode(
   reader: { query<T>(statement: string): Promise<T[]> },
   analysis: PipelineAnalysis,
@@ -326,12 +397,13 @@ async function compareNode(
   const node = analysis.nodes.get(nodeId)!;
   const columns = node.columns.map((c) => ({ name: c.name, type: c.type }));
   const expectedRows = rowsAsTable(expected, columns, '__dataops_expected');
+  const list = columns.map((c) => `${comparable(c)} as ${q(c.name)}`).join(', ');
   const sides = await reader.query<{ side: 'missing' | 'unexpected'; row: Record<string, unknown> }>(
     compileNode(
       analysis,
       nodeId,
       options,
-      (quoted, list) =>
+      (quoted) =>
         `select 'missing' as side, to_jsonb(d) as row from ((select ${list} from ${expectedRows}) except all (select ${list} from ${quoted})) d
          union all
          select 'unexpected' as side, to_jsonb(d) as row from ((select ${list} from ${quoted}) except all (select ${list} from ${expectedRows})) d`,
@@ -344,9 +416,20 @@ async function compareNode(
     missing: sides.filter((s) => s.side === 'missing').map((s) => inColumnOrder(s.row)),
     unexpected: sides.filter((s) => s.side === 'unexpected').map((s) => inColumnOrder(s.row)),
   };
+  pairApproximate(columns, diff.missing, diff.unexpected);
   const sorts = node.type === 'sort' && (node.config as NodeConfig<'sort'>).by.length > 0;
   if (diff.missing.length === 0 && diff.unexpected.length === 0 && sorts) {
     const names = columns.map((c) => q(c.name));
+    // A row is out of place when any column differs: json as jsonb, approximate numbers beyond the tolerance.
+    const differs =
+      columns
+        .map((c) => {
+          const [a, e] = [`a.${q(c.name)}`, `e.${q(c.name)}`];
+          if (c.type === 'json') return `${a}::jsonb is distinct from ${e}::jsonb`;
+          if (!approximate(c.type)) return `${a} is distinct from ${e}`;
+          return `(${a} is distinct from ${e} and not coalesce(abs(${a} - ${e}) <= ${relativeTolerance} * greatest(abs(${a}), abs(${e})), false))`;
+        })
+        .join(' or ') || 'false';
     const definitions = columns.map((c) => `${q(c.name)} ${c.type}`).join(', ');
     const literal = postgresDialect.literal(JSON.stringify(expected));
     const [first] = await reader.query<{
@@ -363,7 +446,7 @@ async function compareNode(
            from (select ${list}, row_number() over () as ${ordinal} from ${quoted}) a
            join (select * from rows from (jsonb_to_recordset(${literal}::jsonb) as (${definitions})) with ordinality as x(${[...names, ordinal].join(', ')})) e
              using (${ordinal})
-           where row(${names.map((n) => `a.${n}`).join(', ')}) is distinct from row(${names.map((n) => `e.${n}`).join(', ')})
+           where ${differs}
            order by 1 limit 1`,
       ),
     );

@@ -375,9 +375,11 @@ export const pipelinesRun = defineTool({
   description:
     'Run the pipeline now, in the source database, in an environment: dev (the default) runs the current version and writes ' +
     'each destination table in the same schema with the table name suffixed `_dev` (e.g. public.spend_dev); prod runs the ' +
-    'version deployed to prod with pipelines_deploy and writes the tables as configured. The destination is replaced ' +
-    'atomically (the old table stays until the new one is complete), appended to or upserted in one transaction. Records ' +
-    'rows and time per node; on failure, the node and why (ask pipelines_explain_run). Stewards and owners only.',
+    'version deployed to prod with pipelines_deploy, writes the tables as configured and publishes them to the catalog. ' +
+    'The destination is replaced atomically (the old table stays until the new one is complete), appended to or upserted ' +
+    'in one transaction; replace and create write only a table that is new or that this pipeline wrote before. One run ' +
+    'per pipeline and environment at a time, within timeoutSeconds in all. Records rows and time per node; on failure, ' +
+    'the node and why (ask pipelines_explain_run). Stewards and owners only.',
   input: z
     .object({
       pipeline: pipelineInput,
@@ -404,7 +406,9 @@ export const pipelinesRun = defineTool({
 export const pipelinesGetRun = defineTool({
   name: 'pipelines_get_run',
   title: 'Get a pipeline run',
-  description: 'Status, per-node rows and timings, and the error of one run.',
+  description:
+    'Status, per-node rows and timings, and the error of one run. The figures and the database’s message are shown to ' +
+    'stewards, owners and the pipeline’s owner; profile values only as masking shows each column to you.',
   input: z.object({ run: runInput }).strict(),
   output: runOutput.extend({ trigger: z.string(), startedAt: z.string(), finishedAt: z.string().nullable() }),
   annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },

@@ -813,4 +813,42 @@ describe('runs that keep to their own tables, one at a time, and tell each reade
       `no pipeline run ${secretRun.runId}`,
     );
   });
+
+  it('reads one snapshot through a whole run: a row added while it runs reaches none of its outputs', async () => {
+    const id = await pipelineInto(client, 'one snapshot', guard('orders'), 'snapshot_a');
+    await call(client, 'pipelines_add_node', {
+      pipeline: id,
+      id: 'second',
+      type: 'destination_table',
+      after: 'in',
+      config: { table: 'snapshot_b', mode: 'replace' },
+    });
+    expect((await call(client, 'pipelines_run', { pipeline: id })).status).toBe('succeeded');
+    const before = Number((await source.unsafe('select count(*)::int as n from orders'))[0]!.n);
+    const other = postgres(scratch.url, { max: 1, onnotice: () => {} });
+    try {
+      let run: Promise<ToolAnswer> | undefined;
+      // Both outputs are held, so the run waits at its first swap, after it began reading and before its second
+      // output reads the orders; a row is added meanwhile.
+      await source.begin(async (tx) => {
+        await tx.unsafe('lock table snapshot_a_dev, snapshot_b_dev in access exclusive mode');
+        run = call(client, 'pipelines_run', { pipeline: id });
+        for (;;) {
+          const [waiting] = await other.unsafe(
+            `select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query ilike 'drop table%'`,
+          );
+          if (waiting!.n > 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        await other.unsafe(`insert into orders values (3, 'cat@army.mil', 15.00, 'charlie')`);
+      });
+      const done = await run!;
+      expect(done.status).toBe('succeeded');
+      expect(done.stats.nodes.in.rows).toBe(before);
+      expect(done.stats.destinations.out.rows).toBe(before);
+      expect(done.stats.destinations.second.rows).toBe(before);
+    } finally {
+      await other.end();
+    }
+  });
 });

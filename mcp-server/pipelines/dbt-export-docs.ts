@@ -29,9 +29,9 @@ export interface CatalogDocs {
 }
 
 /**
- * The catalog's descriptions of the tables the pipeline reads (by its dataset nodes and in its source queries).
- * A column marked above the caller's clearance keeps its name (the pipeline's SQL names it anyway) but neither
- * its description nor its marking.
+ * The catalog's descriptions of the tables the pipeline reads (by its dataset nodes and in its source queries),
+ * with the columns the caller may see: one marked above its clearance is left out, as the catalog leaves it out
+ * of the table wherever it shows it to that caller (the pipeline cannot read it either).
  */
 export async function catalogDocs(ctx: ServiceContext, analysis: PipelineAnalysis): Promise<CatalogDocs> {
   const wanted = new Map<string, { schema: string; table: string; nodes: string[] }>();
@@ -84,12 +84,12 @@ export async function catalogDocs(ctx: ServiceContext, analysis: PipelineAnalysi
       description: asset.description,
       classification: asset.classification,
       columns: columns
-        .filter((c) => c.asset_id === asset.id)
+        .filter((c) => c.asset_id === asset.id && cleared(c))
         .map((c) => ({
           name: c.name,
           type: c.data_type,
-          description: cleared(c) ? c.description : null,
-          classification: cleared(c) ? c.classification : null,
+          description: c.description,
+          classification: c.classification,
         })),
     };
     docs.tables.push(entry);

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
@@ -654,6 +654,110 @@ describe('the pipeline node palette on a small database', () => {
     await database.db.execute(sql`update assets set classification = 'U' where urn = ${shop('cities')}`);
   });
 
+  it('keeps columns above the caller’s clearance out of source queries by every route, worded as a missing column', async () => {
+    const setColumn = (table: string, column: string, classification: string | null, sensitivity: string | null) =>
+      database.db.execute(sql`update columns set classification = ${classification}, sensitivity = ${sensitivity}
+        where name = ${column} and asset_id = (select id from assets where urn = ${shop(table)})`);
+    await setColumn('people', 'email', 'C', 'pii');
+    try {
+      const mine = await pipeline('analyst reach', analyst);
+      await mine.add({ id: 'q', type: 'source_sql', config: { source: 'nodeshop', query: 'select id from people' } });
+      const issueFor = async (query: string) => issuesAt(await mine.update('q', { query }), 'q')[0]?.message;
+      // Named, the U-cleared analyst hears what a misspelt column gets: the C column is not there for it.
+      expect(await issueFor('select id, emial from people')).toBe(
+        'node `q` (source_sql): the source refused the query: column "emial" does not exist',
+      );
+      expect(await issueFor('select id, email from people')).toBe(
+        'node `q` (source_sql): the source refused the query: column "email" does not exist',
+      );
+      expect(await issueFor("select id, case when email like '%mil' then 1 end as mil from people")).toBe(
+        'node `q` (source_sql): the source refused the query: column "email" does not exist',
+      );
+      expect(await issueFor('select count(*) as n from people a join people b using (email)')).toBe(
+        'node `q` (source_sql): the source refused the query: column "email" does not exist',
+      );
+      // Routes that take every column without naming it are refused while the table has such a column.
+      const whole = (how: string) =>
+        `node \`q\` (source_sql): the query ${how}, but public.people has columns that are not available to you; name the columns the query needs`;
+      expect(await issueFor('select * from people')).toBe(whole('takes whole rows of it (*)'));
+      expect(await issueFor('select p.* from people p')).toBe(whole('takes whole rows of it (p.*)'));
+      expect(await issueFor('select id, row_to_json(p)::text as j from people p')).toBe(
+        whole('takes whole rows of it (p)'),
+      );
+      expect(await issueFor('select c as leaked from people as x(a, b, c)')).toBe(
+        whole('renames its columns by position'),
+      );
+      expect(await issueFor('select count(*) as n from people natural join people')).toBe(
+        whole('joins it NATURAL (on every column the tables share)'),
+      );
+      // A table without such columns is read whole as before.
+      expect(await issueFor('select * from cities')).toBeUndefined();
+
+      // Cleared for it, the administrator reads it; what the lineage cannot trace to a column (a whole row,
+      // a constant chosen by a CASE on the column) carries the highest marking and sensitivity read.
+      const p = await pipeline('traced markings');
+      const saved = await p.add({
+        id: 'q',
+        type: 'source_sql',
+        config: {
+          source: 'nodeshop',
+          query:
+            "select id, row_to_json(p)::text as j, case when email like '%mil' then 1 end as mil, name,\n" +
+            '  case when email is null then name end as unreachable from people p',
+        },
+      });
+      expect(issuesAt(saved, 'q')).toEqual([]);
+      const analysis = await analyzePipeline(admin, (await loadPipeline(admin, p.id)).graph);
+      const marked = Object.fromEntries(
+        analysis.nodes.get('q')!.columns.map((c) => [c.name, `${c.classification} ${c.sensitivity}`]),
+      );
+      expect(marked).toEqual({ id: 'U null', j: 'C pii', mil: 'C pii', name: 'U null', unreachable: 'C pii' });
+    } finally {
+      await setColumn('people', 'email', null, null);
+    }
+  });
+
+  it('calls only Postgres’s own functions, none that look up the database’s catalog by name', async () => {
+    await source.unsafe(`create function peek() returns int language sql stable as 'select 1'`);
+    const p = await pipeline('function calls');
+    await p.add({ id: 'q', type: 'source_sql', config: { source: 'nodeshop', query: 'select id from people' } });
+    const issueFor = async (query: string) => issuesAt(await p.update('q', { query }), 'q')[0]?.message;
+    expect(await issueFor('select peek() as n')).toBe(
+      "node `q` (source_sql): the query calls peek(), which is not a built-in function; a source query calls only Postgres's own functions",
+    );
+    expect(await issueFor('select public.peek() as n')).toBe(
+      "node `q` (source_sql): the query calls public.peek(), which is not a built-in function; a source query calls only Postgres's own functions",
+    );
+    expect(await issueFor("select to_regclass('public.people')::text as found")).toBe(
+      'node `q` (source_sql): the query calls to_regclass(), which a source query may not use',
+    );
+    expect(await issueFor("select col_description('people'::regclass, 3) as note")).toBe(
+      'node `q` (source_sql): the query calls col_description(), which a source query may not use',
+    );
+    expect(await issueFor("select 'public.people'::regclass::oid::int as found")).toBe(
+      "node `q` (source_sql): the query casts to regclass, which looks names up in the database's catalog; a source query may not",
+    );
+    // Built-in functions, also those SQL syntax stands for (trim, extract), stay available.
+    expect(
+      await issueFor("select upper(trim(both ' ' from name)) as n, extract(year from joined) as y from people"),
+    ).toBeUndefined();
+  });
+
+  it('reads the tables a source query names, whatever the pipeline’s nodes are called', async () => {
+    const p = await pipeline('named like a table');
+    // A node called `sales` beside a query reading the table sales: the query still reads the table.
+    await p.add({ id: 'sales', type: 'source_dataset', config: { urn: shop('people') } });
+    await p.add({ id: 'ids', type: 'select', after: 'sales', config: { columns: [{ column: 'id' }] } });
+    await p.add({ id: 'q', type: 'source_sql', config: { source: 'nodeshop', query: 'select id from sales' } });
+    await p.add({ id: 'both', type: 'union', after: 'ids', config: {} });
+    await p.connect('q', 'both');
+    const rows = await p.preview('both');
+    // Four people and six sales, not the four people twice.
+    expect(rows.rows).toHaveLength(10);
+    const analysis = await analyzePipeline(admin, (await loadPipeline(admin, p.id)).graph);
+    expect(nodeSelect(analysis, 'q', { salt: 's' })).toContain('select id from "public"."sales"');
+  });
+
   it('reads uploaded CSV, JSON and Parquet files, typed by the files connector, beside the source tables', async () => {
     const p = await pipeline('targets by region');
     const csv = 'region,target,starts\neast,"$1,000.50",2024-01-01\nwest,NA,2024-02-01\nnorth,250,\n';
@@ -822,6 +926,41 @@ describe('the pipeline node palette on a small database', () => {
     ).rejects.toThrow(
       'bomb.parquet has 3000000 rows; an upload holds at most 20000: cut it down, or ingest it as a files source',
     );
+  });
+
+  it('writes a file only inside the exports directory, never through a symbolic link, nor over another pipeline’s file', async () => {
+    const filePipeline = async (name: string, filePath: string) => {
+      const p = await pipeline(name);
+      await p.add({ id: 'people', type: 'source_dataset', config: { urn: shop('people') } });
+      await p.add({ id: 'slim', type: 'select', after: 'people', config: { columns: [{ column: 'id' }] } });
+      await p.add({ id: 'csv', type: 'destination_file', after: 'slim', config: { format: 'csv', path: filePath } });
+      return p;
+    };
+    const first = await filePipeline('first extract', 'shared/ids.csv');
+    expect((await call('pipelines_run', { pipeline: first.id })).status).toBe('succeeded');
+    const written = await readFile(path.join(exportsDir, 'shared/ids_dev.csv'), 'utf8');
+    // Another pipeline naming the same file is refused, and the first one's file stays; the first runs again.
+    const second = await filePipeline('second extract', 'shared/ids.csv');
+    await second.update('slim', { columns: [{ column: 'name' }] });
+    const refused = await call('pipelines_run', { pipeline: second.id });
+    expect(refused).toMatchObject({ status: 'failed', stats: { failedNode: 'csv' } });
+    expect(refused.error).toBe(
+      'node `csv` (destination_file) may not write shared/ids_dev.csv: pipeline "first extract" wrote it in an earlier run; give this node a path of its own',
+    );
+    expect(await readFile(path.join(exportsDir, 'shared/ids_dev.csv'), 'utf8')).toBe(written);
+    expect((await call('pipelines_run', { pipeline: first.id })).status).toBe('succeeded');
+
+    // A symbolic link inside the exports directory leading out of it is not followed.
+    const outside = await mkdtemp(path.join(tmpdir(), 'dataops-outside-'));
+    await symlink(outside, path.join(exportsDir, 'escape'));
+    const escaping = await filePipeline('escaping extract', 'escape/deeper/ids.csv');
+    const run = await call('pipelines_run', { pipeline: escaping.id });
+    expect(run.status).toBe('failed');
+    expect(run.error).toBe(
+      'node `csv` (destination_file) could not write escape/deeper/ids_dev.csv: path escape/deeper/ids_dev.csv leaves the exports directory (through a symbolic link or ..); give a path inside it',
+    );
+    expect(await readdir(outside)).toEqual([]);
+    await rm(outside, { recursive: true, force: true });
   });
 
   it('writes CSV, JSON and Parquet files atomically under the exports directory', async () => {

@@ -12,7 +12,9 @@ import { classificationTools } from '../mcp-server/governance/classification-too
 import { policyTools } from '../mcp-server/governance/policy-tools.js';
 import { lineageTools } from '../mcp-server/lineage/tools.js';
 import { runPipeline } from '../mcp-server/pipelines/run.js';
+import { loadPipeline } from '../mcp-server/pipelines/store.js';
 import { pipelineTools } from '../mcp-server/pipelines/tools.js';
+import { analyzePipeline } from '../mcp-server/pipelines/validate.js';
 import { ruleTools } from '../mcp-server/quality/rules-tools.js';
 import { runTool } from '../mcp-server/run-tool.js';
 import type { ToolDefinition } from '../mcp-server/tool.js';
@@ -524,5 +526,71 @@ describe('a pipeline run that publishes a data product', () => {
     expect((await refusal(member, 'catalog_get_asset', { urn: demoUrn('contracts.unit_depots') })).code).toBe(
       'not_found',
     );
+  });
+  it('keeps a column above a steward’s clearance out of its pipelines, as if the table had no such column', async () => {
+    // contracts.programs is U, its is_special_access column S; d.kowalski is a steward cleared to C.
+    const steward = await ws.contextFor('d.kowalski');
+    const programs = demoUrn('contracts.programs');
+    const { id: mine } = await call(steward, 'pipelines_create', { name: 'programs at C' });
+    const addMine = (args: Record<string, unknown>) => call(steward, 'pipelines_add_node', { pipeline: mine, ...args });
+    await addMine({ id: 'programs', type: 'source_dataset', config: { urn: programs } });
+    const checked = await call(steward, 'pipelines_validate', { pipeline: mine });
+    const seen = checked.schemas.programs.map((c: Answer) => c.name);
+    expect(seen).toContain('program_id');
+    expect(seen).not.toContain('is_special_access');
+    const preview = await call(steward, 'pipelines_preview', { pipeline: mine, node: 'programs', limit: 5 });
+    expect(preview.columns.map((c: Answer) => c.name)).toEqual(seen);
+
+    // Referred to, it is refused in the words a column that does not exist gets, by name alone.
+    const issueAt = (saved: Answer, node: string) =>
+      saved.issues.find((i: Answer) => i.nodeId === node && !i.message.includes('leads nowhere'))?.message;
+    const filterOn = async (condition: string) =>
+      issueAt(
+        await call(steward, 'pipelines_update_node', { pipeline: mine, id: 'sap', config: { condition } }),
+        'sap',
+      );
+    await addMine({ id: 'sap', type: 'filter', after: 'programs', config: { condition: 'true' } });
+    const hidden = await filterOn('is_special_access');
+    expect(hidden).toContain('`is_special_access` does not exist');
+    expect(hidden).toBe((await filterOn('is_special_acces')).replaceAll('is_special_acces', 'is_special_access'));
+    const pivot = await addMine({
+      id: 'by_access',
+      type: 'pivot',
+      after: 'programs',
+      config: { rowKeys: ['program_id'], column: 'is_special_access', values: [true], measure: { fn: 'count' } },
+    });
+    expect(issueAt(pivot, 'by_access')).toContain('`is_special_access` does not exist');
+    const query = await addMine({
+      id: 'q',
+      type: 'source_sql',
+      config: { source: 'demo', query: 'select program_id, is_special_access from contracts.programs' },
+    });
+    expect(issueAt(query, 'q')).toBe(
+      'node `q` (source_sql): the source refused the query: column "is_special_access" does not exist',
+    );
+
+    // Cleared for it, j.alvarez works with the column, and the column keeps its own marking on the way out.
+    const cleared = await ws.contextFor('j.alvarez');
+    const { id: theirs } = await call(cleared, 'pipelines_create', { name: 'programs at S' });
+    await call(cleared, 'pipelines_add_node', {
+      pipeline: theirs,
+      id: 'programs',
+      type: 'source_dataset',
+      config: { urn: programs },
+    });
+    const written = await call(cleared, 'pipelines_add_node', {
+      pipeline: theirs,
+      id: 'out',
+      type: 'destination_table',
+      after: 'programs',
+      config: { schema: 'contracts', table: 'programs_copy' },
+    });
+    expect(written.issues).toEqual([]);
+    const output = await call(cleared, 'pipelines_validate', { pipeline: theirs });
+    expect(output.outputs.out.map((c: Answer) => c.name)).toContain('is_special_access');
+    const analysis = await analyzePipeline(cleared, (await loadPipeline(cleared, theirs)).graph);
+    const out = analysis.nodes.get('out')!;
+    expect(out.columns.find((c) => c.name === 'is_special_access')!.classification).toBe('S');
+    expect(out.marking).toBe('U');
   });
 });

@@ -3,7 +3,7 @@ import { redacted } from '../governance/pii-masks.js';
 import { columnKind } from '../quality/profile-sql.js';
 import { renderExpression } from '../quality/rules-expression.js';
 import type { CleanseOperation, NodeConfig, ValidateRule } from './graph.js';
-import { renameRelations } from './source-sql.js';
+import { qualifiedQueryText, renameRelations } from './source-sql.js';
 import type { AnalyzedNode, PipelineAnalysis } from './validate.js';
 
 /**
@@ -235,7 +235,8 @@ function nodeSql(node: AnalyzedNode, d: SqlDialect, options: CompileOptions): st
     case 'restrict':
       return `select ${all} from ${input}`;
     case 'source_sql': {
-      const query = options.table ? renameRelations(node.query!, options.table) : node.query!.text;
+      // Tables named "schema"."name" always: a bare `sales` would otherwise read a node (a CTE) called sales.
+      const query = options.table ? renameRelations(node.query!, options.table) : qualifiedQueryText(node.query!);
       // On lines of its own, so a comment at the end of the query cannot swallow the closing parenthesis.
       return `select ${all} from (\n${query}\n) as q`;
     }

@@ -7,7 +7,7 @@ import { assetUrn } from '../catalog/urn.js';
 import { describeSourceQuery, withSourceReader } from '../connectors/source-reader.js';
 import type { ServiceContext } from '../context.js';
 import { DataOpsError } from '../errors.js';
-import { visibleAssetsSql } from '../governance/access.js';
+import { clearanceAllows, visibleAssetsSql } from '../governance/access.js';
 import { analyzeQuery } from '../lineage/sql-lineage.js';
 import { type PgNode, parseSql, scanSql } from '../sql/parse.js';
 import { derivedMetadata, type PipelineColumn } from './expressions.js';
@@ -26,6 +26,20 @@ export interface ReadRelation {
   name: string;
   start: number;
   end: number;
+  /** The name the query calls it by (its alias, else its own name), for whole-row references like `t` or `t.*`. */
+  calledAs: string;
+  /** Whether an alias renames its columns (`from t as x(a, b)`), which reaches every column by position. */
+  renamesColumns: boolean;
+}
+
+/** How a query names columns, so a column above the caller's clearance cannot be read by any route. */
+export interface ColumnReferences {
+  /** Each column reference's parts as written: `t.name` is ['t', 'name'], `t.*` is ['t', '*'], `*` is ['*']. */
+  columns: string[][];
+  /** Columns named by `join … using (…)`. */
+  using: string[];
+  /** Whether a NATURAL join matches columns by name (every column the tables share, named or not). */
+  natural: boolean;
 }
 
 /** A checked query: its text (without a trailing semicolon or comment) and what it reads. */
@@ -33,6 +47,7 @@ export interface SourceQuery {
   text: string;
   relations: ReadRelation[];
   functions: string[];
+  references: ColumnReferences;
 }
 
 const invalid = (message: string) => new DataOpsError('invalid_input', message);
@@ -42,6 +57,14 @@ const invalid = (message: string) => new DataOpsError('invalid_input', message);
  * that act on the server; volatile functions are refused on the source as well (they may write).
  */
 const refusedFunctions = /(^pg_|^dblink|_to_xml|^lo_|^ts_stat$|^ts_rewrite$|^set_config$|^current_setting$|^txid_)/;
+/**
+ * Functions that look up the database's own catalog by name (whether a table exists, its comments, who may
+ * read it): they would tell a caller about tables and columns the catalog hides from it.
+ */
+const introspectionFunctions =
+  /(^to_reg|_description$|^has_\w+_privilege$|^row_security_active$|^format_type$|^current_(schemas?|database|query|role|user)$|^session_user$|^version$|^inet_(client|server)_)/;
+/** Casts to these types look a name up in the database's catalog (`'x.secret'::regclass`). */
+const introspectionTypes = /^reg(class|collation|config|dictionary|namespace|oper|operator|proc|procedure|role|type)$/;
 /** Volatile, but only draw numbers or read the clock. */
 const harmlessVolatile = new Set(['random', 'gen_random_uuid', 'clock_timestamp', 'timeofday', 'statement_timestamp']);
 
@@ -56,8 +79,9 @@ export async function readSourceQuery(query: string): Promise<SourceQuery> {
     const kind = Object.keys(statements[0]!)[0]!.replace(/Stmt$/, '').toUpperCase();
     throw invalid(`the query is a ${kind} statement; a source query is one SELECT, which only reads`);
   }
-  const relations: { schema: string; name: string; location: number }[] = [];
+  const relations: { schema: string; name: string; location: number; calledAs: string; renamesColumns: boolean }[] = [];
   const functions = new Set<string>();
+  const references: ColumnReferences = { columns: [], using: [], natural: false };
   const visit = (node: unknown, ctes: ReadonlySet<string>): void => {
     if (Array.isArray(node)) {
       for (const item of node) visit(item, ctes);
@@ -79,14 +103,48 @@ export async function readSourceQuery(query: string): Promise<SourceQuery> {
         throw invalid(`name \`${r.catalogname}.${r.schemaname}.${r.relname}\` as schema.table, without the database`);
       // A name without a schema that a WITH in scope defines is that CTE, not a table.
       if (!r.schemaname && ctes.has(r.relname)) return;
-      // An unqualified name is read from `public`, as Postgres's default search_path does.
-      relations.push({ schema: r.schemaname ?? 'public', name: r.relname, location: r.location ?? -1 });
+      // An unqualified name is read from `public`, as Postgres's default search_path does; the query is
+      // compiled with every name qualified, so no search_path or node name can make it read another table.
+      relations.push({
+        schema: r.schemaname ?? 'public',
+        name: r.relname,
+        location: r.location ?? -1,
+        calledAs: r.alias?.aliasname ?? r.relname,
+        renamesColumns: Boolean(r.alias?.colnames?.length),
+      });
       return;
     }
+    if (n.ColumnRef) {
+      references.columns.push(
+        ((n.ColumnRef.fields ?? []) as PgNode[]).map((f) => (f.A_Star ? '*' : String(f.String?.sval ?? ''))),
+      );
+    }
+    if (n.JoinExpr) {
+      if (n.JoinExpr.isNatural) references.natural = true;
+      for (const u of (n.JoinExpr.usingClause ?? []) as PgNode[]) references.using.push(String(u.String?.sval));
+    }
+    if (n.TypeCast) {
+      const type = ((n.TypeCast.typeName?.names ?? []) as PgNode[]).at(-1)?.String?.sval as string | undefined;
+      if (type && introspectionTypes.test(type)) {
+        throw invalid(
+          `the query casts to ${type}, which looks names up in the database's catalog; a source query may not`,
+        );
+      }
+    }
     if (n.FuncCall) {
-      const name = ((n.FuncCall.funcname ?? []) as PgNode[]).at(-1)?.String?.sval as string | undefined;
+      const parts = ((n.FuncCall.funcname ?? []) as PgNode[]).map((p) => String(p.String?.sval));
+      const name = parts.at(-1);
       if (name) {
-        if (refusedFunctions.test(name)) throw invalid(`the query calls ${name}(), which a source query may not use`);
+        if (refusedFunctions.test(name) || introspectionFunctions.test(name)) {
+          throw invalid(`the query calls ${name}(), which a source query may not use`);
+        }
+        // Postgres writes some SQL syntax (trim(both …), extract(…)) as pg_catalog functions; any other
+        // schema holds functions somebody created, which may read what the caller may not.
+        if (parts.length > 1 && parts.at(-2) !== 'pg_catalog') {
+          throw invalid(
+            `the query calls ${parts.join('.')}(), which is not a built-in function; a source query calls only Postgres's own functions`,
+          );
+        }
         functions.add(name);
       }
     }
@@ -109,10 +167,22 @@ export async function readSourceQuery(query: string): Promise<SourceQuery> {
     query,
     relations.map((r) => r.location),
   );
+  const unplaced = relations.find((_, i) => spans[i]!.end <= spans[i]!.start);
+  if (unplaced) {
+    // Every name is rewritten as "schema"."name" when the query is compiled; one that cannot be is refused.
+    throw invalid(`write the table ${unplaced.schema}.${unplaced.name} as schema.table (optionally quoted)`);
+  }
   return {
     text,
-    relations: relations.map((r, i) => ({ schema: r.schema, name: r.name, ...spans[i]! })),
+    relations: relations.map((r, i) => ({
+      schema: r.schema,
+      name: r.name,
+      ...spans[i]!,
+      calledAs: r.calledAs,
+      renamesColumns: r.renamesColumns,
+    })),
     functions: [...functions],
+    references,
   };
 }
 
@@ -150,6 +220,16 @@ export function renameRelations(query: SourceQuery, table: (schema: string, name
   return Buffer.concat(parts).toString();
 }
 
+const quoteName = (name: string) => `"${name.replaceAll('"', '""')}"`;
+
+/**
+ * The query as it is sent to the database: every table it reads written "schema"."name", so neither the
+ * database's search_path nor a pipeline node's CTE of the same name can make it read something else.
+ */
+export function qualifiedQueryText(query: SourceQuery): string {
+  return renameRelations(query, (schema, name) => `${quoteName(schema)}.${quoteName(name)}`);
+}
+
 /**
  * URNs of the catalog assets the graph's source_sql nodes read (those that parse): a pipeline reading an
  * asset hidden from the caller is hidden as a whole, as for its dataset nodes.
@@ -171,6 +251,47 @@ export interface AnalyzedSourceQuery {
   columns: PipelineColumn[];
   /** The highest classification of the tables read: the least marking of the output. */
   marking?: Classification;
+}
+
+/**
+ * Refuses a query that reaches a column above the caller's clearance: by name (worded as the database words a
+ * column that does not exist, so the refusal tells nothing a missing column would not), or through a route
+ * that takes every column of such a table: `*`, a whole-row reference, an alias renaming its columns, or a
+ * NATURAL join.
+ */
+function refuseHiddenColumns(
+  query: SourceQuery,
+  tables: { namespace: string; name: string; hidden: string[]; visible: string[] }[],
+): void {
+  const withHidden = tables.filter((t) => t.hidden.length > 0);
+  if (withHidden.length === 0) return;
+  const hiddenNames = new Set(withHidden.flatMap((t) => t.hidden));
+  const visibleNames = new Set(tables.flatMap((t) => t.visible));
+  const named = [...query.references.columns.map((parts) => parts.at(-1)!), ...query.references.using];
+  const reached = named.find((name) => hiddenNames.has(name));
+  if (reached) throw invalid(`the source refused the query: column "${reached}" does not exist`);
+  // The relations of such tables as the query calls them, for `t.*` and a bare `t` (a whole row).
+  const hiddenRelations = query.relations.filter((r) =>
+    withHidden.some((t) => t.namespace === r.schema && t.name === r.name),
+  );
+  const wholeRow = (parts: string[]) => {
+    const last = parts.at(-1)!;
+    if (last === '*') return parts.length === 1 || hiddenRelations.some((r) => r.calledAs === parts.at(-2));
+    return !visibleNames.has(last) && hiddenRelations.some((r) => r.calledAs === last || r.name === last);
+  };
+  const whole = query.references.columns.find(wholeRow);
+  const renamed = hiddenRelations.find((r) => r.renamesColumns);
+  if (whole || renamed || query.references.natural) {
+    const table = renamed ?? hiddenRelations.find((r) => whole && r.calledAs === whole.at(-2)) ?? hiddenRelations[0]!;
+    const how = renamed
+      ? 'renames its columns by position'
+      : query.references.natural
+        ? 'joins it NATURAL (on every column the tables share)'
+        : `takes whole rows of it (${whole!.join('.')})`;
+    throw invalid(
+      `the query ${how}, but ${table.schema}.${table.name} has columns that are not available to you; name the columns the query needs`,
+    );
+  }
 }
 
 /**
@@ -219,9 +340,13 @@ export async function analyzeSourceSql(
           ),
         )
     : [];
+  // Columns above the caller's clearance are not there for the query, as in every other view of the asset.
+  const hidden = cols.filter(
+    (c) => c.classification !== null && !clearanceAllows(ctx.principal.clearance, c.classification),
+  );
   const columnsOf = (assetId: string): PipelineColumn[] =>
     cols
-      .filter((c) => c.assetId === assetId)
+      .filter((c) => c.assetId === assetId && !hidden.includes(c))
       .sort((a, b) => a.position - b.position)
       .map((c) => ({
         name: c.name,
@@ -230,26 +355,51 @@ export async function analyzeSourceSql(
         classification: c.classification,
         tags: c.tags,
       }));
-  const described = await withSourceReader(ctx, source.id, async (reader) => {
-    if (query.functions.length) {
-      const volatile = await reader.query<{ proname: string }>(
-        `select distinct proname from pg_proc where provolatile = 'v' and proname in (select jsonb_array_elements_text($1::text::jsonb))`,
-        [JSON.stringify(query.functions)],
-      );
-      const refused = volatile.map((v) => v.proname).filter((f) => !harmlessVolatile.has(f));
-      if (refused.length) {
-        throw invalid(
-          `the query calls ${refused.map((f) => `${f}()`).join(', ')}, which may change data (a volatile function); a source query only reads`,
-        );
-      }
-    }
-    return undefined;
-  }).then(() =>
-    describeSourceQuery(ctx, source.id, `select * from (\n${query.text}\n) as q limit 0`).catch((error: unknown) => {
-      if (error instanceof DataOpsError) throw error;
-      throw invalid(`the source refused the query: ${(error as Error).message}`);
-    }),
+  refuseHiddenColumns(
+    query,
+    assets.map((a) => ({
+      ...a,
+      hidden: hidden.filter((c) => c.assetId === a.id).map((c) => c.name),
+      visible: columnsOf(a.id).map((c) => c.name),
+    })),
   );
+  await withSourceReader(ctx, source.id, async (reader) => {
+    if (query.functions.length === 0) return;
+    const found = await reader.query<{ proname: string; builtin: boolean; elsewhere: boolean; volatile: boolean }>(
+      `select p.proname, bool_or(n.nspname = 'pg_catalog') as builtin,
+              bool_or(n.nspname not in ('pg_catalog', 'information_schema')) as elsewhere,
+              bool_or(n.nspname = 'pg_catalog' and p.provolatile = 'v') as volatile
+         from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+        where p.proname in (select jsonb_array_elements_text($1::text::jsonb))
+        group by p.proname`,
+      [JSON.stringify(query.functions)],
+    );
+    // A function somebody created (or one shadowing a built-in name) may read, as its owner, what the
+    // caller may not; only Postgres's own functions are called.
+    const created = query.functions.filter((f) => {
+      const row = found.find((r) => r.proname === f);
+      return !row?.builtin || row.elsewhere;
+    });
+    if (created.length) {
+      throw invalid(
+        `the query calls ${created.map((f) => `${f}()`).join(', ')}, which ${created.length === 1 ? 'is not a built-in function' : 'are not built-in functions'}; a source query calls only Postgres's own functions`,
+      );
+    }
+    const refused = found.filter((r) => r.volatile && !harmlessVolatile.has(r.proname)).map((r) => r.proname);
+    if (refused.length) {
+      throw invalid(
+        `the query calls ${refused.map((f) => `${f}()`).join(', ')}, which may change data (a volatile function); a source query only reads`,
+      );
+    }
+  });
+  const described = await describeSourceQuery(
+    ctx,
+    source.id,
+    `select * from (\n${qualifiedQueryText(query)}\n) as q limit 0`,
+  ).catch((error: unknown) => {
+    if (error instanceof DataOpsError) throw error;
+    throw invalid(`the source refused the query: ${(error as Error).message}`);
+  });
   if (described.length === 0) throw invalid('the query returns no columns; select the columns the pipeline needs');
   const names = new Set<string>();
   for (const c of described) {
@@ -266,12 +416,16 @@ export async function analyzeSourceSql(
     return asset ? { id: asset.id, columns: columnsOf(asset.id).map((c) => c.name) } : undefined;
   }).catch(() => undefined);
   const everything = assets.flatMap((a) => columnsOf(a.id));
+  const traced = (s: { relation: string; column: string }) => columnsOf(s.relation).filter((x) => x.name === s.column);
+  // A CASE condition decides which value a computed column gets, so what it tests travels into it too (the
+  // lineage keeps conditions for the query as a whole; a column passed through unchanged is not computed).
+  const conditions = (lineage?.indirect ?? []).filter((s) => s.subtype === 'CONDITIONAL').flatMap(traced);
   const columns = described.map((c, i): PipelineColumn => {
-    const traced = lineage?.columns.length === described.length ? lineage.columns[i]! : undefined;
-    // Without lineage for a column, it is taken to carry whatever any column read carries.
-    const from = traced
-      ? traced.sources.flatMap((s) => columnsOf(s.relation).filter((x) => x.name === s.column))
-      : everything;
+    const sources = lineage?.columns.length === described.length ? lineage.columns[i]!.sources : [];
+    // A column the lineage cannot trace to any column (`row_to_json(t)`, a constant under a CASE, a whole
+    // row) is taken to carry whatever any column read carries, as is everything without lineage.
+    const computed = sources.some((s) => s.subtype !== 'IDENTITY');
+    const from = sources.length ? [...sources.flatMap(traced), ...(computed ? conditions : [])] : everything;
     const metadata = derivedMetadata(from);
     const marking = [metadata.classification, highest ?? null]
       .filter((m): m is Classification => m !== null)

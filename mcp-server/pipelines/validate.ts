@@ -5,7 +5,7 @@ import { columns as catalogColumns } from '../../db/schema/index.js';
 import type { Classification } from '../../db/schema/types.js';
 import type { ServiceContext } from '../context.js';
 import { isDataOpsError } from '../errors.js';
-import { visibleAssetsSql } from '../governance/access.js';
+import { clearanceAllows, visibleAssetsSql } from '../governance/access.js';
 import { columnPiiKind } from '../governance/masking.js';
 import { columnKind } from '../quality/profile-sql.js';
 import type { CheckedExpression } from '../quality/rules-expression.js';
@@ -301,7 +301,16 @@ interface Dataset {
   marking: Classification;
 }
 
-/** Resolves dataset nodes to catalog assets the caller may see; an asset it may not see reads as unknown. */
+/** Whether a catalog column's marking is within the caller's clearance. */
+const availableTo =
+  (ctx: ServiceContext) =>
+  (column: { classification: Classification | null }): boolean =>
+    column.classification === null || clearanceAllows(ctx.principal.clearance, column.classification);
+
+/**
+ * Resolves dataset nodes to catalog assets the caller may see, with the columns it may see; an asset it may
+ * not see reads as unknown, a column as one that does not exist.
+ */
 async function loadDatasets(ctx: ServiceContext, nodes: PipelineNode[], issues: PipelineIssue[]) {
   const found = new Map<string, Dataset>();
   for (const node of nodes.filter((n) => n.type === 'source_dataset')) {
@@ -343,7 +352,9 @@ async function loadDatasets(ctx: ServiceContext, nodes: PipelineNode[], issues: 
       sourceId: asset.source_id,
       table: { schema: asset.namespace, name: asset.name },
       marking: asset.classification,
-      columns: cols.map((c) => ({
+      // A column marked above the caller's clearance is not there for its pipelines: not listed, not
+      // referable, not read (a node's SQL names its columns), as everywhere else the asset is shown.
+      columns: cols.filter(availableTo(ctx)).map((c) => ({
         name: c.name,
         type: c.dataType,
         sensitivity: c.sensitivity,

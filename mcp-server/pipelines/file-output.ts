@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, realpath, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { sql } from 'drizzle-orm';
 import { parquetWriteBuffer } from 'hyparquet-writer';
+import { queryRows } from '../../db/create-db.js';
+import type { ServiceContext } from '../context.js';
 import { DataOpsError } from '../errors.js';
 import type { PipelineColumn } from './expressions.js';
 import type { NodeConfig } from './graph.js';
@@ -27,6 +30,57 @@ export interface StagedFile {
   final: string;
 }
 
+/**
+ * Refuses a path (relative to the exports directory) that another pipeline's successful run wrote: one
+ * pipeline's prod file must not be overwritten by another's dev file of the same name, nor one extract by an
+ * unrelated pipeline's.
+ */
+export async function requireOwnFile(ctx: ServiceContext, pipelineId: string, relative: string): Promise<void> {
+  const [other] = await queryRows<{ name: string }>(
+    ctx.db,
+    sql`select p.name from pipeline_runs r join pipelines p on p.id = r.pipeline_id
+        where r.pipeline_id <> ${pipelineId}::uuid and r.status = 'succeeded'
+          and exists (select 1 from jsonb_each(r.stats->'files') f where f.value->>'path' = ${relative})
+        limit 1`,
+  );
+  if (other) {
+    throw new DataOpsError(
+      'conflict',
+      `pipeline "${other.name}" wrote it in an earlier run; give this node a path of its own`,
+    );
+  }
+}
+
+/**
+ * The directory `relative`'s file goes in, created one level at a time, each level's real path (symlinks
+ * resolved) checked to stay inside the exports directory before anything is made below it: a symlinked folder
+ * inside the exports directory cannot lead a write elsewhere.
+ */
+async function directoryInside(root: string, relative: string): Promise<string> {
+  const realRoot = await realpath(root);
+  const inside = (p: string) => p === realRoot || p.startsWith(`${realRoot}${path.sep}`);
+  let current = realRoot;
+  for (const part of path
+    .dirname(path.normalize(relative))
+    .split(path.sep)
+    .filter((p) => p && p !== '.')) {
+    if (part === '..') throw leaves(relative);
+    const next = path.join(current, part);
+    await mkdir(next).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error;
+    });
+    current = await realpath(next);
+    if (!inside(current)) throw leaves(relative);
+  }
+  return current;
+}
+
+const leaves = (relative: string) =>
+  new DataOpsError(
+    'invalid_input',
+    `path ${relative} leaves the exports directory (through a symbolic link or ..); give a path inside it`,
+  );
+
 /** Writes `rows` to a temporary file next to `relative` inside `exportsDir`; `commitFiles` puts it in place. */
 export async function stageFile(
   exportsDir: string,
@@ -36,15 +90,17 @@ export async function stageFile(
   rows: Record<string, unknown>[],
 ): Promise<StagedFile> {
   const root = path.resolve(exportsDir);
-  const final = path.resolve(root, relative);
   // Validation keeps paths relative and free of `..`; this holds the line even if a config slipped past it.
-  if (!final.startsWith(`${root}${path.sep}`)) {
-    throw new DataOpsError('invalid_input', `path ${relative} leaves the exports directory; give a path inside it`);
-  }
-  await mkdir(path.dirname(final), { recursive: true });
+  if (!path.resolve(root, relative).startsWith(`${root}${path.sep}`)) throw leaves(relative);
+  // A file standing where the directory should be is reported by the first level made below it.
+  await mkdir(root, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EEXIST') throw error;
+  });
+  const final = path.join(await directoryInside(root, relative), path.basename(relative));
   const temporary = `${final}.${randomUUID()}.tmp`;
   try {
-    await writeFile(temporary, encode(format, columns, rows));
+    // `wx`: never through a link or file already standing at the temporary name.
+    await writeFile(temporary, encode(format, columns, rows), { flag: 'wx' });
   } catch (error) {
     await rm(temporary, { force: true });
     throw error;

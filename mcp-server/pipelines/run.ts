@@ -16,7 +16,14 @@ import {
   postgresDialect,
   quarantineColumns,
 } from './compile.js';
-import { commitFiles, discardFiles, environmentFile, type StagedFile, stageFile } from './file-output.js';
+import {
+  commitFiles,
+  discardFiles,
+  environmentFile,
+  requireOwnFile,
+  type StagedFile,
+  stageFile,
+} from './file-output.js';
 import { higher } from './governance-nodes.js';
 import { devTableName, type NodeConfig, suffixedIdentifier } from './graph.js';
 import { type NodeProfile, profileNodeRows } from './profile-node.js';
@@ -282,6 +289,13 @@ export async function runPipeline(ctx: ServiceContext, id: string, options: RunO
           );
         }
         const dir = ctx.exportsDir;
+        await requireOwnFile(ctx, pipeline.id, file).catch((refusal: Error) => {
+          throw new StepFailure(
+            nodeId,
+            `node \`${nodeId}\` (destination_file) may not write ${file}: ${refusal.message}`,
+            null,
+          );
+        });
         // All rows are read into memory: file destinations are meant for extracts, not for tables of millions.
         const rows = await inStep(nodeId, () => tx.query(compileNode(analysis, nodeId, compile)));
         const written = await stageFile(dir, file, config.format, node.columns, rows).catch((failure: Error) => {

@@ -592,5 +592,38 @@ describe('a pipeline run that publishes a data product', () => {
     const out = analysis.nodes.get('out')!;
     expect(out.columns.find((c) => c.name === 'is_special_access')!.classification).toBe('S');
     expect(out.marking).toBe('U');
+
+    // Nor does a classify node let the steward publish a column marked above its clearance.
+    const { id: raised } = await call(steward, 'pipelines_create', { name: 'programs raised' });
+    const addRaised = (args: Record<string, unknown>) =>
+      call(steward, 'pipelines_add_node', { pipeline: raised, ...args });
+    await addRaised({ id: 'programs', type: 'source_dataset', config: { urn: programs } });
+    await addRaised({
+      id: 'mark',
+      type: 'classify',
+      after: 'programs',
+      config: { columns: [{ column: 'program_id', classification: 'S' }] },
+    });
+    const ready = await addRaised({
+      id: 'out',
+      type: 'destination_table',
+      after: 'mark',
+      config: { schema: 'contracts', table: 'programs_raised' },
+    });
+    expect(ready.issues).toEqual([]);
+    const refused = await runPipeline(steward, raised, {
+      trigger: 'manual',
+      timeoutSeconds: 60,
+      nodeStats: false,
+      environment: 'prod',
+      version: ready.version,
+      publish: true,
+    }).then(
+      () => null,
+      (error: Error) => error.message,
+    );
+    expect(refused).toBe(
+      "you may not publish column `program_id` of node `out`'s output marked S: it is above your clearance (C); mark it no higher than C",
+    );
   });
 });

@@ -87,6 +87,17 @@ export async function checkPublishable(ctx: ServiceContext, analysis: PipelineAn
         `you may not publish node \`${node.node.id}\`'s output marked ${node.marking}: it is above your clearance (${ctx.principal.clearance})`,
       );
     }
+    // Columns are marked one by one too (a classify node may raise one); one above the publisher's clearance
+    // would be hidden from it in its own product.
+    const above = node.columns.find(
+      (c) => c.classification && !clearanceAllows(ctx.principal.clearance, c.classification),
+    );
+    if (above) {
+      throw new DataOpsError(
+        'forbidden',
+        `you may not publish column \`${above.name}\` of node \`${node.node.id}\`'s output marked ${above.classification}: it is above your clearance (${ctx.principal.clearance}); mark it no higher than ${ctx.principal.clearance}`,
+      );
+    }
     const { schema, table } = tableOf(node.config as NodeConfig<'destination_table'>);
     const urn = assetUrn(source.kind, source.name, schema, table);
     const [hidden] = await queryRows<{ id: string }>(

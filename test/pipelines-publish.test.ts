@@ -339,6 +339,19 @@ describe('a pipeline run that publishes a data product', () => {
     expect((await call(admin, 'catalog_get_asset', { urn: productUrn })).classification).toBe('U');
   });
 
+  it('withholds node ids, like the pipeline name, from a reader who may not see every input', async () => {
+    // Cleared U: sees the downgraded product, not the evaluations (C) it is built from.
+    const analyst = await ws.contextFor('a.chen');
+    const seen = (await call(analyst, 'catalog_get_asset', { urn: productUrn })).dataProduct;
+    expect(seen.pipeline).toEqual({ id, name: null, node: null });
+    expect(seen.dictionary.map((e: Answer) => e.node)).toEqual(seen.dictionary.map(() => null));
+    expect(JSON.stringify(seen)).not.toContain('per_vendor');
+    // Who may see every input reads them.
+    const full = (await call(admin, 'catalog_get_asset', { urn: productUrn })).dataProduct;
+    expect(full.pipeline).toMatchObject({ id, node: 'out' });
+    expect(full.dictionary.find((e: Answer) => e.column === 'evaluations')).toMatchObject({ node: 'per_vendor' });
+  });
+
   it('refuses a classify node that would lower a marking, naming the node', async () => {
     const { id: other } = await call(admin, 'pipelines_create', { name: 'evaluations marked down' });
     await add(other, { id: 'evals', type: 'source_dataset', config: { urn: demoUrn('performance.evaluations') } });

@@ -79,7 +79,7 @@ export const dataProductSchema = z.object({
   pipeline: z.object({
     id: z.string(),
     name: z.string().nullable().describe('Null when the pipeline reads an asset you may not see'),
-    node: z.string(),
+    node: z.string().nullable().describe('The destination node; null when the pipeline reads an asset you may not see'),
   }),
   version: z.number(),
   semver: z.string(),

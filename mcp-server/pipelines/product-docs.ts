@@ -80,7 +80,8 @@ export interface ProductDocumentation {
   domain: string | null;
   description: string | null;
   owner: string | null;
-  pipeline: { id: string; name: string | null; node: string };
+  /** The name and the destination node's id are null when the pipeline reads something the reader may not see. */
+  pipeline: { id: string; name: string | null; node: string | null };
   version: number;
   semver: string;
   publishedBy: string;
@@ -163,7 +164,7 @@ export async function readProductDocumentation(
         sensitivity: e.sensitivity,
         origin: e.origin,
         expression: withheld ? null : e.expression,
-        node: e.node,
+        node: withheld ? null : e.node,
         sources: shown,
         sourcesWithheld: withheld,
       };
@@ -184,6 +185,8 @@ export async function readProductDocumentation(
     const level = current.get(column)!;
     return level === null || clearanceAllows(ctx.principal.clearance, level);
   };
+  // Node ids are names an editor chose too: withheld wherever anything is.
+  if (anyWithheld) for (const entry of dictionary) entry.node = null;
   const changelog = product.changelog.map((c) => ({
     ...c,
     note: anyWithheld ? null : c.note,
@@ -196,7 +199,11 @@ export async function readProductDocumentation(
     domain: row.domain_id,
     description: row.description,
     owner: row.owner,
-    pipeline: { id: product.pipelineId, name: anyWithheld ? null : product.pipelineName, node: product.nodeId },
+    pipeline: {
+      id: product.pipelineId,
+      name: anyWithheld ? null : product.pipelineName,
+      node: anyWithheld ? null : product.nodeId,
+    },
     version: product.version,
     semver: product.semver,
     publishedBy: product.publishedBy,
@@ -243,7 +250,7 @@ export function productMarkdown(doc: Omit<ProductDocumentation, 'markdown'>): st
   const lines = [
     `# ${doc.qualifiedName}`,
     '',
-    `Data product published by pipeline **${doc.pipeline.name === null ? doc.pipeline.id : cell(doc.pipeline.name)}** (node \`${doc.pipeline.node}\`), version ${doc.version} (${doc.semver}), by ${doc.publishedBy} on ${doc.publishedAt}.`,
+    `Data product published by pipeline **${doc.pipeline.name === null ? doc.pipeline.id : cell(doc.pipeline.name)}**${doc.pipeline.node === null ? '' : ` (node \`${doc.pipeline.node}\`)`}, version ${doc.version} (${doc.semver}), by ${doc.publishedBy} on ${doc.publishedAt}.`,
     '',
     `Marking: **${doc.classification}**${doc.domain ? `; domain: ${doc.domain}` : ''}; owner: ${doc.owner ?? 'none'}.`,
   ];

@@ -754,6 +754,8 @@ describe('runs that keep to their own tables, one at a time, and tell each reade
     expect(closed.status).toBe('failed');
     expect(closed.error).toMatch(/^the run stopped without finishing .* time limit of 60 s had passed/);
     expect(closed.finishedAt).not.toBeNull();
+    const closedWhy = await call(client, 'pipelines_explain_run', { run: stale!.id });
+    expect(closedWhy.cause).toMatch(/^the process running it ended \(a crash or a restart\) before the run finished/);
   });
 
   it('shows profile values, database messages and figures only to those who may see them', async () => {

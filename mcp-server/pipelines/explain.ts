@@ -105,6 +105,12 @@ const byClass: Record<string, Explanation> = {
   },
 };
 
+const abandonedRun: Explanation = {
+  cause:
+    'the process running it ended (a crash or a restart) before the run finished, so the run was closed as failed once its time limit had passed; its transaction never committed, so nothing it wrote was kept',
+  fix: 'run it again with pipelines_run, or let its next scheduled run do it',
+};
+
 const publicationFailure: Explanation = {
   cause:
     'the tables were written, but registering them in the catalog as data products failed, so the catalog still describes them as before',
@@ -151,7 +157,9 @@ export async function explainRun(ctx: ServiceContext, runId: string) {
   const publishing = run.stats.published !== undefined;
   const { cause, fix } = publishing
     ? publicationFailure
-    : explanationFor(run.stats.sqlstate, run.stats.failures !== undefined);
+    : run.stats.abandoned
+      ? abandonedRun
+      : explanationFor(run.stats.sqlstate, run.stats.failures !== undefined);
   const where = publishing
     ? 'after writing its tables, while publishing them to the catalog'
     : node

@@ -167,6 +167,8 @@ export interface RunStats {
   profileMarkings?: Record<string, MaskingColumn[]>;
   /** The run's time limit: a run still `running` well past it was cut off (see failStalePipelineRuns). */
   timeoutSeconds?: number;
+  /** Set on a run closed as failed because the process running it ended before it finished. */
+  abandoned?: boolean;
   /** Files written by file destinations, relative to the exports directory. */
   files?: Record<string, { path: string; format: string; rows: number; ms: number }>;
   failedNode?: string;
@@ -429,7 +431,7 @@ export async function failStalePipelineRuns(
   const closed = await queryRows<{ id: string }>(
     db,
     sql`update pipeline_runs set status = 'failed', finished_at = ${now.toISOString()}::timestamptz,
-          stats = stats || jsonb_build_object('sqlstate', null),
+          stats = stats || jsonb_build_object('sqlstate', null, 'abandoned', true),
           error = 'the run stopped without finishing (the process running it ended) and was marked failed once its time limit of '
             || coalesce(stats->>'timeoutSeconds', '86400') || ' s had passed; nothing it wrote was kept, run the pipeline again'
         where status = 'running'

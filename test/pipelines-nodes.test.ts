@@ -734,12 +734,22 @@ describe('the pipeline node palette on a small database', () => {
     expect(await issueFor("select col_description('people'::regclass, 3) as note")).toBe(
       'node `q` (source_sql): the query calls col_description(), which a source query may not use',
     );
+    await source.unsafe(
+      `create function peek_eq(text, text) returns boolean language sql stable as 'select true';
+       create operator === (leftarg = text, rightarg = text, function = peek_eq)`,
+    );
+    expect(await issueFor("select id from people where name === 'Bob'")).toBe(
+      "node `q` (source_sql): the query uses operator ===, which is not a built-in operator; a source query uses only Postgres's own operators",
+    );
     expect(await issueFor("select 'public.people'::regclass::oid::int as found")).toBe(
       "node `q` (source_sql): the query casts to regclass, which looks names up in the database's catalog; a source query may not",
     );
-    // Built-in functions, also those SQL syntax stands for (trim, extract), stay available.
+    // Built-in functions and operators, also those SQL syntax stands for (trim, extract, between), stay available.
     expect(
-      await issueFor("select upper(trim(both ' ' from name)) as n, extract(year from joined) as y from people"),
+      await issueFor(
+        "select upper(trim(both ' ' from name)) as n, extract(year from joined) as y from people\n" +
+          "where id between 1 and 3 and city in ('east', 'west') and name ilike '%a%' and score is distinct from 1",
+      ),
     ).toBeUndefined();
   });
 

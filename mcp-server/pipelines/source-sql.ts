@@ -47,6 +47,8 @@ export interface SourceQuery {
   text: string;
   relations: ReadRelation[];
   functions: string[];
+  /** Operators used (`=`, `||`, …): like a function, an operator somebody created runs its own code. */
+  operators: string[];
   references: ColumnReferences;
 }
 
@@ -81,6 +83,7 @@ export async function readSourceQuery(query: string): Promise<SourceQuery> {
   }
   const relations: { schema: string; name: string; location: number; calledAs: string; renamesColumns: boolean }[] = [];
   const functions = new Set<string>();
+  const operators = new Set<string>();
   const references: ColumnReferences = { columns: [], using: [], natural: false };
   const visit = (node: unknown, ctes: ReadonlySet<string>): void => {
     if (Array.isArray(node)) {
@@ -122,6 +125,16 @@ export async function readSourceQuery(query: string): Promise<SourceQuery> {
     if (n.JoinExpr) {
       if (n.JoinExpr.isNatural) references.natural = true;
       for (const u of (n.JoinExpr.usingClause ?? []) as PgNode[]) references.using.push(String(u.String?.sval));
+    }
+    // BETWEEN is written as an A_Expr named by its keywords; it stands for the built-in >= and <=.
+    if (n.A_Expr?.name && !String(n.A_Expr.kind).includes('BETWEEN')) {
+      const parts = (n.A_Expr.name as PgNode[]).map((p) => String(p.String?.sval));
+      if (parts.length > 1 && parts.at(-2) !== 'pg_catalog') {
+        throw invalid(
+          `the query uses operator ${parts.join('.')}, which is not a built-in operator; a source query uses only Postgres's own operators`,
+        );
+      }
+      operators.add(parts.at(-1)!);
     }
     if (n.TypeCast) {
       const type = ((n.TypeCast.typeName?.names ?? []) as PgNode[]).at(-1)?.String?.sval as string | undefined;
@@ -182,6 +195,7 @@ export async function readSourceQuery(query: string): Promise<SourceQuery> {
       renamesColumns: r.renamesColumns,
     })),
     functions: [...functions],
+    operators: [...operators],
     references,
   };
 }
@@ -364,6 +378,21 @@ export async function analyzeSourceSql(
     })),
   );
   await withSourceReader(ctx, source.id, async (reader) => {
+    if (query.operators.length) {
+      const found = await reader.query<{ oprname: string }>(
+        `select o.oprname from pg_operator o join pg_namespace n on n.oid = o.oprnamespace
+          where o.oprname in (select jsonb_array_elements_text($1::text::jsonb))
+          group by o.oprname
+         having bool_or(n.nspname = 'pg_catalog') and not bool_or(n.nspname <> 'pg_catalog')`,
+        [JSON.stringify(query.operators)],
+      );
+      const created = query.operators.filter((o) => !found.some((f) => f.oprname === o));
+      if (created.length) {
+        throw invalid(
+          `the query uses operator ${created.join(', ')}, which is not a built-in operator; a source query uses only Postgres's own operators`,
+        );
+      }
+    }
     if (query.functions.length === 0) return;
     const found = await reader.query<{ proname: string; builtin: boolean; elsewhere: boolean; volatile: boolean }>(
       `select p.proname, bool_or(n.nspname = 'pg_catalog') as builtin,

@@ -606,6 +606,12 @@ describe('a pipeline run that publishes a data product', () => {
     const out = analysis.nodes.get('out')!;
     expect(out.columns.find((c) => c.name === 'is_special_access')!.classification).toBe('S');
     expect(out.marking).toBe('U');
+    // Its graph and output schema name the column, so the C-cleared steward finds no such pipeline; the
+    // steward's own, which names it too, stays its own (a name it writes never hides a pipeline from it).
+    await expect(call(steward, 'pipelines_get', { pipeline: theirs })).rejects.toThrow(`no pipeline ${theirs}`);
+    const listed = (await call(steward, 'pipelines_list', {})).pipelines.map((p: Answer) => p.id);
+    expect(listed).not.toContain(theirs);
+    expect(listed).toContain(mine);
 
     // Nor does a classify node let the steward publish a column marked above its clearance.
     const { id: raised } = await call(steward, 'pipelines_create', { name: 'programs raised' });

@@ -64,6 +64,52 @@ async function hiddenUrns(ctx: ServiceContext, urns: string[]): Promise<Set<stri
 }
 
 /**
+ * Whether a version names a column the caller may not see (one marked above its clearance in a table the
+ * graph reads): in a node's config or in the output schema its author's view gave it. Such a pipeline is
+ * hidden as a whole, like one reading a hidden table, so its graph never tells the column's name. Only a
+ * version by an author cleared higher than the caller is looked at: one the caller's peers wrote saw no more
+ * than the caller does, and so the caller cannot make a pipeline vanish by writing a name to test it.
+ */
+async function namesHiddenColumn(
+  ctx: ServiceContext,
+  versions: { urns: string[]; graph: PipelineGraph; outputSchema?: unknown; createdBy: string }[],
+): Promise<boolean[]> {
+  const authors = [...new Set(versions.map((v) => v.createdBy))];
+  const cleared = await queryRows<{ id: string }>(
+    ctx.db,
+    sql`select id from principals where id = any(${textArray(authors)})
+        and clearance <= ${ctx.principal.clearance}::classification`,
+  );
+  const peers = new Set(cleared.map((c) => c.id));
+  const assetUrns = [
+    ...new Set(
+      versions.filter((v) => !peers.has(v.createdBy)).flatMap((v) => v.urns.filter((u) => !u.startsWith(uploadPrefix))),
+    ),
+  ];
+  if (assetUrns.length === 0) return versions.map(() => false);
+  const hidden = await queryRows<{ urn: string; name: string }>(
+    ctx.db,
+    sql`select a.urn, c.name from columns c join assets a on a.id = c.asset_id
+        where a.urn = any(${textArray(assetUrns)}) and c.classification > ${ctx.principal.clearance}::classification`,
+  );
+  if (hidden.length === 0) return versions.map(() => false);
+  // A column's name as JSON writes it, standing alone (not part of a longer identifier).
+  const pattern = (name: string) => {
+    const escaped = JSON.stringify(name)
+      .slice(1, -1)
+      .replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    return new RegExp(`(^|[^A-Za-z0-9_$])${escaped}([^A-Za-z0-9_$]|$)`);
+  };
+  return versions.map((v) => {
+    if (peers.has(v.createdBy)) return false;
+    const names = hidden.filter((h) => v.urns.includes(h.urn)).map((h) => h.name);
+    if (names.length === 0) return false;
+    const text = JSON.stringify([v.graph.nodes.map((n) => n.data.config), v.outputSchema ?? null]);
+    return names.some((name) => pattern(name).test(text));
+  });
+}
+
+/**
  * Every dataset a graph reads must be an asset the editor may see: one it may not see is refused exactly
  * like one that does not exist, so a pipeline never holds a URN its own editor could not have found.
  */
@@ -104,7 +150,17 @@ export async function loadPipeline(ctx: ServiceContext, ref: string, version?: n
     .from(pipelineVersions)
     .where(and(eq(pipelineVersions.pipelineId, id), eq(pipelineVersions.version, row.currentVersion)));
   const graph = current!.graph as PipelineGraph;
-  if ((await hiddenUrns(ctx, await readUrns(graph))).size > 0) throw notFound(ref);
+  const currentUrns = await readUrns(graph);
+  if ((await hiddenUrns(ctx, currentUrns)).size > 0) throw notFound(ref);
+  if (
+    (
+      await namesHiddenColumn(ctx, [
+        { urns: currentUrns, graph, outputSchema: current!.outputSchema, createdBy: current!.createdBy },
+      ])
+    )[0]
+  ) {
+    throw notFound(ref);
+  }
   const wanted = version ?? row.currentVersion;
   const [chosen] =
     wanted === row.currentVersion
@@ -119,7 +175,17 @@ export async function loadPipeline(ctx: ServiceContext, ref: string, version?: n
       `pipeline ${row.name} has no version ${wanted}; it has versions 1 to ${row.currentVersion}`,
     );
   }
-  if ((await hiddenUrns(ctx, await readUrns(chosen.graph as PipelineGraph))).size > 0) throw notFound(ref);
+  const chosenUrns = await readUrns(chosen.graph as PipelineGraph);
+  if ((await hiddenUrns(ctx, chosenUrns)).size > 0) throw notFound(ref);
+  const [namesHidden] = await namesHiddenColumn(ctx, [
+    {
+      urns: chosenUrns,
+      graph: chosen.graph as PipelineGraph,
+      outputSchema: chosen.outputSchema,
+      createdBy: chosen.createdBy,
+    },
+  ]);
+  if (namesHidden) throw notFound(ref);
   return {
     id: row.id,
     name: row.name,
@@ -159,6 +225,8 @@ export async function listPipelines(ctx: ServiceContext, limit: number) {
       version: pipelines.currentVersion,
       semver: pipelineVersions.semver,
       graph: pipelineVersions.graph,
+      outputSchema: pipelineVersions.outputSchema,
+      createdBy: pipelineVersions.createdBy,
       updatedAt: pipelines.updatedAt,
     })
     .from(pipelines)
@@ -169,10 +237,19 @@ export async function listPipelines(ctx: ServiceContext, limit: number) {
     .orderBy(desc(pipelines.updatedAt));
   const read = await Promise.all(rows.map((r) => readUrns(r.graph as PipelineGraph)));
   const hidden = await hiddenUrns(ctx, [...new Set(read.flat())]);
+  const naming = await namesHiddenColumn(
+    ctx,
+    rows.map((r, i) => ({
+      urns: read[i]!,
+      graph: r.graph as PipelineGraph,
+      outputSchema: r.outputSchema,
+      createdBy: r.createdBy,
+    })),
+  );
   return rows
-    .filter((_, i) => !read[i]!.some((u) => hidden.has(u)))
+    .filter((_, i) => !read[i]!.some((u) => hidden.has(u)) && !naming[i])
     .slice(0, limit)
-    .map(({ graph, ...r }) => ({
+    .map(({ graph, outputSchema: _schema, createdBy: _author, ...r }) => ({
       ...r,
       nodes: (graph as PipelineGraph).nodes.length,
       updatedAt: r.updatedAt.toISOString(),

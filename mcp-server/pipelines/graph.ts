@@ -43,6 +43,11 @@ export function suffixedIdentifier(base: string, suffix: string): string {
   return cut + suffix;
 }
 
+/** `name` cut on a character boundary to the 63 bytes Postgres keeps. */
+export function cutIdentifier(name: string): string {
+  return suffixedIdentifier(name, '');
+}
+
 /** The name of a table in dev: beside the prod one, suffixed `_dev` (see suffixedIdentifier). */
 export function devTableName(table: string): string {
   return suffixedIdentifier(table, '_dev');

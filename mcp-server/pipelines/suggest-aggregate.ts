@@ -1,4 +1,4 @@
-import type { NodeConfig } from './graph.js';
+import { cutIdentifier, type NodeConfig } from './graph.js';
 import { describeMatch, nothingMatches, type Plan, type Planning, type SourceGraph } from './suggest.js';
 import { type Dataset, type DatasetColumn, type KeyEdge, labelColumn, relevance } from './suggest-catalog.js';
 import { nameMeasure, pickAmount, pickDate, statusFilter } from './suggest-columns.js';
@@ -138,7 +138,7 @@ async function build(
     // Anything else this table brings gets its own name when one like it already flows.
     const bring = (column: string) => {
       if (names.has(column)) return names.get(column)!;
-      const as = flowing.has(column) ? `${singular(table.name)}_${column}`.slice(0, 63) : column;
+      const as = flowing.has(column) ? cutIdentifier(`${singular(table.name)}_${column}`) : column;
       names.set(column, as);
       columns.push({ column, as });
       return as;

@@ -1,4 +1,5 @@
 import { DataOpsError } from '../errors.js';
+import { cutIdentifier } from './graph.js';
 import { best, describeMatch, nothingMatches, type Plan, type Planning, type SourceGraph } from './suggest.js';
 import type { Dataset, KeyEdge } from './suggest-catalog.js';
 import { singular } from './suggest-goal.js';
@@ -78,7 +79,7 @@ export async function planCombine(planning: Planning): Promise<Plan> {
       const wanted = whole ? step.next.columns.map((c) => c.name) : steps[i + 1]!.atColumns;
       for (const column of wanted) {
         if (names.has(column)) continue;
-        const as = flowing.has(column) ? `${singular(step.next.name)}_${column}`.slice(0, 63) : column;
+        const as = flowing.has(column) ? cutIdentifier(`${singular(step.next.name)}_${column}`) : column;
         names.set(column, as);
         columns.push({ column, as });
       }

@@ -523,6 +523,11 @@ describe('a pipeline run that publishes a data product', () => {
     ]) {
       await call(member, 'pipelines_add_node', { pipeline: both, ...node });
     }
+    // Validation says so at the destination while the pipeline is built, and a run is refused before it starts.
+    const mixed =
+      /node `out` \(destination_table\): its data comes from restricted domains `depot-security` and `personnel`.*split the pipeline so each destination reads from one restricted domain/;
+    const { issues } = await call(member, 'pipelines_validate', { pipeline: both });
+    expect(issues).toEqual([{ nodeId: 'out', message: expect.stringMatching(mixed) }]);
     const refused = await runPipeline(member, both, {
       trigger: 'manual',
       timeoutSeconds: 60,
@@ -534,9 +539,7 @@ describe('a pipeline run that publishes a data product', () => {
       () => null,
       (error: Error) => error.message,
     );
-    expect(refused).toMatch(
-      /node `out`'s output holds data of restricted domains `depot-security` and `personnel`.*split the pipeline so each destination reads from one restricted domain/,
-    );
+    expect(refused).toMatch(mixed);
     expect((await refusal(member, 'catalog_get_asset', { urn: demoUrn('contracts.unit_depots') })).code).toBe(
       'not_found',
     );

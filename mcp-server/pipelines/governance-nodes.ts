@@ -1,6 +1,8 @@
-import { inArray } from 'drizzle-orm';
+import { inArray, sql } from 'drizzle-orm';
+import { queryRows, textArray } from '../../db/create-db.js';
 import { domains } from '../../db/schema/index.js';
 import type { Classification } from '../../db/schema/types.js';
+import { assetUrn } from '../catalog/urn.js';
 import type { ServiceContext } from '../context.js';
 import { level } from '../governance/propagation.js';
 import { unknownColumn } from './expressions.js';
@@ -100,14 +102,24 @@ export async function checkRestrictDomains(
         : null;
     if (problem) issues.push({ nodeId: node.node.id, message: `node \`${node.node.id}\` (restrict): ${problem}` });
   }
-  // An asset is in one domain: two restrict nodes feeding one destination must agree on it.
+}
+
+/**
+ * An asset is in one domain: a destination whose data comes from more than one restricted domain (the tables
+ * it reads, its restrict nodes) cannot be published without showing one domain's data to the other's outsiders.
+ */
+export async function checkDestinationDomains(
+  ctx: ServiceContext,
+  analysis: PipelineAnalysis,
+  issues: PipelineIssue[],
+): Promise<void> {
   for (const [id, node] of analysis.nodes) {
     if (node.type !== 'destination_table') continue;
-    const named = restrictedDomains(analysis, id);
+    const named = await productDomains(ctx, analysis, id);
     if (named.size > 1) {
       issues.push({
         nodeId: id,
-        message: `node \`${id}\` (destination_table): restrict nodes upstream place its output in domains ${[...named].map((d) => `\`${d}\``).join(' and ')}, but a table is in one domain; restrict both branches to the same domain`,
+        message: `node \`${id}\` (destination_table): its data comes from restricted domains ${[...named].map((d) => `\`${d}\``).join(' and ')} (the tables it reads and its restrict nodes), but a table is in one domain; split the pipeline so each destination reads from one restricted domain`,
       });
     }
   }
@@ -137,4 +149,41 @@ export function requestedMarking(analysis: PipelineAnalysis, nodeId: string): Cl
   };
   visit(nodeId);
   return marking;
+}
+
+/**
+ * The restricted domains a destination's output belongs in: those its restrict nodes name and those of every
+ * catalog table it is built from (datasets, and the tables source queries name), so data behind a need-to-know
+ * stays behind it in the product, whether or not the pipeline has a restrict node.
+ */
+export async function productDomains(ctx: ServiceContext, analysis: PipelineAnalysis, nodeId: string) {
+  const found = restrictedDomains(analysis, nodeId);
+  const urns = upstreamTableUrns(analysis, nodeId);
+  if (urns.length === 0) return found;
+  const rows = await queryRows<{ id: string }>(
+    ctx.db,
+    sql`select distinct d.id from assets a join domains d on d.id = a.domain_id
+        where d.restricted and a.urn = any(${textArray(urns)}) order by d.id`,
+  );
+  for (const row of rows) found.add(row.id);
+  return found;
+}
+
+/** Catalog URNs of the tables the nodes upstream of `nodeId` read. */
+function upstreamTableUrns(analysis: PipelineAnalysis, nodeId: string): string[] {
+  const urns = new Set<string>();
+  const seen = new Set<string>();
+  const visit = (id: string) => {
+    const node = analysis.nodes.get(id);
+    if (!node || seen.has(id)) return;
+    seen.add(id);
+    if (node.type === 'source_dataset') urns.add((node.config as NodeConfig<'source_dataset'>).urn);
+    if (node.type === 'source_sql' && node.query) {
+      const { source } = node.config as NodeConfig<'source_sql'>;
+      for (const r of node.query.relations) urns.add(assetUrn('postgres', source, r.schema, r.name));
+    }
+    for (const input of node.inputs) visit(input);
+  };
+  visit(nodeId);
+  return [...urns];
 }

@@ -9,7 +9,7 @@ import { clearanceAllows, visibleAssetsSql } from '../governance/access.js';
 import { analyzeQuery, type QueryLineage, type RelationName, type ResolvedRelation } from '../lineage/sql-lineage.js';
 import { traceColumn } from './column-trace.js';
 import { compileNode, postgresDialect } from './compile.js';
-import { requestedMarking, restrictedDomains } from './governance-nodes.js';
+import { productDomains, requestedMarking } from './governance-nodes.js';
 import type { NodeConfig } from './graph.js';
 import { buildChangelog } from './product-docs.js';
 import {
@@ -58,21 +58,13 @@ async function loadSource(ctx: ServiceContext, sourceId: string): Promise<Source
 /**
  * Refuses, before anything is written, a publication that would put a product out of its publisher's own
  * sight, or its data out of its inputs' need-to-know: a marking above the publisher's clearance, a restricted
- * domain it is not a member of, inputs from more than one restricted domain (a table is in one), or a catalog
- * entry for the table that it may not see.
+ * domain it is not a member of, or a catalog entry for the table that it may not see.
  */
 export async function checkPublishable(ctx: ServiceContext, analysis: PipelineAnalysis, tableOf: TableOf) {
   const source = await loadSource(ctx, analysis.sourceId!);
   for (const node of destinations(analysis)) {
+    // More than one restricted domain is a validation issue at the destination, so a run never gets here with it.
     const domains = await productDomains(ctx, analysis, node.node.id);
-    if (domains.size > 1) {
-      throw new DataOpsError(
-        'forbidden',
-        `node \`${node.node.id}\`'s output holds data of restricted domains ${[...domains].map((d) => `\`${d}\``).join(' and ')} ` +
-          '(from the tables it reads and its restrict nodes), but a table is in one domain, and publishing it in one ' +
-          "would show the other's data to people outside it; split the pipeline so each destination reads from one restricted domain",
-      );
-    }
     for (const domain of domains) {
       if (!ctx.principal.domains.includes(domain)) {
         throw new DataOpsError(
@@ -111,43 +103,6 @@ export async function checkPublishable(ctx: ServiceContext, analysis: PipelineAn
       );
     }
   }
-}
-
-/**
- * The restricted domains a destination's output belongs in: those its restrict nodes name and those of every
- * catalog table it is built from (datasets, and the tables source queries name), so data behind a need-to-know
- * stays behind it in the product, whether or not the pipeline has a restrict node.
- */
-export async function productDomains(ctx: ServiceContext, analysis: PipelineAnalysis, nodeId: string) {
-  const found = restrictedDomains(analysis, nodeId);
-  const urns = upstreamTableUrns(analysis, nodeId);
-  if (urns.length === 0) return found;
-  const rows = await queryRows<{ id: string }>(
-    ctx.db,
-    sql`select distinct d.id from assets a join domains d on d.id = a.domain_id
-        where d.restricted and a.urn = any(${textArray(urns)}) order by d.id`,
-  );
-  for (const row of rows) found.add(row.id);
-  return found;
-}
-
-/** Catalog URNs of the tables the nodes upstream of `nodeId` read. */
-function upstreamTableUrns(analysis: PipelineAnalysis, nodeId: string): string[] {
-  const urns = new Set<string>();
-  const seen = new Set<string>();
-  const visit = (id: string) => {
-    const node = analysis.nodes.get(id);
-    if (!node || seen.has(id)) return;
-    seen.add(id);
-    if (node.type === 'source_dataset') urns.add((node.config as NodeConfig<'source_dataset'>).urn);
-    if (node.type === 'source_sql' && node.query) {
-      const { source } = node.config as NodeConfig<'source_sql'>;
-      for (const r of node.query.relations) urns.add(assetUrn('postgres', source, r.schema, r.name));
-    }
-    for (const input of node.inputs) visit(input);
-  };
-  visit(nodeId);
-  return [...urns];
 }
 
 /**

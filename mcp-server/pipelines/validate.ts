@@ -17,7 +17,12 @@ import {
   type PipelineColumn,
   unknownColumn,
 } from './expressions.js';
-import { analyzeGovernanceNode, checkRestrictDomains, nodeMarking } from './governance-nodes.js';
+import {
+  analyzeGovernanceNode,
+  checkDestinationDomains,
+  checkRestrictDomains,
+  nodeMarking,
+} from './governance-nodes.js';
 import {
   type CleanseOperation,
   destinationTypes,
@@ -199,6 +204,7 @@ export async function analyzePipeline(ctx: ServiceContext, graph: PipelineGraph)
   checkDestinations(analysis, graph, issues);
   placeQuarantines(analysis, graph, issues);
   await checkRestrictDomains(ctx, analysis, issues);
+  await checkDestinationDomains(ctx, analysis, issues);
   return analysis;
 }
 

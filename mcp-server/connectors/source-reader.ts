@@ -152,23 +152,16 @@ export async function describeSourceQuery(
       `source "${source.name}" is a ${source.kind} source, not a Postgres database`,
     );
   }
-  const sql = postgres(target, { max: 1, connect_timeout: 10, onnotice: () => {}, idle_timeout: 5 });
-  try {
-    return (await sql.begin('read only', async (tx) => {
+  return onPostgres(target, (sql) =>
+    sql.begin('read only', async (tx) => {
       if (limit) await tx.unsafe(limit);
       const result = await tx.unsafe(statement).catch((error) => Promise.reject(timedOut(error, timeout)));
       return named(
         result.columns.map((c) => ({ name: c.name, oid: c.type })),
         async (text, params) => (await tx.unsafe(text, params as never[])) as never[],
       );
-    })) as DescribedColumn[];
-  } catch (error) {
-    if (isConnectionFailure(error))
-      throw new DataOpsError('unavailable', describeConnectionError(target, error), { cause: error });
-    throw error;
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
+    }),
+  ) as Promise<DescribedColumn[]>;
 }
 
 /** Statements inside one read-write transaction on a source's database. */
@@ -209,21 +202,14 @@ export async function withSourceWriter<T>(
       `source "${source.name}" is a ${source.kind} source; DataOps writes only to Postgres sources`,
     );
   }
-  const sql = postgres(target, { max: 1, connect_timeout: 10, onnotice: () => {}, idle_timeout: 5 });
-  try {
-    return (await sql.begin('isolation level repeatable read', (tx) =>
+  return onPostgres(target, (sql) =>
+    sql.begin('isolation level repeatable read', (tx) =>
       work({
         query: async (statement, params = []) => (await tx.unsafe(statement, params as never[])) as never[],
         execute: async (statement, params = []) => (await tx.unsafe(statement, params as never[])).count,
       }),
-    )) as T;
-  } catch (error) {
-    if (isConnectionFailure(error))
-      throw new DataOpsError('unavailable', describeConnectionError(target, error), { cause: error });
-    throw error;
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
+    ),
+  ) as Promise<T>;
 }
 
 /** The source and its kept connection target; what to do when there is none. */
@@ -250,28 +236,42 @@ async function withPostgres<T>(
   work: (reader: SourceReader) => Promise<T>,
   timeout?: ReadTimeout,
 ): Promise<T> {
-  const sql = postgres(url, { max: 1, connect_timeout: 10, onnotice: () => {}, idle_timeout: 5 });
   const limit = statementTimeout(timeout);
-  try {
-    return await work({
+  return onPostgres(url, (sql) =>
+    work({
       dialect: 'postgres',
-      query: async <R>(statement: string, params: unknown[] = []) => {
-        try {
-          return (await sql.begin('read only', async (tx) => {
+      query: async <R>(statement: string, params: unknown[] = []) =>
+        (await sql
+          .begin('read only', async (tx) => {
             if (limit) await tx.unsafe(limit);
             return tx.unsafe(statement, params as never[]);
-          })) as unknown as R[];
-        } catch (error) {
-          if (isConnectionFailure(error)) {
-            throw new DataOpsError('unavailable', describeConnectionError(url, error), { cause: error });
-          }
-          throw timedOut(error, timeout);
-        }
-      },
-    });
+          })
+          // Mapped here, not only around `work`, so work that handles a failed query sees what it means.
+          .catch((error) => Promise.reject(timedOut(unreachable(url, error), timeout)))) as unknown as R[],
+    }),
+  );
+}
+
+/**
+ * One connection to a source's Postgres database for `use`, closed afterwards; a connection that cannot be
+ * made is `unavailable`, with what to do.
+ */
+async function onPostgres<T>(url: string, use: (sql: postgres.Sql) => Promise<T>): Promise<T> {
+  const sql = postgres(url, { max: 1, connect_timeout: 10, onnotice: () => {}, idle_timeout: 5 });
+  try {
+    return await use(sql);
+  } catch (error) {
+    throw unreachable(url, error);
   } finally {
     await sql.end({ timeout: 5 });
   }
+}
+
+/** A connection that could not be made, as `unavailable` with what to do; any other error as it is. */
+function unreachable(url: string, error: unknown): unknown {
+  return isConnectionFailure(error)
+    ? new DataOpsError('unavailable', describeConnectionError(url, error), { cause: error })
+    : error;
 }
 
 function isConnectionFailure(error: unknown): boolean {

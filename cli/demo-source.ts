@@ -13,6 +13,8 @@ export interface DemoSource {
   url: string;
   /** How to reach the demo's data later: the embedded directory, or the server database's URL. */
   connection: string;
+  /** Where the demo database is, in words a person can act on (printed by `dataops demo`). */
+  location: string;
   /** Runs the demo's statements in one transaction. */
   load(statements: string[]): Promise<void>;
   close(): Promise<void>;
@@ -37,6 +39,7 @@ async function openEmbeddedDemo(dir: string): Promise<DemoSource> {
   return {
     url: `postgres://postgres@${server.getServerConn()}/postgres`,
     connection: `${embeddedTargetPrefix}${dir}`,
+    location: `the embedded database in ${dir}`,
     load: async (statements) => {
       await db.transaction(async (tx) => {
         for (const statement of statements) await tx.exec(statement);
@@ -54,8 +57,10 @@ async function openServerDemo(catalogUrl: string): Promise<DemoSource> {
   const demoDatabaseName = `${decodeURIComponent(url.pathname.slice(1)) || 'postgres'}_demo`;
   url.pathname = `/${demoDatabaseName}`;
   const admin = postgres(catalogUrl, { max: 1, onnotice: () => {} });
+  let created = false;
   try {
     const [exists] = await admin`select 1 from pg_database where datname = ${demoDatabaseName}`;
+    created = !exists;
     if (!exists) await admin.unsafe(`create database "${demoDatabaseName.replace(/"/g, '""')}"`);
   } catch (error) {
     throw new DataOpsError(
@@ -76,6 +81,9 @@ async function openServerDemo(catalogUrl: string): Promise<DemoSource> {
   return {
     url: url.toString(),
     connection: url.toString(),
+    location:
+      `the database ${demoDatabaseName} on ${url.host} (${created ? 'created now' : 'already there'}, beside the ` +
+      `catalog's database ${decodeURIComponent(new URL(catalogUrl).pathname.slice(1)) || 'postgres'})`,
     load: async (statements) => {
       await sql.begin(async (tx) => {
         for (const statement of statements) await tx.unsafe(statement);

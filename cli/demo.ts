@@ -7,6 +7,7 @@ import { createPostgresConnector } from '../mcp-server/connectors/postgres/postg
 import { demoAnnotations } from '../mcp-server/demo/demo-annotations.js';
 import { demoDomains } from '../mcp-server/demo/demo-domains.js';
 import { loadDemoGovernance } from '../mcp-server/demo/demo-governance.js';
+import { loadDemoPipelines } from '../mcp-server/demo/demo-pipelines.js';
 import { demoPrincipals } from '../mcp-server/demo/demo-principals.js';
 import { demoSchemaStatements } from '../mcp-server/demo/demo-schema-statements.js';
 import { loadDemoSocialHistory } from '../mcp-server/demo/demo-social.js';
@@ -23,19 +24,33 @@ export const demoSourceName = 'demo';
 const demoRulesFile = fileURLToPath(new URL('../mcp-server/demo/demo-quality-rules.yml', import.meta.url));
 const demoSchemas = ['contracts', 'performance', 'personnel', 'logistics'];
 
+export interface LoadDemoOptions {
+  /**
+   * Save the demo's pipeline ("monthly contract spend by vendor") too (default true). Tests that build
+   * their own pipelines from the same goals leave it out, so pipeline names and output tables stay theirs.
+   */
+  pipelines?: boolean;
+}
+
 /**
  * Loads the demo workspace the way a user's data arrives: the demo database is filled, read through the
- * real Postgres connector, then given the domains, owners, tags and markings a data team would add.
+ * real Postgres connector, then given the domains, owners, tags and markings a data team would add, and
+ * the pipeline `pipelines_suggest` builds for "monthly contract spend by vendor".
  */
-export async function loadDemo(ws: Workspace, log: (message: string) => void): Promise<SyncSummary> {
+export async function loadDemo(
+  ws: Workspace,
+  log: (message: string) => void,
+  options: LoadDemoOptions = {},
+): Promise<SyncSummary> {
   requireRole(ws.ctx.principal, 'load the demo workspace', 'admin');
   const source = await openDemoSource(ws.storage);
+  let summary: SyncSummary;
   try {
-    log('loading the demo database (contracts, performance, personnel, logistics)');
+    log(`loading the demo database (contracts, performance, personnel, logistics) into ${source.location}`);
     await source.load(demoSchemaStatements());
     log('ingesting it through the Postgres connector');
     // On the embedded default the demo database is served on a new port each time: same source, new address.
-    const summary = await ingest(
+    summary = await ingest(
       ws.ctx,
       createPostgresConnector({ url: source.url, name: demoSourceName, schemas: demoSchemas }),
       { scope: demoSchemas, relocate: true, connection: source.connection },
@@ -70,8 +85,13 @@ export async function loadDemo(ws: Workspace, log: (message: string) => void): P
     if (history) log(`added six weeks of ratings, discussions, follows and ${history.usageEvents} uses`);
     const governance = await loadDemoGovernance((id) => ws.contextFor(id));
     if (governance.certified) log(`added ${governance.policies} policies and ${governance.certified} certifications`);
-    return summary;
   } finally {
     await source.close();
   }
+  // After the source is closed: the pipeline test reads the embedded demo database, one opener at a time.
+  if (options.pipelines !== false) {
+    const pipelines = await loadDemoPipelines(await ws.contextFor(ws.ctx.principal.id));
+    for (const name of pipelines.created) log(`added the pipeline "${name}" with a passing pipeline test`);
+  }
+  return summary;
 }

@@ -316,7 +316,7 @@ const quality = program.command('quality').description('data-quality rules and c
 quality
   .command('apply')
   .description('make the rules of a YAML file the rules of its suite: adds, updates, disables what left the file')
-  .argument('<file>', 'a rules file (see README: Quality rules)')
+  .argument('<file>', 'a rules file (see docs/quality.md)')
   .action(
     withWorkspace(async (ws, options, file: string) => {
       const summary = await applyRulesYaml(ws.ctx, await readFile(file, 'utf8'), file);

@@ -24,7 +24,7 @@ export const scoreDimensions = Object.keys(dimensionWeights) as Dimension[];
 /** A required column's null rate counts this many times as much as an optional one's. */
 export const requiredColumnWeight = 3;
 
-/** The formulas, as `quality_get` and the README state them. */
+/** The formulas, as `quality_get` and docs/quality.md state them. */
 export const scoreFormulas: Record<Dimension | 'overall', string> = {
   completeness:
     'profile part: 100 × Σ w·(1 − null rate) / Σ w over the profiled columns, w = 3 for a required column (NOT NULL, primary key, or named by a not_null/missing rule) and 1 otherwise; rule part: the rows rule of the completeness rules (not_null, missing, row_count); the mean of the two parts when both exist',
@@ -156,7 +156,7 @@ interface ScoreInputs {
   now: Date;
 }
 
-/** Every dimension with the evidence it came from; pure, so tests and the README's formulas agree. */
+/** Every dimension with the evidence it came from; pure, so tests and the formulas in docs/quality.md agree. */
 export function computeDimensions(input: ScoreInputs): Record<Dimension, DimensionEvidence> {
   const tableRows = Math.max(
     1,

@@ -74,7 +74,8 @@ describe('the commands in the README and docs work as written on a fresh demo', 
       substitutions['postgres://user:pw@host:5432/sales'] = northwind.url;
       dropNorthwind = northwind.drop;
     }
-    const loaded = await runCli(['--db', db, 'demo'], {}, workdir);
+    // The demo load is the slowest command; on a busy shared machine it may take a few minutes.
+    const loaded = await runCli(['--db', db, 'demo'], {}, { cwd: workdir, timeoutMs: 380_000 });
     expect(loaded.code, loaded.stderr).toBe(0);
     expect(loaded.stderr).toContain('added the pipeline "monthly contract spend by vendor"');
     // Where the demo's own data went is said, on the server the `<catalog>_demo` database.
@@ -108,7 +109,7 @@ describe('the commands in the README and docs work as written on a fresh demo', 
     const test = known ? it.fails : it;
     test(`${command.text} (${command.where})${known ? `: fails until ${known}` : ''}`, async () => {
       const args = command.args.map((a) => substitutions[a] ?? a);
-      const result = await runCli(['--db', db, ...args], {}, workdir);
+      const result = await runCli(['--db', db, ...args], {}, { cwd: workdir, timeoutMs: 170_000 });
       expect(result.code, `${command.text}\n${result.stderr}${result.stdout}`.slice(0, 2000)).toBe(0);
     });
   }

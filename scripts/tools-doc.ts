@@ -49,7 +49,7 @@ function renderTool(tool: Tool): string[] {
   const lines = [`### \`${tool.name}\``, ''];
   const hints = annotationWords(tool.annotations);
   lines.push(`**${tool.title ?? tool.name}** (${hints})`, '');
-  lines.push(...wrap(oneLine(tool.description ?? ''), 120), '');
+  lines.push(...wrap(oneLine(tool.description ?? ''), 120, ''), '');
   const schema = tool.inputSchema as JsonSchema;
   const properties = (schema.properties ?? {}) as Record<string, JsonSchema>;
   const required = new Set((schema.required as string[] | undefined) ?? []);
@@ -58,15 +58,14 @@ function renderTool(tool: Tool): string[] {
     lines.push('No parameters.');
     return lines;
   }
-  lines.push('| parameter | type | required | description |', '| --- | --- | --- | --- |');
+  lines.push('Parameters:', '');
   for (const name of names) {
     const property = properties[name]!;
     const text = oneLine((property.description as string | undefined) ?? '');
     const fallback = 'default' in property ? `default \`${JSON.stringify(property.default)}\`` : '';
-    const description = [text, fallback].filter(Boolean).join('; ');
-    lines.push(
-      `| \`${name}\` | ${cell(typeOf(property))} | ${required.has(name) ? 'yes' : 'no'} | ${cell(description)} |`,
-    );
+    const head = `- \`${name}\` (${typeOf(property)}${required.has(name) ? ', required' : ''})`;
+    const body = [text, fallback].filter(Boolean).join('; ');
+    lines.push(...wrap(body ? `${head}: ${body}` : head, 120, '  '));
   }
   return lines;
 }
@@ -82,14 +81,14 @@ function annotationWords(annotations: Tool['annotations']): string {
 /** A compact type: `string`, `integer`, `"a" | "b"`, `string[]`, `object`, `string | null`. */
 export function typeOf(schema: JsonSchema): string {
   if ('const' in schema) return JSON.stringify(schema.const);
-  if (Array.isArray(schema.enum)) return schema.enum.map((v) => JSON.stringify(v)).join(' \\| ');
+  if (Array.isArray(schema.enum)) return schema.enum.map((v) => JSON.stringify(v)).join(' | ');
   for (const key of ['anyOf', 'oneOf'] as const) {
     if (Array.isArray(schema[key])) {
-      return [...new Set((schema[key] as JsonSchema[]).map(typeOf))].join(' \\| ');
+      return [...new Set((schema[key] as JsonSchema[]).map(typeOf))].join(' | ');
     }
   }
   const type = schema.type;
-  if (Array.isArray(type)) return type.map((t) => typeOf({ ...schema, type: t })).join(' \\| ');
+  if (Array.isArray(type)) return type.map((t) => typeOf({ ...schema, type: t })).join(' | ');
   if (type === 'array') {
     const items = schema.items as JsonSchema | undefined;
     const inner = items ? typeOf(items) : 'unknown';
@@ -100,17 +99,18 @@ export function typeOf(schema: JsonSchema): string {
 }
 
 const oneLine = (text: string) => text.replace(/\s+/g, ' ').trim();
-const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\\\\\|/g, '\\|');
 const titleOf = (domain: string) => groupTitles[domain] ?? domain.charAt(0).toUpperCase() + domain.slice(1);
 const anchor = (title: string) => title.toLowerCase().replace(/[^a-z0-9]+/g, '-');
 
-function wrap(text: string, width: number): string[] {
+/** Greedy word wrap; continuation lines start with `indent` (a list item's hanging indent). */
+function wrap(text: string, width: number, indent: string): string[] {
   const lines: string[] = [];
   let line = '';
   for (const word of text.split(' ')) {
-    if (line && line.length + 1 + word.length > width) {
+    // Never start a line with what markdown would read as a list item, a heading or a quote.
+    if (line && line.length + 1 + word.length > width && !/^([-+*>#|]|\d+[.)])$/.test(word)) {
       lines.push(line);
-      line = word;
+      line = indent + word;
     } else {
       line = line ? `${line} ${word}` : word;
     }

@@ -34,7 +34,7 @@ describe('docs/tools.md', () => {
       const section = doc.split(`### \`${tool.name}\`\n`)[1]?.split('\n### ')[0] ?? '';
       expect(section, tool.name).toContain(tool.annotations?.readOnlyHint ? 'read-only' : 'writes');
       for (const parameter of Object.keys((tool.inputSchema.properties ?? {}) as object)) {
-        expect(section, `${tool.name}.${parameter}`).toContain(`| \`${parameter}\` |`);
+        expect(section, `${tool.name}.${parameter}`).toContain(`- \`${parameter}\` (`);
       }
     }
   });

@@ -108,7 +108,8 @@ describe('bad input over HTTP', () => {
 
   it('refuses a RunEvent without a run, or whose runId is not a UUID, and creates nothing', async () => {
     const start = JSON.parse(event('fluentd-docker/test-start.json')) as Record<string, unknown>;
-    const { run: _run, ...noRun } = { ...start, job: { namespace: 'bad-input', name: 'no-run' } };
+    const noRun: Record<string, unknown> = { ...start, job: { namespace: 'bad-input', name: 'no-run' } };
+    delete noRun.run;
     const res = await post('/api/v1/lineage', JSON.stringify(noRun));
     expect(res.status).toBe(400);
     expect((await error(res)).message).toBe(

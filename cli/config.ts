@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { redactUrl } from '../db/connection-errors.js';
 import type { EmbedderConfig } from '../mcp-server/catalog/embeddings/embedder.js';
 import { DataOpsError } from '../mcp-server/errors.js';
 import type { OidcConfig } from '../mcp-server/governance/oidc.js';
@@ -64,10 +65,29 @@ export interface StorageLocation {
   dataDir: string | null;
 }
 
-/** `--db` wins, then DATABASE_URL, then DATAOPS_DATA_DIR, then `./.dataops`. */
+/** `--db` wins, then DATABASE_URL, then DATAOPS_DATA_DIR, then `./.dataops`; an empty variable counts as unset. */
 export function storageLocation(dbOption: string | undefined, env: Env): StorageLocation {
-  const target = dbOption ?? env.DATABASE_URL ?? env.DATAOPS_DATA_DIR ?? '.dataops';
+  const [target, from] =
+    dbOption !== undefined
+      ? [dbOption, '--db']
+      : env.DATABASE_URL
+        ? [env.DATABASE_URL, 'DATABASE_URL']
+        : [env.DATAOPS_DATA_DIR || '.dataops', 'DATAOPS_DATA_DIR'];
+  if (target.trim() === '') {
+    throw new DataOpsError('invalid_input', `${from} is empty: give a postgres:// URL or a data directory`);
+  }
   if (/^postgres(ql)?:\/\//i.test(target)) return { catalog: target, dataDir: null };
+  // Any other scheme would silently become a directory named after the URL.
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(target)?.[1];
+  if (scheme) {
+    const hint = /^(mysql|mariadb)$/i.test(scheme)
+      ? ` (to read ${scheme} data into the catalog: dataops ingest mysql <url>)`
+      : '';
+    throw new DataOpsError(
+      'invalid_input',
+      `${from} ${redactUrl(target)}: the catalog is a postgres:// URL or a data directory, not ${scheme}://${hint}`,
+    );
+  }
   const dataDir = path.resolve(target);
   return { catalog: path.join(dataDir, 'catalog'), dataDir };
 }

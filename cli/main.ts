@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { ZodError } from 'zod';
 import { renderLineagePng } from '../channels/render/lineage-png.js';
@@ -16,6 +16,7 @@ import { ingestDbtFiles } from '../mcp-server/lineage/dbt-files.js';
 import { ingestOpenLineageFiles } from '../mcp-server/lineage/openlineage-files.js';
 import { lineageGet } from '../mcp-server/lineage/tools.js';
 import { applyRulesYaml } from '../mcp-server/quality/rules-yaml.js';
+import { readInputFile } from '../mcp-server/read-input-file.js';
 import { runTool } from '../mcp-server/run-tool.js';
 import { serveStdio } from '../mcp-server/transports/stdio.js';
 import { addAlertCommands } from './alerts.js';
@@ -319,7 +320,7 @@ quality
   .argument('<file>', 'a rules file (see docs/quality.md)')
   .action(
     withWorkspace(async (ws, options, file: string) => {
-      const summary = await applyRulesYaml(ws.ctx, await readFile(file, 'utf8'), file);
+      const summary = await applyRulesYaml(ws.ctx, await readInputFile(file, 'the rules file'), file);
       const changes = [
         ...summary.added.map((r) => `  added ${r}`),
         ...summary.updated.map((r) => `  updated ${r}`),

@@ -10,9 +10,9 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
-import postgres from 'postgres';
 import { DataOpsError } from '../mcp-server/errors.js';
-import { describeConnectionError, redactUrl } from './connection-errors.js';
+import { redactUrl } from './connection-errors.js';
+import { openPostgres } from './postgres-client.js';
 import * as schema from './schema/index.js';
 
 export type Schema = typeof schema;
@@ -66,7 +66,7 @@ async function openEmbedded(target: string): Promise<Database> {
   const dataDir = inMemory ? null : path.resolve(target);
   let release = () => {};
   if (dataDir) {
-    mkdirSync(dataDir, { recursive: true });
+    makeDataDir(dataDir);
     release = lockEmbedded(dataDir);
   }
   let client: PGlite;
@@ -94,6 +94,43 @@ async function openEmbedded(target: string): Promise<Database> {
       }
     },
   };
+}
+
+/** Creates the embedded catalog's directory, or says in one line why it cannot be there. */
+function makeDataDir(dataDir: string): void {
+  try {
+    mkdirSync(dataDir, { recursive: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const file = code === 'ENOTDIR' || code === 'EEXIST' ? firstFileOnPath(dataDir) : null;
+    const reason = file
+      ? `${file} is a file, not a directory`
+      : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+        ? 'permission denied'
+        : (error as Error).message;
+    throw new DataOpsError(
+      'invalid_input',
+      `cannot keep the embedded catalog in ${path.dirname(dataDir)}: ${reason}: give a data directory or a postgres:// URL`,
+      { cause: error },
+    );
+  }
+}
+
+/** The first path on the way to `dir` that exists and is not a directory. */
+function firstFileOnPath(dir: string): string | null {
+  const parts: string[] = [];
+  for (let p = dir; ; p = path.dirname(p)) {
+    parts.unshift(p);
+    if (path.dirname(p) === p) break;
+  }
+  for (const p of parts) {
+    try {
+      if (!statSync(p).isDirectory()) return p;
+    } catch {
+      return null;
+    }
+  }
+  return null;
 }
 
 /** Data directories this process holds the lock of, so a lock file naming our own pid is told apart from a stale one. */
@@ -185,13 +222,7 @@ function inUse(dataDir: string, pid: number): DataOpsError {
 }
 
 async function openServer(url: string): Promise<Database> {
-  const client = postgres(url, { max: 10, onnotice: () => {}, connect_timeout: 10 });
-  try {
-    await client`select 1`;
-  } catch (error) {
-    await client.end({ timeout: 1 });
-    throw new DataOpsError('unavailable', describeConnectionError(url, error), { cause: error });
-  }
+  const client = await openPostgres(url, { max: 10 });
   const db = drizzlePostgres({ client, schema });
   return {
     db: db as unknown as Db,

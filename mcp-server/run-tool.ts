@@ -3,6 +3,7 @@ import { ZodError } from 'zod';
 import type { ServiceContext } from './context.js';
 import { DataOpsError, type ErrorCode, isDataOpsError } from './errors.js';
 import { recordToolCall } from './governance/audit.js';
+import { maxJsonDepth, nestsDeeperThan } from './json-text.js';
 import type { ToolDefinition } from './tool.js';
 
 /**
@@ -19,20 +20,38 @@ export async function runTool<I extends z.ZodObject, O extends z.ZodObject>(
   args: unknown,
   ctx: ServiceContext,
 ): Promise<z.infer<O>> {
-  let outcome: 'ok' | ErrorCode = 'ok';
+  const outcome: 'ok' | ErrorCode = 'ok';
   let output: z.infer<O>;
+  // Validation, the audit digest and storage all recurse: arguments nested beyond reason are refused
+  // first, and audited by a stand-in, since their own digest would overflow the stack.
+  if (nestsDeeperThan(args, maxJsonDepth)) {
+    const error = new DataOpsError(
+      'invalid_input',
+      `invalid arguments for ${tool.name}: nested deeper than ${maxJsonDepth} levels of arrays and objects`,
+    );
+    await auditFailedCall(ctx, tool.name, { nestedDeeperThan: maxJsonDepth }, error);
+    throw error;
+  }
   try {
     output = await tool.handler(parseToolInput(tool, args), ctx);
   } catch (error) {
-    outcome = isDataOpsError(error) ? error.code : 'internal';
-    await recordToolCall(ctx, tool.name, args, outcome).catch((auditError: unknown) => {
-      // The tool's own error is what the caller must see; the lost audit row goes to the operator.
-      ctx.logger.error('could not audit a failed tool call', { tool: tool.name, error: String(auditError) });
-    });
+    await auditFailedCall(ctx, tool.name, args, error);
     throw error;
   }
   await recordToolCall(ctx, tool.name, args, outcome);
   return output;
+}
+
+/**
+ * Records a call that failed, outcome the error's code. Also for a surface that could not even read the
+ * arguments (a request body that is not JSON): `args` then stands in for them.
+ */
+export async function auditFailedCall(ctx: ServiceContext, tool: string, args: unknown, error: unknown): Promise<void> {
+  const outcome: ErrorCode = isDataOpsError(error) ? error.code : 'internal';
+  await recordToolCall(ctx, tool, args, outcome).catch((auditError: unknown) => {
+    // The tool's own error is what the caller must see; the lost audit row goes to the operator.
+    ctx.logger.error('could not audit a failed tool call', { tool, error: String(auditError) });
+  });
 }
 
 /** The tool's arguments, validated; bad input becomes one `invalid_input` error naming each problem. */

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { and, eq, isNull, sql } from 'drizzle-orm';
@@ -17,6 +17,12 @@ import { ingestOpenLineage } from '../mcp-server/lineage/openlineage.js';
 import { sharedData } from './helpers/source-databases.js';
 import { contextAs, createTestContext } from './helpers/test-context.js';
 import { createScratchDatabase, createTestDb, serverUrl } from './helpers/test-db.js';
+
+/** A run id as the spec wants it (a UUID), the same for the same name. */
+function runUuid(name: string): string {
+  const hex = createHash('sha256').update(name).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
 
 const events = path.join(sharedData, 'openlineage/events');
 const load = (file: string) => JSON.parse(readFileSync(path.join(events, file), 'utf8')) as Record<string, unknown>;
@@ -195,7 +201,7 @@ describe('OpenLineage ingestion', () => {
     const runEvent = (runId: string, eventType: string, time: string, inputs: string[], outputs: string[]) => ({
       eventType,
       eventTime: time,
-      run: { runId },
+      run: { runId: runUuid(runId) },
       job: { namespace: ns, name: 'load' },
       inputs: inputs.map((name) => ({ namespace: ns, name })),
       outputs: outputs.map((name) => ({ namespace: ns, name })),
@@ -228,7 +234,7 @@ describe('OpenLineage ingestion', () => {
   it('keeps what an earlier event said about the job when a later one leaves the facet out', async () => {
     const start = {
       ...load('fluentd-docker/test-start.json'),
-      run: { runId: 'facets-1' },
+      run: { runId: runUuid('facets-1') },
       job: {
         namespace: 'facets',
         name: 'etl',
@@ -240,7 +246,7 @@ describe('OpenLineage ingestion', () => {
     };
     const complete = {
       ...load('fluentd-docker/test-complete.json'),
-      run: { runId: 'facets-1' },
+      run: { runId: runUuid('facets-1') },
       job: { namespace: 'facets', name: 'etl' },
     };
     await ingestOpenLineage(ctx, [start]);
@@ -256,7 +262,7 @@ describe('OpenLineage ingestion', () => {
     const withFacet = (name: string, facets: Record<string, unknown>) => ({
       eventType: 'COMPLETE',
       eventTime: '2024-02-01T00:00:00Z',
-      run: { runId: `run-${name}` },
+      run: { runId: runUuid(`run-${name}`) },
       job: { namespace: 'columns', name },
       inputs: [],
       outputs: [{ namespace: 'columns', name: `${name}_out`, facets }],
@@ -347,7 +353,7 @@ describe('OpenLineage ingestion', () => {
       {
         eventType: 'COMPLETE',
         eventTime: '2024-02-02T00:00:00Z',
-        run: { runId: 'legacy-1' },
+        run: { runId: runUuid('legacy-1') },
         job: { namespace: 'columns', name: 'legacy' },
         outputs: [
           {
@@ -498,7 +504,7 @@ describe('OpenLineage datasets of a database the catalog already reads', () => {
     const event = (runId: string) => ({
       eventType: 'COMPLETE',
       eventTime: '2024-03-02T00:00:00Z',
-      run: { runId },
+      run: { runId: runUuid(runId) },
       job: { namespace: 'airflow', name: 'orders.audit' },
       inputs: [{ namespace: 'postgres://127.0.0.1:5432', name: `${scratch.name}.public.orders` }],
       producer: 'test',
@@ -545,7 +551,7 @@ describe('OpenLineage datasets of a MySQL database the catalog already reads', (
       {
         eventType: 'COMPLETE',
         eventTime: '2024-04-01T00:00:00Z',
-        run: { runId: 'mysql-1' },
+        run: { runId: runUuid('mysql-1') },
         job: { namespace: 'spark', name: 'export_invoices' },
         inputs: [{ namespace: 'mysql://127.0.0.1:3306', name: `${name}.invoices` }],
         outputs: [{ namespace: 's3://exports', name: '/invoices.parquet' }],
@@ -605,7 +611,7 @@ describe("OpenLineage events from dbt's integration, for a warehouse the catalog
       }[]
     ).map((event) => {
       for (const d of [...event.inputs, ...event.outputs]) d.name = d.name.replace(/^postgres\./, `${scratch.name}.`);
-      event.run.runId = `run-of-${event.job.name}`;
+      event.run.runId = runUuid(`run-of-${event.job.name}`);
       return event;
     });
     const assetsBefore = (await database.db.select({ id: assets.id }).from(assets)).length;

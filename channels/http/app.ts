@@ -8,8 +8,14 @@ import type { ServiceContext } from '../../mcp-server/context.js';
 import { DataOpsError, type ErrorCode, isDataOpsError } from '../../mcp-server/errors.js';
 import { looksLikeJwt, type OidcVerifier } from '../../mcp-server/governance/oidc.js';
 import { principalForToken } from '../../mcp-server/governance/principals.js';
+import { parseJsonText } from '../../mcp-server/json-text.js';
 import { ingestOpenLineage } from '../../mcp-server/lineage/openlineage.js';
-import { runTool } from '../../mcp-server/run-tool.js';
+import {
+  auditRefusedLineage,
+  ndjsonContentTypes,
+  parseLineageBody,
+} from '../../mcp-server/lineage/openlineage-body.js';
+import { auditFailedCall, runTool } from '../../mcp-server/run-tool.js';
 import { allTools, errorMessage } from '../../mcp-server/server.js';
 import { handleMcpRequest } from '../../mcp-server/transports/http.js';
 import { createHostCheck } from './host-check.js';
@@ -45,6 +51,10 @@ const statusByCode: Record<ErrorCode, ContentfulStatusCode> = {
 type Variables = { ctx: ServiceContext };
 
 const defaultMaxBodyBytes = 4 * 1024 * 1024;
+
+function contentType(header: string | undefined): string {
+  return header?.split(';')[0]?.trim().toLowerCase() ?? '';
+}
 
 function formatBytes(bytes: number): string {
   return bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MiB` : `${bytes} bytes`;
@@ -89,13 +99,16 @@ export function createApp(options: AppOptions) {
   // text/plain or form posts from another page (or a sandboxed frame) are refused before they run a tool.
   app.use('/api/*', async (c, next) => {
     if (c.req.method !== 'POST') return next();
-    const type = c.req.header('content-type')?.split(';')[0]?.trim().toLowerCase();
-    if (type !== 'application/json') {
+    const type = contentType(c.req.header('content-type'));
+    // NDJSON types are not CORS-safelisted either, so they need the same preflight.
+    const lineage = c.req.path === '/api/v1/lineage';
+    if (type !== 'application/json' && !(lineage && ndjsonContentTypes.includes(type))) {
+      const wanted = lineage ? 'application/json or application/x-ndjson' : 'application/json';
       return c.json(
         {
           error: {
             code: 'invalid_input',
-            message: `POST ${c.req.path} needs Content-Type: application/json, not ${type ? `"${type}"` : 'none'}`,
+            message: `POST ${c.req.path} needs Content-Type: ${wanted}, not ${type ? `"${type}"` : 'none'}`,
           },
         },
         415,
@@ -159,20 +172,29 @@ export function createApp(options: AppOptions) {
   app.post('/api/tools/:name', async (c) => {
     const tool = allTools.find((t) => t.name === c.req.param('name'));
     if (!tool) throw new DataOpsError('not_found', `no tool named ${c.req.param('name')}: GET /api/tools lists them`);
-    const args = await c.req.json().catch(() => {
-      throw new DataOpsError('invalid_input', 'the request body must be a JSON object of tool arguments');
-    });
+    let args: unknown;
+    try {
+      args = parseJsonText(await c.req.text(), 'the request body (a JSON object of tool arguments)', {
+        checkDepth: true,
+      });
+    } catch (error) {
+      // Refused before runTool could audit it: audited here, the unreadable body standing in for the arguments.
+      await auditFailedCall(c.get('ctx'), tool.name, { unreadableBody: true }, error);
+      throw error;
+    }
     return c.json(await runTool(tool, args, c.get('ctx')));
   });
 
   // Where OpenLineage producers (Airflow, Spark, the dbt integration) send events, as they do to Marquez.
   app.post('/api/v1/lineage', async (c) => {
-    const body = await c.req.json().catch(() => {
-      throw new DataOpsError('invalid_input', 'the request body must be an OpenLineage event as JSON');
-    });
-    const events = Array.isArray(body) ? body : [body];
-    if (events.length === 0) throw new DataOpsError('invalid_input', 'the request body has no OpenLineage events');
-    return c.json(await ingestOpenLineage(c.get('ctx'), events), 201);
+    const ctx = c.get('ctx');
+    try {
+      const events = parseLineageBody(await c.req.text(), contentType(c.req.header('content-type')));
+      return c.json(await ingestOpenLineage(ctx, events), 201);
+    } catch (error) {
+      await auditRefusedLineage(ctx, error);
+      throw error;
+    }
   });
 
   app.onError((error, c) => {

@@ -1,8 +1,9 @@
 import { PGlite } from '@electric-sql/pglite';
 import { eq } from 'drizzle-orm';
 import type { RowDataPacket } from 'mysql2/promise';
-import postgres from 'postgres';
+import type postgres from 'postgres';
 import { describeConnectionError } from '../../db/connection-errors.js';
+import { openPostgres } from '../../db/postgres-client.js';
 import { sources } from '../../db/schema/index.js';
 import type { ServiceContext } from '../context.js';
 import { DataOpsError } from '../errors.js';
@@ -257,7 +258,7 @@ async function withPostgres<T>(
  * made is `unavailable`, with what to do.
  */
 async function onPostgres<T>(url: string, use: (sql: postgres.Sql) => Promise<T>): Promise<T> {
-  const sql = postgres(url, { max: 1, connect_timeout: 10, onnotice: () => {}, idle_timeout: 5 });
+  const sql = await openPostgres(url, { max: 1, idle_timeout: 5 });
   try {
     return await use(sql);
   } catch (error) {

@@ -1,7 +1,8 @@
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ServiceContext } from '../context.js';
-import { DataOpsError } from '../errors.js';
+import { parseJsonText } from '../json-text.js';
+import { readInputFile } from '../read-input-file.js';
 import { type DbtIngestOptions, type DbtSummary, ingestDbt } from './dbt.js';
 
 export interface DbtFiles {
@@ -36,24 +37,5 @@ export async function ingestDbtFiles(ctx: ServiceContext, files: DbtFiles): Prom
 }
 
 async function readJson(file: string, what: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new DataOpsError(
-      'not_found',
-      `cannot read the ${what} ${file}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
-      {
-        cause: error,
-      },
-    );
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    throw new DataOpsError('invalid_input', `the ${what} ${file} is not JSON: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
+  return parseJsonText(await readInputFile(file, `the ${what}`), `the ${what} ${file}`);
 }

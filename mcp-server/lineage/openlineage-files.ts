@@ -1,7 +1,9 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ServiceContext } from '../context.js';
 import { DataOpsError, isDataOpsError } from '../errors.js';
+import { findJsonProblem, parseJsonLines, parseJsonText } from '../json-text.js';
+import { inputFileError, readInputFile } from '../read-input-file.js';
 import { ingestOpenLineage, type OpenLineageSummary } from './openlineage.js';
 import { parseOpenLineageEvent } from './openlineage-schema.js';
 
@@ -32,15 +34,16 @@ const eventFile = /\.(json|ndjson|jsonl)$/i;
 export async function ingestOpenLineageFiles(ctx: ServiceContext, target: string): Promise<OpenLineageFilesSummary> {
   const root = path.resolve(target);
   const info = await stat(root).catch((error: NodeJS.ErrnoException) => {
-    throw new DataOpsError(
-      'not_found',
-      `cannot read ${target}: ${error.code === 'ENOENT' ? 'no such file or directory' : error.message}`,
-      {
-        cause: error,
-      },
-    );
+    if (error.code === 'ENOENT') {
+      throw new DataOpsError('not_found', `cannot read ${target}: no such file or directory`, { cause: error });
+    }
+    throw inputFileError(target, 'the OpenLineage events', error);
   });
-  const files = info.isDirectory() ? await listFiles(root) : [root];
+  const files = info.isDirectory()
+    ? await listFiles(root).catch((error: unknown) => {
+        throw inputFileError(target, 'the OpenLineage events directory', error);
+      })
+    : [root];
   if (files.length === 0) {
     throw new DataOpsError('invalid_input', `no .json, .ndjson or .jsonl files in ${target}`);
   }
@@ -50,7 +53,7 @@ export async function ingestOpenLineageFiles(ctx: ServiceContext, target: string
   for (const file of files) {
     let events: unknown[] = [];
     try {
-      events = parseEventFile(await readFile(file, 'utf8'));
+      events = parseEventFile(await readInputFile(file, 'the events file'));
       // Checked here so the order below can use event times; recording checks them again.
       const times = events.map((event, i) => {
         try {
@@ -124,26 +127,15 @@ async function listFiles(dir: string): Promise<string[]> {
   return files;
 }
 
-/** One event, a JSON array of events, or NDJSON (one event per line). */
+/** One event, a JSON array of events, or NDJSON (one event per line); broken JSON is named by line and column. */
 export function parseEventFile(text: string): unknown[] {
-  const body = text.replace(/^\uFEFF/, '').trim();
-  if (!body) throw new DataOpsError('invalid_input', 'the file is empty');
-  try {
-    const parsed = JSON.parse(body) as unknown;
-    return Array.isArray(parsed) ? parsed : [parsed];
-  } catch (whole) {
-    const lines = body.split(/\r?\n/);
-    if (lines.length === 1) throw new DataOpsError('invalid_input', `not JSON: ${(whole as Error).message}`);
-    return lines.flatMap((line, i) => {
-      if (!line.trim()) return [];
-      try {
-        return [JSON.parse(line) as unknown];
-      } catch (error) {
-        throw new DataOpsError(
-          'invalid_input',
-          `line ${i + 1} is not JSON (nor is the whole file): ${(error as Error).message}`,
-        );
-      }
-    });
+  const body = text.replace(/^\uFEFF/, '');
+  if (!body.trim()) throw new DataOpsError('invalid_input', 'the file is empty');
+  const lines = body.split('\n').filter((line) => line.trim());
+  // NDJSON when the first line is a whole JSON value by itself; a pretty-printed document's first line is not.
+  if (lines.length > 1 && findJsonProblem(lines[0]!, Number.POSITIVE_INFINITY) === null) {
+    return parseJsonLines(body, 'the file');
   }
+  const parsed = parseJsonText(body, 'the file');
+  return Array.isArray(parsed) ? parsed : [parsed];
 }

@@ -5,7 +5,8 @@ import { DataOpsError } from '../errors.js';
  * OpenLineage events (spec 2-0-2): RunEvent, JobEvent and DatasetEvent, with the facets the catalog reads
  * or that the spec gives a shape. Lenient where real producers are sloppy: an eventTime without a time
  * zone is UTC, `_producer`/`_schemaURL`/`producer`/`schemaURL` may be missing, unknown facets and fields are
- * kept as they are. Strict where meaning would be lost: a RunEvent needs its run id, and a known facet
+ * kept as they are. Strict where meaning would be lost: a RunEvent (any event with an eventType) needs its run
+ * id, a UUID, and a known facet
  * with the wrong shape (an owner without a name, a row count that is not a number) is refused, naming the field.
  */
 
@@ -206,14 +207,25 @@ export function parseOpenLineageEvent(raw: unknown): OpenLineageEvent {
     throw invalid('an OpenLineage event must be a JSON object');
   }
   const record = raw as Record<string, unknown>;
-  const category = 'run' in record ? 'run' : 'dataset' in record ? 'dataset' : 'job' in record ? 'job' : null;
+  // Only a RunEvent has an eventType: START without a run is a RunEvent that lost its run, not a JobEvent.
+  const category =
+    'run' in record || 'eventType' in record ? 'run' : 'dataset' in record ? 'dataset' : 'job' in record ? 'job' : null;
   if (!category) {
     throw invalid(
       'not an OpenLineage event: a RunEvent has run and job, a JobEvent has job, a DatasetEvent has dataset',
     );
   }
-  if (category === 'run' && (!record.run || typeof record.run !== 'object' || !('runId' in record.run))) {
-    throw invalid('run.runId is required: a RunEvent must say which run it reports on');
+  if (category === 'run') {
+    const run = record.run as { runId?: unknown } | undefined;
+    if (!run || typeof run !== 'object' || run.runId === undefined || run.runId === null) {
+      throw invalid('run.runId is required: a RunEvent must say which run it reports on');
+    }
+    // The spec makes it a UUID, and every producer (and Marquez) sends one; other text is a broken producer.
+    if (typeof run.runId !== 'string' || !uuid.test(run.runId)) {
+      throw invalid(
+        `run.runId must be a UUID such as 0193a8b0-0000-7000-8000-000000000001, not ${JSON.stringify(run.runId).slice(0, 60)}`,
+      );
+    }
   }
   const schema = category === 'run' ? runEvent : category === 'job' ? jobEvent : datasetEvent;
   const parsed = schema.safeParse(record);
@@ -226,6 +238,8 @@ export function parseOpenLineageEvent(raw: unknown): OpenLineageEvent {
   const producer = typeof record.producer === 'string' ? record.producer : null;
   return { category, event: parsed.data, raw: record, eventTime, producer } as OpenLineageEvent;
 }
+
+const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function invalid(message: string): DataOpsError {
   return new DataOpsError('invalid_input', `invalid OpenLineage event: ${message}`);

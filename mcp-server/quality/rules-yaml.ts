@@ -42,6 +42,19 @@ export interface ApplySummary {
   unchanged: number;
 }
 
+/** The document's value; an alias bomb (aliases expanding to a huge value) is one line naming the file. */
+function toJs(doc: ReturnType<typeof parseDocument>, fileName: string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    if (!(error instanceof ReferenceError)) throw error;
+    const message = /alias count/i.test(error.message)
+      ? 'its YAML aliases (*name) expand to too much data (the yaml library calls it a resource exhaustion attack): write the rules out instead'
+      : error.message.split('\n')[0];
+    throw new DataOpsError('invalid_input', `${fileName}: ${message}; nothing was applied`, { cause: error });
+  }
+}
+
 /** Applies a rules file's text; `fileName` names the suite when the file does not, and the file in errors. */
 export async function applyRulesYaml(ctx: ServiceContext, text: string, fileName: string): Promise<ApplySummary> {
   requireRole(ctx.principal, 'apply quality rules', 'steward', 'owner');
@@ -52,7 +65,7 @@ export async function applyRulesYaml(ctx: ServiceContext, text: string, fileName
     throw new DataOpsError('invalid_input', `${fileName}:${lineOf(offset)}: ${message}; nothing was applied`);
   };
   if (doc.errors.length) fail(doc.errors[0]!.pos[0], doc.errors[0]!.message.split('\n')[0]!);
-  const parsed = fileSchema.safeParse(doc.toJS());
+  const parsed = fileSchema.safeParse(toJs(doc, fileName));
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const node = doc.getIn(issue.path as (string | number)[], true) as { range?: [number] } | undefined;

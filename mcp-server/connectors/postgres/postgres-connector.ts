@@ -1,5 +1,6 @@
-import postgres from 'postgres';
-import { describeConnectionError, redactUrl } from '../../../db/connection-errors.js';
+import type postgres from 'postgres';
+import { redactUrl } from '../../../db/connection-errors.js';
+import { checkPostgresUrl, openPostgres } from '../../../db/postgres-client.js';
 import { DataOpsError } from '../../errors.js';
 import type {
   Connector,
@@ -78,25 +79,9 @@ const kinds: Record<string, DiscoveredAssetKind> = {
 /** Tables whose planner estimate is unknown (never analysed) and that are at most this big get an exact count. */
 const exactCountMaxBytes = 64 * 1024 * 1024;
 
-export function parsePostgresUrl(url: string): URL {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new DataOpsError(
-      'invalid_input',
-      `not a valid Postgres URL: ${redactUrl(url)} (expected postgres://user:password@host:5432/database)`,
-    );
-  }
-  if (!/^postgres(ql)?:$/.test(parsed.protocol)) {
-    throw new DataOpsError('invalid_input', `not a Postgres URL: ${redactUrl(url)} (expected postgres://…)`);
-  }
-  return parsed;
-}
-
 /** Reads schemas, tables, views, columns, keys, comments, estimates and sizes from a Postgres database. */
 export function createPostgresConnector(options: PostgresConnectorOptions): Connector {
-  const parsed = parsePostgresUrl(options.url);
+  const parsed = checkPostgresUrl(options.url);
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || parsed.username || 'postgres';
   return {
     kind: 'postgres',
@@ -109,13 +94,8 @@ async function discover(
   name: string,
   onProgress?: ProgressListener,
 ): Promise<SourceSnapshot> {
-  const sql = postgres(options.url, { max: 1, connect_timeout: 10, onnotice: () => {}, idle_timeout: 5 });
+  const sql = await openPostgres(options.url, { max: 1, idle_timeout: 5 });
   try {
-    try {
-      await sql`select 1`;
-    } catch (error) {
-      throw new DataOpsError('unavailable', describeConnectionError(options.url, error), { cause: error });
-    }
     const schemas = options.schemas ?? [];
     const total = 4;
     // One read-only snapshot, so a table created between two of the queries cannot half-appear.

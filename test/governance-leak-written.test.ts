@@ -160,4 +160,103 @@ describe('leak matrix: the tables a pipeline writes', () => {
       }
     }
   }, 600_000);
+
+  it('writes only tables it created, never a system schema, and publishes only those', async () => {
+    const ts = fixture.principals.find((p) => p.key === 'ts')!.ctx;
+    const ok = async (name: string, input: Input) => {
+      const answer = await call(ts, name, input);
+      expect(answer.code, answer.text).toBe('ok');
+      return JSON.parse(answer.text.split('\n')[0]!);
+    };
+    const build = async (name: string, destination: Input, validate?: Input) => {
+      const { id } = await ok('pipelines_create', { name });
+      await ok('pipelines_add_node', {
+        pipeline: id,
+        id: 'src',
+        type: 'source_dataset',
+        config: { urn: fixture.assets.out.urn },
+      });
+      if (validate)
+        await ok('pipelines_add_node', {
+          pipeline: id,
+          id: 'checked',
+          type: 'validate',
+          after: 'src',
+          config: validate,
+        });
+      const saved = await ok('pipelines_add_node', {
+        pipeline: id,
+        id: 'dest',
+        type: 'destination_table',
+        after: validate ? 'checked' : 'src',
+        config: { schema: 'zns', mode: 'append', ...destination },
+      });
+      const issues = (saved.issues as { message: string }[]).map((i) => i.message);
+      if (issues.length === 0) {
+        await ok('pipelines_add_test', {
+          pipeline: id,
+          name: 'passes',
+          inputs: { src: [row] },
+          expect: { dest: [row] },
+        });
+      }
+      return { id: id as string, issues };
+    };
+
+    // Postgres's own schemas are refused while the pipeline is built, so nothing can deploy into them.
+    const system = await build('into the system catalog', { schema: 'information_schema', table: 'zsneak' });
+    expect(system.issues).toEqual([
+      'node `dest` (destination_table): its table information_schema.zsneak is in information_schema, a schema Postgres keeps for itself (information_schema and every pg_ schema); write to a schema of your own, such as public',
+    ]);
+    const quarantined = await build(
+      'quarantine into pg_temp',
+      { table: 'zchecked' },
+      {
+        rules: [{ check: 'range', column: 'zmark_out_amount', max: 0 }],
+        onFail: 'quarantine',
+        quarantineTable: { schema: 'pg_catalog', table: 'zsneak' },
+      },
+    );
+    expect(quarantined.issues).toEqual([
+      expect.stringMatching(
+        /^node `checked` \(validate\): its quarantine table is in pg_catalog, a schema Postgres keeps for itself/,
+      ),
+    ]);
+    const refused = await call(ts, 'pipelines_deploy', { pipeline: system.id, environment: 'dev' });
+    expect(refused.text).toMatch(/does not validate: .*information_schema, a schema Postgres keeps for itself/);
+    const [sneaked] = await source.unsafe(
+      `select to_regclass('information_schema.zsneak_dev') as a, to_regclass('pg_catalog.zsneak') as b`,
+    );
+    expect(sneaked).toEqual({ a: null, b: null });
+
+    // Its own source table, in append mode: refused, its rows and its catalog entry as they were.
+    const own = await build('append into what it reads', { table: 'zmark_out' });
+    const deploy = await call(ts, 'pipelines_deploy', { pipeline: own.id, environment: 'prod' });
+    expect(deploy.code).toBe('invalid_input');
+    expect(deploy.text).toMatch(
+      /node `dest` may not use zns\.zmark_out as its append table: the table exists and this pipeline did not write it/,
+    );
+    expect((await source.unsafe('select count(*)::int as n from zns.zmark_out'))[0]!.n).toBe(1);
+    const profile = await ok('catalog_get_asset', { urn: fixture.assets.out.urn });
+    expect([profile.owner, profile.tags]).toEqual(['zown_out', ['ztag_out']]);
+
+    // A table it creates is its own: published as its product, and appended to by the runs after.
+    const fresh = await build('append into a new table', { table: 'zfresh' });
+    const first = await ok('pipelines_deploy', { pipeline: fresh.id, environment: 'prod' });
+    expect(first.run.status, first.run.error).toBe('succeeded');
+    expect(first.run.stats.published.map((p: { urn: string }) => p.urn)).toEqual([
+      expect.stringMatching(/zns\.zfresh$/),
+    ]);
+    expect((await ok('pipelines_run', { pipeline: fresh.id, environment: 'prod' })).status).toBe('succeeded');
+    expect((await source.unsafe('select count(*)::int as n from zns.zfresh'))[0]!.n).toBe(2);
+
+    // A table made by someone else after the deploy is refused by the run itself, and left as it was.
+    const later = await build('append into a table made later', { table: 'zlater' });
+    await ok('pipelines_deploy', { pipeline: later.id, environment: 'prod', runNow: false });
+    await source.unsafe('create table zns.zlater (zmark_out_id integer, zmark_out_amount numeric)');
+    const run = await ok('pipelines_run', { pipeline: later.id, environment: 'prod' });
+    expect([run.status, run.stats.failedNode]).toEqual(['failed', 'dest']);
+    expect(run.error).toMatch(/^node `dest` may not use zns\.zlater as its append table: the table exists/);
+    expect((await source.unsafe('select count(*)::int as n from zns.zlater'))[0]!.n).toBe(0);
+  }, 300_000);
 });

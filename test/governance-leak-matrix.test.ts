@@ -69,9 +69,17 @@ const probes: Record<string, ProbeGenerator> = {
       { from: a.urn, to: f.assets.end.urn },
     ]),
   lineage_diff: (f) => each(f, (a) => ({ urn: a.urn, from: '2000-01-01', depth: 6 })),
+  // Both ends of an edge are names a caller writes; `out` is unclassified, so an edge from it raises no marking.
   lineage_add_edge: (f) =>
-    each(f, (a) => ({ from: a.urn, to: f.assets.out.urn, columns: [{ from: a.column, to: f.assets.out.column }] })),
-  lineage_remove_edge: (f) => each(f, (a) => ({ from: a.urn, to: f.assets.out.urn })),
+    each(f, (a) => [
+      { from: a.urn, to: f.assets.out.urn, columns: [{ from: a.column, to: f.assets.out.column }] },
+      { from: f.assets.out.urn, to: a.urn, columns: [{ from: f.assets.out.column, to: a.column }] },
+    ]),
+  lineage_remove_edge: (f) =>
+    each(f, (a) => [
+      { from: a.urn, to: f.assets.out.urn },
+      { from: f.assets.out.urn, to: a.urn },
+    ]),
   lineage_coverage: () => [{ limit: 200 }],
   governance_request_access: (f) => each(f, (a) => ({ urn: a.urn, purpose, days: 5 })),
   governance_decide_access: (f) =>
@@ -136,7 +144,17 @@ const probes: Record<string, ProbeGenerator> = {
   quality_update_alert: (f) =>
     each(f, (a) => a.ids.alert.map((id) => ({ id, action: 'acknowledge', note: 'matrix probe' }))),
   quality_create_rule: (f) =>
-    each(f, (a) => ({ urn: a.urn, name: 'matrix probe rule', type: 'not_null', column: a.column, severity: 'info' })),
+    each(f, (a) => [
+      { urn: a.urn, name: 'matrix probe rule', type: 'not_null', column: a.column, severity: 'info' },
+      // The asset a relationships rule references is written into the rule, on a table everyone sees.
+      {
+        urn: f.assets.out.urn,
+        name: `matrix probe reference ${a.level}`,
+        type: 'relationships',
+        column: `zmark_out_id`,
+        config: { to: a.urn, field: `zmark_${a.level}_id` },
+      },
+    ]),
   quality_list_rules: (f) => each(f, (a) => ({ urn: a.urn, includeDisabled: true })),
   quality_run_checks: (f) => [
     ...each(f, (a) => ({ urn: a.urn })),
@@ -167,6 +185,12 @@ const probes: Record<string, ProbeGenerator> = {
   pipelines_add_node: (f) =>
     each(f, (a) => ({ pipeline: 'zprobe pipeline', type: 'source_dataset', config: { urn: a.urn } })).concat(
       each(f, (a) => ({ pipeline: `zpipe_${a.level}`, type: 'sort', config: { by: [{ column: a.column }] } })),
+      // Tables a pipeline would write, by name (governance-leak-written.test.ts deploys and runs such pipelines).
+      each(f, (a) => ({
+        pipeline: 'zprobe pipeline',
+        type: 'destination_table',
+        config: { schema: 'zns', table: a.name, mode: 'append' },
+      })),
     ),
   pipelines_update_node: (f) => each(f, (a) => ({ pipeline: `zpipe_${a.level}`, id: 'src', label: 'matrix probe' })),
   pipelines_connect: (f) => each(f, (a) => ({ pipeline: `zpipe_${a.level}`, source: 'src', target: 'keep' })),

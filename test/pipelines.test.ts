@@ -693,7 +693,7 @@ describe('runs that keep to their own tables, one at a time, and tell each reade
     expect(refused.status).toBe('failed');
     expect(refused.stats.failedNode).toBe('out');
     expect(refused.error).toBe(
-      "node `out` may not use public.keep_dev as its replace table: the table exists and this pipeline did not write it in an earlier successful run (it may be a source table or another pipeline's output); write to a table that does not exist yet, or set the mode to append or upsert to add rows to public.keep_dev",
+      "node `out` may not use public.keep_dev as its replace table: the table exists and this pipeline did not write it in an earlier successful run (it may be a source table or another pipeline's output); write to a table that does not exist yet: the pipeline creates it, and later runs may replace, append or upsert into it",
     );
     expect(await keptRows()).toEqual([42]);
 

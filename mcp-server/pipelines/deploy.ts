@@ -1,6 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { type Db, queryRows, type Tx } from '../../db/create-db.js';
 import { pipelineDeployments, pipelineRuns } from '../../db/schema/index.js';
+import { withSourceReader } from '../connectors/source-reader.js';
 import type { ServiceContext } from '../context.js';
 import { DataOpsError, isDataOpsError } from '../errors.js';
 import { requireRole } from '../governance/access.js';
@@ -13,7 +14,8 @@ import { type Environment, environmentTable, type RunSummary, runPipeline } from
 import { sourceSqlUrns } from './source-sql.js';
 import { datasetUrns, type LoadedPipeline, loadPipeline, rollbackPipeline, type SavedVersion } from './store.js';
 import { uploadIds } from './upload-access.js';
-import { analyzePipeline } from './validate.js';
+import { analyzePipeline, type PipelineAnalysis } from './validate.js';
+import { cataloguedTables, tablesWrittenBy, takenTableProblem, writtenTables } from './written-tables.js';
 
 /**
  * Deployment: a version that validates and passes the pipeline's tests is recorded as the one an environment
@@ -97,8 +99,11 @@ export async function deployPipeline(
         'source node (inputs) and the rows a node must then produce (expect), then deploy again',
     );
   }
+  const own = await tablesWrittenBy(ctx.db, pipeline.id);
+  await refuseTakenTables(ctx, analysis, environment, own, what);
   // A prod run publishes its output: one its deployer could not publish is refused before anything is recorded.
-  if (environment === 'prod') await checkPublishable(ctx, analysis, (config) => environmentTable(config, environment));
+  if (environment === 'prod')
+    await checkPublishable(ctx, analysis, (config) => environmentTable(config, environment), own);
   const judged = await judge(ctx, pipeline, analysis, tests);
   if (judged.failed > 0) {
     const failures = judged.results.filter((r) => !r.passed).map(describeResult);
@@ -152,6 +157,30 @@ export async function deployPipeline(
       })
     : null;
   return { ...deployment!, tests: judged.results.map((r) => ({ name: r.name, passed: r.passed })), run };
+}
+
+/**
+ * Refuses a deploy whose runs would be refused for writing a table that is taken (written-tables.ts), before
+ * anything is recorded; each run checks again, as the source database may change in between.
+ */
+async function refuseTakenTables(
+  ctx: ServiceContext,
+  analysis: PipelineAnalysis,
+  environment: Environment,
+  own: Set<string>,
+  what: string,
+): Promise<void> {
+  const tables = writtenTables(analysis, (placed) => environmentTable(placed, environment));
+  const catalogued = await cataloguedTables(ctx.db, analysis.sourceId!, tables);
+  const problems = await withSourceReader(ctx, analysis.sourceId!, async (reader) => {
+    const found: string[] = [];
+    for (const table of tables) {
+      const problem = await takenTableProblem(reader, table, own, catalogued);
+      if (problem) found.push(problem);
+    }
+    return found;
+  });
+  if (problems.length) throw new DataOpsError('invalid_input', `cannot ${what}: ${problems.join('; ')}`);
 }
 
 /**

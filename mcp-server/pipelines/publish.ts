@@ -58,9 +58,16 @@ async function loadSource(ctx: ServiceContext, sourceId: string): Promise<Source
 /**
  * Refuses, before anything is written, a publication that would put a product out of its publisher's own
  * sight, or its data out of its inputs' need-to-know: a marking above the publisher's clearance, a restricted
- * domain it is not a member of, or a catalog entry for the table that it may not see.
+ * domain it is not a member of, or a catalog entry it may not see for one of this pipeline's own tables
+ * (`own`, see written-tables.ts). Any other table with a catalog entry is not this pipeline's to write: the run
+ * refuses it as taken, in the same words whether the caller may see the entry or not.
  */
-export async function checkPublishable(ctx: ServiceContext, analysis: PipelineAnalysis, tableOf: TableOf) {
+export async function checkPublishable(
+  ctx: ServiceContext,
+  analysis: PipelineAnalysis,
+  tableOf: TableOf,
+  own: Set<string>,
+) {
   const source = await loadSource(ctx, analysis.sourceId!);
   for (const node of destinations(analysis)) {
     // More than one restricted domain is a validation issue at the destination, so a run never gets here with it.
@@ -91,6 +98,8 @@ export async function checkPublishable(ctx: ServiceContext, analysis: PipelineAn
       );
     }
     const { schema, table } = tableOf(node.config as NodeConfig<'destination_table'>);
+    // Saying "hidden" of a name this pipeline did not write would tell a hidden asset from a missing one.
+    if (!own.has(`${schema}.${table}`)) continue;
     const urn = assetUrn(source.kind, source.name, schema, table);
     const [hidden] = await queryRows<{ id: string }>(
       ctx.db,

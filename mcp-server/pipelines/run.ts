@@ -30,6 +30,13 @@ import { type NodeProfile, profileNodeRows } from './profile-node.js';
 import { checkPublishable, type PublishedOutput, publishRun } from './publish.js';
 import { deployedVersion, loadPipeline } from './store.js';
 import { type AnalyzedNode, analyzePipeline, type PipelineAnalysis, type PipelineIssue } from './validate.js';
+import {
+  cataloguedTables,
+  tablesWrittenBy,
+  takenTableProblem,
+  type WrittenTable,
+  writtenTables,
+} from './written-tables.js';
 
 const q = postgresDialect.quote;
 
@@ -232,13 +239,21 @@ export async function runPipeline(ctx: ServiceContext, id: string, options: RunO
     version === undefined || version === current.version ? current : await loadPipeline(ctx, id, version);
   const analysis = await analyzePipeline(ctx, pipeline.graph);
   refuseWhile(analysis.issues, `run pipeline ${pipeline.name}`);
-  const tableOf = (config: NodeConfig<'destination_table'>) => environmentTable(config, environment);
-  const publish = environment === 'prod' || options.publish === true;
-  if (publish) await checkPublishable(ctx, analysis, tableOf);
   const compile = await compileOptions(ctx, pipeline.id);
   // A run of this pipeline and environment whose process died is closed first, so it does not look in progress.
   await failStalePipelineRuns(ctx.db, ctx.clock(), { pipelineId: pipeline.id, environment });
-  const ownTables = await tablesWrittenBy(ctx.db, pipeline.id);
+  // The tables it may write beyond new ones; a name the catalog holds is taken even where the table is gone.
+  const guard = {
+    own: await tablesWrittenBy(ctx.db, pipeline.id),
+    catalogued: await cataloguedTables(
+      ctx.db,
+      analysis.sourceId!,
+      writtenTables(analysis, (placed) => environmentTable(placed, environment)),
+    ),
+  };
+  const tableOf = (config: NodeConfig<'destination_table'>) => environmentTable(config, environment);
+  const publish = environment === 'prod' || options.publish === true;
+  if (publish) await checkPublishable(ctx, analysis, tableOf, guard.own);
   const [run] = await ctx.db
     .insert(pipelineRuns)
     .values({
@@ -270,7 +285,7 @@ export async function runPipeline(ctx: ServiceContext, id: string, options: RunO
           stats.nodes[nodeId] = { rows: Number(counted!.n), ms: Math.round(performance.now() - step) };
         }
         if (node.type === 'validate') {
-          await checkRules(tx, analysis, nodeId, compile, stats, { runId: run!.id, environment, ownTables });
+          await checkRules(tx, analysis, nodeId, compile, stats, { runId: run!.id, environment, guard });
         }
         if (node.type === 'profile') {
           const profile = await inStep(nodeId, () => profileNodeRows(tx, analysis, nodeId, compile));
@@ -319,9 +334,7 @@ export async function runPipeline(ctx: ServiceContext, id: string, options: RunO
         const step = performance.now();
         const config = node.config as NodeConfig<'destination_table'>;
         const target = environmentTable(config, environment);
-        if (config.mode === 'replace' || config.mode === 'create') {
-          await refuseForeignTable(tx, ownTables, target, nodeId, `${config.mode} table`);
-        }
+        await refuseForeignTable(tx, guard, { nodeId, ...target, use: `${config.mode} table` });
         const rows = await inStep(nodeId, () => writeDestination(tx, analysis, nodeId, compile, target));
         stats.destinations[nodeId] = {
           table: `${target.schema}.${target.table}`,
@@ -443,48 +456,16 @@ export async function failStalePipelineRuns(
 }
 
 /**
- * The tables (`schema.table`) this pipeline has written: destinations and quarantine tables of its runs that
- * committed (succeeded, or failed only while publishing, after the tables were written).
- */
-async function tablesWrittenBy(db: Db, pipelineId: string): Promise<Set<string>> {
-  const rows = await queryRows<{ name: string }>(
-    db,
-    sql`with committed as (select stats from pipeline_runs
-          where pipeline_id = ${pipelineId}::uuid and (status = 'succeeded' or stats->'published' is not null))
-        select d.value->>'table' as name from committed c, jsonb_each(c.stats->'destinations') d
-        union select q.value as name from committed c, jsonb_each_text(c.stats->'quarantineTables') q`,
-  );
-  return new Set(rows.map((r) => r.name));
-}
-
-/**
- * Refuses to replace, create or quarantine into a table that exists but that this pipeline never wrote: it may
- * be a source table or another pipeline's output, and a replace would drop it.
+ * Refuses to write a table that is neither new nor this pipeline's own (written-tables.ts), whatever the mode:
+ * a replace would drop a source table or another pipeline's output, an append or upsert would change it.
  */
 async function refuseForeignTable(
   tx: SourceTransaction,
-  ownTables: Set<string>,
-  target: { schema: string; table: string },
-  nodeId: string,
-  use: string,
+  guard: { own: Set<string>; catalogued: Set<string> },
+  target: WrittenTable,
 ): Promise<void> {
-  const name = `${target.schema}.${target.table}`;
-  if (ownTables.has(name)) return;
-  const [existing] = await inStep(nodeId, () =>
-    tx.query<{ found: boolean }>('select to_regclass($1) is not null as found', [
-      `${q(target.schema)}.${q(target.table)}`,
-    ]),
-  );
-  if (!existing!.found) return;
-  const fix =
-    use === 'quarantine table'
-      ? 'name a table that does not exist yet in the node’s quarantineTable'
-      : `write to a table that does not exist yet, or set the mode to append or upsert to add rows to ${name}`;
-  throw new StepFailure(
-    nodeId,
-    `node \`${nodeId}\` may not use ${name} as its ${use}: the table exists and this pipeline did not write it in an earlier successful run (it may be a source table or another pipeline's output); ${fix}`,
-    null,
-  );
+  const problem = await inStep(target.nodeId, () => takenTableProblem(tx, target, guard.own, guard.catalogued));
+  if (problem) throw new StepFailure(target.nodeId, problem, null);
 }
 
 /** Runs one step; a database error becomes a failure of that node, with Postgres's own words and SQLSTATE. */
@@ -504,7 +485,7 @@ async function checkRules(
   nodeId: string,
   compile: CompileOptions,
   stats: RunStats,
-  run: { runId: string; environment: Environment; ownTables: Set<string> },
+  run: { runId: string; environment: Environment; guard: { own: Set<string>; catalogued: Set<string> } },
 ): Promise<void> {
   const node = analysis.nodes.get(nodeId)!;
   const config = node.config as NodeConfig<'validate'>;
@@ -517,10 +498,10 @@ async function checkRules(
   if (broken.length === 0) return;
   if (config.onFail === 'quarantine') {
     const target = environmentTable(node.quarantine!, run.environment);
-    await refuseForeignTable(tx, run.ownTables, target, nodeId, 'quarantine table');
+    await refuseForeignTable(tx, run.guard, { nodeId, ...target, use: 'quarantine table' });
     await inStep(nodeId, () => quarantineRows(tx, analysis, nodeId, compile, target, run.runId));
     // Now this run's own: another quarantining node that names the same table may append to it too.
-    run.ownTables.add(`${target.schema}.${target.table}`);
+    run.guard.own.add(`${target.schema}.${target.table}`);
     stats.quarantined = { ...stats.quarantined, [nodeId]: broken };
     stats.quarantineTables = { ...stats.quarantineTables, [nodeId]: `${target.schema}.${target.table}` };
     return;

@@ -41,7 +41,7 @@ const configInput = z
       'deduplicate {columns:[…], keep?:[{column, direction}]}; validate {rules:[{check: not_null|unique|accepted_values|range|expression, column?, values?, min?, max?, expression?}], onFail: stop|quarantine, quarantineTable?: {schema, table}}; ' +
       'mask {columns?:[…] (default: the PII columns), method: redact|hash|last4}; ' +
       'classify {columns?:[{column, classification: U|C|S|TS}], asset?: U|C|S|TS} (raises markings of what is published); ' +
-      'restrict {domain?: a restricted domain, clearance?: U|C|S|TS} (who may see what is published); destination_table {schema?, table, mode: create|replace|append|upsert, key?:[…]}. ' +
+      'restrict {domain?: a restricted domain, clearance?: U|C|S|TS} (who may see what is published); destination_table {schema?, table, mode: create|replace|append|upsert, key?:[…]} (a table that does not exist yet, which the pipeline then owns; never an existing one or a system schema). ' +
       'cleanse {columns:[{column, operations:[{op: trim|lower|upper|empty_to_null|collapse_whitespace} | {op: replace, from, to} | {op: cast, to: text|smallint|integer|bigint|numeric|real|double precision|boolean|date|timestamp without time zone|timestamp with time zone|time without time zone|uuid} | {op: fill_null, value}]}]} (operations in order); ' +
       'enrich {on:[{left, right}], columns:[{column, as?}]} (inputs on handles input and lookup; a left join that adds lookup columns and never multiplies input rows: of several lookup rows for a key it takes the one whose looked-up values sort first); ' +
       'pivot {rowKeys:[…], column, values:[…], measure:{fn: count|count_distinct|sum|avg|min|max, column?}} (one output column per listed value, named after it); ' +

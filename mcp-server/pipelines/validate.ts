@@ -39,6 +39,7 @@ import {
 } from './graph.js';
 import { type AnalyzedSourceQuery, analyzeSourceSql, type SourceQuery } from './source-sql.js';
 import { type LoadedUpload, loadUploads } from './upload-access.js';
+import { systemSchemaProblem } from './written-tables.js';
 
 export interface PipelineIssue {
   /** The node the problem is at (a canvas points at it); null for the graph as a whole. */
@@ -671,6 +672,8 @@ async function analyzeTransform(a: AnalyzedNode, upstream: AnalyzedNode[], fail:
       const config = a.config as NodeConfig<'destination_table'>;
       if (config.mode === 'upsert' && config.key.length === 0)
         fail('an upsert needs a key; set config.key to the columns that identify a row');
+      const system = systemSchemaProblem(config.schema, `its table ${config.schema}.${config.table}`);
+      if (system) fail(system);
       for (const k of config.key) need(k);
       a.columns = input;
       return;
@@ -823,6 +826,9 @@ function placeQuarantines(analysis: PipelineAnalysis, graph: PipelineGraph, issu
       if (!placed) continue;
       target = { schema: placed.schema, table: suffixedIdentifier(placed.table, '_quarantine') };
     }
+    // A destination in a system schema has its own issue; a quarantine table named there needs one here.
+    const system = config.quarantineTable && systemSchemaProblem(target.schema, 'its quarantine table');
+    if (system) fail(system);
     a.quarantine = target;
   }
   checkTableNames(analysis, issues);

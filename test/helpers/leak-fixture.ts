@@ -90,8 +90,15 @@ function table(level: Level, extra: Partial<DiscoveredAsset> = {}): DiscoveredAs
   };
 }
 
-/** Builds the catalog, its lineage and access requests, and the principals of each clearance. */
-export async function createLeakFixture(database: Database): Promise<LeakFixture> {
+/**
+ * Builds the catalog, its lineage and access requests, and the principals of each clearance. With
+ * `connection`, the source's data can be reached there (a database holding the `zns.zmark_<level>` tables),
+ * so pipelines over the fixture run and write; without it the source is catalogued only.
+ */
+export async function createLeakFixture(
+  database: Database,
+  options: { connection?: string } = {},
+): Promise<LeakFixture> {
   const admin = await contextAs(database, {
     id: 'matrix_admin',
     displayName: 'Matrix Admin',
@@ -108,27 +115,31 @@ export async function createLeakFixture(database: Database): Promise<LeakFixture
     roles: ['admin'],
     domains: [restrictedDomain],
   });
-  await syncSource(setup, {
-    kind: 'postgres',
-    name: source,
-    location: 'postgres://matrix@db.example:5432/matrix',
-    errors: [],
-    assets: levels.map((level) =>
-      level === 'end'
-        ? table(level, {
-            foreignKeys: [
-              {
-                name: 'end_ts_fk',
-                columns: ['zmark_end_id'],
-                refNamespace: 'zns',
-                refName: 'zmark_ts',
-                refColumns: ['zmark_ts_id'],
-              },
-            ],
-          })
-        : table(level),
-    ),
-  });
+  await syncSource(
+    setup,
+    {
+      kind: 'postgres',
+      name: source,
+      location: 'postgres://matrix@db.example:5432/matrix',
+      errors: [],
+      assets: levels.map((level) =>
+        level === 'end'
+          ? table(level, {
+              foreignKeys: [
+                {
+                  name: 'end_ts_fk',
+                  columns: ['zmark_end_id'],
+                  refNamespace: 'zns',
+                  refName: 'zmark_ts',
+                  refColumns: ['zmark_ts_id'],
+                },
+              ],
+            })
+          : table(level),
+      ),
+    },
+    options.connection ? { connection: options.connection } : {},
+  );
   const urnOf = (level: Level) => assetUrn('postgres', source, 'zns', `zmark_${level}`);
   // A chain through every marking, a side branch through the restricted domain, both ending in `end`.
   const edges: [Level, Level][] = [

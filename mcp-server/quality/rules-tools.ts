@@ -40,7 +40,7 @@ function ruleView(rule: QualityRule): z.infer<typeof ruleSchema> {
 }
 
 /** What a check measured: a number (a count, a statistic), the facts behind its verdict, or nothing when it could not run. */
-const observedSchema = z.union([z.number(), z.record(z.string(), z.unknown())]).nullable();
+const observedSchema = z.union([z.number(), z.string(), z.record(z.string(), z.unknown())]).nullable();
 const renderRule = (r: z.infer<typeof ruleSchema>) =>
   `- ${r.name} [${r.type}${r.column ? ` on ${r.column}` : ''}; ${r.dimension}; ${r.severity}${r.threshold < 1 ? `; mostly ${r.threshold}` : ''}${r.enabled ? '' : '; disabled'}; from ${r.origin}]`;
 

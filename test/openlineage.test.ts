@@ -14,6 +14,7 @@ import { createMysqlConnector } from '../mcp-server/connectors/mysql/mysql-conne
 import { createPostgresConnector } from '../mcp-server/connectors/postgres/postgres-connector.js';
 import type { ServiceContext } from '../mcp-server/context.js';
 import { ingestOpenLineage } from '../mcp-server/lineage/openlineage.js';
+import { getLineage } from '../mcp-server/lineage/queries.js';
 import { sharedData } from './helpers/source-databases.js';
 import { contextAs, createTestContext } from './helpers/test-context.js';
 import { createScratchDatabase, createTestDb, serverUrl } from './helpers/test-db.js';
@@ -346,6 +347,63 @@ describe('OpenLineage ingestion', () => {
       dataset('s3://test-bucket', '/iceberg_warehouse/some-database/people'),
     ))!;
     expect(people).toMatchObject({ kind: 'file', name: 'people', namespace: '/iceberg_warehouse/some-database' });
+  });
+
+  it('traces columns that only the columnLineage facet names, on the output and on the inputs it reads', async () => {
+    // The Spark example as a producer sends it: a schema facet that lists some columns, and column lineage
+    // for more (ageNextYear is computed; the input `people` comes with no schema at all).
+    const spark = facetExample('ColumnLineageDatasetFacet-2.json');
+    await ingestOpenLineage(ctx, [
+      {
+        eventType: 'COMPLETE',
+        eventTime: '2024-02-03T00:00:00Z',
+        run: { runId: 'lineage-only-1' },
+        job: { namespace: 'columns', name: 'lineage_only' },
+        inputs: [],
+        outputs: [
+          {
+            namespace: 'columns',
+            name: 'people_next_year',
+            facets: { ...spark, schema: { fields: [{ name: 'id', type: 'long' }] } },
+          },
+        ],
+        producer: 'test',
+      },
+    ]);
+    const output = dataset('columns', 'people_next_year');
+    const people = dataset('s3://test-bucket', '/iceberg_warehouse/some-database/people');
+    const columnsOf = async (urn: string) =>
+      (
+        await database.db
+          .select({ name: columns.name, type: columns.dataType })
+          .from(columns)
+          .innerJoin(assets, eq(assets.id, columns.assetId))
+          .where(eq(assets.urn, urn))
+      )
+        .map((c) => `${c.name}:${c.type}`)
+        .sort();
+    expect(await columnsOf(output)).toEqual([
+      'ageNextYear:unknown',
+      'firstName:unknown',
+      'id:long',
+      'lastName:unknown',
+    ]);
+    expect(await columnsOf(people)).toEqual(
+      expect.arrayContaining(['age:unknown', 'first_name:unknown', 'id:unknown', 'last_name:unknown']),
+    );
+
+    const upstream = await getLineage(ctx, { urn: output, column: 'ageNextYear', direction: 'upstream', depth: 2 });
+    const intoOutput = upstream.edges.flatMap((e) => e.data.columns).filter((c) => c.to === 'ageNextYear');
+    expect(intoOutput).toEqual([
+      { from: 'age', to: 'ageNextYear', transformationType: 'DIRECT', transformationSubtype: 'TRANSFORMATION' },
+    ]);
+    expect(upstream.nodes.map((n) => n.id)).toContain(people);
+
+    const downstream = await getLineage(ctx, { urn: people, column: 'first_name', direction: 'downstream', depth: 2 });
+    expect(downstream.nodes.map((n) => n.id)).toContain(output);
+    expect(downstream.edges.flatMap((e) => e.data.columns).map((c) => `${c.from}→${c.to ?? '*'}`)).toEqual(
+      expect.arrayContaining(['first_name→firstName']),
+    );
   });
 
   it('reads the older per-field transformationType when an input field has no transformations', async () => {

@@ -7,11 +7,15 @@ import { num, text, titleElement } from './svg-text.js';
 const arrowLength = 9;
 
 /**
- * A filled arrowhead with its tip at (x, y), pointing right (`dir` 1) or left (-1). Drawn as a plain path
+ * A filled arrowhead with its tip at (x, y), pointing right (`dir` 1), left (-1) or down. Drawn as a plain path
  * rather than an SVG marker: resvg 2.6 panics, taking the process down, on a marker whose path lies off
  * the canvas, and every edge here ends horizontally anyway.
  */
-export function arrowhead(x: number, y: number, dir: 1 | -1, fill: string): string {
+export function arrowhead(x: number, y: number, dir: 1 | -1 | 'down', fill: string): string {
+  if (dir === 'down') {
+    const top = y - arrowLength;
+    return `<path d="M${num(x)},${num(y)} L${num(x - 4.5)},${num(top)} L${num(x + 4.5)},${num(top)} Z" fill="${fill}"/>`;
+  }
   const base = x - dir * arrowLength;
   return `<path d="M${num(x)},${num(y)} L${num(base)},${num(y - 4.5)} L${num(base)},${num(y + 4.5)} Z" fill="${fill}"/>`;
 }
@@ -26,7 +30,8 @@ function route(
   s: LineageGraphNode,
   t: LineageGraphNode,
   via: Point[] = [],
-): { d: string; mid: Point; tip: Point; dir: 1 | -1; rightmost: number } {
+): { d: string; mid: Point; tip: Point; dir: 1 | -1 | 'down'; rightmost: number } {
+  if (s.id === t.id) return selfLoop(s);
   const sy = s.position.y + s.height / 2;
   const ty = t.position.y + t.height / 2;
   const sRight = s.position.x + s.width;
@@ -70,6 +75,21 @@ function route(
     mid = { x: (p.x + 3 * c1 + 3 * c2 + q.x) / 8, y: (p.y + q.y) / 2 };
   }
   return { d, mid, tip, dir, rightmost: Math.max(loop, tip.x, ...points.map((p) => p.x)) };
+}
+
+/**
+ * A node's edge to itself (a self-referencing foreign key): a small loop over the right end of the card's
+ * top, in the gap above it, clear of the sides where the node's other edges leave and arrive. Its column
+ * tag sits beside the loop, in the same gap.
+ */
+function selfLoop(n: LineageGraphNode): { d: string; mid: Point; tip: Point; dir: 'down'; rightmost: number } {
+  const right = n.position.x + n.width;
+  const top = n.position.y;
+  const from = { x: right - 46, y: top };
+  const tip = { x: right - 14, y: top };
+  const end = { x: tip.x, y: top - arrowLength };
+  const d = `M${num(from.x)},${num(from.y)} C${num(from.x - 4)},${num(top - 24)} ${num(end.x)},${num(top - 24)} ${num(end.x)},${num(end.y)}`;
+  return { d, mid: { x: from.x - 26, y: top - 10 }, tip, dir: 'down', rightmost: right };
 }
 
 function describeColumn(c: LineageColumnEdge): string {

@@ -46,11 +46,12 @@ function titleLines(graph: LineageGraph, nodes: LineageGraphNode[]): { title: st
   const assets = nodes.reduce((sum, n) => sum + (n.type === 'group' ? n.data.count : 1), 0);
   const parts = [
     direction,
-    `up to ${plural(graph.depth, 'hop')}`,
+    // Lineage going on past the depth shown is said next to the depth, where asking for more would help.
+    `up to ${plural(graph.depth, 'hop')}${graph.truncated && graph.truncatedBy === 'depth' ? ', more beyond' : ''}`,
     `as of ${formatAsOf(graph.asOf)}`,
     plural(assets, 'asset'),
   ];
-  if (graph.truncated) parts.push('cut short by a limit: more lineage exists');
+  if (graph.truncated && graph.truncatedBy !== 'depth') parts.push('cut short by a limit: more lineage exists');
   return { title, subtitle: parts.join(' · ') };
 }
 

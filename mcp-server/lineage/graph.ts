@@ -20,7 +20,14 @@ export interface LineageGraph {
   edges: LineageGraphEdge[];
   /** True when a limit (depth, node count or time budget) cut the walk short. */
   truncated: boolean;
+  /**
+   * Which limit: `depth` when more lineage lies beyond the last hop shown (ask for more depth to see it),
+   * `size` when the node count or time budget stopped the walk (ask for less depth, or one column).
+   */
+  truncatedBy?: TruncatedBy;
 }
+
+export type TruncatedBy = 'depth' | 'size';
 
 export interface LineageGraphNode {
   /** The asset's URN, or `group:<…>` for a collapsed group. */

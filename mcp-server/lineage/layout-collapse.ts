@@ -121,7 +121,9 @@ export function collapseLayers(
     const e = edges[k]!;
     const source = shownAs[ends[2 * k]!]!;
     const target = shownAs[ends[2 * k + 1]!]!;
-    if (source === target) continue;
+    // Edges between members of one group vanish into it; a node's edge to itself (a table whose foreign
+    // key references the table, as employees.reports_to does) is kept while the node is shown on its own.
+    if (source === target && (ends[2 * k] !== ends[2 * k + 1] || source >= count)) continue;
     const key = (source * slots + target) * kinds.size + kinds.get(e.data.kind)!;
     const entry = merged.get(key);
     if (entry) entry.originals.push(e);

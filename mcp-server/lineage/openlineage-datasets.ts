@@ -61,10 +61,11 @@ export function createDatasetResolver(db: Queryable, principal: Principal) {
   };
 
   return {
-    async resolve(ref: DatasetRef, facets?: DatasetFacets): Promise<DatasetTarget> {
+    /** `lineageColumns`: the columns the event's columnLineage facets name on this dataset. */
+    async resolve(ref: DatasetRef, facets?: DatasetFacets, lineageColumns: string[] = []): Promise<DatasetTarget> {
       const assetId = await connectorAsset(ref);
       if (assetId) return { kind: 'connector', assetId };
-      return { kind: 'owned', asset: ownedDataset(ref, facets) };
+      return { kind: 'owned', asset: ownedDataset(ref, facets, lineageColumns) };
     },
   };
 }
@@ -142,7 +143,7 @@ async function findConnectorAsset(
 }
 
 /** An `openlineage` asset: the last part of the name is its name, what comes before its namespace. */
-export function ownedDataset(ref: DatasetRef, facets?: DatasetFacets): OwnedAsset {
+export function ownedDataset(ref: DatasetRef, facets?: DatasetFacets, lineageColumns: string[] = []): OwnedAsset {
   const namespace = redactUrl(ref.namespace);
   const separator = ref.name.includes('/') ? '/' : '.';
   const cut = ref.name.lastIndexOf(separator);
@@ -156,7 +157,7 @@ export function ownedDataset(ref: DatasetRef, facets?: DatasetFacets): OwnedAsse
     name: split ? ref.name.slice(cut + 1) : ref.name,
     qualifiedName: ref.name,
     properties: { openlineage: { namespace, name: ref.name } },
-    facts: datasetFacts(facets),
+    facts: withLineageColumns(datasetFacts(facets), lineageColumns),
   };
 }
 
@@ -177,6 +178,19 @@ export function datasetFacts(facets?: DatasetFacets): OwnedAsset['facts'] {
   if (owner) facts.owner = owner;
   if (facets?.schema?.fields) facts.columns = schemaColumns(facets.schema.fields);
   return facts;
+}
+
+/**
+ * Columns a columnLineage facet names are columns of the dataset even when no schema facet lists them
+ * (producers such as Spark send column lineage without a schema): they are added to the schema, or
+ * added alone as partial knowledge that removes nothing, so a column-level trace can start from them.
+ */
+function withLineageColumns(facts: OwnedAsset['facts'], names: string[]): OwnedAsset['facts'] {
+  const known = new Set((facts.columns ?? []).map((c) => c.name));
+  const extra = names.filter((name) => !known.has(name)).map((name) => ({ name, dataType: null }));
+  if (extra.length === 0) return facts;
+  if (facts.columns) return { ...facts, columns: [...facts.columns, ...extra] };
+  return { ...facts, columns: extra, partialColumns: true };
 }
 
 /** Top-level fields become columns; nested struct fields are described on their parent, as a type. */

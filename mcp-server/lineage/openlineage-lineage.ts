@@ -20,6 +20,22 @@ export function inputFieldsOf(facet: ColumnLineageFacet | undefined): InputField
   return [...Object.values(facet.fields).flatMap((f) => f.inputFields), ...(facet.dataset ?? [])];
 }
 
+/** The columns an event's columnLineage facets name, by dataset key: each output's fields and the input fields read. */
+export function lineageColumnsOf(outputs: OutputDataset[]): Map<string, string[]> {
+  const named = new Map<string, Set<string>>();
+  const add = (ref: DatasetRef, column: string) => {
+    const key = datasetKey(ref);
+    named.set(key, (named.get(key) ?? new Set()).add(column));
+  };
+  for (const output of outputs) {
+    const facet = output.facets?.columnLineage as (ColumnLineageFacet & { _deleted?: boolean }) | undefined;
+    if (!facet || facet._deleted) continue;
+    for (const column of Object.keys(facet.fields)) add(output, column);
+    for (const field of inputFieldsOf(facet)) add(field, field.field);
+  }
+  return new Map([...named].map(([key, set]) => [key, [...set]]));
+}
+
 interface StoredEvent {
   inputs?: DatasetRef[] | null;
   outputs?: OutputDataset[] | null;

@@ -17,8 +17,8 @@ import {
   type OwnedAsset,
   upsertOwnedAsset,
 } from './openlineage-assets.js';
-import { createDatasetResolver, type DatasetRef, datasetFacts } from './openlineage-datasets.js';
-import { inputFieldsOf, jobEdges } from './openlineage-lineage.js';
+import { createDatasetResolver, type DatasetRef, datasetFacts, datasetKey } from './openlineage-datasets.js';
+import { inputFieldsOf, jobEdges, lineageColumnsOf } from './openlineage-lineage.js';
 import { recordRun } from './openlineage-runs.js';
 import { type DatasetFacets, type Job, type OpenLineageEvent, parseOpenLineageEvent } from './openlineage-schema.js';
 import { replaceEdges } from './store.js';
@@ -117,19 +117,29 @@ async function plannedAssets(ctx: ServiceContext, events: OpenLineageEvent[]): P
   const owned: OwnedAsset[] = [];
   for (const e of events) {
     if (e.category !== 'dataset') owned.push(jobAsset(e.event.job));
-    for (const { ref, facets } of datasetsOf(e)) {
-      const target = await resolver.resolve(ref, facets);
+    for (const { ref, facets, lineageColumns } of datasetsOf(e)) {
+      const target = await resolver.resolve(ref, facets, lineageColumns);
       if (target.kind === 'owned') owned.push(target.asset);
     }
   }
   return owned;
 }
 
-function datasetsOf(e: OpenLineageEvent): { ref: DatasetRef; facets?: DatasetFacets }[] {
-  if (e.category === 'dataset') return [{ ref: e.event.dataset, facets: e.event.dataset.facets }];
-  const listed = [...(e.event.inputs ?? []), ...(e.event.outputs ?? [])].map((d) => ({ ref: d, facets: d.facets }));
-  const named = (e.event.outputs ?? []).flatMap((o) => inputFieldsOf(o.facets?.columnLineage)).map((ref) => ({ ref }));
-  return [...listed, ...named];
+interface EventDataset {
+  ref: DatasetRef;
+  facets?: DatasetFacets;
+  lineageColumns: string[];
+}
+
+function datasetsOf(e: OpenLineageEvent): EventDataset[] {
+  if (e.category === 'dataset') return [{ ref: e.event.dataset, facets: e.event.dataset.facets, lineageColumns: [] }];
+  const outputs = e.event.outputs ?? [];
+  const columnsOf = lineageColumnsOf(outputs);
+  const listed = [...(e.event.inputs ?? []), ...outputs].map((d) => ({ ref: d, facets: d.facets }));
+  const named = outputs.flatMap((o) => inputFieldsOf(o.facets?.columnLineage)).map((ref) => ({ ref }));
+  return [...listed, ...named].map(
+    (d): EventDataset => ({ ...d, lineageColumns: columnsOf.get(datasetKey(d.ref)) ?? [] }),
+  );
 }
 
 function jobAsset(job: Job): OwnedAsset {
@@ -183,7 +193,8 @@ async function recordEvent(
   }
   summary.accepted++;
 
-  for (const { ref, facets } of datasetsOf(e)) await describeDataset(w, resolver, ref, facets, e.eventTime);
+  for (const { ref, facets, lineageColumns } of datasetsOf(e))
+    await describeDataset(w, resolver, ref, facets, lineageColumns, e.eventTime);
   const job = e.category === 'dataset' ? null : jobAsset(e.event.job);
   const jobId = job ? await upsertOwnedAsset(w, job, e.eventTime) : null;
   const runId = e.category === 'run' ? e.event.run.runId : null;
@@ -224,9 +235,10 @@ async function describeDataset(
   resolver: Resolver,
   ref: DatasetRef,
   facets: DatasetFacets | undefined,
+  lineageColumns: string[],
   eventTime: Date,
 ): Promise<string> {
-  const target = await resolver.resolve(ref, facets);
+  const target = await resolver.resolve(ref, facets, lineageColumns);
   if (target.kind === 'owned') return upsertOwnedAsset(w, target.asset, eventTime);
   const facts = datasetFacts(facets);
   if (Object.keys(facts).length > 0) await fillConnectorAsset(w, target.assetId, facts);

@@ -6,7 +6,7 @@ import { findVisibleAsset } from '../catalog/assets.js';
 import type { ServiceContext } from '../context.js';
 import { DataOpsError } from '../errors.js';
 import { visibleAssetsSql } from '../governance/access.js';
-import type { LineageColumnEdge, LineageGraph, LineageGraphEdge, LineageGraphNode } from './graph.js';
+import type { LineageColumnEdge, LineageGraph, LineageGraphEdge, LineageGraphNode, TruncatedBy } from './graph.js';
 import { layoutLineage } from './layout.js';
 import type { EdgeKind, TransformationSubtype, TransformationType } from './store.js';
 
@@ -43,6 +43,8 @@ export interface Walk {
   layers: Map<string, number>;
   edges: Map<string, WalkedEdge>;
   truncated: boolean;
+  /** Why the walk was cut short: more lineage beyond its depth, or the node or time limit. */
+  truncatedBy?: TruncatedBy;
   /** Asset id -> the edge the walk first reached it by. */
   reachedBy: Map<string, WalkedEdge>;
   /** For a column walk: the columns reached in each asset. */
@@ -60,6 +62,7 @@ export async function walk(
   const edges = new Map<string, WalkedEdge>();
   const reachedBy = new Map<string, WalkedEdge>();
   let truncated = false;
+  let beyondDepth = false;
   const sign = direction === 'upstream' ? -1 : 1;
   const finished = await withinBudget(ctx, options, async (query) => {
     let frontier = [start];
@@ -81,11 +84,12 @@ export async function walk(
       }
       frontier = next;
       if (hop === options.depth && frontier.length > 0) {
-        truncated ||= (await query(hopSql(ctx, frontier, direction, options, 1))).length > 0;
+        beyondDepth = (await query(hopSql(ctx, frontier, direction, options, 1))).length > 0;
       }
     }
   });
-  return { layers, edges, truncated: truncated || !finished, reachedBy };
+  const truncatedBy = truncated || !finished ? 'size' : beyondDepth ? 'depth' : undefined;
+  return { layers, edges, truncated: truncatedBy !== undefined, truncatedBy, reachedBy };
 }
 
 type BudgetedQuery = <T>(query: SQL) => Promise<T[]>;
@@ -220,6 +224,12 @@ export async function getLineage(ctx: ServiceContext, request: LineageRequest): 
     edges,
     columns: request.column ? columns : undefined,
     truncated: walks.some((w) => w.truncated),
+    // The size limit wins: asking for more depth would not help where the walk already ran out of room.
+    truncatedBy: walks.some((w) => w.truncatedBy === 'size')
+      ? 'size'
+      : walks.some((w) => w.truncatedBy === 'depth')
+        ? 'depth'
+        : undefined,
   });
   return layoutLineage(graph);
 }
@@ -236,6 +246,7 @@ export interface GraphParts {
   /** Columns to show on each asset (a column walk). */
   columns?: Map<string, Set<string>>;
   truncated: boolean;
+  truncatedBy?: TruncatedBy;
 }
 
 interface NodeRow {
@@ -306,6 +317,7 @@ export async function buildGraph(ctx: ServiceContext, parts: GraphParts): Promis
     nodes,
     edges,
     truncated: parts.truncated,
+    ...(parts.truncatedBy ? { truncatedBy: parts.truncatedBy } : {}),
   };
 }
 
@@ -447,7 +459,14 @@ export async function walkColumns(
       frontier = next;
     }
   });
-  return { layers, edges, truncated: truncated || !finished, reachedBy, columns: reachedColumns };
+  return {
+    layers,
+    edges,
+    truncated: truncated || !finished,
+    truncatedBy: truncated || !finished ? 'size' : undefined,
+    reachedBy,
+    columns: reachedColumns,
+  };
 }
 
 function addReached(reached: Map<string, Set<string>>, asset: string, column: string) {

@@ -61,6 +61,7 @@ export const lineageGraphSchema = z.object({
     }),
   ),
   truncated: z.boolean(),
+  truncatedBy: z.enum(['depth', 'size']).optional(),
 });
 
 const depthInput = (fallback: number) =>
@@ -79,6 +80,17 @@ function parseTime(value: string, what: string): Date {
   return time;
 }
 
+/** What to ask for to see the rest: more depth when lineage goes on beyond it, less when the walk ran out of room. */
+function truncationNote(g: LineageGraph): string {
+  if (!g.truncated) return '';
+  if (g.truncatedBy === 'depth') {
+    return g.depth < maxDepth
+      ? ` — more lineage lies beyond ${g.depth} ${g.depth === 1 ? 'hop' : 'hops'}; ask for more depth (up to ${maxDepth}) to see it`
+      : ` — more lineage lies beyond ${maxDepth} hops, the most one request follows; ask again from an asset at the edge`;
+  }
+  return ' — cut short by the size limit; ask for less depth or one column';
+}
+
 function renderGraph(g: LineageGraph): string {
   const name = new Map(g.nodes.map((n) => [n.id, n.data.qualifiedName ?? n.data.label]));
   const lines = g.edges.map((e) => {
@@ -93,7 +105,7 @@ function renderGraph(g: LineageGraph): string {
     return `- ${name.get(e.source)} ${how} ${name.get(e.target)} [${e.data.origin}]${columns.length ? `: ${columns.join(', ')}` : ''}`;
   });
   return [
-    `Lineage of ${name.get(g.focus) ?? g.focus}${g.focusColumn ? `.${g.focusColumn}` : ''} (${g.direction}, ${g.nodes.length} assets, as of ${g.asOf})${g.truncated ? ' — cut short; ask for less depth or a column' : ''}`,
+    `Lineage of ${name.get(g.focus) ?? g.focus}${g.focusColumn ? `.${g.focusColumn}` : ''} (${g.direction}, ${g.nodes.length} assets, as of ${g.asOf})${truncationNote(g)}`,
     ...(lines.length ? lines : ['No lineage recorded.']),
   ].join('\n');
 }

@@ -1,5 +1,13 @@
 import { DataOpsError } from '../errors.js';
-import { type Bounds, formats, type QualityRule, strftimeRegex } from './rules.js';
+import {
+  type Bounds,
+  formats,
+  isoTime,
+  isTimeType,
+  type QualityRule,
+  strftimeRegex,
+  type ValueBounds,
+} from './rules.js';
 import {
   type CheckedExpression,
   checkExpression,
@@ -82,6 +90,8 @@ export async function compileRule(rule: QualityRule, table: Table, dialect: Dial
     from: plainFrom,
     ...plan,
   });
+  // NULL in a value list matches no row (rows with NULL are not compared with the list): left out.
+  const listOf = (key: string) => ((config[key] as unknown[] | undefined) ?? []).filter((v) => v !== null);
   const missing = (s: Statement) => {
     const parts = [`${c(s)} is null`];
     const values = (config.missingValues as unknown[] | undefined) ?? [];
@@ -95,12 +105,15 @@ export async function compileRule(rule: QualityRule, table: Table, dialect: Dial
       return rows({ checked: () => '1=1', failed: (s) => `${c(s)} is null`, columns: [column] });
     case 'missing':
       return rows({ checked: () => '1=1', failed: missing, columns: [column] });
-    case 'accepted_values':
+    case 'accepted_values': {
+      const values = listOf('values');
       return rows({
         checked: (s) => `${c(s)} is not null`,
-        failed: (s) => `${c(s)} not in (${s.list(config.values as unknown[])})`,
+        // An empty list accepts nothing: every checked row fails, as Great Expectations' empty value_set.
+        failed: (s) => (values.length ? `${c(s)} not in (${s.list(values)})` : '1=1'),
         columns: [column],
       });
+    }
     case 'invalid':
       return rows({
         checked: (s) =>
@@ -111,10 +124,19 @@ export async function compileRule(rule: QualityRule, table: Table, dialect: Dial
     case 'unique':
     case 'compound_unique': {
       const keys = rule.type === 'unique' ? [column] : (config.columns as string[]);
-      const nullsEqual = rule.type === 'compound_unique' && config.nullsEqual === true;
+      // Which rows with NULLs are left out: for one column, those with NULL; for several, by default only
+      // those where every key is NULL (Great Expectations' ignore_row_if default); NULLs group as equal.
+      const ignore =
+        rule.type === 'unique'
+          ? 'any_value_is_missing'
+          : config.nullsEqual === true
+            ? 'never'
+            : String(config.ignoreRowIf ?? 'all_values_are_missing');
       const keyList = (s: Statement, alias = '') => keys.map((k) => `${alias}${s.name(k)}`).join(', ');
       const present = (s: Statement, alias: string) =>
-        nullsEqual ? '1=1' : keys.map((k) => `${alias}${s.name(k)} is not null`).join(' and ');
+        ignore === 'never'
+          ? '1=1'
+          : `(${keys.map((k) => `${alias}${s.name(k)} is not null`).join(ignore === 'any_value_is_missing' ? ' and ' : ' or ')})`;
       return rows({
         // Rows that share their key with another row, counted with a window: NULLs group together
         // there, so whole-row duplicates with empty columns are found when NULLs count as equal.
@@ -172,9 +194,9 @@ export async function compileRule(rule: QualityRule, table: Table, dialect: Dial
 function invalidPredicate(s: Statement, c: string, config: Record<string, unknown>, rule: QualityRule): string {
   const parts: string[] = [];
   if (config.includeNull) parts.push(`${c} is null`);
-  const valid = config.validValues as unknown[] | undefined;
+  const valid = (config.validValues as unknown[] | undefined)?.filter((v) => v !== null);
   if (valid?.length) parts.push(`${c} not in (${s.list(valid)})`);
-  const invalid = config.invalidValues as unknown[] | undefined;
+  const invalid = (config.invalidValues as unknown[] | undefined)?.filter((v) => v !== null);
   if (invalid?.length) parts.push(`${c} in (${s.list(invalid)})`);
   if (config.format) parts.push(`not ${s.regex(c, formats[config.format as keyof typeof formats])}`);
   if (typeof config.regex === 'string') parts.push(`not ${s.regex(c, config.regex)}`);
@@ -187,8 +209,11 @@ function invalidPredicate(s: Statement, c: string, config: Record<string, unknow
   const length = `char_length(${s.text(c)})`;
   if (typeof config.minLength === 'number') parts.push(`${length} < ${s.param(config.minLength)}`);
   if (typeof config.maxLength === 'number') parts.push(`${length} > ${s.param(config.maxLength)}`);
-  if (typeof config.min === 'number') parts.push(`${c} ${config.minExclusive ? '<=' : '<'} ${s.param(config.min)}`);
-  if (typeof config.max === 'number') parts.push(`${c} ${config.maxExclusive ? '>=' : '>'} ${s.param(config.max)}`);
+  // A date or time bound is compared by the database with the column's own type.
+  if (config.min !== undefined) parts.push(`${c} ${config.minExclusive ? '<=' : '<'} ${s.param(config.min)}`);
+  if (config.max !== undefined) parts.push(`${c} ${config.maxExclusive ? '>=' : '>'} ${s.param(config.max)}`);
+  // An invalid-values list given empty (GE's empty value_set for "not in set") says no value is invalid.
+  if (parts.length === 0 && Array.isArray(config.invalidValues)) return 'false';
   if (parts.length === 0) {
     throw new DataOpsError(
       'invalid_input',
@@ -204,6 +229,8 @@ function statistic(s: Statement, c: string, name: string, table: Table, column: 
   // Booleans average as 0/1 (true counts 1), as Great Expectations coerces them.
   const number = type.startsWith('bool') && s.dialect === 'postgres' ? `cast(${c} as integer)` : c;
   const length = `char_length(${s.text(c)})`;
+  // The earliest and latest of dates and times are read as text, so no driver shifts them into its time zone.
+  if ((name === 'min' || name === 'max') && isTimeType(type)) return s.text(`${name}(${c})`);
   switch (name) {
     case 'mean':
       return `avg(${number})`;
@@ -253,9 +280,30 @@ async function dbtPlan(rule: QualityRule, dialect: Dialect): Promise<QueryPlan> 
   return { kind: 'query', statement: () => `select count(*) as v from (\n${body}\n) dbt_test_failures` };
 }
 
-/** Whether `value` is within `bounds` (an unknown value never is). */
-export function withinBounds(value: number | null, bounds: Bounds): boolean {
-  if (value === null || Number.isNaN(value)) return false;
+/**
+ * A date or time as milliseconds, comparable with another read the same way: one without a zone is taken
+ * as UTC on both sides, so `2001-01-01 12:00:01` from the database equals the bound `2001-01-01T12:00:01`.
+ */
+export function timeValue(text: string): number | null {
+  const trimmed = text.trim();
+  if (!isoTime.test(trimmed)) return null;
+  let iso = trimmed.replace(' ', 'T').replace(/ (?=[Z+-])/, '');
+  if (/^[0-9-]+$/.test(iso)) iso += 'T00:00:00';
+  iso = iso.replace(/([+-][0-9]{2})$/, '$1:00').replace(/([+-][0-9]{2})([0-9]{2})$/, '$1:$2');
+  if (!/(Z|[+-][0-9]{2}:[0-9]{2})$/.test(iso)) iso += 'Z';
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? null : ms;
+}
+
+const comparable = (v: number | string | null | undefined): number | null | undefined =>
+  typeof v === 'string' ? timeValue(v) : v;
+
+/** Whether `value` is within `bounds` (an unknown value never is); dates and times compare as times. */
+export function withinBounds(observed: number | string | null, given: Bounds | ValueBounds): boolean {
+  const value = comparable(observed);
+  if (value === null || value === undefined || Number.isNaN(value)) return false;
+  const bounds = { ...given, min: comparable(given.min), max: comparable(given.max) };
+  if (bounds.min === null || bounds.max === null) return false;
   const aboveMin = bounds.min === undefined || (bounds.minExclusive ? value > bounds.min : value >= bounds.min);
   const belowMax = bounds.max === undefined || (bounds.maxExclusive ? value < bounds.max : value <= bounds.max);
   const inside = aboveMin && belowMax;
@@ -263,7 +311,7 @@ export function withinBounds(value: number | null, bounds: Bounds): boolean {
 }
 
 /** Bounds as a person reads them: `between 10 and 15`, `< 11`, `= 4`, `not between (10 and 15]`. */
-export function describeBounds(bounds: Bounds): string {
+export function describeBounds(bounds: Bounds | ValueBounds): string {
   const { min, max } = bounds;
   let text: string;
   if (min !== undefined && max !== undefined) {

@@ -7,8 +7,16 @@ import { DataOpsError, isDataOpsError } from '../errors.js';
 import { visibleAssetsSql } from '../governance/access.js';
 import { loadMaskingColumns, type MaskingColumn, maskRows } from '../governance/masking.js';
 import { checkSchema } from './checks-schema.js';
-import { compileRule, describeBounds, type Plan, Statement, type Table, withinBounds } from './checks-sql.js';
-import { assetForChecks, type Bounds, type QualityRule } from './rules.js';
+import {
+  compileRule,
+  describeBounds,
+  type Plan,
+  Statement,
+  type Table,
+  timeValue,
+  withinBounds,
+} from './checks-sql.js';
+import { assetForChecks, type Bounds, type QualityRule, type ValueBounds } from './rules.js';
 import { scoreAsset } from './score.js';
 
 /**
@@ -20,7 +28,8 @@ import { scoreAsset } from './score.js';
 export const sampleSize = 10;
 
 /** What a check measured: a number (a count, a statistic), the facts behind its verdict, or nothing when it could not run. */
-export type Observed = number | Record<string, unknown> | null;
+/** A count or statistic; the earliest or latest of a date or time column is its text. */
+export type Observed = number | string | Record<string, unknown> | null;
 
 export interface CheckResult {
   ruleId: string;
@@ -236,13 +245,13 @@ async function execute(
       const statement = plan.statement(s);
       const [row] = await reader.query<{ v: unknown }>(statement, s.params);
       if (rule.type === 'freshness') return freshness(ctx, row?.v, config, statement);
-      const value = toNumber(row?.v);
-      const bounds = config.bounds as Bounds;
+      const bounds = config.bounds as ValueBounds;
+      const value = typeof row?.v === 'string' && timeValue(row.v) !== null ? row.v : toNumber(row?.v);
       const passed = withinBounds(value, bounds);
       const what = rule.type === 'row_count' ? 'row count' : String(config.statistic);
       return {
         passed,
-        checkedRows: rule.type === 'row_count' ? value : null,
+        checkedRows: rule.type === 'row_count' && typeof value === 'number' ? value : null,
         failedRows: null,
         observed: value,
         summary: `${what} ${value ?? 'unknown'} (expected ${describeBounds(bounds)})`,

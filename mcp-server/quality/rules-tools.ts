@@ -40,7 +40,7 @@ function ruleView(rule: QualityRule): z.infer<typeof ruleSchema> {
 }
 
 /** What a check measured: a number (a count, a statistic), the facts behind its verdict, or nothing when it could not run. */
-const observedSchema = z.union([z.number(), z.record(z.string(), z.unknown())]).nullable();
+const observedSchema = z.union([z.number(), z.string(), z.record(z.string(), z.unknown())]).nullable();
 const renderRule = (r: z.infer<typeof ruleSchema>) =>
   `- ${r.name} [${r.type}${r.column ? ` on ${r.column}` : ''}; ${r.dimension}; ${r.severity}${r.threshold < 1 ? `; mostly ${r.threshold}` : ''}${r.enabled ? '' : '; disabled'}; from ${r.origin}]`;
 
@@ -49,8 +49,10 @@ export const qualityCreateRule = defineTool({
   title: 'Create a data-quality rule',
   description:
     'Adds a typed check to an asset (stewards and owners). Types: not_null, missing (config.missingValues), unique, ' +
-    'compound_unique (config.columns), accepted_values (config.values), invalid (config.validValues, invalidValues, format ' +
-    '[email, integer, decimal, percentage, uuid, date_iso, ipv4, phone], regex, strftime, minLength, maxLength, min, max), ' +
+    'compound_unique (config.columns, ignoreRowIf all_values_are_missing|any_value_is_missing|never), accepted_values ' +
+    '(config.values), invalid (config.validValues, invalidValues, format ' +
+    '[email, integer, decimal, percentage, uuid, date_iso, ipv4, phone], regex, strftime, minLength, maxLength, min, max; ' +
+    'min and max are dates or timestamps in ISO 8601 on a date or time column), ' +
     'relationships (config.to: URN in the same source, config.field), expression (config.expression: a boolean SQL ' +
     'expression over the table’s own columns, e.g. "end_date >= start_date"), row_count (config.bounds {min, max}), ' +
     'distribution (config.statistic mean|sum|min|max|stddev|distinct_count|proportion_unique|min_length|max_length|avg_length, ' +

@@ -34,7 +34,21 @@ export const boundsSchema = z
   .strict();
 export type Bounds = z.infer<typeof boundsSchema>;
 
+/** A date or a timestamp in ISO 8601 (`2001-01-01`, `2001-01-01T12:00:01`, with an optional zone). */
+export const isoTime =
+  /^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?( ?(Z|[+-][0-9]{2}(:?[0-9]{2})?))?$/;
+/** A bound on a column's values: a number, or a date or timestamp for a date or time column (as GE allows). */
+const valueBound = z.union([
+  z.number(),
+  z.string().regex(isoTime, 'give a number, or a date or time in ISO 8601 such as 2001-01-01T12:00:01'),
+]);
+/** Bounds on a statistic, which for min and max of a date or time column are dates or times. */
+const statisticBoundsSchema = boundsSchema.extend({ min: valueBound.optional(), max: valueBound.optional() }).strict();
+export type ValueBounds = z.infer<typeof statisticBoundsSchema>;
+
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
+// A NULL in a value list matches nothing, as in SQL and Great Expectations (which skip NULL rows): allowed, and ignored.
+const listed = z.union([scalar, z.null()]);
 export const formats = {
   email: '^[A-Za-z0-9À-ȳ._%+-]+@[A-Za-z0-9À-ȳ._%-]+\\.[A-Za-z]{2,4}$',
   integer: '^ *[-+]? *[0-9]+ *$',
@@ -70,23 +84,30 @@ export const ruleConfigs = {
     .object({
       ...rowCommon,
       columns: z.array(z.string().min(1)).min(1),
-      nullsEqual: z.boolean().optional().describe('Treat NULLs as equal values (whole-row duplicates)'),
+      ignoreRowIf: z
+        .enum(['all_values_are_missing', 'any_value_is_missing', 'never'])
+        .optional()
+        .describe(
+          'Which rows with NULLs are left out (default all_values_are_missing, as Great Expectations; Soda and SQL UNIQUE: any_value_is_missing). NULLs in rows that are checked count as equal values',
+        ),
+      nullsEqual: z.boolean().optional().describe('Older form of ignoreRowIf "never" (whole-row duplicates)'),
     })
     .strict(),
-  accepted_values: z.object({ ...rowCommon, values: z.array(scalar).min(1), quote: z.boolean().optional() }).strict(),
+  // An empty list accepts no value: every non-null row fails (Great Expectations' empty value_set).
+  accepted_values: z.object({ ...rowCommon, values: z.array(listed), quote: z.boolean().optional() }).strict(),
   invalid: z
     .object({
       ...rowCommon,
       ...missingShape,
-      validValues: z.array(scalar).optional(),
-      invalidValues: z.array(scalar).optional(),
+      validValues: z.array(listed).optional(),
+      invalidValues: z.array(listed).optional().describe('An empty list makes no value invalid'),
       format: formatSchema.optional(),
       regex: z.string().max(1000).optional(),
       strftime: z.string().max(100).optional().describe('A date format such as %Y-%m-%d'),
       minLength: z.number().int().min(0).optional(),
       maxLength: z.number().int().min(0).optional(),
-      min: z.number().optional(),
-      max: z.number().optional(),
+      min: valueBound.optional(),
+      max: valueBound.optional(),
       minExclusive: z.boolean().optional(),
       maxExclusive: z.boolean().optional(),
       includeNull: z.boolean().optional().describe('Count NULL as invalid'),
@@ -116,7 +137,7 @@ export const ruleConfigs = {
         'max_length',
         'avg_length',
       ]),
-      bounds: boundsSchema,
+      bounds: statisticBoundsSchema,
     })
     .strict(),
   freshness: z.object({ ...common, maxAgeHours: z.number().positive() }).strict(),
@@ -209,6 +230,11 @@ export async function validateRule(
     fail('this type checks the whole table; leave `column` out');
   }
   if (rule.type === 'compound_unique') for (const c of config.columns as string[]) needColumn(c);
+  if (rule.type === 'invalid' || rule.type === 'distribution') {
+    const bounds = (rule.type === 'invalid' ? config : config.bounds) as { min?: unknown; max?: unknown };
+    const type = (await columnType(ctx, asset.id, rule.column!)) ?? '';
+    checkTimeBounds(bounds, type, rule.type === 'distribution' ? String(config.statistic) : null, fail);
+  }
   const expression = (text: string) => checkExpression(text, known).catch((error: DataOpsError) => fail(error.message));
   if (typeof config.where === 'string') await expression(config.where);
   if (rule.type === 'expression') await expression(config.expression as string);
@@ -230,6 +256,39 @@ export async function validateRule(
     schedule: rule.schedule ?? null,
     enabled: rule.enabled,
   };
+}
+
+async function columnType(ctx: ServiceContext, assetId: string, name: string): Promise<string | null> {
+  const [row] = await ctx.db
+    .select({ dataType: columns.dataType })
+    .from(columns)
+    .where(and(eq(columns.assetId, assetId), eq(columns.name, name)));
+  return row?.dataType ?? null;
+}
+
+/** Whether a column type holds dates or times (Postgres date/timestamp/timestamptz, MySQL date/datetime/timestamp). */
+export const isTimeType = (type: string) => /date|time/i.test(type) && !/interval/i.test(type);
+
+/** Date and time bounds only where they mean something: on a date or time column, for its values or min and max. */
+function checkTimeBounds(
+  bounds: { min?: unknown; max?: unknown },
+  type: string,
+  statistic: string | null,
+  fail: (m: string) => never,
+): void {
+  const given = [bounds.min, bounds.max].filter((b) => b !== undefined);
+  const times = given.filter((b) => typeof b === 'string');
+  const valueBounds = statistic === null || statistic === 'min' || statistic === 'max';
+  if (isTimeType(type) && valueBounds && times.length < given.length) {
+    fail('this column holds dates or times: give the bounds as dates or times in ISO 8601, e.g. 2001-01-01T12:00:01');
+  }
+  if (times.length === 0) return;
+  if (!isTimeType(type))
+    fail(`a date or time bound needs a date or time column; this one is ${type || 'of unknown type'}`);
+  if (statistic !== null && statistic !== 'min' && statistic !== 'max') {
+    fail(`statistic ${statistic} is a number: bound it with numbers, not dates`);
+  }
+  if (times.length !== given.length) fail('give both bounds as dates or times, not one as a number');
 }
 
 function checkRegex(pattern: string, fail: (m: string) => never): void {

@@ -150,6 +150,12 @@ const probes: Record<string, ProbeGenerator> = {
     ...each(f, (a) => a.ids.rule.map((id) => ({ urn: f.assets.u.urn, ruleIds: [id] }))),
   ],
   quality_explain: (f) => each(f, (a) => ({ urn: a.urn })),
+  // Principals and tokens name no asset: the probes check they stay that way (and refuse stewards where they must).
+  governance_list_principals: () => [{ includeRemoved: true }],
+  governance_update_principal: () => [{ id: 'matrix_u', displayName: 'Matrix u' }],
+  governance_remove_principal: () => [{ id: 'matrix_requester', reason: 'matrix probe' }],
+  governance_list_tokens: () => [{}, { all: true, includeInactive: true }, { principal: 'matrix_u' }],
+  governance_revoke_token: (f) => each(f, (a) => a.ids.rule.map((id) => ({ id }))),
   quality_disable_rule: (f) => ruleProbes(f),
   quality_enable_rule: (f) => ruleProbes(f),
   quality_delete_rule: (f) => ruleProbes(f),

@@ -36,7 +36,7 @@ import { addPrincipalCommands } from './principal-commands.js';
 import { currentDisplayName, soleIssuer } from './principal-defaults.js';
 import { addQualityRuleCommands } from './quality-rule-commands.js';
 import { addSocialCommands } from './social-commands.js';
-import { parsePort, startServer } from './start.js';
+import { parsePort, recoverInterruptedRuns, startServer } from './start.js';
 import { type GlobalOptions, openWorkspace, type Workspace } from './workspace.js';
 
 const program = new Command()
@@ -133,7 +133,12 @@ program
 program
   .command('mcp')
   .description('serve MCP over stdio (for Claude Desktop, VS Code, Cursor, the MCP Inspector)')
-  .action(withWorkspace(async (ws) => serveStdio(ws.ctx)));
+  .action(
+    withWorkspace(async (ws) => {
+      await recoverInterruptedRuns(ws);
+      await serveStdio(ws.ctx);
+    }),
+  );
 
 program
   .command('ingest')

@@ -6,6 +6,7 @@ import { renderLineageSvg } from '../channels/render/lineage-svg.js';
 import { type Classification, classificationLevels, type Role, roleNames } from '../db/schema/types.js';
 import { catalogSearch } from '../mcp-server/catalog/tools.js';
 import { DataOpsError, isDataOpsError } from '../mcp-server/errors.js';
+import { defaultTokenDays } from '../mcp-server/governance/api-tokens.js';
 import { readAuditLog, verifyAudit } from '../mcp-server/governance/audit.js';
 import { buildAuditReport } from '../mcp-server/governance/audit-report.js';
 import { renderAuditReportMarkdown } from '../mcp-server/governance/audit-report-markdown.js';
@@ -21,6 +22,7 @@ import { runTool } from '../mcp-server/run-tool.js';
 import { serveStdio } from '../mcp-server/transports/stdio.js';
 import { addAlertCommands } from './alerts.js';
 import { loadDemo } from './demo.js';
+import { addGovernanceCommands } from './governance-commands.js';
 import {
   createConnector,
   ingest,
@@ -31,7 +33,11 @@ import {
   renderSummary,
 } from './ingest.js';
 import { addPipelineCommands } from './pipelines.js';
-import { parsePort, startServer } from './start.js';
+import { addPrincipalCommands } from './principal-commands.js';
+import { currentDisplayName, soleIssuer } from './principal-defaults.js';
+import { addQualityRuleCommands } from './quality-rule-commands.js';
+import { addSocialCommands } from './social-commands.js';
+import { parsePort, recoverInterruptedRuns, startServer } from './start.js';
 import { type GlobalOptions, openWorkspace, type Workspace } from './workspace.js';
 
 const program = new Command()
@@ -128,7 +134,12 @@ program
 program
   .command('mcp')
   .description('serve MCP over stdio (for Claude Desktop, VS Code, Cursor, the MCP Inspector)')
-  .action(withWorkspace(async (ws) => serveStdio(ws.ctx)));
+  .action(
+    withWorkspace(async (ws) => {
+      await recoverInterruptedRuns(ws);
+      await serveStdio(ws.ctx);
+    }),
+  );
 
 program
   .command('ingest')
@@ -352,7 +363,7 @@ principal
   .command('add')
   .description('create or change a principal: clearance, roles and need-to-know domains')
   .argument('<id>', 'a stable id, e.g. a user name')
-  .requiredOption('--name <name>', 'display name')
+  .option('--name <name>', 'display name (default: its current one, or the id for a new principal)')
   .addOption(
     new Option('--clearance <marking>', 'highest marking it may see').choices(classificationLevels).default('U'),
   )
@@ -365,11 +376,11 @@ principal
         ws,
         options,
         id: string,
-        cmd: { name: string; clearance: Classification; role: Role[]; domain?: string[]; email?: string },
+        cmd: { name?: string; clearance: Classification; role: Role[]; domain?: string[]; email?: string },
       ) => {
         const saved = await savePrincipal(ws.ctx, {
           id,
-          displayName: cmd.name,
+          displayName: cmd.name ?? (await currentDisplayName(ws, id)) ?? id,
           clearance: cmd.clearance,
           roles: cmd.role,
           domains: cmd.domain,
@@ -384,11 +395,13 @@ principal
   .description('let an identity-provider sign-in act as a principal')
   .argument('<principal>', 'the principal id')
   .requiredOption('--subject <sub>', "the identity's subject (the token's sub claim)")
-  .option('--issuer <url>', 'the identity provider (default: DATAOPS_OIDC_ISSUER)')
+  .option(
+    '--issuer <url>',
+    'the identity provider (default: DATAOPS_OIDC_ISSUER, else the one issuer identities are linked to already)',
+  )
   .action(
     withWorkspace(async (ws, options, principalId: string, cmd: { subject: string; issuer?: string }) => {
-      const provider = cmd.issuer ?? ws.env.DATAOPS_OIDC_ISSUER;
-      if (!provider) throw new DataOpsError('invalid_input', 'give --issuer or set DATAOPS_OIDC_ISSUER');
+      const provider = cmd.issuer ?? ws.env.DATAOPS_OIDC_ISSUER ?? (await soleIssuer(ws));
       await linkIdentity(ws.ctx, { principalId, provider, subject: cmd.subject });
       print(
         options,
@@ -403,9 +416,14 @@ token
   .command('create')
   .description('create a bearer token for --as (shown once; only its hash is stored)')
   .option('--name <name>', 'what the token is for', 'cli')
-  .option('--expires-days <days>', 'days until it expires (default: never)')
-  .action(async (cmd: { name: string; expiresDays?: string }) => {
-    const days = cmd.expiresDays === undefined ? undefined : positiveInteger('--expires-days', cmd.expiresDays, 36_500);
+  .option('--expires-days <days>', `days until it expires (default ${defaultTokenDays})`)
+  .option('--no-expiry', 'a token that never expires (for a service account whose token is rotated by hand)')
+  .action(async (cmd: { name: string; expiresDays?: string; expiry: boolean }) => {
+    if (!cmd.expiry && cmd.expiresDays !== undefined)
+      throw new DataOpsError('invalid_input', 'give --expires-days or --no-expiry, not both');
+    const days = !cmd.expiry
+      ? undefined
+      : positiveInteger('--expires-days', cmd.expiresDays ?? String(defaultTokenDays), 36_500);
     await withWorkspace(async (ws, options) => {
       const expiresAt = days === undefined ? undefined : new Date(Date.now() + days * 86_400_000);
       const value = await createApiToken(ws.database.db, ws.ctx.principal.id, cmd.name, expiresAt);
@@ -491,6 +509,11 @@ async function resolveReportTarget(ws: Workspace, target: string): Promise<{ urn
 }
 
 addAlertCommands(program, withWorkspace, print);
+const kit = { withWorkspace, print, positiveInteger, resolveAsset: resolveAssetUrn };
+addQualityRuleCommands(program, kit);
+addPrincipalCommands(program, kit);
+addGovernanceCommands(program, kit);
+addSocialCommands(program, kit);
 addPipelineCommands(program, withWorkspace, print, positiveInteger);
 
 try {

@@ -8,6 +8,7 @@ import { assets } from '../db/schema/index.js';
 import { DataOpsError } from '../mcp-server/errors.js';
 import { createOidcVerifier } from '../mcp-server/governance/oidc.js';
 import { localAdminId } from '../mcp-server/governance/principals.js';
+import { failInterruptedRuns } from '../mcp-server/pipelines/interrupted-runs.js';
 import { webhookChannel } from '../mcp-server/quality/alerts-dispatch.js';
 import { newInstanceId, startScheduler } from '../mcp-server/quality/scheduler.js';
 import { renderCycle } from './alerts.js';
@@ -99,6 +100,7 @@ export async function startServer(ws: Workspace, options: StartOptions): Promise
       ws.ctx.logger.info('demo workspace loaded', { assets: summary.assets });
     }
   }
+  await recoverInterruptedRuns(ws);
   const explicitHosts = options.allowedHost ?? [];
   // On a wildcard the machine's names; the bind address itself too (curl http://0.0.0.0:8787 reaches this machine).
   const reachedAs = isWildcard(options.host) ? wildcardHosts(options.host) : [];
@@ -150,6 +152,15 @@ export async function startServer(ws: Workspace, options: StartOptions): Promise
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+}
+
+/** Closes, as failed, the pipeline runs a stopped server left `running` (see failInterruptedRuns). */
+export async function recoverInterruptedRuns(ws: Workspace): Promise<void> {
+  const closed = await failInterruptedRuns(ws.database.db, new Date(), { embedded: ws.storage.dataDir !== null });
+  if (closed > 0)
+    ws.ctx.logger.warn(
+      `marked ${closed} pipeline run(s) failed: the server running them had stopped before they finished`,
+    );
 }
 
 /**

@@ -12,6 +12,7 @@ import { auditReportTools } from './governance/audit-report-tools.js';
 import { certificationTools } from './governance/certification-tools.js';
 import { classificationTools } from './governance/classification-tools.js';
 import { policyTools } from './governance/policy-tools.js';
+import { principalTools } from './governance/principal-tools.js';
 import { lineageTools } from './lineage/tools.js';
 import { pipelineTools } from './pipelines/tools.js';
 import { portableSchema } from './portable-schema.js';
@@ -33,6 +34,7 @@ export const allTools: ToolDefinition[] = [
   ...policyTools,
   ...certificationTools,
   ...auditReportTools,
+  ...principalTools,
   ...classificationTools,
   ...profileTools,
   ...ruleTools,

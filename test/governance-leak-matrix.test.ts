@@ -38,6 +38,13 @@ const each = (f: LeakFixture, make: (a: FixtureAsset) => Probe | Probe[]): Probe
     return Array.isArray(made) ? made : [made];
   });
 const purpose = 'matrix probe of what this caller may see';
+/** A rule by its asset and name, by its asset and id, and by a visible asset with another asset's rule id. */
+const ruleProbes = (f: LeakFixture): Probe[] =>
+  each(f, (a) => [
+    { urn: a.urn, rule: `zrule_${a.level} ids present` },
+    ...a.ids.rule.map((id) => ({ urn: a.urn, rule: id })),
+    ...a.ids.rule.map((id) => ({ urn: f.assets.u.urn, rule: id })),
+  ]);
 
 const probes: Record<string, ProbeGenerator> = {
   catalog_search: (f) => [
@@ -161,6 +168,15 @@ const probes: Record<string, ProbeGenerator> = {
     ...each(f, (a) => a.ids.rule.map((id) => ({ urn: f.assets.u.urn, ruleIds: [id] }))),
   ],
   quality_explain: (f) => each(f, (a) => ({ urn: a.urn })),
+  // Principals and tokens name no asset: the probes check they stay that way (and refuse stewards where they must).
+  governance_list_principals: () => [{ includeRemoved: true }],
+  governance_update_principal: () => [{ id: 'matrix_u', displayName: 'Matrix u' }],
+  governance_remove_principal: () => [{ id: 'matrix_requester', reason: 'matrix probe' }],
+  governance_list_tokens: () => [{}, { all: true, includeInactive: true }, { principal: 'matrix_u' }],
+  governance_revoke_token: (f) => each(f, (a) => a.ids.rule.map((id) => ({ id }))),
+  quality_disable_rule: (f) => ruleProbes(f),
+  quality_enable_rule: (f) => ruleProbes(f),
+  quality_delete_rule: (f) => ruleProbes(f),
   pipelines_list: () => [{ limit: 100 }],
   pipelines_add_test: (f) =>
     each(f, (a) => ({ pipeline: `zpipe_${a.level}`, name: 'matrix probe', inputs: { src: [] }, expect: { keep: [] } })),

@@ -38,6 +38,8 @@ export async function upsertPrincipal(db: Db, p: NewPrincipal): Promise<void> {
       clearance: p.clearance,
       roles: p.roles,
       groups: p.groups ?? [],
+      // Saving a removed principal again restores it (its revoked tokens stay revoked).
+      disabled: false,
     };
     await tx
       .insert(principals)

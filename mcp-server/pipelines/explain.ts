@@ -111,6 +111,12 @@ const abandonedRun: Explanation = {
   fix: 'run it again with pipelines_run, or let its next scheduled run do it',
 };
 
+const interruptedRun: Explanation = {
+  cause:
+    'the server running it stopped (it was killed, crashed or restarted) before the run finished, so the run was marked failed when the server started again; its transaction never committed, so nothing it wrote was kept',
+  fix: 'run it again with pipelines_run, or let its next scheduled run do it',
+};
+
 const publicationFailure: Explanation = {
   cause:
     'the tables were written, but registering them in the catalog as data products failed, so the catalog still describes them as before',
@@ -157,9 +163,11 @@ export async function explainRun(ctx: ServiceContext, runId: string) {
   const publishing = run.stats.published !== undefined;
   const { cause, fix } = publishing
     ? publicationFailure
-    : run.stats.abandoned
-      ? abandonedRun
-      : explanationFor(run.stats.sqlstate, run.stats.failures !== undefined);
+    : run.stats.interrupted
+      ? interruptedRun
+      : run.stats.abandoned
+        ? abandonedRun
+        : explanationFor(run.stats.sqlstate, run.stats.failures !== undefined);
   const where = publishing
     ? 'after writing its tables, while publishing them to the catalog'
     : node

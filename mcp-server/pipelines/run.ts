@@ -26,6 +26,7 @@ import {
 } from './file-output.js';
 import { higher } from './governance-nodes.js';
 import { devTableName, type NodeConfig, suffixedIdentifier } from './graph.js';
+import { runningProcess } from './interrupted-runs.js';
 import { type NodeProfile, profileNodeRows } from './profile-node.js';
 import { checkPublishable, type PublishedOutput, publishRun } from './publish.js';
 import { deployedVersion, loadPipeline } from './store.js';
@@ -176,6 +177,10 @@ export interface RunStats {
   timeoutSeconds?: number;
   /** Set on a run closed as failed because the process running it ended before it finished. */
   abandoned?: boolean;
+  /** Set when that was found at the next start (failInterruptedRuns), not after the time limit. */
+  interrupted?: boolean;
+  /** The host and pid of the process running it, so a later start can tell it is gone. */
+  process?: { host: string; pid: number };
   /** Files written by file destinations, relative to the exports directory. */
   files?: Record<string, { path: string; format: string; rows: number; ms: number }>;
   failedNode?: string;
@@ -262,7 +267,7 @@ export async function runPipeline(ctx: ServiceContext, id: string, options: RunO
       status: 'running',
       trigger: options.trigger,
       environment,
-      stats: { timeoutSeconds: options.timeoutSeconds },
+      stats: { timeoutSeconds: options.timeoutSeconds, process: runningProcess() },
       startedAt: ctx.clock(),
     })
     .returning({ id: pipelineRuns.id });
@@ -670,7 +675,8 @@ function profileMarkings(node: AnalyzedNode): MaskingColumn[] {
  * no markings) left out altogether, and the markings themselves never shown.
  */
 export function runStatsFor(principal: Principal, stats: RunStats): RunStats {
-  const { profileMarkings: markings, profiles, ...rest } = stats;
+  // Which host and pid ran it is for the startup sweep, not for readers.
+  const { profileMarkings: markings, profiles, process: _runner, ...rest } = stats;
   if (!profiles) return rest;
   const shown: Record<string, NodeProfile> = {};
   for (const [nodeId, profile] of Object.entries(profiles)) {

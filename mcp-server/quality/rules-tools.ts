@@ -7,43 +7,12 @@ import { defineTool, fenceUntrusted } from '../tool.js';
 import { evaluateAlerts } from './alerts-evaluate.js';
 import { type CheckResult, runChecks } from './checks.js';
 import { explainQuality } from './explain.js';
-import { createRule, listRules, type QualityRule, ruleInputSchema } from './rules.js';
-
-const ruleSchema = z.object({
-  id: z.string(),
-  name: z.string(),
-  type: z.string(),
-  column: z.string().nullable(),
-  config: z.record(z.string(), z.unknown()),
-  dimension: z.string(),
-  severity: z.string(),
-  threshold: z.number(),
-  schedule: z.string().nullable(),
-  enabled: z.boolean(),
-  origin: z.string(),
-});
-
-function ruleView(rule: QualityRule): z.infer<typeof ruleSchema> {
-  return {
-    id: rule.id,
-    name: rule.name,
-    type: rule.type,
-    column: rule.columnName,
-    config: rule.config,
-    dimension: rule.dimension,
-    severity: rule.severity,
-    threshold: rule.threshold,
-    schedule: rule.schedule,
-    enabled: rule.enabled,
-    origin: rule.origin,
-  };
-}
+import { createRule, listRules, ruleInputSchema } from './rules.js';
+import { qualityDeleteRule, qualityDisableRule, qualityEnableRule } from './rules-manage-tools.js';
+import { renderRule, ruleSchema, ruleView } from './rules-view.js';
 
 /** What a check measured: a number (a count, a statistic), the facts behind its verdict, or nothing when it could not run. */
 const observedSchema = z.union([z.number(), z.string(), z.record(z.string(), z.unknown())]).nullable();
-const renderRule = (r: z.infer<typeof ruleSchema>) =>
-  `- ${r.name} [${r.type}${r.column ? ` on ${r.column}` : ''}; ${r.dimension}; ${r.severity}${r.threshold < 1 ? `; mostly ${r.threshold}` : ''}${r.enabled ? '' : '; disabled'}; from ${r.origin}]`;
-
 export const qualityCreateRule = defineTool({
   name: 'quality_create_rule',
   title: 'Create a data-quality rule',
@@ -215,4 +184,12 @@ export const qualityExplain = defineTool({
     ].join('\n'),
 });
 
-export const ruleTools = [qualityCreateRule, qualityListRules, qualityRunChecks, qualityExplain];
+export const ruleTools = [
+  qualityCreateRule,
+  qualityListRules,
+  qualityRunChecks,
+  qualityExplain,
+  qualityDisableRule,
+  qualityEnableRule,
+  qualityDeleteRule,
+];

@@ -359,7 +359,10 @@ export async function createRule(ctx: ServiceContext, urn: string, input: RuleIn
       .from(qualityRules)
       .where(and(eq(qualityRules.assetId, asset.id), eq(qualityRules.name, values.name)));
     if (clash) {
-      throw new DataOpsError('conflict', `${urn} already has a rule named "${values.name}": choose another name`);
+      throw new DataOpsError(
+        'conflict',
+        `${urn} already has a rule named "${values.name}": choose another name, or delete that one first with quality_delete_rule (quality_disable_rule turns it off and keeps its results)`,
+      );
     }
     const [row] = await tx
       .insert(qualityRules)
@@ -370,12 +373,26 @@ export async function createRule(ctx: ServiceContext, urn: string, input: RuleIn
   });
 }
 
-export async function auditRule(tx: Tx, ctx: ServiceContext, action: string, urn: string, rule: QualityRule) {
+export async function auditRule(
+  tx: Tx,
+  ctx: ServiceContext,
+  action: string,
+  urn: string,
+  rule: QualityRule,
+  extra: Record<string, unknown> = {},
+) {
   await appendAudit(tx, {
     actorId: ctx.principal.id,
     action,
     targetUrn: urn,
-    details: { rule: rule.name, type: rule.type, column: rule.columnName, enabled: rule.enabled, origin: rule.origin },
+    details: {
+      rule: rule.name,
+      type: rule.type,
+      column: rule.columnName,
+      enabled: rule.enabled,
+      origin: rule.origin,
+      ...extra,
+    },
     at: ctx.clock(),
   });
 }

@@ -28,15 +28,6 @@ const skipped: Record<string, string> = {
 };
 
 /**
- * Commands that fail today for a reason being fixed elsewhere. `it.fails` makes the test fail once they
- * pass, so the entry is removed then.
- */
-const knownFailing: Record<string, string> = {
-  'dataops principal link kim --subject 00u1abcd':
-    '`principal link` without `--issuer` (and without DATAOPS_OIDC_ISSUER) is fixed in cli/main.ts on another branch',
-};
-
-/**
  * The README's commands, and those of ```sh runnable blocks in docs/, run through the real CLI against one
  * fresh demo workspace, as a reader would type them in a clone of the repository. Placeholders that stand for
  * the reader's own data are pointed at local sample data; everything else runs as written.
@@ -91,7 +82,7 @@ describe('the commands in the README and docs work as written on a fresh demo', 
     const texts = commands.map((c) => c.text);
     expect(texts).toContain('dataops demo');
     expect(texts).toContain('dataops pipelines export-dbt "monthly contract spend by vendor" --out spend_dbt');
-    for (const text of [...Object.keys(skipped), ...Object.keys(knownFailing)]) expect(texts).toContain(text);
+    for (const text of Object.keys(skipped)) expect(texts).toContain(text);
   });
 
   it('shows the YAML rules example exactly as the file the docs apply', () => {
@@ -105,9 +96,7 @@ describe('the commands in the README and docs work as written on a fresh demo', 
       it.skip(`${command.text} (${command.where}): ${skip}`, () => {});
       continue;
     }
-    const known = knownFailing[command.text];
-    const test = known ? it.fails : it;
-    test(`${command.text} (${command.where})${known ? `: fails until ${known}` : ''}`, async () => {
+    it(`${command.text} (${command.where})`, async () => {
       const args = command.args.map((a) => substitutions[a] ?? a);
       const result = await runCli(['--db', db, ...args], {}, { cwd: workdir, timeoutMs: 170_000 });
       expect(result.code, `${command.text}\n${result.stderr}${result.stdout}`.slice(0, 2000)).toBe(0);

@@ -357,7 +357,7 @@ describe('OpenLineage ingestion', () => {
       {
         eventType: 'COMPLETE',
         eventTime: '2024-02-03T00:00:00Z',
-        run: { runId: 'lineage-only-1' },
+        run: { runId: '0b8f2a1e-0000-4000-8000-00000000c01a' },
         job: { namespace: 'columns', name: 'lineage_only' },
         inputs: [],
         outputs: [

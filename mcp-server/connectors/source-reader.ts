@@ -14,7 +14,7 @@ import { loadSourceConnection } from './source-credentials.js';
 
 /**
  * A read-only connection to a source's data, for work pushed down to where the data lives (profiles,
- * quality checks, sampled values). Every statement runs in a read-only transaction.
+ * quality checks, sampled values). Every statement runs in a read-only transaction, rolled back afterwards.
  */
 export interface SourceReader {
   readonly dialect: 'postgres' | 'mysql';
@@ -80,8 +80,12 @@ export async function withSourceReader<T>(
           db.transaction(async (tx) => {
             await tx.exec('set transaction read only');
             if (limit) await tx.exec(limit);
-            return (await tx.query(statement, params).catch((error) => Promise.reject(timedOut(error, timeout))))
-              .rows as never[];
+            const { rows } = await tx
+              .query(statement, params)
+              .catch((error) => Promise.reject(timedOut(error, timeout)));
+            // Rolled back, never committed: see readAndRollBack.
+            await tx.rollback();
+            return rows as never[];
           }),
       }),
     );
@@ -139,10 +143,12 @@ export async function describeSourceQuery(
         await tx.exec('set transaction read only');
         if (limit) await tx.exec(limit);
         const result = await tx.query(statement).catch((error) => Promise.reject(timedOut(error, timeout)));
-        return named(
+        const columns = await named(
           result.fields.map((f) => ({ name: f.name, oid: f.dataTypeID })),
           async (text, params) => (await tx.query<{ oid: number; name: string }>(text, params)).rows,
         );
+        await tx.rollback();
+        return columns;
       }),
     );
   }
@@ -153,7 +159,7 @@ export async function describeSourceQuery(
     );
   }
   return onPostgres(target, (sql) =>
-    sql.begin('read only', async (tx) => {
+    readAndRollBack(sql, async (tx) => {
       if (limit) await tx.unsafe(limit);
       const result = await tx.unsafe(statement).catch((error) => Promise.reject(timedOut(error, timeout)));
       return named(
@@ -241,15 +247,36 @@ async function withPostgres<T>(
     work({
       dialect: 'postgres',
       query: async <R>(statement: string, params: unknown[] = []) =>
-        (await sql
-          .begin('read only', async (tx) => {
-            if (limit) await tx.unsafe(limit);
-            return tx.unsafe(statement, params as never[]);
-          })
+        (await readAndRollBack(sql, async (tx) => {
+          if (limit) await tx.unsafe(limit);
+          return tx.unsafe(statement, params as never[]);
+        })
           // Mapped here, not only around `work`, so work that handles a failed query sees what it means.
           .catch((error) => Promise.reject(timedOut(unreachable(url, error), timeout)))) as unknown as R[],
     }),
   );
+}
+
+/** Thrown to end a read's transaction with ROLLBACK (postgres.js commits one that returns). */
+class RollBack {
+  constructor(readonly result: unknown) {}
+}
+
+/**
+ * Runs `read` in a read-only transaction that is then rolled back, never committed. READ ONLY does not stop
+ * everything: Postgres lets a read-only transaction create large objects (`lo_import`, `lo_from_bytea`), so
+ * whatever a statement managed to write is undone with the transaction.
+ */
+async function readAndRollBack<T>(sql: postgres.Sql, read: (tx: postgres.TransactionSql) => Promise<T>): Promise<T> {
+  try {
+    await sql.begin('read only', async (tx) => {
+      throw new RollBack(await read(tx));
+    });
+  } catch (error) {
+    if (error instanceof RollBack) return error.result as T;
+    throw error;
+  }
+  throw new DataOpsError('internal', 'a read-only transaction ended without its result');
 }
 
 /**

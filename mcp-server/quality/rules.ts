@@ -9,6 +9,7 @@ import { requireRole, visibleAssetsSql } from '../governance/access.js';
 import { appendAudit } from '../governance/audit.js';
 import { cronProblem } from './cron.js';
 import { checkExpression } from './rules-expression.js';
+import { gateRuleSql } from './rules-sql.js';
 
 /**
  * Typed quality rules: what each type checks, its configuration and the score dimension it feeds.
@@ -215,6 +216,11 @@ export async function validateRule(
   if (rule.type === 'invalid' && typeof config.regex === 'string') checkRegex(config.regex, fail);
   if (rule.type === 'invalid' && typeof config.strftime === 'string') strftimeRegex(config.strftime, fail);
   if (rule.type === 'relationships') await checkReference(ctx, asset, config, fail);
+  if (rule.type === 'dbt_test' && config.sql !== undefined) {
+    if (typeof config.sql !== 'string') fail("config.sql is the test's SQL, one SELECT returning the failing rows");
+    // Held to the source-query gate as the author now, and as the runner (and the author) on every run.
+    await gateRuleSql(ctx, asset.sourceId, { name: rule.name, sql: config.sql as string });
+  }
   if (rule.schedule) {
     const problem = cronProblem(rule.schedule, ctx.clock());
     if (problem) fail(`schedule "${rule.schedule}" ${problem}`);

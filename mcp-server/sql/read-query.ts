@@ -1,0 +1,254 @@
+import { DataOpsError } from '../errors.js';
+import { allowedTypes } from './allowed-functions.js';
+import { type PgNode, parseSql, scanSql } from './parse.js';
+
+/**
+ * User-written SELECTs (a pipeline's source query, a dbt test kept as a quality rule) read by the real Postgres
+ * parser: one SELECT that only reads, and what it reads (relations, functions, operators, columns), so the
+ * gate (source-query-gate.ts) can hold it to what the caller may see in the catalog.
+ */
+
+export interface ReadQueryOptions {
+  /**
+   * Accept `database.schema.table` (dbt compiles references so); the database part is dropped when the query
+   * is written out, as a connection reaches only its own database (Postgres refuses any other).
+   */
+  allowDatabaseName?: boolean;
+}
+
+/** A relation the query reads, with where its name is written (byte offsets, as the parser counts). */
+export interface ReadRelation {
+  schema: string;
+  name: string;
+  start: number;
+  end: number;
+  /** The name the query calls it by (its alias, else its own name), for whole-row references like `t` or `t.*`. */
+  calledAs: string;
+  /** Whether an alias renames its columns (`from t as x(a, b)`), which reaches every column by position. */
+  renamesColumns: boolean;
+}
+
+/** How a query names columns, so a column above the caller's clearance cannot be read by any route. */
+export interface ColumnReferences {
+  /** Each column reference's parts as written: `t.name` is ['t', 'name'], `t.*` is ['t', '*'], `*` is ['*']. */
+  columns: string[][];
+  /** Columns named by `join … using (…)`. */
+  using: string[];
+  /** Whether a NATURAL join matches columns by name (every column the tables share, named or not). */
+  natural: boolean;
+}
+
+/** A checked query: its text (without a trailing semicolon or comment) and what it reads. */
+export interface SourceQuery {
+  text: string;
+  relations: ReadRelation[];
+  functions: string[];
+  /** Operators used (`=`, `||`, …): like a function, an operator somebody created runs its own code. */
+  operators: string[];
+  references: ColumnReferences;
+}
+
+const invalid = (message: string) => new DataOpsError('invalid_input', message);
+
+/**
+ * Functions that read by name what the relation check cannot see (query text, files, other databases) or
+ * that act on the server; volatile functions are refused on the source as well (they may write).
+ */
+const refusedFunctions =
+  /(^pg_|^dblink|_to_xml|^lo_|^lo(read|write|open|close|creat|create|import|export|unlink|put|get|seek|tell|truncate)|^ts_stat$|^ts_rewrite$|^set_config$|^current_setting$|^txid_|^reg(class|collation|config|dictionary|namespace|oper|operator|proc|procedure|role|type)|^binary_upgrade|^(nextval|setval|currval|lastval)$|^getpgusername$|^acl)/;
+/**
+ * Functions that look up the database's own catalog by name (whether a table exists, its comments, who may
+ * read it): they would tell a caller about tables and columns the catalog hides from it.
+ */
+const introspectionFunctions =
+  /(^to_reg|_description$|^has_\w+_privilege$|^row_security_active$|^format_type$|^current_(schemas?|database|query|role|user)$|^session_user$|^version$|^inet_(client|server)_)/;
+/** Casts to these types look a name up in the database's catalog (`'x.secret'::regclass`). */
+const introspectionTypes = /^reg(class|collation|config|dictionary|namespace|oper|operator|proc|procedure|role|type)$/;
+/** SQL's own value functions that only read the clock (not `current_user`, `current_catalog`, …). */
+const clockValues = /^SVFOP_(CURRENT_DATE|CURRENT_TIME|CURRENT_TIMESTAMP|LOCALTIME|LOCALTIMESTAMP)(_N)?$/;
+
+/** Parses a query and checks it is one read-only SELECT; returns what it reads. Throws `invalid_input`. */
+export async function readSourceQuery(query: string, options: ReadQueryOptions = {}): Promise<SourceQuery> {
+  const statements = await parseSql(query);
+  if (statements.length !== 1) {
+    throw invalid(`the query holds ${statements.length} statements; write exactly one SELECT`);
+  }
+  const select = statements[0]!.SelectStmt as PgNode | undefined;
+  if (!select) {
+    const kind = Object.keys(statements[0]!)[0]!.replace(/Stmt$/, '').toUpperCase();
+    throw invalid(`the query is a ${kind} statement; a source query is one SELECT, which only reads`);
+  }
+  const relations: { schema: string; name: string; location: number; calledAs: string; renamesColumns: boolean }[] = [];
+  const functions = new Set<string>();
+  const operators = new Set<string>();
+  const references: ColumnReferences = { columns: [], using: [], natural: false };
+  const visit = (node: unknown, ctes: ReadonlySet<string>): void => {
+    if (Array.isArray(node)) {
+      for (const item of node) visit(item, ctes);
+      return;
+    }
+    if (!node || typeof node !== 'object') return;
+    const n = node as PgNode;
+    for (const kind of ['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt']) {
+      if (n[kind])
+        throw invalid(
+          `the query writes (a ${kind.replace(/Stmt$/, '').toUpperCase()} inside it); a source query only reads`,
+        );
+    }
+    if (n.intoClause) throw invalid('SELECT … INTO creates a table; a source query only reads');
+    if (n.lockingClause?.length) throw invalid('FOR UPDATE/SHARE locks rows; a source query only reads');
+    if (n.RangeVar) {
+      const r = n.RangeVar as PgNode;
+      if (r.catalogname && !options.allowDatabaseName)
+        throw invalid(`name \`${r.catalogname}.${r.schemaname}.${r.relname}\` as schema.table, without the database`);
+      // A name without a schema that a WITH in scope defines is that CTE, not a table.
+      if (!r.schemaname && ctes.has(r.relname)) return;
+      // An unqualified name is read from `public`, as Postgres's default search_path does; the query is
+      // compiled with every name qualified, so no search_path or node name can make it read another table.
+      relations.push({
+        schema: r.schemaname ?? 'public',
+        name: r.relname,
+        location: r.location ?? -1,
+        calledAs: r.alias?.aliasname ?? r.relname,
+        renamesColumns: Boolean(r.alias?.colnames?.length),
+      });
+      return;
+    }
+    if (n.ColumnRef) {
+      references.columns.push(
+        ((n.ColumnRef.fields ?? []) as PgNode[]).map((f) => (f.A_Star ? '*' : String(f.String?.sval ?? ''))),
+      );
+    }
+    if (n.JoinExpr) {
+      if (n.JoinExpr.isNatural) references.natural = true;
+      for (const u of (n.JoinExpr.usingClause ?? []) as PgNode[]) references.using.push(String(u.String?.sval));
+    }
+    // BETWEEN is written as an A_Expr named by its keywords; it stands for the built-in >= and <=.
+    if (n.A_Expr?.name && !String(n.A_Expr.kind).includes('BETWEEN')) {
+      const parts = (n.A_Expr.name as PgNode[]).map((p) => String(p.String?.sval));
+      if (parts.length > 1 && parts.at(-2) !== 'pg_catalog') {
+        throw invalid(
+          `the query uses operator ${parts.join('.')}, which is not a built-in operator; a source query uses only Postgres's own operators`,
+        );
+      }
+      operators.add(parts.at(-1)!);
+    }
+    // Any type the query names (a cast, a column definition list): only plain built-in types.
+    if (n.typeName?.names) {
+      const names = (n.typeName.names as PgNode[]).map((p) => String(p.String?.sval));
+      const type = names.at(-1)!;
+      if (introspectionTypes.test(type)) {
+        throw invalid(
+          `the query casts to ${type}, which looks names up in the database's catalog; a source query may not`,
+        );
+      }
+      if ((names.length > 1 && names.at(-2) !== 'pg_catalog') || !allowedTypes.has(type)) {
+        throw invalid(
+          `the query names the type ${names.join('.')}, which a source query may not use; cast only to plain types (text, numeric, integer, date, timestamp, boolean, json…)`,
+        );
+      }
+    }
+    if (n.SQLValueFunction && !clockValues.test(String(n.SQLValueFunction.op))) {
+      throw invalid(
+        'the query reads a session value (the user, role, catalog or schema); a source query may read only the date and time',
+      );
+    }
+    if (n.FuncCall) {
+      const parts = ((n.FuncCall.funcname ?? []) as PgNode[]).map((p) => String(p.String?.sval));
+      const name = parts.at(-1);
+      if (name) {
+        if (refusedFunctions.test(name) || introspectionFunctions.test(name)) {
+          throw invalid(`the query calls ${name}(), which a source query may not use`);
+        }
+        // Postgres writes some SQL syntax (trim(both …), extract(…)) as pg_catalog functions; any other
+        // schema holds functions somebody created, which may read what the caller may not.
+        if (parts.length > 1 && parts.at(-2) !== 'pg_catalog') {
+          throw invalid(
+            `the query calls ${parts.join('.')}(), which is not a built-in function; a source query calls only Postgres's own functions`,
+          );
+        }
+        functions.add(name);
+      }
+    }
+    if (n.withClause?.ctes) {
+      const entries = (n.withClause.ctes as PgNode[]).map((c) => c.CommonTableExpr as PgNode);
+      const all = new Set([...ctes, ...entries.map((c) => c.ctename as string)]);
+      // Without RECURSIVE, a CTE sees only those before it; a later name in its body is a table.
+      let seen = new Set(ctes);
+      for (const cte of entries) {
+        visit(cte.ctequery, n.withClause.recursive ? all : seen);
+        seen = new Set([...seen, cte.ctename]);
+      }
+      for (const [key, value] of Object.entries(n)) if (key !== 'withClause') visit(value, all);
+      return;
+    }
+    for (const value of Object.values(n)) visit(value, ctes);
+  };
+  visit(select, new Set());
+  const { text, spans } = statementText(
+    query,
+    relations.map((r) => r.location),
+  );
+  const unplaced = relations.find((_, i) => spans[i]!.end <= spans[i]!.start);
+  if (unplaced) {
+    // Every name is rewritten as "schema"."name" when the query is compiled; one that cannot be is refused.
+    throw invalid(`write the table ${unplaced.schema}.${unplaced.name} as schema.table (optionally quoted)`);
+  }
+  return {
+    text,
+    relations: relations.map((r, i) => ({
+      schema: r.schema,
+      name: r.name,
+      ...spans[i]!,
+      calledAs: r.calledAs,
+      renamesColumns: r.renamesColumns,
+    })),
+    functions: [...functions],
+    operators: [...operators],
+    references,
+  };
+}
+
+/**
+ * The statement without what trails it (a semicolon, comments), and the byte span of each relation name
+ * written at `locations` (`schema.table`, quoted or not), so an export can name the tables its own way.
+ */
+function statementText(query: string, locations: number[]) {
+  const tokens = scanSql(query);
+  const meaningful = tokens.filter((t) => !t.text.startsWith('--') && !t.text.startsWith('/*'));
+  const last = meaningful.at(-1);
+  const bytes = Buffer.from(query);
+  const end = last?.text === ';' ? last.start : (last?.end ?? bytes.length);
+  const spans = locations.map((location) => {
+    let at = meaningful.findIndex((t) => t.start === location);
+    if (at < 0) return { start: location, end: location };
+    const start = meaningful[at]!.start;
+    while (meaningful[at + 1]?.text === '.' && meaningful[at + 2]) at += 2;
+    return { start, end: meaningful[at]!.end };
+  });
+  return { text: bytes.subarray(0, end).toString(), spans };
+}
+
+/** The query with every relation it reads named by `table` (an export's own way of naming source tables). */
+export function renameRelations(query: SourceQuery, table: (schema: string, name: string) => string): string {
+  const bytes = Buffer.from(query.text);
+  const parts: Buffer[] = [];
+  let at = 0;
+  for (const r of [...query.relations].sort((a, b) => a.start - b.start)) {
+    if (r.end <= r.start) continue;
+    parts.push(bytes.subarray(at, r.start), Buffer.from(table(r.schema, r.name)));
+    at = r.end;
+  }
+  parts.push(bytes.subarray(at));
+  return Buffer.concat(parts).toString();
+}
+
+const quoteName = (name: string) => `"${name.replaceAll('"', '""')}"`;
+
+/**
+ * The query as it is sent to the database: every table it reads written "schema"."name", so neither the
+ * database's search_path nor a pipeline node's CTE of the same name can make it read something else.
+ */
+export function qualifiedQueryText(query: SourceQuery): string {
+  return renameRelations(query, (schema, name) => `${quoteName(schema)}.${quoteName(name)}`);
+}

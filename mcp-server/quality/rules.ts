@@ -5,7 +5,7 @@ import { assets, columns, qualityRules } from '../../db/schema/index.js';
 import { findVisibleAsset } from '../catalog/assets.js';
 import type { ServiceContext } from '../context.js';
 import { DataOpsError } from '../errors.js';
-import { requireRole, visibleAssetsSql } from '../governance/access.js';
+import { clearanceAllows, requireRole, visibleAssetsSql } from '../governance/access.js';
 import { appendAudit } from '../governance/audit.js';
 import { cronProblem } from './cron.js';
 import { checkExpression } from './rules-expression.js';
@@ -197,9 +197,16 @@ export async function validateRule(
   const fail = (message: string): never => {
     throw new DataOpsError('invalid_input', `rule "${rule.name}" (${rule.type}): ${message}`);
   };
-  const known = (await ctx.db.select({ name: columns.name }).from(columns).where(eq(columns.assetId, asset.id))).map(
-    (c) => c.name,
-  );
+  // A column above the author's clearance is not there for the rule, as in every other view of the asset:
+  // a rule on it would tell its values through the failing-row count.
+  const known = (
+    await ctx.db
+      .select({ name: columns.name, classification: columns.classification })
+      .from(columns)
+      .where(eq(columns.assetId, asset.id))
+  )
+    .filter((c) => c.classification === null || clearanceAllows(ctx.principal.clearance, c.classification))
+    .map((c) => c.name);
   const needColumn = (name: string) => {
     if (!known.includes(name)) fail(`the asset has no column "${name}" (columns: ${known.join(', ')})`);
   };

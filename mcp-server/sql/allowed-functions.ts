@@ -80,6 +80,6 @@ export const harmlessVolatile: ReadonlySet<string> = new Set([
  */
 export const allowedTypes: ReadonlySet<string> = new Set(
   words(
-    'int2 int4 int8 smallint integer bigint int numeric decimal float4 float8 real text varchar bpchar char bool boolean date time timetz timestamp timestamptz interval json jsonb uuid bytea money inet cidr macaddr bit varbit tsvector tsquery name',
+    'int2 int4 int8 smallint integer bigint int numeric decimal float4 float8 real text varchar bpchar char bool boolean date time timetz timestamp timestamptz interval json jsonb uuid bytea money inet cidr macaddr bit varbit tsvector tsquery name oid',
   ),
 );

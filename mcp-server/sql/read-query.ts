@@ -55,7 +55,7 @@ const invalid = (message: string) => new DataOpsError('invalid_input', message);
  * that act on the server; volatile functions are refused on the source as well (they may write).
  */
 const refusedFunctions =
-  /(^pg_|^dblink|_to_xml|^lo_|^lo(read|write|open|close|creat|create|import|export|unlink|put|get|seek|tell|truncate)|^ts_stat$|^ts_rewrite$|^set_config$|^current_setting$|^txid_|^reg(class|collation|config|dictionary|namespace|oper|operator|proc|procedure|role|type)|^binary_upgrade|^(nextval|setval|currval|lastval)$|^getpgusername$|^acl)/;
+  /(^pg_|^dblink|_to_xml|^lo_|^lo(read|write|open|close|creat|create|import|export|unlink|put|get|seek|tell|truncate)|^ts_stat$|^ts_rewrite$|^set_config$|^current_setting$|^txid_|^reg(class|collation|config|dictionary|namespace|oper|operator|proc|procedure|role|type)|^binary_upgrade|^getpgusername$|^acl)/;
 /**
  * Functions that look up the database's own catalog by name (whether a table exists, its comments, who may
  * read it): they would tell a caller about tables and columns the catalog hides from it.
@@ -82,6 +82,7 @@ export async function readSourceQuery(query: string, options: ReadQueryOptions =
   const functions = new Set<string>();
   const operators = new Set<string>();
   const references: ColumnReferences = { columns: [], using: [], natural: false };
+  const types: string[][] = [];
   const visit = (node: unknown, ctes: ReadonlySet<string>): void => {
     if (Array.isArray(node)) {
       for (const item of node) visit(item, ctes);
@@ -133,21 +134,8 @@ export async function readSourceQuery(query: string, options: ReadQueryOptions =
       }
       operators.add(parts.at(-1)!);
     }
-    // Any type the query names (a cast, a column definition list): only plain built-in types.
-    if (n.typeName?.names) {
-      const names = (n.typeName.names as PgNode[]).map((p) => String(p.String?.sval));
-      const type = names.at(-1)!;
-      if (introspectionTypes.test(type)) {
-        throw invalid(
-          `the query casts to ${type}, which looks names up in the database's catalog; a source query may not`,
-        );
-      }
-      if ((names.length > 1 && names.at(-2) !== 'pg_catalog') || !allowedTypes.has(type)) {
-        throw invalid(
-          `the query names the type ${names.join('.')}, which a source query may not use; cast only to plain types (text, numeric, integer, date, timestamp, boolean, json…)`,
-        );
-      }
-    }
+    // Any type the query names (a cast, a column definition list), checked once the whole query is read.
+    if (n.typeName?.names) types.push((n.typeName.names as PgNode[]).map((p) => String(p.String?.sval)));
     if (n.SQLValueFunction && !clockValues.test(String(n.SQLValueFunction.op))) {
       throw invalid(
         'the query reads a session value (the user, role, catalog or schema); a source query may read only the date and time',
@@ -185,6 +173,7 @@ export async function readSourceQuery(query: string, options: ReadQueryOptions =
     for (const value of Object.values(n)) visit(value, ctes);
   };
   visit(select, new Set());
+  refuseTypes(types);
   const { text, spans } = statementText(
     query,
     relations.map((r) => r.location),
@@ -207,6 +196,27 @@ export async function readSourceQuery(query: string, options: ReadQueryOptions =
     operators: [...operators],
     references,
   };
+}
+
+/**
+ * Only plain built-in types: a `reg*` type looks a name up in the database's catalog, and a table's row type
+ * spells out its columns. A lookup is named first, wherever it sits in a chain of casts.
+ */
+function refuseTypes(types: string[][]): void {
+  const lookup = types.find((names) => introspectionTypes.test(names.at(-1)!));
+  if (lookup) {
+    throw invalid(
+      `the query casts to ${lookup.at(-1)}, which looks names up in the database's catalog; a source query may not`,
+    );
+  }
+  const other = types.find(
+    (names) => (names.length > 1 && names.at(-2) !== 'pg_catalog') || !allowedTypes.has(names.at(-1)!),
+  );
+  if (other) {
+    throw invalid(
+      `the query names the type ${other.join('.')}, which a source query may not use; cast only to plain types (text, numeric, integer, date, timestamp, boolean, json…)`,
+    );
+  }
 }
 
 /**

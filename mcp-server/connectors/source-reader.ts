@@ -38,12 +38,14 @@ export interface ReadTimeout {
 /** Postgres's code for a statement cancelled (by statement_timeout here); MySQL's for MAX_EXECUTION_TIME exceeded. */
 const postgresCancelled = '57014';
 const mysqlTimedOut = 3024;
+/** MariaDB's code for a statement stopped by max_statement_time. */
+const mariadbTimedOut = 1969;
 
 /** The error a timed-out statement becomes; any other error unchanged. */
 function timedOut(error: unknown, timeout: ReadTimeout | undefined): unknown {
   if (!timeout) return error;
   const { code, errno } = error as { code?: unknown; errno?: unknown };
-  if (code !== postgresCancelled && errno !== mysqlTimedOut) return error;
+  if (code !== postgresCancelled && errno !== mysqlTimedOut && errno !== mariadbTimedOut) return error;
   return new DataOpsError(
     'invalid_input',
     `${timeout.what} took longer than ${timeout.seconds} s; ${timeout.hint ?? 'add a filter or a limit upstream'}`,
@@ -316,8 +318,12 @@ async function withMysql<T>(
   try {
     await conn.query('SET SESSION TRANSACTION READ ONLY');
     // MySQL bounds SELECT statements only, which are all a reader runs.
-    if (timeout)
-      await conn.query(`SET SESSION MAX_EXECUTION_TIME = ${Math.max(1, Math.trunc(timeout.seconds * 1000))}`);
+    if (timeout) {
+      // MySQL names the bound MAX_EXECUTION_TIME (milliseconds); MariaDB has max_statement_time (seconds).
+      await conn
+        .query(`SET SESSION MAX_EXECUTION_TIME = ${Math.max(1, Math.trunc(timeout.seconds * 1000))}`)
+        .catch(() => conn.query(`SET SESSION max_statement_time = ${Math.max(0.001, timeout.seconds)}`));
+    }
     return await work({
       dialect: 'mysql',
       query: async <R>(statement: string, params: unknown[] = []) => {

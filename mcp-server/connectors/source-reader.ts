@@ -58,6 +58,20 @@ function statementTimeout(timeout: ReadTimeout | undefined): string | null {
   return timeout ? `set local statement_timeout = ${Math.max(1, Math.trunc(timeout.seconds * 1000))}` : null;
 }
 
+/**
+ * Settings for every read on a Postgres source, set for its transaction only:
+ * - `search_path` is pg_catalog alone, so a function, operator or type somebody created (in `public` or any
+ *   other schema) is never found by an unqualified name: the SQL a person writes is compiled with every table
+ *   qualified, and calls only Postgres's own functions (a PG15 source resolves `json_scalar(…)`, which newer
+ *   parsers read as syntax, as an ordinary function through the search_path).
+ * - `work_mem` modest, and `temp_file_limit` (a superuser's setting; skipped for any other login) bounded, so
+ *   a costly query spills little to disk before the statement timeout ends it.
+ */
+export const readSettings = `select pg_catalog.set_config('search_path', 'pg_catalog', true),
+  pg_catalog.set_config('work_mem', '16MB', true),
+  case when pg_catalog.current_setting('is_superuser') = 'on'
+       then pg_catalog.set_config('temp_file_limit', '1048576', true) end`;
+
 /** Prefix of the connection target of an embedded database the product keeps beside the catalog (the demo). */
 export const embeddedTargetPrefix = 'pglite:';
 
@@ -81,6 +95,7 @@ export async function withSourceReader<T>(
         query: (statement, params = []) =>
           db.transaction(async (tx) => {
             await tx.exec('set transaction read only');
+            await tx.exec(readSettings);
             if (limit) await tx.exec(limit);
             const { rows } = await tx
               .query(statement, params)
@@ -143,6 +158,7 @@ export async function describeSourceQuery(
     return withEmbedded(target.slice(embeddedTargetPrefix.length), (db) =>
       db.transaction(async (tx) => {
         await tx.exec('set transaction read only');
+        await tx.exec(readSettings);
         if (limit) await tx.exec(limit);
         const result = await tx.query(statement).catch((error) => Promise.reject(timedOut(error, timeout)));
         const columns = await named(
@@ -162,6 +178,7 @@ export async function describeSourceQuery(
   }
   return onPostgres(target, (sql) =>
     readAndRollBack(sql, async (tx) => {
+      await tx.unsafe(readSettings);
       if (limit) await tx.unsafe(limit);
       const result = await tx.unsafe(statement).catch((error) => Promise.reject(timedOut(error, timeout)));
       return named(
@@ -250,6 +267,7 @@ async function withPostgres<T>(
       dialect: 'postgres',
       query: async <R>(statement: string, params: unknown[] = []) =>
         (await readAndRollBack(sql, async (tx) => {
+          await tx.unsafe(readSettings);
           if (limit) await tx.unsafe(limit);
           return tx.unsafe(statement, params as never[]);
         })

@@ -22,7 +22,7 @@ export async function gateRuleSql(
   ctx: ServiceContext,
   sourceId: string | null,
   rule: { name: string; sql: string },
-  options: { principal?: Principal; reader?: SourceReader } = {},
+  options: { principal?: Principal; reader?: SourceReader; author?: Principal } = {},
 ): Promise<string> {
   const [source] = sourceId
     ? await ctx.db
@@ -41,6 +41,13 @@ export async function gateRuleSql(
   // dbt compiles `ref()` as "database"."schema"."table"; the connection reaches only its own database.
   const query = await readSourceQuery(rule.sql, { allowDatabaseName: true }).catch(refused);
   await gateSourceQuery(ctx, { id: source.id, name: source.name }, query, options).catch(refused);
+  // Gated again as the author: the query then reads only columns both may see.
+  if (options.author) {
+    await gateSourceQuery(ctx, { id: source.id, name: source.name }, query, {
+      ...options,
+      principal: options.author,
+    }).catch(refused);
+  }
   return qualifiedQueryText(query);
 }
 
@@ -62,7 +69,9 @@ export async function gatedRuleForRun(
     );
   });
   const spec = { name: rule.name, sql: code };
-  const text = await gateRuleSql(ctx, sourceId, spec, { reader });
-  if (author.id !== ctx.principal.id) await gateRuleSql(ctx, sourceId, spec, { reader, principal: author });
+  const text = await gateRuleSql(ctx, sourceId, spec, {
+    reader,
+    ...(author.id !== ctx.principal.id ? { author } : {}),
+  });
   return { ...rule, config: { ...rule.config, sql: text } };
 }

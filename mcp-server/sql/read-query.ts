@@ -26,6 +26,22 @@ export interface ReadRelation {
   calledAs: string;
   /** Whether an alias renames its columns (`from t as x(a, b)`), which reaches every column by position. */
   renamesColumns: boolean;
+  /** Whether the query gives it an alias (`from t as x`, `from t x`). */
+  aliased: boolean;
+  /** Whether it is read with ONLY (without inheritance children or partitions), and where that keyword starts. */
+  only: boolean;
+  /** Whether it is read by a `TABLE t` statement. */
+  tableStatement: boolean;
+  /** Where the ONLY or TABLE keyword written before the name starts. */
+  keywordStart?: number;
+  /**
+   * Set by the gate (source-query-gate.ts): the columns the caller may see, in table order. The query is then
+   * run with the relation written as a projection of only these (`(select "a", "b" from "s"."t") as t`), so
+   * nothing hidden is in scope for a whole row, a join alias or `t.f` function notation.
+   */
+  visible?: string[];
+  /** Set by the gate: read the table without its inheritance children (some are not available to the caller). */
+  withoutChildren?: boolean;
 }
 
 /** How a query names columns, so a column above the caller's clearance cannot be read by any route. */
@@ -36,6 +52,10 @@ export interface ColumnReferences {
   using: string[];
   /** Whether a NATURAL join matches columns by name (every column the tables share, named or not). */
   natural: boolean;
+  /** Aliases of joins (`(a join b on …) as j`): `j` and `j.*` reach every column of both sides. */
+  joinAliases: string[];
+  /** Names the query itself gives columns (`as x`, `t(a, b)`, CTE column lists). */
+  defined: string[];
 }
 
 /** A checked query: its text (without a trailing semicolon or comment) and what it reads. */
@@ -49,6 +69,23 @@ export interface SourceQuery {
 }
 
 const invalid = (message: string) => new DataOpsError('invalid_input', message);
+
+/** SQL/JSON syntax nodes of the parser (PG16+), which a PG15 source reads as calls of functions by name. */
+const sqlJsonSyntax = new Set([
+  'JsonScalarExpr',
+  'JsonSerializeExpr',
+  'JsonFuncExpr',
+  'JsonObjectConstructor',
+  'JsonArrayConstructor',
+  'JsonArrayQueryConstructor',
+  'JsonParseExpr',
+  'JsonTable',
+  'JsonObjectAgg',
+  'JsonArrayAgg',
+  'JsonIsPredicate',
+  'JsonValueExpr',
+  'JsonAggConstructor',
+]);
 
 /**
  * Functions that read by name what the relation check cannot see (query text, files, other databases) or
@@ -78,10 +115,29 @@ export async function readSourceQuery(query: string, options: ReadQueryOptions =
     const kind = Object.keys(statements[0]!)[0]!.replace(/Stmt$/, '').toUpperCase();
     throw invalid(`the query is a ${kind} statement; a source query is one SELECT, which only reads`);
   }
-  const relations: { schema: string; name: string; location: number; calledAs: string; renamesColumns: boolean }[] = [];
+  const relations: {
+    schema: string;
+    name: string;
+    location: number;
+    calledAs: string;
+    renamesColumns: boolean;
+    aliased: boolean;
+    only: boolean;
+  }[] = [];
   const functions = new Set<string>();
   const operators = new Set<string>();
-  const references: ColumnReferences = { columns: [], using: [], natural: false };
+  const references: ColumnReferences = { columns: [], using: [], natural: false, joinAliases: [], defined: [] };
+  const sval = (p: PgNode) => String(p.String?.sval);
+  /** Operators named by the query (`a op b`, `x op any (…)`, `order by x using op`), checked like A_Expr's. */
+  const operator = (name: PgNode[]) => {
+    const parts = name.map(sval);
+    if (parts.length > 1 && parts.at(-2) !== 'pg_catalog') {
+      throw invalid(
+        `the query uses operator ${parts.join('.')}, which is not a built-in operator; a source query uses only Postgres's own operators`,
+      );
+    }
+    operators.add(parts.at(-1)!);
+  };
   const types: string[][] = [];
   const visit = (node: unknown, ctes: ReadonlySet<string>): void => {
     if (Array.isArray(node)) {
@@ -112,9 +168,29 @@ export async function readSourceQuery(query: string, options: ReadQueryOptions =
         location: r.location ?? -1,
         calledAs: r.alias?.aliasname ?? r.relname,
         renamesColumns: Boolean(r.alias?.colnames?.length),
+        aliased: Boolean(r.alias?.aliasname),
+        only: r.inh !== true,
       });
       return;
     }
+    if (n.RangeTableSample) throw invalid('TABLESAMPLE is not available in a source query; use a WHERE or a LIMIT');
+    const json = Object.keys(n).find((k) => sqlJsonSyntax.has(k));
+    if (json) {
+      // PG16+ parse these as syntax; an older source resolves the same words as ordinary functions through the
+      // search_path, where somebody may have created one.
+      throw invalid(
+        "the query uses SQL/JSON syntax (JSON_OBJECT, JSON_ARRAY, JSON_VALUE, JSON_TABLE, IS JSON…), which a source query may not use; use Postgres's json functions (json_build_object, jsonb_path_query…)",
+      );
+    }
+    if (n.SubLink?.operName) operator(n.SubLink.operName as PgNode[]);
+    if (n.SortBy?.useOp) operator(n.SortBy.useOp as PgNode[]);
+    if (n.JoinExpr?.alias?.aliasname) references.joinAliases.push(String(n.JoinExpr.alias.aliasname));
+    if (n.ResTarget?.name) references.defined.push(String(n.ResTarget.name));
+    if (n.Alias?.colnames) references.defined.push(...(n.Alias.colnames as PgNode[]).map(sval));
+    if (n.alias?.colnames) references.defined.push(...(n.alias.colnames as PgNode[]).map(sval));
+    if (n.CommonTableExpr?.aliascolnames)
+      references.defined.push(...(n.CommonTableExpr.aliascolnames as PgNode[]).map(sval));
+    if (n.ColumnDef?.colname) references.defined.push(String(n.ColumnDef.colname));
     if (n.ColumnRef) {
       references.columns.push(
         ((n.ColumnRef.fields ?? []) as PgNode[]).map((f) => (f.A_Star ? '*' : String(f.String?.sval ?? ''))),
@@ -125,15 +201,7 @@ export async function readSourceQuery(query: string, options: ReadQueryOptions =
       for (const u of (n.JoinExpr.usingClause ?? []) as PgNode[]) references.using.push(String(u.String?.sval));
     }
     // BETWEEN is written as an A_Expr named by its keywords; it stands for the built-in >= and <=.
-    if (n.A_Expr?.name && !String(n.A_Expr.kind).includes('BETWEEN')) {
-      const parts = (n.A_Expr.name as PgNode[]).map((p) => String(p.String?.sval));
-      if (parts.length > 1 && parts.at(-2) !== 'pg_catalog') {
-        throw invalid(
-          `the query uses operator ${parts.join('.')}, which is not a built-in operator; a source query uses only Postgres's own operators`,
-        );
-      }
-      operators.add(parts.at(-1)!);
-    }
+    if (n.A_Expr?.name && !String(n.A_Expr.kind).includes('BETWEEN')) operator(n.A_Expr.name as PgNode[]);
     // Any type the query names (a cast, a column definition list), checked once the whole query is read.
     if (n.typeName?.names) types.push((n.typeName.names as PgNode[]).map((p) => String(p.String?.sval)));
     if (n.SQLValueFunction && !clockValues.test(String(n.SQLValueFunction.op))) {
@@ -183,14 +251,21 @@ export async function readSourceQuery(query: string, options: ReadQueryOptions =
     // Every name is rewritten as "schema"."name" when the query is compiled; one that cannot be is refused.
     throw invalid(`write the table ${unplaced.schema}.${unplaced.name} as schema.table (optionally quoted)`);
   }
+  const misplaced = relations.find((r, i) => r.only && spans[i]!.before !== 'only');
+  if (misplaced) throw invalid(`write ONLY ${misplaced.schema}.${misplaced.name} without parentheses`);
   return {
     text,
     relations: relations.map((r, i) => ({
       schema: r.schema,
       name: r.name,
-      ...spans[i]!,
+      start: spans[i]!.start,
+      end: spans[i]!.end,
+      ...(spans[i]!.keywordStart !== undefined ? { keywordStart: spans[i]!.keywordStart } : {}),
+      tableStatement: spans[i]!.before === 'table',
       calledAs: r.calledAs,
       renamesColumns: r.renamesColumns,
+      aliased: r.aliased,
+      only: r.only,
     })),
     functions: [...functions],
     operators: [...operators],
@@ -229,12 +304,19 @@ function statementText(query: string, locations: number[]) {
   const last = meaningful.at(-1);
   const bytes = Buffer.from(query);
   const end = last?.text === ';' ? last.start : (last?.end ?? bytes.length);
-  const spans = locations.map((location) => {
+  const spans = locations.map((location): { start: number; end: number; before?: string; keywordStart?: number } => {
     let at = meaningful.findIndex((t) => t.start === location);
     if (at < 0) return { start: location, end: location };
     const start = meaningful[at]!.start;
+    const previous = meaningful[at - 1];
+    const before = previous?.text.toLowerCase();
     while (meaningful[at + 1]?.text === '.' && meaningful[at + 2]) at += 2;
-    return { start, end: meaningful[at]!.end };
+    return {
+      start,
+      end: meaningful[at]!.end,
+      before,
+      ...(before === 'only' || before === 'table' ? { keywordStart: previous!.start } : {}),
+    };
   });
   return { text: bytes.subarray(0, end).toString(), spans };
 }
@@ -260,5 +342,26 @@ const quoteName = (name: string) => `"${name.replaceAll('"', '""')}"`;
  * database's search_path nor a pipeline node's CTE of the same name can make it read something else.
  */
 export function qualifiedQueryText(query: SourceQuery): string {
-  return renameRelations(query, (schema, name) => `${quoteName(schema)}.${quoteName(name)}`);
+  const bytes = Buffer.from(query.text);
+  const parts: Buffer[] = [];
+  let at = 0;
+  for (const r of [...query.relations].sort((a, b) => a.start - b.start)) {
+    if (r.end <= r.start) continue;
+    const table = `${quoteName(r.schema)}.${quoteName(r.name)}`;
+    if (!r.visible) {
+      parts.push(bytes.subarray(at, r.start), Buffer.from(table));
+      at = r.end;
+      continue;
+    }
+    const start = r.keywordStart ?? r.start;
+    const only = r.only || r.withoutChildren ? 'only ' : '';
+    const projection = `(select ${r.visible.map(quoteName).join(', ')} from ${only}${table})`;
+    const written = r.tableStatement
+      ? `select * from ${projection} as ${quoteName(r.name)}`
+      : `${projection}${r.aliased ? '' : ` as ${quoteName(r.name)}`}`;
+    parts.push(bytes.subarray(at, start), Buffer.from(written));
+    at = r.end;
+  }
+  parts.push(bytes.subarray(at));
+  return Buffer.concat(parts).toString();
 }

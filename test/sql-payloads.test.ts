@@ -30,7 +30,21 @@ const fixture = `
   insert into shop.orders values (1, 10, 'placed', '4111'), (2, -5, 'shipped', '5500'), (3, 7, 'placed', null);
   create table secret.reviews (id int, verdict text);
   insert into secret.reviews select g, 'review ' || g from generate_series(1, 769) g;
-  create sequence shop.tickets;`;
+  create sequence shop.tickets;
+  create table shop.customers (id int, name text);
+  insert into shop.customers values (1, 'a');
+  create table shop.parent (id int, note text);
+  create table secret.child () inherits (shop.parent);
+  insert into secret.child values (1, 'ts-child-secret');
+  create function public.json_scalar(int) returns text language sql
+    as $$ select verdict from secret.reviews where id = $1 $$;
+  create function public.peek(shop.orders) returns text language sql as $$ select pg_read_file('/etc/hostname') $$;
+  create function shop.peek() returns text language sql as $$ select pg_read_file('/etc/hostname') $$;
+  create function shop.eq3(int, int) returns boolean language sql
+    as $$ select (select count(*) from secret.reviews) = 769 $$;
+  create operator shop.=== (leftarg = int, rightarg = int, function = shop.eq3);
+  create function shop.lt3(int, int) returns boolean language sql as $$ select $1 < $2 $$;
+  create operator shop.<<< (leftarg = int, rightarg = int, function = shop.lt3);`;
 
 const urn = (schema: string, table: string) => assetUrn('postgres', 'payloads', `${schema}`, table);
 
@@ -55,7 +69,9 @@ describe('the SQL payload corpus against every path that takes SQL or an express
     await syncSource(admin, await createPostgresConnector({ url: scratch.url, name: 'payloads' }).discover(), {
       connection: scratch.url,
     });
-    await database.db.execute(sql`update assets set classification = 'TS' where urn = ${urn('secret', 'reviews')}`);
+    await database.db.execute(
+      sql`update assets set classification = 'TS' where urn in (${urn('secret', 'reviews')}, ${urn('secret', 'child')})`,
+    );
     await database.db.execute(sql`update columns set classification = 'C' where name = 'card'
       and asset_id = (select id from assets where urn = ${urn('shop', 'orders')})`);
     ordersId = (
@@ -139,7 +155,7 @@ describe('the SQL payload corpus against every path that takes SQL or an express
     for (const [path, run] of Object.entries(paths)) {
       for (const [i, payload] of sqlPayloads.entries()) {
         const verdict = await run(payload, i);
-        const mayAccept = payload.outcome === 'bounded' && sqlPaths.has(path);
+        const mayAccept = payload.outcome !== 'refused' && sqlPaths.has(path);
         if ('refused' in verdict) {
           // A clear error: a sentence, never a stack or an internal failure.
           expect(verdict.refused.length, `${path}: ${payload.name}`).toBeGreaterThan(10);
@@ -179,6 +195,8 @@ describe('the SQL payload corpus against every path that takes SQL or an express
       if (payload.outcome === 'refused') {
         return r.summary.startsWith('could not run') && r.failedRows === null ? [] : [`${payload.name}: ${r.summary}`];
       }
+      // Contained payloads return only what is hidden, so they find nothing.
+      if (payload.outcome === 'contained') return r.failedRows === 0 ? [] : [`${payload.name}: ${r.summary}`];
       // Costly payloads stop at the statement timeout or at the row cap.
       return /took longer than 2 s|^at least 1000000 failing rows/.test(r.summary)
         ? []
@@ -190,6 +208,65 @@ describe('the SQL payload corpus against every path that takes SQL or an express
     const told = results.map((r) => [r.failedRows, r.observed, r.summary, r.evidence.error]);
     expect(JSON.stringify(told)).not.toMatch(/\b769\b|review \d/);
   }, 300_000);
+
+  it('runs contained payloads without reaching what is hidden: no failing rows, no preview rows', async () => {
+    for (const [i, payload] of sqlPayloads.entries()) {
+      if (payload.outcome !== 'contained') continue;
+      const rule = (await createRule(steward, urn('shop', 'orders'), {
+        name: `contained ${i}`,
+        type: 'dbt_test',
+        config: { sql: payload.text },
+      } as never)) as { id: string };
+      const [result] = await runChecks(steward, { assetId: ordersId, ruleIds: [rule.id], timeoutSeconds: 5 });
+      expect(result!.failedRows, payload.name).toBe(0);
+      const { id } = await call('pipelines_create', { name: `contained ${i}` });
+      await call('pipelines_add_node', {
+        pipeline: id,
+        id: 'n',
+        type: 'source_sql',
+        config: { source: 'payloads', query: payload.text },
+      });
+      const preview = await call('pipelines_preview', { pipeline: id, node: 'n', limit: 5 });
+      expect(preview.rows, payload.name).toEqual([]);
+    }
+  }, 120_000);
+
+  it('words a hidden column as a missing one, on every route, and refuses both when the rule is written', async () => {
+    const refusedAs = async (text: string) => {
+      const verdict = await refusal(
+        createRule(steward, urn('shop', 'orders'), { name: `near ${text}`, type: 'dbt_test', config: { sql: text } }),
+      );
+      const node = await refusal(
+        call('pipelines_create', { name: `near ${text}` }).then(({ id }) =>
+          call('pipelines_add_node', {
+            pipeline: id,
+            id: 'n',
+            type: 'source_sql',
+            config: { source: 'payloads', query: text },
+          }),
+        ),
+      );
+      const issue =
+        'refused' in node
+          ? node.refused
+          : (JSON.parse(node.accepted) as { issues: { nodeId: string; message: string }[] }).issues.find(
+              (x) => x.nodeId === 'n' && !x.message.includes('leads nowhere'),
+            )?.message;
+      return { rule: 'refused' in verdict ? verdict.refused : 'accepted', node: issue ?? 'accepted' };
+    };
+    const same = (a: string, b: string) => expect(a.replaceAll('nosuch', 'card')).toBe(b);
+    for (const [hidden, missing] of [
+      ['select o.card from shop.orders o', 'select o.nosuch from shop.orders o'],
+      ['select card from shop.orders', 'select nosuch from shop.orders'],
+      ['select id from shop.orders o where o.card is null', 'select id from shop.orders o where o.nosuch is null'],
+    ] as const) {
+      const h = await refusedAs(hidden);
+      const m = await refusedAs(missing);
+      expect(h.rule).toMatch(/does not exist/);
+      same(m.rule.replace(`near ${missing}`, `near ${hidden}`), h.rule.replace(`near ${hidden}`, `near ${hidden}`));
+      same(m.node, h.node);
+    }
+  }, 120_000);
 
   it('leaves a refused test that dbt reports to dbt: not run here, so the verdict dbt reported stands', async () => {
     const [rule] = await database.db

@@ -66,6 +66,11 @@ export interface SourceQuery {
   /** Operators used (`=`, `||`, …): like a function, an operator somebody created runs its own code. */
   operators: string[];
   references: ColumnReferences;
+  /**
+   * Columns named through their table's schema (`s.t.c`), with the span of `s.t`: once the table runs as a
+   * projection called `t`, they are written `"t".c`.
+   */
+  schemaQualified: { start: number; end: number; schema: string; name: string }[];
 }
 
 const invalid = (message: string) => new DataOpsError('invalid_input', message);
@@ -139,6 +144,7 @@ export async function readSourceQuery(query: string, options: ReadQueryOptions =
     operators.add(parts.at(-1)!);
   };
   const types: string[][] = [];
+  const qualified: { location: number; names: number; schema: string; name: string }[] = [];
   const visit = (node: unknown, ctes: ReadonlySet<string>): void => {
     if (Array.isArray(node)) {
       for (const item of node) visit(item, ctes);
@@ -192,9 +198,18 @@ export async function readSourceQuery(query: string, options: ReadQueryOptions =
       references.defined.push(...(n.CommonTableExpr.aliascolnames as PgNode[]).map(sval));
     if (n.ColumnDef?.colname) references.defined.push(String(n.ColumnDef.colname));
     if (n.ColumnRef) {
-      references.columns.push(
-        ((n.ColumnRef.fields ?? []) as PgNode[]).map((f) => (f.A_Star ? '*' : String(f.String?.sval ?? ''))),
+      const parts = ((n.ColumnRef.fields ?? []) as PgNode[]).map((f) =>
+        f.A_Star ? '*' : String(f.String?.sval ?? ''),
       );
+      references.columns.push(parts);
+      if (parts.length >= 3 && typeof n.ColumnRef.location === 'number' && n.ColumnRef.location >= 0) {
+        qualified.push({
+          location: n.ColumnRef.location,
+          names: parts.length - 2,
+          schema: parts.at(-3)!,
+          name: parts.at(-2)!,
+        });
+      }
     }
     if (n.JoinExpr) {
       if (n.JoinExpr.isNatural) references.natural = true;
@@ -242,9 +257,10 @@ export async function readSourceQuery(query: string, options: ReadQueryOptions =
   };
   visit(select, new Set());
   refuseTypes(types);
-  const { text, spans } = statementText(
+  const { text, spans, schemaQualified } = statementText(
     query,
     relations.map((r) => r.location),
+    qualified,
   );
   const unplaced = relations.find((_, i) => spans[i]!.end <= spans[i]!.start);
   if (unplaced) {
@@ -270,6 +286,7 @@ export async function readSourceQuery(query: string, options: ReadQueryOptions =
     functions: [...functions],
     operators: [...operators],
     references,
+    schemaQualified,
   };
 }
 
@@ -298,7 +315,11 @@ function refuseTypes(types: string[][]): void {
  * The statement without what trails it (a semicolon, comments), and the byte span of each relation name
  * written at `locations` (`schema.table`, quoted or not), so an export can name the tables its own way.
  */
-function statementText(query: string, locations: number[]) {
+function statementText(
+  query: string,
+  locations: number[],
+  qualified: { location: number; names: number; schema: string; name: string }[],
+) {
   const tokens = scanSql(query);
   const meaningful = tokens.filter((t) => !t.text.startsWith('--') && !t.text.startsWith('/*'));
   const last = meaningful.at(-1);
@@ -318,7 +339,12 @@ function statementText(query: string, locations: number[]) {
       ...(before === 'only' || before === 'table' ? { keywordStart: previous!.start } : {}),
     };
   });
-  return { text: bytes.subarray(0, end).toString(), spans };
+  const schemaQualified = qualified.flatMap((c) => {
+    const at = meaningful.findIndex((t) => t.start === c.location);
+    const last = meaningful[at + 2 * c.names];
+    return at < 0 || !last ? [] : [{ start: c.location, end: last.end, schema: c.schema, name: c.name }];
+  });
+  return { text: bytes.subarray(0, end).toString(), spans, schemaQualified };
 }
 
 /** The query with every relation it reads named by `table` (an export's own way of naming source tables). */
@@ -345,7 +371,21 @@ export function qualifiedQueryText(query: SourceQuery): string {
   const bytes = Buffer.from(query.text);
   const parts: Buffer[] = [];
   let at = 0;
-  for (const r of [...query.relations].sort((a, b) => a.start - b.start)) {
+  const projected = (c: { schema: string; name: string }) =>
+    query.relations.some((r) => r.visible && !r.aliased && r.schema === c.schema && r.name === c.name);
+  const edits = [
+    ...query.relations.map((r) => ({ start: r.keywordStart ?? r.start, relation: r })),
+    ...query.schemaQualified.filter(projected).map((c) => ({ start: c.start, column: c })),
+  ].sort((a, b) => a.start - b.start);
+  for (const edit of edits) {
+    if ('column' in edit) {
+      const c = edit.column!;
+      if (c.start < at) continue;
+      parts.push(bytes.subarray(at, c.start), Buffer.from(quoteName(c.name)));
+      at = c.end;
+      continue;
+    }
+    const r = edit.relation!;
     if (r.end <= r.start) continue;
     const table = `${quoteName(r.schema)}.${quoteName(r.name)}`;
     if (!r.visible) {

@@ -59,7 +59,8 @@ function statementTimeout(timeout: ReadTimeout | undefined): string | null {
 }
 
 /**
- * Settings for every read on a Postgres source, set for its transaction only:
+ * Settings for every read of statements a person wrote or composed (those with a ReadTimeout) on a Postgres
+ * source, set for its transaction only:
  * - `search_path` is pg_catalog alone, so a function, operator or type somebody created (in `public` or any
  *   other schema) is never found by an unqualified name: the SQL a person writes is compiled with every table
  *   qualified, and calls only Postgres's own functions (a PG15 source resolves `json_scalar(…)`, which newer
@@ -95,8 +96,7 @@ export async function withSourceReader<T>(
         query: (statement, params = []) =>
           db.transaction(async (tx) => {
             await tx.exec('set transaction read only');
-            await tx.exec(readSettings);
-            if (limit) await tx.exec(limit);
+            if (limit) await tx.exec(`${readSettings}; ${limit}`);
             const { rows } = await tx
               .query(statement, params)
               .catch((error) => Promise.reject(timedOut(error, timeout)));
@@ -158,8 +158,7 @@ export async function describeSourceQuery(
     return withEmbedded(target.slice(embeddedTargetPrefix.length), (db) =>
       db.transaction(async (tx) => {
         await tx.exec('set transaction read only');
-        await tx.exec(readSettings);
-        if (limit) await tx.exec(limit);
+        if (limit) await tx.exec(`${readSettings}; ${limit}`);
         const result = await tx.query(statement).catch((error) => Promise.reject(timedOut(error, timeout)));
         const columns = await named(
           result.fields.map((f) => ({ name: f.name, oid: f.dataTypeID })),
@@ -178,8 +177,10 @@ export async function describeSourceQuery(
   }
   return onPostgres(target, (sql) =>
     readAndRollBack(sql, async (tx) => {
-      await tx.unsafe(readSettings);
-      if (limit) await tx.unsafe(limit);
+      if (limit) {
+        await tx.unsafe(readSettings);
+        await tx.unsafe(limit);
+      }
       const result = await tx.unsafe(statement).catch((error) => Promise.reject(timedOut(error, timeout)));
       return named(
         result.columns.map((c) => ({ name: c.name, oid: c.type })),
@@ -267,8 +268,10 @@ async function withPostgres<T>(
       dialect: 'postgres',
       query: async <R>(statement: string, params: unknown[] = []) =>
         (await readAndRollBack(sql, async (tx) => {
-          await tx.unsafe(readSettings);
-          if (limit) await tx.unsafe(limit);
+          if (limit) {
+            await tx.unsafe(readSettings);
+            await tx.unsafe(limit);
+          }
           return tx.unsafe(statement, params as never[]);
         })
           // Mapped here, not only around `work`, so work that handles a failed query sees what it means.

@@ -215,6 +215,7 @@ export async function withSourceWriter<T>(
     return withEmbedded(target.slice(embeddedTargetPrefix.length), (db) =>
       db.transaction(async (tx) => {
         await tx.exec('set transaction isolation level repeatable read');
+        await tx.exec(readSettings);
         return work({
           query: async (statement, params = []) => (await tx.query(statement, params)).rows as never[],
           execute: async (statement, params = []) => (await tx.query(statement, params)).affectedRows ?? 0,
@@ -229,12 +230,14 @@ export async function withSourceWriter<T>(
     );
   }
   return onPostgres(target, (sql) =>
-    sql.begin('isolation level repeatable read', (tx) =>
-      work({
+    sql.begin('isolation level repeatable read', async (tx) => {
+      // A run compiles what people wrote (source queries, expressions): read as a gated read is.
+      await tx.unsafe(readSettings);
+      return work({
         query: async (statement, params = []) => (await tx.unsafe(statement, params as never[])) as never[],
         execute: async (statement, params = []) => (await tx.unsafe(statement, params as never[])).count,
-      }),
-    ),
+      });
+    }),
   ) as Promise<T>;
 }
 

@@ -200,7 +200,12 @@ function refuseHiddenColumns(
     if (hiddenNames.has(last)) throw noSuchColumn(parts);
     if (parts.length < 2 || last === '*') continue;
     const relations = named(parts);
-    if (relations.length && !relations.some((r) => tableOf(r).visible.includes(last))) throw noSuchColumn(parts);
+    // A name the query defines may be a column of a subquery called like a table elsewhere in the query; the
+    // table itself runs as a projection of its visible columns, so `f(t)` would see only those anyway.
+    const defined = query.references.defined.includes(last);
+    if (relations.length && !defined && !relations.some((r) => tableOf(r).visible.includes(last))) {
+      throw noSuchColumn(parts);
+    }
     if (!relations.length && joins.has(parts.at(-2)!) && !knownNames.has(last)) throw noSuchColumn(parts);
   }
   for (const name of query.references.using) if (hiddenNames.has(name)) throw noSuchColumn([name]);

@@ -36,6 +36,10 @@ const fixture = `
   create table shop.parent (id int, note text);
   create table secret.child () inherits (shop.parent);
   insert into secret.child values (1, 'ts-child-secret');
+  create table shop.events (id int, at date) partition by range (at);
+  create table shop.events_new partition of shop.events for values from ('2100-01-01') to ('2200-01-01');
+  create table secret.events_old partition of shop.events for values from ('2000-01-01') to ('2100-01-01');
+  insert into shop.events values (1, '2024-01-01');
   create function public.json_scalar(int) returns text language sql
     as $$ select verdict from secret.reviews where id = $1 $$;
   create function public.peek(shop.orders) returns text language sql as $$ select pg_read_file('/etc/hostname') $$;
@@ -70,7 +74,8 @@ describe('the SQL payload corpus against every path that takes SQL or an express
       connection: scratch.url,
     });
     await database.db.execute(
-      sql`update assets set classification = 'TS' where urn in (${urn('secret', 'reviews')}, ${urn('secret', 'child')})`,
+      sql`update assets set classification = 'TS'
+        where urn in (${urn('secret', 'reviews')}, ${urn('secret', 'child')}, ${urn('secret', 'events_old')})`,
     );
     await database.db.execute(sql`update columns set classification = 'C' where name = 'card'
       and asset_id = (select id from assets where urn = ${urn('shop', 'orders')})`);
@@ -267,6 +272,20 @@ describe('the SQL payload corpus against every path that takes SQL or an express
       same(m.node, h.node);
     }
   }, 120_000);
+
+  it('refuses a partitioned table with a hidden partition, naming only what the caller may see', async () => {
+    const verdict = await refusal(
+      createRule(steward, urn('shop', 'orders'), {
+        name: 'partitioned',
+        type: 'dbt_test',
+        config: { sql: 'select id from shop.events' },
+      }),
+    );
+    expect(verdict).toEqual({
+      refused: expect.stringMatching(/shop\.events is partitioned and some of its partitions/),
+    });
+    expect(JSON.stringify(verdict)).not.toMatch(/events_old|secret/);
+  });
 
   it('leaves a refused test that dbt reports to dbt: not run here, so the verdict dbt reported stands', async () => {
     const [rule] = await database.db

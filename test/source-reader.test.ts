@@ -69,6 +69,27 @@ describe('reading a source again through the connection kept at ingestion', () =
     ).rejects.toThrow(/read-only transaction/);
   });
 
+  it('reads what a person wrote (a read with a timeout) with pg_catalog alone on the search_path, bounded memory and disk', async () => {
+    const id = await sourceId('ops');
+    const timeout = { seconds: 5, what: 'the read' };
+    const [settings] = await withSourceReader(
+      ctx,
+      id,
+      (reader) =>
+        reader.query<Record<string, string>>(
+          `select current_setting('search_path') as search_path, current_setting('work_mem') as work_mem,
+                  current_setting('temp_file_limit') as temp_file_limit`,
+        ),
+      timeout,
+    );
+    // The test server's login is a superuser, so temp_file_limit is set too (skipped for any other login).
+    expect(settings).toEqual({ search_path: 'pg_catalog', work_mem: '16MB', temp_file_limit: '1GB' });
+    // A table is then found only by its schema-qualified name, as the gate writes every one.
+    await expect(withSourceReader(ctx, id, (reader) => reader.query('select 1 from sorties'), timeout)).rejects.toThrow(
+      /relation "sorties" does not exist/,
+    );
+  });
+
   it('reads a MariaDB source with ? parameters', async () => {
     const url = `mysql://root@127.0.0.1:3306/${mariaName}`;
     await syncSource(ctx, await createMysqlConnector({ url, name: 'depots' }).discover(), { connection: url });

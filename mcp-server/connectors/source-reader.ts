@@ -15,7 +15,7 @@ import { loadSourceConnection } from './source-credentials.js';
 
 /**
  * A read-only connection to a source's data, for work pushed down to where the data lives (profiles,
- * quality checks, sampled values). Every statement runs in a read-only transaction.
+ * quality checks, sampled values). Every statement runs in a read-only transaction, rolled back afterwards.
  */
 export interface SourceReader {
   readonly dialect: 'postgres' | 'mysql';
@@ -39,12 +39,14 @@ export interface ReadTimeout {
 /** Postgres's code for a statement cancelled (by statement_timeout here); MySQL's for MAX_EXECUTION_TIME exceeded. */
 const postgresCancelled = '57014';
 const mysqlTimedOut = 3024;
+/** MariaDB's code for a statement stopped by max_statement_time. */
+const mariadbTimedOut = 1969;
 
 /** The error a timed-out statement becomes; any other error unchanged. */
 function timedOut(error: unknown, timeout: ReadTimeout | undefined): unknown {
   if (!timeout) return error;
   const { code, errno } = error as { code?: unknown; errno?: unknown };
-  if (code !== postgresCancelled && errno !== mysqlTimedOut) return error;
+  if (code !== postgresCancelled && errno !== mysqlTimedOut && errno !== mariadbTimedOut) return error;
   return new DataOpsError(
     'invalid_input',
     `${timeout.what} took longer than ${timeout.seconds} s; ${timeout.hint ?? 'add a filter or a limit upstream'}`,
@@ -56,6 +58,21 @@ function timedOut(error: unknown, timeout: ReadTimeout | undefined): unknown {
 function statementTimeout(timeout: ReadTimeout | undefined): string | null {
   return timeout ? `set local statement_timeout = ${Math.max(1, Math.trunc(timeout.seconds * 1000))}` : null;
 }
+
+/**
+ * Settings for every read of statements a person wrote or composed (those with a ReadTimeout) on a Postgres
+ * source, set for its transaction only:
+ * - `search_path` is pg_catalog alone, so a function, operator or type somebody created (in `public` or any
+ *   other schema) is never found by an unqualified name: the SQL a person writes is compiled with every table
+ *   qualified, and calls only Postgres's own functions (a PG15 source resolves `json_scalar(…)`, which newer
+ *   parsers read as syntax, as an ordinary function through the search_path).
+ * - `work_mem` modest, and `temp_file_limit` (a superuser's setting; skipped for any other login) bounded, so
+ *   a costly query spills little to disk before the statement timeout ends it.
+ */
+export const readSettings = `select pg_catalog.set_config('search_path', 'pg_catalog', true),
+  pg_catalog.set_config('work_mem', '16MB', true),
+  case when pg_catalog.current_setting('is_superuser') = 'on'
+       then pg_catalog.set_config('temp_file_limit', '1048576', true) end`;
 
 /** Prefix of the connection target of an embedded database the product keeps beside the catalog (the demo). */
 export const embeddedTargetPrefix = 'pglite:';
@@ -80,9 +97,13 @@ export async function withSourceReader<T>(
         query: (statement, params = []) =>
           db.transaction(async (tx) => {
             await tx.exec('set transaction read only');
-            if (limit) await tx.exec(limit);
-            return (await tx.query(statement, params).catch((error) => Promise.reject(timedOut(error, timeout))))
-              .rows as never[];
+            if (limit) await tx.exec(`${readSettings}; ${limit}`);
+            const { rows } = await tx
+              .query(statement, params)
+              .catch((error) => Promise.reject(timedOut(error, timeout)));
+            // Rolled back, never committed: see readAndRollBack.
+            await tx.rollback();
+            return rows as never[];
           }),
       }),
     );
@@ -138,12 +159,14 @@ export async function describeSourceQuery(
     return withEmbedded(target.slice(embeddedTargetPrefix.length), (db) =>
       db.transaction(async (tx) => {
         await tx.exec('set transaction read only');
-        if (limit) await tx.exec(limit);
+        if (limit) await tx.exec(`${readSettings}; ${limit}`);
         const result = await tx.query(statement).catch((error) => Promise.reject(timedOut(error, timeout)));
-        return named(
+        const columns = await named(
           result.fields.map((f) => ({ name: f.name, oid: f.dataTypeID })),
           async (text, params) => (await tx.query<{ oid: number; name: string }>(text, params)).rows,
         );
+        await tx.rollback();
+        return columns;
       }),
     );
   }
@@ -154,8 +177,11 @@ export async function describeSourceQuery(
     );
   }
   return onPostgres(target, (sql) =>
-    sql.begin('read only', async (tx) => {
-      if (limit) await tx.unsafe(limit);
+    readAndRollBack(sql, async (tx) => {
+      if (limit) {
+        await tx.unsafe(readSettings);
+        await tx.unsafe(limit);
+      }
       const result = await tx.unsafe(statement).catch((error) => Promise.reject(timedOut(error, timeout)));
       return named(
         result.columns.map((c) => ({ name: c.name, oid: c.type })),
@@ -190,6 +216,7 @@ export async function withSourceWriter<T>(
     return withEmbedded(target.slice(embeddedTargetPrefix.length), (db) =>
       db.transaction(async (tx) => {
         await tx.exec('set transaction isolation level repeatable read');
+        await tx.exec(readSettings);
         return work({
           query: async (statement, params = []) => (await tx.query(statement, params)).rows as never[],
           execute: async (statement, params = []) => (await tx.query(statement, params)).affectedRows ?? 0,
@@ -204,12 +231,14 @@ export async function withSourceWriter<T>(
     );
   }
   return onPostgres(target, (sql) =>
-    sql.begin('isolation level repeatable read', (tx) =>
-      work({
+    sql.begin('isolation level repeatable read', async (tx) => {
+      // A run compiles what people wrote (source queries, expressions): read as a gated read is.
+      await tx.unsafe(readSettings);
+      return work({
         query: async (statement, params = []) => (await tx.unsafe(statement, params as never[])) as never[],
         execute: async (statement, params = []) => (await tx.unsafe(statement, params as never[])).count,
-      }),
-    ),
+      });
+    }),
   ) as Promise<T>;
 }
 
@@ -242,15 +271,39 @@ async function withPostgres<T>(
     work({
       dialect: 'postgres',
       query: async <R>(statement: string, params: unknown[] = []) =>
-        (await sql
-          .begin('read only', async (tx) => {
-            if (limit) await tx.unsafe(limit);
-            return tx.unsafe(statement, params as never[]);
-          })
+        (await readAndRollBack(sql, async (tx) => {
+          if (limit) {
+            await tx.unsafe(readSettings);
+            await tx.unsafe(limit);
+          }
+          return tx.unsafe(statement, params as never[]);
+        })
           // Mapped here, not only around `work`, so work that handles a failed query sees what it means.
           .catch((error) => Promise.reject(timedOut(unreachable(url, error), timeout)))) as unknown as R[],
     }),
   );
+}
+
+/** Thrown to end a read's transaction with ROLLBACK (postgres.js commits one that returns). */
+class RollBack {
+  constructor(readonly result: unknown) {}
+}
+
+/**
+ * Runs `read` in a read-only transaction that is then rolled back, never committed. READ ONLY does not stop
+ * everything: Postgres lets a read-only transaction create large objects (`lo_import`, `lo_from_bytea`), so
+ * whatever a statement managed to write is undone with the transaction.
+ */
+async function readAndRollBack<T>(sql: postgres.Sql, read: (tx: postgres.TransactionSql) => Promise<T>): Promise<T> {
+  try {
+    await sql.begin('read only', async (tx) => {
+      throw new RollBack(await read(tx));
+    });
+  } catch (error) {
+    if (error instanceof RollBack) return error.result as T;
+    throw error;
+  }
+  throw new DataOpsError('internal', 'a read-only transaction ended without its result');
 }
 
 /**
@@ -290,8 +343,12 @@ async function withMysql<T>(
   try {
     await conn.query('SET SESSION TRANSACTION READ ONLY');
     // MySQL bounds SELECT statements only, which are all a reader runs.
-    if (timeout)
-      await conn.query(`SET SESSION MAX_EXECUTION_TIME = ${Math.max(1, Math.trunc(timeout.seconds * 1000))}`);
+    if (timeout) {
+      // MySQL names the bound MAX_EXECUTION_TIME (milliseconds); MariaDB has max_statement_time (seconds).
+      await conn
+        .query(`SET SESSION MAX_EXECUTION_TIME = ${Math.max(1, Math.trunc(timeout.seconds * 1000))}`)
+        .catch(() => conn.query(`SET SESSION max_statement_time = ${Math.max(0.001, timeout.seconds)}`));
+    }
     return await work({
       dialect: 'mysql',
       query: async <R>(statement: string, params: unknown[] = []) => {

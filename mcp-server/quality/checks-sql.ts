@@ -256,9 +256,13 @@ function statistic(s: Statement, c: string, name: string, table: Table, column: 
   throw new DataOpsError('invalid_input', `unknown statistic ${name}`);
 }
 
+/** Failing rows a dbt test counts at most: a test returning more has failed, and counting on is only load. */
+export const dbtFailureCap = 1_000_000;
+
 /**
  * A dbt test kept with its SQL (a singular test, or a generic one compiled by dbt) returns its failing
- * rows; it runs on the source it was written for, and only as a single SELECT.
+ * rows; it runs on the source it was written for, and only as a single SELECT. Its SQL reaches here already
+ * through the source-query gate (rules-sql.ts), with every table qualified.
  */
 async function dbtPlan(rule: QualityRule, dialect: Dialect): Promise<QueryPlan> {
   const code = (rule.config as { sql?: unknown }).sql;
@@ -276,8 +280,11 @@ async function dbtPlan(rule: QualityRule, dialect: Dialect): Promise<QueryPlan> 
   if (statements.length !== 1 || !statements[0]!.SelectStmt) {
     throw new DataOpsError('invalid_input', `dbt test "${rule.name}" is not a single SELECT statement`);
   }
-  const body = code.trim().replace(/;\s*$/, '');
-  return { kind: 'query', statement: () => `select count(*) as v from (\n${body}\n) dbt_test_failures` };
+  return {
+    kind: 'query',
+    statement: () =>
+      `select count(*) as v from (select 1 from (\n${code}\n) dbt_test_failures limit ${dbtFailureCap + 1}) capped`,
+  };
 }
 
 /**

@@ -101,19 +101,19 @@ export async function checkExpression(text: string, tableColumns: string[]): Pro
   );
   if (statements.length !== 1) refuse(text, 'it holds more than one statement; write a single boolean expression');
   const select = statements[0]!.SelectStmt as PgNode | undefined;
-  const clauses = [
-    'fromClause',
-    'whereClause',
-    'groupClause',
-    'havingClause',
-    'sortClause',
-    'limitCount',
-    'withClause',
-  ];
-  if (!select || clauses.some((c) => select[c]) || select.targetList?.length !== 1) {
+  if (select?.targetList?.length !== 1) {
     refuse(text, 'it is not a single expression; write one boolean condition over the table’s columns');
   }
-  const target = select.targetList[0].ResTarget as PgNode;
+  // `select <expression>` has only these; anything else was written after the expression (FROM, WINDOW,
+  // INTO, FOR UPDATE, LIMIT, DISTINCT…) and would be dropped when the tree is written out: refused, not lost.
+  const trailing = Object.keys(select!).find((key) => !['targetList', 'limitOption', 'op'].includes(key));
+  if (trailing || select!.limitOption !== 'LIMIT_OPTION_DEFAULT' || select!.op !== 'SETOP_NONE') {
+    refuse(
+      text,
+      `it has a clause after the expression (${clauseName(trailing)}); write one boolean condition over the table’s columns`,
+    );
+  }
+  const target = select!.targetList[0].ResTarget as PgNode;
   if (target.name) refuse(text, 'an expression takes no alias');
   const known = new Map(tableColumns.map((c) => [c, c]));
   const used = new Set<string>();
@@ -219,6 +219,24 @@ export async function checkExpression(text: string, tableColumns: string[]): Pro
   };
   visit(target.val);
   return { text, tree: target.val, columns: [...used] };
+}
+
+/** A clause of a SELECT as a person writes it: `lockingClause` → "FOR UPDATE/SHARE". */
+function clauseName(key: string | undefined): string {
+  const names: Record<string, string> = {
+    intoClause: 'INTO',
+    lockingClause: 'FOR UPDATE/SHARE',
+    windowClause: 'WINDOW',
+    distinctClause: 'DISTINCT',
+    fromClause: 'FROM',
+    whereClause: 'WHERE',
+    groupClause: 'GROUP BY',
+    havingClause: 'HAVING',
+    sortClause: 'ORDER BY',
+    withClause: 'WITH',
+    valuesLists: 'VALUES',
+  };
+  return key ? (names[key] ?? key) : 'LIMIT, FETCH or a set operation';
 }
 
 export function allowedFunctions(): string[] {

@@ -5,10 +5,11 @@ import { assets, columns, qualityRules } from '../../db/schema/index.js';
 import { findVisibleAsset } from '../catalog/assets.js';
 import type { ServiceContext } from '../context.js';
 import { DataOpsError } from '../errors.js';
-import { requireRole, visibleAssetsSql } from '../governance/access.js';
+import { clearanceAllows, requireRole, visibleAssetsSql } from '../governance/access.js';
 import { appendAudit } from '../governance/audit.js';
 import { cronProblem } from './cron.js';
 import { checkExpression } from './rules-expression.js';
+import { gateRuleSql } from './rules-sql.js';
 
 /**
  * Typed quality rules: what each type checks, its configuration and the score dimension it feeds.
@@ -217,9 +218,16 @@ export async function validateRule(
   const fail = (message: string): never => {
     throw new DataOpsError('invalid_input', `rule "${rule.name}" (${rule.type}): ${message}`);
   };
-  const known = (await ctx.db.select({ name: columns.name }).from(columns).where(eq(columns.assetId, asset.id))).map(
-    (c) => c.name,
-  );
+  // A column above the author's clearance is not there for the rule, as in every other view of the asset:
+  // a rule on it would tell its values through the failing-row count.
+  const known = (
+    await ctx.db
+      .select({ name: columns.name, classification: columns.classification })
+      .from(columns)
+      .where(eq(columns.assetId, asset.id))
+  )
+    .filter((c) => c.classification === null || clearanceAllows(ctx.principal.clearance, c.classification))
+    .map((c) => c.name);
   const needColumn = (name: string) => {
     if (!known.includes(name)) fail(`the asset has no column "${name}" (columns: ${known.join(', ')})`);
   };
@@ -241,6 +249,11 @@ export async function validateRule(
   if (rule.type === 'invalid' && typeof config.regex === 'string') checkRegex(config.regex, fail);
   if (rule.type === 'invalid' && typeof config.strftime === 'string') strftimeRegex(config.strftime, fail);
   if (rule.type === 'relationships') await checkReference(ctx, asset, config, fail);
+  if (rule.type === 'dbt_test' && config.sql !== undefined) {
+    if (typeof config.sql !== 'string') fail("config.sql is the test's SQL, one SELECT returning the failing rows");
+    // Held to the source-query gate as the author now, and as the runner (and the author) on every run.
+    await gateRuleSql(ctx, asset.sourceId, { name: rule.name, sql: config.sql as string });
+  }
   if (rule.schedule) {
     const problem = cronProblem(rule.schedule, ctx.clock());
     if (problem) fail(`schedule "${rule.schedule}" ${problem}`);

@@ -70,17 +70,10 @@ export async function gateSourceQuery(
       `the query reads ${missing.schema}.${missing.name}, which is not a table or view of source ${source.name} in the catalog; find it with catalog_search`,
     );
   }
-  const cols = assets.length
-    ? await ctx.db
-        .select()
-        .from(catalogColumns)
-        .where(
-          inArray(
-            catalogColumns.assetId,
-            assets.map((a) => a.id),
-          ),
-        )
-    : [];
+  const cols = await catalogColumnsOf(
+    ctx,
+    assets.map((a) => a.id),
+  );
   // Columns above the caller's clearance are not there for the query, as in every other view of the asset.
   const hidden = cols.filter(
     (c) => c.classification !== null && !clearanceAllows(principal.clearance, c.classification),
@@ -283,17 +276,10 @@ async function checkDescendants(
     sql`select a.id::text, a.namespace, a.name from assets a
         where a.urn = any(${textArray(urns)}) and a.source_id = ${source.id} and ${visibleAssetsSql(principal)}`,
   );
-  const cols = visible.length
-    ? await ctx.db
-        .select()
-        .from(catalogColumns)
-        .where(
-          inArray(
-            catalogColumns.assetId,
-            visible.map((a) => a.id),
-          ),
-        )
-    : [];
+  const cols = await catalogColumnsOf(
+    ctx,
+    visible.map((a) => a.id),
+  );
   const hiddenIn = (assetId: string) =>
     cols
       .filter(
@@ -326,4 +312,12 @@ async function planQuery(reader: SourceReader, query: SourceQuery): Promise<void
     if (error instanceof DataOpsError) throw error;
     throw invalid(`the source refused the query: ${(error as Error).message}`);
   });
+}
+
+/** The catalog's columns of these assets (none for none). */
+async function catalogColumnsOf(
+  ctx: ServiceContext,
+  assetIds: string[],
+): Promise<(typeof catalogColumns.$inferSelect)[]> {
+  return assetIds.length ? ctx.db.select().from(catalogColumns).where(inArray(catalogColumns.assetId, assetIds)) : [];
 }

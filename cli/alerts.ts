@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { DataOpsError } from '../mcp-server/errors.js';
+import { DataOpsError } from '../core/errors.js';
 import { readInbox, webhookChannel } from '../mcp-server/quality/alerts-dispatch.js';
 import { qualityListAlerts, qualityUpdateAlert } from '../mcp-server/quality/alerts-tools.js';
 import { type CycleSummary, newInstanceId, runDueCycle } from '../mcp-server/quality/scheduler.js';

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { DataOpsError } from '../core/errors.js';
 import { redactUrl } from '../db/connection-errors.js';
 import type { EmbedderConfig } from '../mcp-server/catalog/embeddings/embedder.js';
-import { DataOpsError } from '../mcp-server/errors.js';
 import type { OidcConfig } from '../mcp-server/governance/oidc.js';
 
 /** The environment DataOps reads, validated once here; nothing else touches process.env. */

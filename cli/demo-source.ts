@@ -3,9 +3,9 @@ import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import postgres from 'postgres';
+import { DataOpsError } from '../core/errors.js';
 import { describeConnectionError } from '../db/connection-errors.js';
 import { embeddedTargetPrefix, releaseEmbedded } from '../mcp-server/connectors/source-reader.js';
-import { DataOpsError } from '../mcp-server/errors.js';
 import type { StorageLocation } from './config.js';
 
 export interface DemoSource {

@@ -1,10 +1,10 @@
+import { DataOpsError } from '../core/errors.js';
 import { type SyncOptions, type SyncSummary, syncSource } from '../mcp-server/catalog/sync.js';
 import { createFilesConnector } from '../mcp-server/connectors/files/files-connector.js';
 import { createMysqlConnector } from '../mcp-server/connectors/mysql/mysql-connector.js';
 import { createPostgresConnector } from '../mcp-server/connectors/postgres/postgres-connector.js';
 import type { Connector, DiscoverProgress } from '../mcp-server/connectors/types.js';
 import type { ServiceContext } from '../mcp-server/context.js';
-import { DataOpsError } from '../mcp-server/errors.js';
 import type { DbtSummary } from '../mcp-server/lineage/dbt.js';
 import type { OpenLineageFilesSummary } from '../mcp-server/lineage/openlineage-files.js';
 

@@ -3,9 +3,9 @@ import { Command, Option } from 'commander';
 import { ZodError } from 'zod';
 import { renderLineagePng } from '../channels/render/lineage-png.js';
 import { renderLineageSvg } from '../channels/render/lineage-svg.js';
+import { DataOpsError, isDataOpsError, zodProblems } from '../core/errors.js';
 import { type Classification, classificationLevels, type Role, roleNames } from '../db/schema/types.js';
 import { catalogSearch } from '../mcp-server/catalog/tools.js';
-import { DataOpsError, isDataOpsError } from '../mcp-server/errors.js';
 import { defaultTokenDays } from '../mcp-server/governance/api-tokens.js';
 import { readAuditLog, verifyAudit } from '../mcp-server/governance/audit.js';
 import { buildAuditReport } from '../mcp-server/governance/audit-report.js';
@@ -525,7 +525,6 @@ try {
 
 function describe(error: unknown): string {
   if (isDataOpsError(error)) return error.message;
-  if (error instanceof ZodError)
-    return error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ');
+  if (error instanceof ZodError) return zodProblems(error);
   return String((error as Error)?.message ?? error).split('\n')[0]!;
 }

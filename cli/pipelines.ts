@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { DataOpsError } from '../mcp-server/errors.js';
+import { DataOpsError } from '../core/errors.js';
 import { type DbtProjectFile, exportDbtProject } from '../mcp-server/pipelines/dbt-export.js';
 import type { GlobalOptions, Workspace } from './workspace.js';
 

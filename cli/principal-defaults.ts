@@ -1,7 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
+import { DataOpsError } from '../core/errors.js';
 import { queryRows } from '../db/create-db.js';
 import { principals } from '../db/schema/index.js';
-import { DataOpsError } from '../mcp-server/errors.js';
 import type { Workspace } from './workspace.js';
 
 /** The display name a principal has now, so `principal add` without --name does not rename it. */

@@ -10,7 +10,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
-import { DataOpsError } from '../mcp-server/errors.js';
+import { DataOpsError } from '../core/errors.js';
 import { redactUrl } from './connection-errors.js';
 import { openPostgres } from './postgres-client.js';
 import * as schema from './schema/index.js';

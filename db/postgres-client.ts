@@ -1,5 +1,5 @@
 import postgres from 'postgres';
-import { DataOpsError } from '../mcp-server/errors.js';
+import { DataOpsError } from '../core/errors.js';
 import { describeConnectionError, redactUrl } from './connection-errors.js';
 
 /** Seconds to wait for a Postgres server to answer, unless the URL says `?connect_timeout=`. */

@@ -1,4 +1,4 @@
-import { DataOpsError } from './errors.js';
+import { DataOpsError } from '../core/errors.js';
 
 /**
  * How deeply JSON from outside may nest. Real payloads (tool arguments, OpenLineage events with nested

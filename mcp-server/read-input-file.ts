@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { DataOpsError } from './errors.js';
+import { DataOpsError } from '../core/errors.js';
 
 /**
  * A file a person named (a rules file, a dbt artifact, OpenLineage events) as text. A file that cannot

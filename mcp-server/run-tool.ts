@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { ZodError } from 'zod';
+import { DataOpsError, type ErrorCode, isDataOpsError, zodProblems } from '../core/errors.js';
 import type { ServiceContext } from './context.js';
-import { DataOpsError, type ErrorCode, isDataOpsError } from './errors.js';
 import { recordToolCall } from './governance/audit.js';
 import { maxJsonDepth, nestsDeeperThan } from './json-text.js';
 import type { ToolDefinition } from './tool.js';
@@ -61,7 +61,7 @@ function parseToolInput<I extends z.ZodObject>(tool: ToolDefinition<I>, args: un
     input = tool.input.parse(args ?? {});
   } catch (error) {
     if (!(error instanceof ZodError)) throw error;
-    const problems = error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ');
+    const problems = zodProblems(error);
     throw new DataOpsError('invalid_input', `invalid arguments for ${tool.name}: ${problems}`, { cause: error });
   }
   // Postgres text cannot hold U+0000 nor half a surrogate pair: refuse them here, not with an encoding error.

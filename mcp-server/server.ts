@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { type CallToolResult, ErrorCode, ListToolsRequestSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
+import { DataOpsError, isDataOpsError, zodProblems } from '../core/errors.js';
 import { getAssetProfile } from './catalog/assets.js';
 import { searchCatalog } from './catalog/search.js';
 import { catalogTools } from './catalog/tools.js';
 import type { ServiceContext } from './context.js';
-import { DataOpsError, isDataOpsError } from './errors.js';
 import { accessRequestTools } from './governance/access-request-tools.js';
 import { auditReportTools } from './governance/audit-report-tools.js';
 import { certificationTools } from './governance/certification-tools.js';
@@ -114,7 +114,7 @@ export function listedTools(): Tool[] {
 export function errorMessage(error: unknown, ctx: Pick<ServiceContext, 'logger'>): string {
   if (isDataOpsError(error)) return error.message;
   if (error instanceof z.ZodError) {
-    return `invalid arguments: ${error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ')}`;
+    return `invalid arguments: ${zodProblems(error)}`;
   }
   const incident = randomUUID().slice(0, 8);
   ctx.logger.error('internal error', { incident, error: String((error as Error)?.stack ?? error) });

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { isDataOpsError } from '../core/errors.js';
 import type { Database } from '../db/create-db.js';
 import type { ServiceContext } from '../mcp-server/context.js';
-import { isDataOpsError } from '../mcp-server/errors.js';
 import { runTool } from '../mcp-server/run-tool.js';
 import { allTools, errorMessage } from '../mcp-server/server.js';
 import type { ToolDefinition } from '../mcp-server/tool.js';

@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isDataOpsError } from '../core/errors.js';
 import { type Database, queryRows } from '../db/create-db.js';
 import { classificationLevels } from '../db/schema/types.js';
-import { isDataOpsError } from '../mcp-server/errors.js';
 import { runTool } from '../mcp-server/run-tool.js';
 import { allTools, errorMessage } from '../mcp-server/server.js';
 import type { ToolDefinition } from '../mcp-server/tool.js';

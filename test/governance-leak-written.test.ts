@@ -1,8 +1,8 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isDataOpsError } from '../core/errors.js';
 import type { Database } from '../db/create-db.js';
 import type { ServiceContext } from '../mcp-server/context.js';
-import { isDataOpsError } from '../mcp-server/errors.js';
 import { runTool } from '../mcp-server/run-tool.js';
 import { allTools, errorMessage } from '../mcp-server/server.js';
 import { createLeakFixture, type LeakFixture, levels } from './helpers/leak-fixture.js';

@@ -1,10 +1,10 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Workspace } from '../cli/workspace.js';
+import { isDataOpsError } from '../core/errors.js';
 import { queryRows } from '../db/create-db.js';
 import { withSourceReader } from '../mcp-server/connectors/source-reader.js';
 import type { ServiceContext } from '../mcp-server/context.js';
-import { isDataOpsError } from '../mcp-server/errors.js';
 import { pipelineTools } from '../mcp-server/pipelines/tools.js';
 import { runTool } from '../mcp-server/run-tool.js';
 import { demoUrn, openDemoWorkspace } from './helpers/demo-catalog.js';

@@ -1,9 +1,9 @@
 import { and, eq, inArray } from 'drizzle-orm';
+import { DataOpsError } from '../../core/errors.js';
 import type { Tx } from '../../db/create-db.js';
 import { activityEvents, assets, columns, domains } from '../../db/schema/index.js';
 import type { Classification } from '../../db/schema/types.js';
 import type { ServiceContext } from '../context.js';
-import { DataOpsError } from '../errors.js';
 import { requireRole } from '../governance/access.js';
 import { appendAudit } from '../governance/audit.js';
 import { reindexAssets } from './search-index.js';

@@ -1,8 +1,8 @@
 import { and, asc, desc, eq, ilike, or, type SQL, sql } from 'drizzle-orm';
+import { DataOpsError } from '../../core/errors.js';
 import { queryRows } from '../../db/create-db.js';
 import { activityEvents, assets, columns, sources } from '../../db/schema/index.js';
 import type { ServiceContext } from '../context.js';
-import { DataOpsError } from '../errors.js';
 import { relatedAssetVisibleSql, requireRole, visibleAssetsSql } from '../governance/access.js';
 import { appendAudit } from '../governance/audit.js';
 import { enforcePolicies } from '../governance/policies.js';

@@ -1,4 +1,4 @@
-import { DataOpsError } from '../errors.js';
+import { DataOpsError } from '../../core/errors.js';
 
 /**
  * The deepest offset a cursor may hold. No page a person or a model reads is that deep (narrow the

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { and, eq, inArray, sql } from 'drizzle-orm';
+import { DataOpsError } from '../../core/errors.js';
 import { queryRows, type Tx } from '../../db/create-db.js';
 import { activityEvents, assets, columns, domains, sources } from '../../db/schema/index.js';
 import type { Classification } from '../../db/schema/types.js';
 import { saveSourceConnection } from '../connectors/source-credentials.js';
 import type { DiscoveredAsset, SourceSnapshot } from '../connectors/types.js';
 import type { ServiceContext } from '../context.js';
-import { DataOpsError } from '../errors.js';
 import { requireRole, visibleAssetsSql } from '../governance/access.js';
 import { appendAudit } from '../governance/audit.js';
 import { syncViewLineage } from '../lineage/view-lineage.js';

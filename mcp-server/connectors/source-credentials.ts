@@ -2,9 +2,9 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { eq } from 'drizzle-orm';
+import { DataOpsError } from '../../core/errors.js';
 import type { Db, Tx } from '../../db/create-db.js';
 import { sourceCredentials } from '../../db/schema/index.js';
-import { DataOpsError } from '../errors.js';
 
 /** Seals and opens secrets with the workspace's key (AES-256-GCM: a tampered value fails to open). */
 export interface SecretBox {

@@ -1,10 +1,10 @@
 import { and, eq, sql } from 'drizzle-orm';
+import { DataOpsError, isDataOpsError } from '../../core/errors.js';
 import { queryRows, type Tx } from '../../db/create-db.js';
 import { accessRequests, principals } from '../../db/schema/index.js';
 import type { Classification } from '../../db/schema/types.js';
 import { decodeCursor, encodeCursor } from '../catalog/cursor.js';
 import type { ServiceContext } from '../context.js';
-import { DataOpsError, isDataOpsError } from '../errors.js';
 import { clearanceAllows, hasRole, visibleAssetsSql } from './access.js';
 import { appendAudit } from './audit.js';
 import { enforcePolicies } from './policies.js';

@@ -1,9 +1,9 @@
 import { type AnyColumn, eq, type SQL, sql } from 'drizzle-orm';
+import { DataOpsError } from '../../core/errors.js';
 import { textArray } from '../../db/create-db.js';
 import { columns } from '../../db/schema/index.js';
 import { type Classification, classificationLevels, type Role } from '../../db/schema/types.js';
 import type { Principal, ServiceContext } from '../context.js';
-import { DataOpsError } from '../errors.js';
 
 export function clearanceAllows(clearance: Classification, marking: Classification): boolean {
   return classificationLevels.indexOf(marking) <= classificationLevels.indexOf(clearance);

@@ -1,7 +1,7 @@
 import { and, desc, eq, isNull, sql } from 'drizzle-orm';
+import { DataOpsError } from '../../core/errors.js';
 import { apiTokens } from '../../db/schema/index.js';
 import type { ServiceContext } from '../context.js';
-import { DataOpsError } from '../errors.js';
 import { hasRole } from './access.js';
 import { appendAudit } from './audit.js';
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { and, asc, desc, eq, gt, lt, type SQL, sql } from 'drizzle-orm';
+import { canonicalJson } from '../../core/canonical-json.js';
 import { type Db, queryRows, type Tx } from '../../db/create-db.js';
 import { auditLog } from '../../db/schema/index.js';
 import type { ServiceContext } from '../context.js';
@@ -14,17 +15,6 @@ export interface AuditEntry {
 }
 
 const genesis = '0'.repeat(64);
-
-/** JSON with object keys sorted, because jsonb does not keep the order in which keys were written. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object' && !(value instanceof Date)) {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
-    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value ?? null);
-}
 
 function entryHash(prevHash: string, entry: AuditEntry): string {
   const body = canonicalJson([

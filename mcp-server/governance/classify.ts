@@ -1,10 +1,10 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
+import { DataOpsError, isDataOpsError } from '../../core/errors.js';
 import { activityEvents, assets, classificationEvents, columns, sources } from '../../db/schema/index.js';
 import { type Classification, classificationLevels } from '../../db/schema/types.js';
 import { findVisibleAsset } from '../catalog/assets.js';
 import { type SourceReader, withSourceReader } from '../connectors/source-reader.js';
 import type { ServiceContext } from '../context.js';
-import { DataOpsError, isDataOpsError } from '../errors.js';
 import { requireRole } from './access.js';
 import { appendAudit } from './audit.js';
 import type { PiiKind } from './pii-detectors.js';

@@ -1,11 +1,11 @@
 import { sql } from 'drizzle-orm';
+import { DataOpsError } from '../../core/errors.js';
 import { type Db, queryRows, type Tx, textArray } from '../../db/create-db.js';
 import { atoAuthorizations, complianceControls, governingDocuments } from '../../db/schema/index.js';
 import type { Classification } from '../../db/schema/types.js';
 import { findVisibleAsset } from '../catalog/assets.js';
 import { decodeCursor, encodeCursor } from '../catalog/cursor.js';
 import type { ServiceContext } from '../context.js';
-import { DataOpsError } from '../errors.js';
 import { requireRole, visibleAssetsSql } from './access.js';
 import { appendAudit } from './audit.js';
 import { findVisibleDomain, loadApplicablePolicies, loadAssetFacts } from './policies.js';

@@ -1,11 +1,12 @@
 import { and, eq, isNull, type SQL, sql } from 'drizzle-orm';
+import { canonicalJson } from '../../core/canonical-json.js';
+import { DataOpsError } from '../../core/errors.js';
 import { type Db, queryRows, type Tx, textArray } from '../../db/create-db.js';
 import { domains, policies, policyLinks } from '../../db/schema/index.js';
 import { findVisibleAsset } from '../catalog/assets.js';
 import type { ServiceContext } from '../context.js';
-import { DataOpsError } from '../errors.js';
 import { requireRole, visibleAssetsSql } from './access.js';
-import { appendAudit, canonicalJson } from './audit.js';
+import { appendAudit } from './audit.js';
 import {
   type AssetFacts,
   type GovernedAction,

@@ -1,9 +1,9 @@
 import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { DataOpsError } from '../../core/errors.js';
 import { queryRows } from '../../db/create-db.js';
 import { apiTokens, domainMembers, domains, externalIdentities, principals } from '../../db/schema/index.js';
 import type { Classification, Role } from '../../db/schema/types.js';
 import type { ServiceContext } from '../context.js';
-import { DataOpsError } from '../errors.js';
 import { requireRole } from './access.js';
 import { appendAudit } from './audit.js';
 import { localAdminId } from './principals.js';

@@ -1,10 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { and, eq, gt, inArray, isNull, or } from 'drizzle-orm';
+import { DataOpsError } from '../../core/errors.js';
 import type { Db } from '../../db/create-db.js';
 import { apiTokens, domainMembers, domains, externalIdentities, principals } from '../../db/schema/index.js';
 import type { Classification, Role } from '../../db/schema/types.js';
 import type { Principal, ServiceContext } from '../context.js';
-import { DataOpsError } from '../errors.js';
 import { requireRole } from './access.js';
 import { appendAudit } from './audit.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DataOpsError } from '../errors.js';
+import { DataOpsError } from '../../core/errors.js';
 
 /**
  * The parts of dbt's artifacts the catalog reads: manifest.json (schema v7 to v12, dbt 1.3 to 1.10),

@@ -1,9 +1,9 @@
 import { asc, inArray, sql } from 'drizzle-orm';
+import { DataOpsError } from '../../core/errors.js';
 import { type Db, queryRows, textArray } from '../../db/create-db.js';
 import { type AssetKind, columns, sources } from '../../db/schema/index.js';
 import { assetUrn } from '../catalog/urn.js';
 import type { Principal } from '../context.js';
-import { DataOpsError } from '../errors.js';
 import { visibleAssetsSql } from '../governance/access.js';
 import {
   compiledSql,

@@ -1,8 +1,8 @@
 import { and, eq, inArray } from 'drizzle-orm';
+import { canonicalJson } from '../../core/canonical-json.js';
 import type { Tx } from '../../db/create-db.js';
 import { jobRuns, qualityResults } from '../../db/schema/index.js';
 import type { DbtRunResults } from './dbt-manifest.js';
-import { canonicalJson } from './openlineage-assets.js';
 
 /**
  * A dbt invocation (run_results.json) is one run of the project's `job` asset: its id is dbt's invocation

@@ -1,4 +1,4 @@
-import { isDataOpsError } from '../errors.js';
+import { isDataOpsError } from '../../core/errors.js';
 import { compiledSql, type DbtManifest } from './dbt-manifest.js';
 import type { DbtPlan, PlannedRelation } from './dbt-plan.js';
 import type { FactColumn } from './openlineage-assets.js';

@@ -1,8 +1,8 @@
 import { and, eq, sql } from 'drizzle-orm';
+import { canonicalJson } from '../../core/canonical-json.js';
 import type { Tx } from '../../db/create-db.js';
 import { qualityRules } from '../../db/schema/index.js';
 import { compiledSql, type DbtManifest, type DbtNode } from './dbt-manifest.js';
-import { canonicalJson } from './openlineage-assets.js';
 
 /**
  * dbt tests kept as quality rules (origin `dbt`) for the quality work. The four generic tests dbt ships

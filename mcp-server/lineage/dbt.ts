@@ -1,10 +1,10 @@
 import { and, eq, isNull, ne, sql } from 'drizzle-orm';
+import { DataOpsError } from '../../core/errors.js';
 import { queryRows, type Tx, uuidSet } from '../../db/create-db.js';
 import { assets, domains, lineageEdges } from '../../db/schema/index.js';
 import type { Classification } from '../../db/schema/types.js';
 import { assetUrn } from '../catalog/urn.js';
 import type { ServiceContext } from '../context.js';
-import { DataOpsError } from '../errors.js';
 import { requireRole, visibleAssetsSql } from '../governance/access.js';
 import { appendAudit } from '../governance/audit.js';
 import { parseCatalog, parseManifest, parseRunResults } from './dbt-manifest.js';

@@ -1,4 +1,5 @@
 import { and, eq, inArray } from 'drizzle-orm';
+import { canonicalJson } from '../../core/canonical-json.js';
 import type { Tx } from '../../db/create-db.js';
 import { type AssetKind, activityEvents, assets, columns, sources } from '../../db/schema/index.js';
 import type { Classification } from '../../db/schema/types.js';
@@ -380,15 +381,4 @@ export async function deprecateAssets(
 /** Rebuilds the search documents and embeddings of the assets this writer changed. */
 export async function finishWriter(w: AssetWriter): Promise<void> {
   await reindexAssets(w.tx, w.ctx.embedder, [...w.changed]);
-}
-
-/** JSON with object keys sorted, so two writes of the same facts compare equal (jsonb reorders keys). */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object' && !(value instanceof Date)) {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
-    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value ?? null);
 }

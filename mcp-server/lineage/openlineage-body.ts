@@ -1,5 +1,5 @@
+import { DataOpsError, type ErrorCode, isDataOpsError } from '../../core/errors.js';
 import type { ServiceContext } from '../context.js';
-import { DataOpsError, type ErrorCode, isDataOpsError } from '../errors.js';
 import { appendAudit } from '../governance/audit.js';
 import { parseJsonLines, parseJsonText } from '../json-text.js';
 

@@ -1,7 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { DataOpsError, isDataOpsError } from '../../core/errors.js';
 import type { ServiceContext } from '../context.js';
-import { DataOpsError, isDataOpsError } from '../errors.js';
 import { findJsonProblem, parseJsonLines, parseJsonText } from '../json-text.js';
 import { inputFileError, readInputFile } from '../read-input-file.js';
 import { ingestOpenLineage, type OpenLineageSummary } from './openlineage.js';

@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm';
+import { canonicalJson } from '../../core/canonical-json.js';
 import type { Tx } from '../../db/create-db.js';
 import { jobRuns } from '../../db/schema/index.js';
-import { canonicalJson } from './openlineage-assets.js';
 import type { RunState } from './openlineage-schema.js';
 
 const terminalStates = new Set<string>(['COMPLETE', 'FAIL', 'ABORT']);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DataOpsError } from '../errors.js';
+import { DataOpsError } from '../../core/errors.js';
 
 /**
  * OpenLineage events (spec 2-0-2): RunEvent, JobEvent and DatasetEvent, with the facets the catalog reads

@@ -1,15 +1,15 @@
 import { createHash } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
+import { canonicalJson } from '../../core/canonical-json.js';
+import { DataOpsError } from '../../core/errors.js';
 import { lineageEvents } from '../../db/schema/index.js';
 import { assetUrn } from '../catalog/urn.js';
 import type { ServiceContext } from '../context.js';
-import { DataOpsError } from '../errors.js';
 import { requireRole } from '../governance/access.js';
 import { appendAudit } from '../governance/audit.js';
 import { recordAssertions } from '../quality/rules-openlineage.js';
 import {
   type AssetWriter,
-  canonicalJson,
   createAssetWriter,
   embedNewAssets,
   fillConnectorAsset,

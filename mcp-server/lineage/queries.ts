@@ -1,10 +1,10 @@
 import { type SQL, sql } from 'drizzle-orm';
+import { DataOpsError } from '../../core/errors.js';
 import { queryRows, uuidSet } from '../../db/create-db.js';
 import type { AssetKind } from '../../db/schema/catalog.js';
 import type { Classification } from '../../db/schema/types.js';
 import { findVisibleAsset } from '../catalog/assets.js';
 import type { ServiceContext } from '../context.js';
-import { DataOpsError } from '../errors.js';
 import { visibleAssetsSql } from '../governance/access.js';
 import type { LineageColumnEdge, LineageGraph, LineageGraphEdge, LineageGraphNode, TruncatedBy } from './graph.js';
 import { layoutLineage } from './layout.js';

@@ -1,4 +1,4 @@
-import { DataOpsError } from '../errors.js';
+import { DataOpsError } from '../../core/errors.js';
 import { type PgNode, parseSql, scanSql } from '../sql/parse.js';
 import type { indirectSubtypes } from './store.js';
 

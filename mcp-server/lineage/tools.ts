@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import { DataOpsError } from '../../core/errors.js';
 import { classificationSchema, kindSchema, urnInput } from '../catalog/schemas.js';
-import { DataOpsError } from '../errors.js';
 import { describeWarning, policyWarningsOutput } from '../governance/policy-rules.js';
 import { defineTool } from '../tool.js';
 import { lineageCoverage, lineageDiff, lineageImpact, lineagePath } from './analysis.js';

@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
+import { isDataOpsError } from '../../core/errors.js';
 import { queryRows, type Tx, textArray } from '../../db/create-db.js';
 import type { Planned } from '../catalog/sync.js';
 import type { SourceSnapshot } from '../connectors/types.js';
-import { isDataOpsError } from '../errors.js';
 import { analyzeQuery, type QueryLineage, type ResolvedRelation } from './sql-lineage.js';
 import { type ColumnMapping, type EdgeChanges, type EdgeSpec, replaceEdges } from './store.js';
 

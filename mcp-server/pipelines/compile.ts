@@ -1,4 +1,4 @@
-import { DataOpsError } from '../errors.js';
+import { DataOpsError } from '../../core/errors.js';
 import { redacted } from '../governance/pii-masks.js';
 import { columnKind } from '../quality/profile-sql.js';
 import { renderExpression } from '../quality/rules-expression.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { DataOpsError } from '../../core/errors.js';
 import type { Classification } from '../../db/schema/types.js';
 import type { ServiceContext } from '../context.js';
-import { DataOpsError } from '../errors.js';
 import { clearanceAllows } from '../governance/access.js';
 import { nodeSelect, postgresDialect, rulePasses } from './compile.js';
 import { catalogDocs, describeColumns, describeNode, sourcesYaml } from './dbt-export-docs.js';

@@ -1,9 +1,9 @@
 import { and, eq, sql } from 'drizzle-orm';
+import { DataOpsError, isDataOpsError } from '../../core/errors.js';
 import { type Db, queryRows, type Tx } from '../../db/create-db.js';
 import { pipelineDeployments, pipelineRuns } from '../../db/schema/index.js';
 import { withSourceReader } from '../connectors/source-reader.js';
 import type { ServiceContext } from '../context.js';
-import { DataOpsError, isDataOpsError } from '../errors.js';
 import { requireRole } from '../governance/access.js';
 import { appendAudit } from '../governance/audit.js';
 import { loadPrincipal } from '../governance/principals.js';

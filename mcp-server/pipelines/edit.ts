@@ -1,5 +1,5 @@
 import { ZodError } from 'zod';
-import { DataOpsError } from '../errors.js';
+import { DataOpsError, zodProblems } from '../../core/errors.js';
 import {
   destinationTypes,
   type NodeType,
@@ -21,7 +21,7 @@ function checkConfig(id: string, type: NodeType, config: unknown): void {
     nodeConfigs[type].parse(config);
   } catch (error) {
     if (!(error instanceof ZodError)) throw error;
-    const problems = error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`).join('; ');
+    const problems = zodProblems(error, 'config');
     throw new DataOpsError('invalid_input', `node \`${id}\` (${type}): its config is not right: ${problems}`, {
       cause: error,
     });

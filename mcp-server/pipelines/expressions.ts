@@ -1,6 +1,6 @@
+import { DataOpsError } from '../../core/errors.js';
 import type { Classification } from '../../db/schema/types.js';
 import { classificationLevels } from '../../db/schema/types.js';
-import { DataOpsError } from '../errors.js';
 import { type CheckedExpression, checkExpression } from '../quality/rules-expression.js';
 import { type PgNode, parseSql } from '../sql/parse.js';
 

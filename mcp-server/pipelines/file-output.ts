@@ -3,9 +3,9 @@ import { mkdir, realpath, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { parquetWriteBuffer } from 'hyparquet-writer';
+import { DataOpsError } from '../../core/errors.js';
 import { queryRows } from '../../db/create-db.js';
 import type { ServiceContext } from '../context.js';
-import { DataOpsError } from '../errors.js';
 import type { PipelineColumn } from './expressions.js';
 import type { NodeConfig } from './graph.js';
 

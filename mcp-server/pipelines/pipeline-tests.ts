@@ -1,9 +1,9 @@
 import { asc, eq } from 'drizzle-orm';
 import { z } from 'zod';
+import { DataOpsError, isDataOpsError } from '../../core/errors.js';
 import { pipelineTests } from '../../db/schema/index.js';
 import { withSourceReader } from '../connectors/source-reader.js';
 import type { ServiceContext } from '../context.js';
-import { DataOpsError, isDataOpsError } from '../errors.js';
 import { ancestors, compileNode, compileRuleFailures, describeRule, postgresDialect } from './compile.js';
 import { unknownColumn } from './expressions.js';
 import { type NodeConfig, nodeIdSchema } from './graph.js';

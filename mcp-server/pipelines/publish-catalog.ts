@@ -1,4 +1,5 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
+import { canonicalJson } from '../../core/canonical-json.js';
 import { queryRows, type Tx, textArray } from '../../db/create-db.js';
 import {
   activityEvents,
@@ -14,7 +15,7 @@ import type { Classification } from '../../db/schema/types.js';
 import { reindexAssets } from '../catalog/search-index.js';
 import { recordSchemaChange } from '../catalog/sync-changes.js';
 import type { ServiceContext } from '../context.js';
-import { appendAudit, canonicalJson } from '../governance/audit.js';
+import { appendAudit } from '../governance/audit.js';
 import { enforcePolicies } from '../governance/policies.js';
 import { describeWarning } from '../governance/policy-rules.js';
 import { level, propagateFrom, recordMarkingChange } from '../governance/propagation.js';

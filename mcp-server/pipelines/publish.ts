@@ -1,10 +1,10 @@
 import { eq, sql } from 'drizzle-orm';
+import { DataOpsError, isDataOpsError } from '../../core/errors.js';
 import { queryRows, textArray } from '../../db/create-db.js';
 import { assets, type DataDictionaryEntry, dataProducts, pipelines, sources } from '../../db/schema/index.js';
 import { assetUrn } from '../catalog/urn.js';
 import { withSourceReader } from '../connectors/source-reader.js';
 import type { ServiceContext } from '../context.js';
-import { DataOpsError, isDataOpsError } from '../errors.js';
 import { clearanceAllows, visibleAssetsSql } from '../governance/access.js';
 import { analyzeQuery, type QueryLineage, type RelationName, type ResolvedRelation } from '../lineage/sql-lineage.js';
 import { traceColumn } from './column-trace.js';

@@ -1,10 +1,10 @@
 import { createHmac } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
+import { DataOpsError, isDataOpsError } from '../../core/errors.js';
 import { type Db, queryRows } from '../../db/create-db.js';
 import { pipelineRuns } from '../../db/schema/index.js';
 import { type SourceTransaction, withSourceReader, withSourceWriter } from '../connectors/source-reader.js';
 import type { Principal, ServiceContext } from '../context.js';
-import { DataOpsError, isDataOpsError } from '../errors.js';
 import { hasRole, requireRole } from '../governance/access.js';
 import { type MaskingColumn, maskingPlan, maskingSalt, maskRows } from '../governance/masking.js';
 import {

@@ -1,11 +1,11 @@
 import { eq } from 'drizzle-orm';
+import { DataOpsError } from '../../core/errors.js';
 import { sources } from '../../db/schema/index.js';
 import type { Classification } from '../../db/schema/types.js';
 import { classificationLevels } from '../../db/schema/types.js';
 import { assetUrn } from '../catalog/urn.js';
 import { describeSourceQuery } from '../connectors/source-reader.js';
 import type { ServiceContext } from '../context.js';
-import { DataOpsError } from '../errors.js';
 import { analyzeQuery } from '../lineage/sql-lineage.js';
 import { qualifiedQueryText, readSourceQuery, type SourceQuery } from '../sql/read-query.js';
 import { gateSourceQuery } from '../sql/source-query-gate.js';

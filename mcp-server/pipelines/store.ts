@@ -1,8 +1,8 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
+import { DataOpsError } from '../../core/errors.js';
 import { queryRows, textArray } from '../../db/create-db.js';
 import { pipelineDeployments, pipelines, pipelineVersions } from '../../db/schema/index.js';
 import type { ServiceContext } from '../context.js';
-import { DataOpsError } from '../errors.js';
 import { hasRole, visibleAssetsSql } from '../governance/access.js';
 import { destinationTypes, type PipelineGraph } from './graph.js';
 import { sourceSqlUrns } from './source-sql.js';

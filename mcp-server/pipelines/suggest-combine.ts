@@ -1,4 +1,4 @@
-import { DataOpsError } from '../errors.js';
+import { DataOpsError } from '../../core/errors.js';
 import { cutIdentifier } from './graph.js';
 import { best, describeMatch, nothingMatches, type Plan, type Planning, type SourceGraph } from './suggest.js';
 import type { Dataset, KeyEdge } from './suggest-catalog.js';

@@ -1,5 +1,5 @@
+import { DataOpsError } from '../../core/errors.js';
 import type { ServiceContext } from '../context.js';
-import { DataOpsError } from '../errors.js';
 import type { PipelineGraph } from './graph.js';
 import { createPipeline, type SavedVersion } from './store.js';
 import { planAggregate } from './suggest-aggregate.js';

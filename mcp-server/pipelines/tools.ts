@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DataOpsError } from '../errors.js';
+import { DataOpsError } from '../../core/errors.js';
 import { defineTool, fenceUntrusted } from '../tool.js';
 import { type DeployResult, deployPipeline, listDeployments, rollbackAndRedeploy, schedulePipeline } from './deploy.js';
 import { addNode, connect, disconnect, removeNode, updateNode } from './edit.js';

@@ -1,10 +1,10 @@
 import { asc, eq, sql } from 'drizzle-orm';
 import { ZodError } from 'zod';
+import { isDataOpsError, zodProblems } from '../../core/errors.js';
 import { queryRows } from '../../db/create-db.js';
 import { columns as catalogColumns } from '../../db/schema/index.js';
 import type { Classification } from '../../db/schema/types.js';
 import type { ServiceContext } from '../context.js';
-import { isDataOpsError } from '../errors.js';
 import { clearanceAllows, visibleAssetsSql } from '../governance/access.js';
 import { columnPiiKind } from '../governance/masking.js';
 import { columnKind } from '../quality/profile-sql.js';
@@ -132,9 +132,7 @@ export async function analyzePipeline(ctx: ServiceContext, graph: PipelineGraph)
       config = nodeConfigs[node.type].parse(node.data.config);
     } catch (error) {
       if (!(error instanceof ZodError)) throw error;
-      fail(
-        `its config is not right: ${error.issues.map((i) => `${i.path.join('.') || 'config'} ${i.message}`).join('; ')}`,
-      );
+      fail(`its config is not right: ${zodProblems(error, 'config')}`);
       continue;
     }
     const edges = graph.edges.filter((e) => e.target === id && byId.has(e.source));

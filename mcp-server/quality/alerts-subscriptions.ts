@@ -1,9 +1,9 @@
 import { sql } from 'drizzle-orm';
+import { DataOpsError } from '../../core/errors.js';
 import { queryRows, type Tx } from '../../db/create-db.js';
 import type { AlertSeverity } from '../../db/schema/index.js';
 import { findVisibleAsset } from '../catalog/assets.js';
 import type { ServiceContext } from '../context.js';
-import { DataOpsError } from '../errors.js';
 import { visibleAssetsSql } from '../governance/access.js';
 import { appendAudit } from '../governance/audit.js';
 import { loadPrincipal } from '../governance/principals.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import { DataOpsError } from '../../core/errors.js';
 import { cursorInput, limitInput, urnInput } from '../catalog/schemas.js';
-import { DataOpsError } from '../errors.js';
 import { defineTool, fenceUntrusted } from '../tool.js';
 import { type AlertView, alertSeverities, alertStates, listAlerts, updateAlert } from './alerts.js';
 import {

@@ -1,10 +1,10 @@
 import { type SQL, sql } from 'drizzle-orm';
+import { DataOpsError } from '../../core/errors.js';
 import { queryRows, type Tx } from '../../db/create-db.js';
 import type { AlertSeverity, AlertState } from '../../db/schema/index.js';
 import { findVisibleAsset } from '../catalog/assets.js';
 import { decodeCursor, encodeCursor } from '../catalog/cursor.js';
 import type { ServiceContext } from '../context.js';
-import { DataOpsError } from '../errors.js';
 import { hasRole, visibleAssetsSql } from '../governance/access.js';
 import { appendAudit } from '../governance/audit.js';
 import { loadPrincipal } from '../governance/principals.js';

@@ -1,4 +1,4 @@
-import { DataOpsError } from '../errors.js';
+import { DataOpsError } from '../../core/errors.js';
 import {
   type Bounds,
   formats,

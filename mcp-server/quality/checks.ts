@@ -1,9 +1,9 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { DataOpsError, isDataOpsError } from '../../core/errors.js';
 import { queryRows } from '../../db/create-db.js';
 import { columns, qualityResults, qualityRules } from '../../db/schema/index.js';
 import { type ReadTimeout, type SourceReader, withSourceReader } from '../connectors/source-reader.js';
 import type { Principal, ServiceContext } from '../context.js';
-import { DataOpsError, isDataOpsError } from '../errors.js';
 import { visibleAssetsSql } from '../governance/access.js';
 import { loadMaskingColumns, type MaskingColumn, maskRows } from '../governance/masking.js';
 import { checkSchema } from './checks-schema.js';

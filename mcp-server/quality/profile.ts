@@ -1,10 +1,10 @@
 import { asc, desc, eq, inArray, sql } from 'drizzle-orm';
+import { DataOpsError } from '../../core/errors.js';
 import { queryRows } from '../../db/create-db.js';
 import { assets, columns, profiles, sources } from '../../db/schema/index.js';
 import { findVisibleAsset } from '../catalog/assets.js';
 import { withSourceReader } from '../connectors/source-reader.js';
 import type { ServiceContext } from '../context.js';
-import { DataOpsError } from '../errors.js';
 import { requireRole, visibleAssetsSql } from '../governance/access.js';
 import { loadMaskingColumns, maskingPlan, maskingSalt, maskValue } from '../governance/masking.js';
 import { columnKind } from './profile-sql.js';

@@ -1,9 +1,9 @@
 import { and, eq, sql } from 'drizzle-orm';
+import { DataOpsError } from '../../core/errors.js';
 import { queryRows } from '../../db/create-db.js';
 import { qualityRules } from '../../db/schema/index.js';
 import { findVisibleAsset } from '../catalog/assets.js';
 import type { ServiceContext } from '../context.js';
-import { DataOpsError } from '../errors.js';
 import { requireRole } from '../governance/access.js';
 import { evaluateAlerts } from './alerts-evaluate.js';
 import { auditRule, listRules, type QualityRule } from './rules.js';

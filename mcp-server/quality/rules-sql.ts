@@ -1,8 +1,8 @@
 import { eq } from 'drizzle-orm';
+import { DataOpsError } from '../../core/errors.js';
 import { sources } from '../../db/schema/index.js';
 import type { SourceReader } from '../connectors/source-reader.js';
 import type { Principal, ServiceContext } from '../context.js';
-import { DataOpsError } from '../errors.js';
 import { loadPrincipal } from '../governance/principals.js';
 import { qualifiedQueryText, readSourceQuery } from '../sql/read-query.js';
 import { gateSourceQuery } from '../sql/source-query-gate.js';

@@ -1,13 +1,13 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { isMap, isSeq, LineCounter, parseDocument, type YAMLMap } from 'yaml';
 import { z } from 'zod';
+import { canonicalJson } from '../../core/canonical-json.js';
+import { DataOpsError, isDataOpsError } from '../../core/errors.js';
 import { queryRows } from '../../db/create-db.js';
 import { qualityRules } from '../../db/schema/index.js';
 import { findVisibleAsset } from '../catalog/assets.js';
 import type { ServiceContext } from '../context.js';
-import { DataOpsError, isDataOpsError } from '../errors.js';
 import { requireRole, visibleAssetsSql } from '../governance/access.js';
-import { canonicalJson } from '../governance/audit.js';
 import { auditRule, ruleInputSchema, validateRule } from './rules.js';
 
 /**

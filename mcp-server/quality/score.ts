@@ -1,8 +1,8 @@
 import { desc, eq, sql } from 'drizzle-orm';
+import { DataOpsError } from '../../core/errors.js';
 import { queryRows } from '../../db/create-db.js';
 import { assets, columns, profiles, qualityScores, qualitySlas } from '../../db/schema/index.js';
 import type { ServiceContext } from '../context.js';
-import { DataOpsError } from '../errors.js';
 import { visibleAssetsSql } from '../governance/access.js';
 import type { ColumnProfile } from './profile-stats.js';
 

@@ -1,9 +1,9 @@
 import { and, eq, sql } from 'drizzle-orm';
+import { DataOpsError } from '../../core/errors.js';
 import { queryRows, textArray } from '../../db/create-db.js';
 import { domainFollows, follows } from '../../db/schema/index.js';
 import { findVisibleAsset } from '../catalog/assets.js';
 import type { ServiceContext } from '../context.js';
-import { DataOpsError } from '../errors.js';
 
 /** Follows or unfollows an asset the caller may see; its activity then shows in the caller's feed. */
 export async function followAsset(ctx: ServiceContext, input: { urn: string; follow: boolean }) {

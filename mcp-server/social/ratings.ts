@@ -1,10 +1,10 @@
 import { and, desc, eq, isNotNull, sql } from 'drizzle-orm';
+import { DataOpsError } from '../../core/errors.js';
 import type { Tx } from '../../db/create-db.js';
 import { activityEvents, assets, principals, ratings } from '../../db/schema/index.js';
 import { findVisibleAsset } from '../catalog/assets.js';
 import { decodeCursor, encodeCursor } from '../catalog/cursor.js';
 import type { ServiceContext } from '../context.js';
-import { DataOpsError } from '../errors.js';
 
 /**
  * Rates an asset 1-5 stars with an optional review. One rating per principal and asset: rating again

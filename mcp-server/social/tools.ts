@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import { DataOpsError } from '../../core/errors.js';
 import { cursorInput, limitInput, urnInput } from '../catalog/schemas.js';
-import { DataOpsError } from '../errors.js';
 import { defineTool, fenceUntrusted } from '../tool.js';
 import { activityTools } from './activity-tools.js';
 import {

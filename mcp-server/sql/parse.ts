@@ -1,5 +1,5 @@
 import { hasSqlDetails, loadModule, parseSync, scanSync } from 'libpg-query';
-import { DataOpsError } from '../errors.js';
+import { DataOpsError } from '../../core/errors.js';
 
 /**
  * The real PostgreSQL parser (libpg_query compiled to WASM): lineage reads view and model SQL with

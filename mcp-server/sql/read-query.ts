@@ -1,4 +1,4 @@
-import { DataOpsError } from '../errors.js';
+import { DataOpsError } from '../../core/errors.js';
 import { allowedTypes } from './allowed-functions.js';
 import { type PgNode, parseSql, scanSql } from './parse.js';
 

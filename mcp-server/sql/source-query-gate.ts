@@ -1,11 +1,11 @@
 import { inArray, sql } from 'drizzle-orm';
+import { DataOpsError } from '../../core/errors.js';
 import { queryRows, textArray } from '../../db/create-db.js';
 import { columns as catalogColumns } from '../../db/schema/index.js';
 import type { Classification } from '../../db/schema/types.js';
 import { assetUrn } from '../catalog/urn.js';
 import { describeTimeout, type SourceReader, withSourceReader } from '../connectors/source-reader.js';
 import type { Principal, ServiceContext } from '../context.js';
-import { DataOpsError } from '../errors.js';
 import { clearanceAllows, visibleAssetsSql } from '../governance/access.js';
 import { allowedFunctions, harmlessVolatile } from './allowed-functions.js';
 import { qualifiedQueryText, type ReadRelation, type SourceQuery } from './read-query.js';

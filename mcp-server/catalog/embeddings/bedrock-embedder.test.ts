@@ -2,7 +2,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { DataOpsError } from '../../errors.js';
+import { DataOpsError } from '../../../core/errors.js';
 import { TITAN_TEXT_EMBEDDINGS_V2 } from './bedrock-embedder.js';
 import { createEmbedder, EMBEDDING_DIMENSIONS } from './embedder.js';
 

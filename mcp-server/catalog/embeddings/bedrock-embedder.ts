@@ -1,7 +1,7 @@
 import { createAmazonBedrock } from '@ai-sdk/amazon-bedrock';
 import { APICallError, embedMany, RetryError } from 'ai';
+import { DataOpsError } from '../../../core/errors.js';
 import { EMBEDDING_DIMENSIONS } from '../../../db/schema/catalog.js';
-import { DataOpsError } from '../../errors.js';
 import type { Embedder } from './embedder.js';
 
 export const TITAN_TEXT_EMBEDDINGS_V2 = 'amazon.titan-embed-text-v2:0';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { DataOpsError } from '../../../core/errors.js';
 import { EMBEDDING_DIMENSIONS } from '../../../db/schema/catalog.js';
-import { DataOpsError } from '../../errors.js';
 import type { Embedder } from './embedder.js';
 import { STOP_WORDS, tokenize } from './tokenize.js';
 import { createWordLookup, type WordLookup } from './word-lookup.js';

@@ -1,6 +1,6 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { DataOpsError } from '../../errors.js';
+import { DataOpsError } from '../../../core/errors.js';
 import { decodeWordVectors, encodeWordVectors } from './word-vector-file.js';
 
 const header = { modelId: 'test-3d-q8', dimensions: 3, source: 'made up', processing: 'none' };

@@ -1,5 +1,5 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { DataOpsError } from '../../errors.js';
+import { DataOpsError } from '../../../core/errors.js';
 
 /**
  * The shipped word-vector file: gzip over

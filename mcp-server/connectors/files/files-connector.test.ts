@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DataOpsError } from '../../errors.js';
+import { DataOpsError } from '../../../core/errors.js';
 import type { DiscoverProgress, SourceSnapshot } from '../types.js';
 import { createFilesConnector } from './files-connector.js';
 

@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import { DataOpsError } from '../../errors.js';
+import { DataOpsError } from '../../../core/errors.js';
 import type { Connector, DiscoveredAsset, DiscoveryError, ProgressListener, SourceSnapshot } from '../types.js';
 import { describeCsv } from './describe-csv.js';
 import { describeJson, describeNdjson } from './describe-json.js';

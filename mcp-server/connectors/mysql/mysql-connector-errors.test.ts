@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { DataOpsError } from '../../errors.js';
+import { DataOpsError } from '../../../core/errors.js';
 import { createMysqlConnector } from './mysql-connector.js';
 
 async function rejection(url: string): Promise<DataOpsError> {

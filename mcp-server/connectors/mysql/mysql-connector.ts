@@ -1,5 +1,5 @@
 import mysql, { type Connection, type RowDataPacket } from 'mysql2/promise';
-import { DataOpsError, isDataOpsError } from '../../errors.js';
+import { DataOpsError, isDataOpsError } from '../../../core/errors.js';
 import type { Connector, ProgressListener, SourceSnapshot } from '../types.js';
 import { mysqlErrorReason } from './mysql-error-reason.js';
 import { type MysqlTarget, parseMysqlUrl } from './parse-mysql-url.js';

@@ -1,4 +1,4 @@
-import { DataOpsError } from '../../errors.js';
+import { DataOpsError } from '../../../core/errors.js';
 
 /** Where and how to connect, parsed from a `mysql://` or `mariadb://` URL. */
 export interface MysqlTarget {

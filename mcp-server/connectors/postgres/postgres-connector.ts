@@ -1,7 +1,7 @@
 import type postgres from 'postgres';
+import { DataOpsError } from '../../../core/errors.js';
 import { redactUrl } from '../../../db/connection-errors.js';
 import { checkPostgresUrl, openPostgres } from '../../../db/postgres-client.js';
-import { DataOpsError } from '../../errors.js';
 import type {
   Connector,
   DiscoveredAsset,

@@ -29,3 +29,8 @@ export function isDataOpsError(error: unknown): error is DataOpsError {
 z.config({
   customError: (issue) => (issue.code === 'invalid_type' && issue.input === undefined ? 'required' : undefined),
 });
+
+/** Every problem zod found, each named by its path ("limit: too big; query: required"); `root` names an empty path. */
+export function zodProblems(error: z.ZodError, root = 'input'): string {
+  return error.issues.map((i) => `${i.path.join('.') || root}: ${i.message}`).join('; ');
+}

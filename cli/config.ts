@@ -26,6 +26,13 @@ const envSchema = z.object({
     .default('UTC')
     .refine(isTimeZone, 'must be an IANA time zone such as UTC or America/New_York'),
   DATAOPS_PROFILE_EVERY_HOURS: z.coerce.number().positive().max(8_760).default(24),
+  /** The toolsets `dataops mcp` and `dataops start` offer, comma-separated (default all); `--toolsets` wins. */
+  DATAOPS_TOOLSETS: z.string().optional(),
+  /** Offer only read-only tools; `--read-only` also sets it. */
+  DATAOPS_READ_ONLY: z
+    .enum(['true', 'false', '1', '0', ''], { error: 'must be true or false' })
+    .optional()
+    .transform((value) => value === 'true' || value === '1'),
 });
 
 function isTimeZone(zone: string): boolean {

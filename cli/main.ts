@@ -18,9 +18,11 @@ import { ingestOpenLineageFiles } from '../mcp-server/lineage/openlineage-files.
 import { lineageGet } from '../mcp-server/lineage/tools.js';
 import { applyRulesYaml } from '../mcp-server/quality/rules-yaml.js';
 import { readInputFile } from '../mcp-server/read-input-file.js';
+import { toolsetNames } from '../mcp-server/registry.js';
 import { runTool } from '../mcp-server/run-tool.js';
 import { serveStdio } from '../mcp-server/transports/stdio.js';
 import { addAlertCommands } from './alerts.js';
+import { readEnv } from './config.js';
 import { loadDemo } from './demo.js';
 import { addGovernanceCommands } from './governance-commands.js';
 import {
@@ -38,6 +40,7 @@ import { currentDisplayName, soleIssuer } from './principal-defaults.js';
 import { addQualityRuleCommands } from './quality-rule-commands.js';
 import { addSocialCommands } from './social-commands.js';
 import { parsePort, recoverInterruptedRuns, startServer } from './start.js';
+import { toolSelection } from './tool-selection.js';
 import { type GlobalOptions, openWorkspace, type Workspace } from './workspace.js';
 
 const program = new Command()
@@ -101,6 +104,10 @@ function print(options: GlobalOptions, data: unknown, text: string): void {
   process.stdout.write(options.json ? `${JSON.stringify(data, null, 2)}\n` : `${text}\n`);
 }
 
+type ToolOptions = { toolsets?: string; readOnly?: boolean };
+const toolsetsHelp = `offer only these toolsets, comma-separated: ${toolsetNames.join(', ')} (default all; env DATAOPS_TOOLSETS)`;
+const readOnlyHelp = 'offer only read-only tools (env DATAOPS_READ_ONLY=true)';
+
 program
   .command('start')
   .description(
@@ -121,12 +128,23 @@ program
   )
   .option('--allowed-host <host...>', 'extra Host names to answer to (behind a proxy or on a LAN)')
   .option('--no-demo', 'do not load the demo workspace into an empty embedded catalog')
+  .option('--toolsets <list>', toolsetsHelp)
+  .option('--read-only', readOnlyHelp)
   .action(
-    async (cmd: { port: string; host: string; auth?: 'local' | 'required'; allowedHost?: string[]; demo: boolean }) => {
+    async (
+      cmd: ToolOptions & {
+        port: string;
+        host: string;
+        auth?: 'local' | 'required';
+        allowedHost?: string[];
+        demo: boolean;
+      },
+    ) => {
       // Checked before the catalog is opened: a typo should not wait for migrations.
       const port = parsePort(cmd.port);
+      const tools = toolSelection(cmd, readEnv());
       await withWorkspace(async (ws, options) => {
-        await startServer(ws, { ...cmd, port, as: options.as });
+        await startServer(ws, { ...cmd, port, as: options.as, tools });
       })();
     },
   );
@@ -134,12 +152,15 @@ program
 program
   .command('mcp')
   .description('serve MCP over stdio (for Claude Desktop, VS Code, Cursor, the MCP Inspector)')
-  .action(
-    withWorkspace(async (ws) => {
+  .option('--toolsets <list>', toolsetsHelp)
+  .option('--read-only', readOnlyHelp)
+  .action(async (cmd: ToolOptions) => {
+    const tools = toolSelection(cmd, readEnv());
+    await withWorkspace(async (ws) => {
       await recoverInterruptedRuns(ws);
-      await serveStdio(ws.ctx);
-    }),
-  );
+      await serveStdio(ws.ctx, tools);
+    })();
+  });
 
 program
   .command('ingest')

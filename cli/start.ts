@@ -11,6 +11,7 @@ import { localAdminId } from '../mcp-server/governance/principals.js';
 import { failInterruptedRuns } from '../mcp-server/pipelines/interrupted-runs.js';
 import { webhookChannel } from '../mcp-server/quality/alerts-dispatch.js';
 import { newInstanceId, startScheduler } from '../mcp-server/quality/scheduler.js';
+import type { ToolSelection } from '../mcp-server/registry.js';
 import { renderCycle } from './alerts.js';
 import { oidcConfig, schedulerConfig } from './config.js';
 import { loadDemo } from './demo.js';
@@ -23,6 +24,8 @@ export interface StartOptions {
   allowedHost?: string[];
   demo: boolean;
   as?: string;
+  /** The tools the server offers (`--toolsets`, `--read-only`). */
+  tools?: ToolSelection;
 }
 
 /** `--port` as typed (or PORT): an integer from 0 to 65535; the message echoes what was given. */
@@ -114,6 +117,7 @@ export async function startServer(ws: Workspace, options: StartOptions): Promise
     allowedHosts: [...new Set([...loopbackHosts, ...boundHosts, ...explicitHosts])],
     allowedOrigins: explicitHosts,
     oidc: oidc && { issuer: oidc.issuer, verify: createOidcVerifier(oidc, ws.database.db) },
+    tools: options.tools,
   });
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, () => resolve(s));

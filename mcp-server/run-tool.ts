@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import { ZodError } from 'zod';
 import { DataOpsError, type ErrorCode, isDataOpsError, zodProblems } from '../core/errors.js';
@@ -52,6 +53,18 @@ export async function auditFailedCall(ctx: ServiceContext, tool: string, args: u
     // The tool's own error is what the caller must see; the lost audit row goes to the operator.
     ctx.logger.error('could not audit a failed tool call', { tool, error: String(auditError) });
   });
+}
+
+/**
+ * The message a person sees for an error, on every surface (MCP, the JSON API, the CLI): a DataOpsError's own
+ * message, a zod error's problems, and for anything else an incident id; internals are logged, never shown.
+ */
+export function errorMessage(error: unknown, ctx: Pick<ServiceContext, 'logger'>): string {
+  if (isDataOpsError(error)) return error.message;
+  if (error instanceof ZodError) return `invalid arguments: ${zodProblems(error)}`;
+  const incident = randomUUID().slice(0, 8);
+  ctx.logger.error('internal error', { incident, error: String((error as Error)?.stack ?? error) });
+  return `internal error (incident ${incident}); the server log has the details`;
 }
 
 /** The tool's arguments, validated; bad input becomes one `invalid_input` error naming each problem. */

@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isDataOpsError } from '../core/errors.js';
 import { type Database, queryRows } from '../db/create-db.js';
 import { classificationLevels } from '../db/schema/types.js';
-import { runTool } from '../mcp-server/run-tool.js';
-import { allTools, errorMessage } from '../mcp-server/server.js';
+import { allTools } from '../mcp-server/registry.js';
+import { errorMessage, runTool } from '../mcp-server/run-tool.js';
 import type { ToolDefinition } from '../mcp-server/tool.js';
 import {
   createLeakFixture,

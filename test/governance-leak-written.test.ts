@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isDataOpsError } from '../core/errors.js';
 import type { Database } from '../db/create-db.js';
 import type { ServiceContext } from '../mcp-server/context.js';
-import { runTool } from '../mcp-server/run-tool.js';
-import { allTools, errorMessage } from '../mcp-server/server.js';
+import { allTools } from '../mcp-server/registry.js';
+import { errorMessage, runTool } from '../mcp-server/run-tool.js';
 import { createLeakFixture, type LeakFixture, levels } from './helpers/leak-fixture.js';
 import { createScratchDatabase, createTestDb, serverUrl } from './helpers/test-db.js';
 

@@ -15,10 +15,11 @@ import {
   ndjsonContentTypes,
   parseLineageBody,
 } from '../../mcp-server/lineage/openlineage-body.js';
-import { auditFailedCall, runTool } from '../../mcp-server/run-tool.js';
-import { allTools, errorMessage } from '../../mcp-server/server.js';
+import { notEnabledReason, selectTools, type ToolSelection, toolByName } from '../../mcp-server/registry.js';
+import { auditFailedCall, errorMessage, runTool } from '../../mcp-server/run-tool.js';
 import { handleMcpRequest } from '../../mcp-server/transports/http.js';
 import { createHostCheck } from './host-check.js';
+import { sessionSelection } from './session-tools.js';
 
 export interface AppOptions {
   db: Db;
@@ -36,6 +37,8 @@ export interface AppOptions {
   clock?: () => Date;
   /** Sign-in with an identity provider's tokens, besides our API tokens. */
   oidc?: { issuer: string; verify: OidcVerifier };
+  /** The tools this server offers (`--toolsets`, `--read-only`); a request may narrow it with headers. */
+  tools?: ToolSelection;
 }
 
 const statusByCode: Record<ErrorCode, ContentfulStatusCode> = {
@@ -48,7 +51,7 @@ const statusByCode: Record<ErrorCode, ContentfulStatusCode> = {
   internal: 500,
 };
 
-type Variables = { ctx: ServiceContext };
+type Variables = { ctx: ServiceContext; tools: ToolSelection };
 
 const defaultMaxBodyBytes = 4 * 1024 * 1024;
 
@@ -160,18 +163,36 @@ export function createApp(options: AppOptions) {
     c.set('ctx', result);
     await next();
   });
-  app.use('/mcp', requireAuth);
+  // The tools a request may use: the server's selection, narrowed by the X-MCP-Toolsets / X-MCP-Readonly headers.
+  const toolSelection = createMiddleware<{ Variables: Variables }>(async (c, next) => {
+    c.set(
+      'tools',
+      sessionSelection(options.tools ?? {}, (name) => c.req.header(name)),
+    );
+    await next();
+  });
+  app.use('/mcp', requireAuth, toolSelection);
   app.use('/api/*', requireAuth);
+  app.use('/api/tools/*', toolSelection);
+  app.use('/api/tools', toolSelection);
 
-  app.all('/mcp', (c) => handleMcpRequest(c.req.raw, c.get('ctx')));
+  app.all('/mcp', (c) => handleMcpRequest(c.req.raw, c.get('ctx'), c.get('tools')));
 
   // The same tools as MCP, as plain JSON, for the web app and scripts: one surface, one permission model.
   app.get('/api/tools', (c) =>
-    c.json({ tools: allTools.map((t) => ({ name: t.name, title: t.title, description: t.description })) }),
+    c.json({
+      tools: selectTools(c.get('tools')).map((t) => ({ name: t.name, title: t.title, description: t.description })),
+    }),
   );
   app.post('/api/tools/:name', async (c) => {
-    const tool = allTools.find((t) => t.name === c.req.param('name'));
+    const tool = toolByName(c.req.param('name'));
     if (!tool) throw new DataOpsError('not_found', `no tool named ${c.req.param('name')}: GET /api/tools lists them`);
+    const notEnabled = notEnabledReason(tool, c.get('tools'));
+    if (notEnabled) {
+      const error = new DataOpsError('forbidden', notEnabled);
+      await auditFailedCall(c.get('ctx'), tool.name, { notEnabled: true }, error);
+      throw error;
+    }
     let args: unknown;
     try {
       args = parseJsonText(await c.req.text(), 'the request body (a JSON object of tool arguments)', {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { describeWarning, policyWarningsOutput } from '../governance/policy-rules.js';
 import { recordUsage } from '../social/usage.js';
-import { defineTool, fenceUntrusted } from '../tool.js';
+import { defineTool, fenceUntrusted, idempotent, readOnly } from '../tool.js';
 import { getAssetProfile, listColumns, updateAssetMetadata } from './assets.js';
 import {
   assetProfileSchema,
@@ -60,7 +60,7 @@ export const catalogSearch = defineTool({
     })
     .strict(),
   output: searchOutput,
-  annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  annotations: readOnly,
   handler: ({ query, limit, cursor, ...filters }, ctx) => searchCatalog(ctx, { query, filters, limit, cursor }),
   render: renderHits,
 });
@@ -81,7 +81,7 @@ export const catalogBrowse = defineTool({
     })
     .strict(),
   output: searchOutput,
-  annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  annotations: readOnly,
   handler: ({ limit, cursor, ...filters }, ctx) => searchCatalog(ctx, { query: '', filters, limit, cursor }),
   render: renderHits,
 });
@@ -100,7 +100,7 @@ export const catalogGetAsset = defineTool({
     })
     .strict(),
   output: assetProfileSchema,
-  annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  annotations: readOnly,
   handler: async ({ urn, columnLimit }, ctx) => {
     // Each profile read is a view: it feeds usage counts, trending and co-usage recommendations.
     await recordUsage(ctx, urn, 'view');
@@ -143,7 +143,7 @@ export const catalogListColumns = defineTool({
     columns: z.array(columnSchema),
     nextCursor: z.string().nullable(),
   }),
-  annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  annotations: readOnly,
   handler: (input, ctx) => listColumns(ctx, input),
   render: (r) =>
     `${r.total} columns\n${r.columns
@@ -171,7 +171,7 @@ export const catalogUpdateAsset = defineTool({
     })
     .strict(),
   output: assetProfileSchema.extend({ policyWarnings: policyWarningsOutput }),
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  annotations: idempotent,
   handler: ({ urn, ...changes }, ctx) => updateAssetMetadata(ctx, urn, changes),
   render: (a) =>
     [

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { cursorInput, limitInput, urnInput } from '../catalog/schemas.js';
-import { defineTool, fenceUntrusted } from '../tool.js';
+import { additive, defineTool, destructive, fenceUntrusted, idempotent, readOnly } from '../tool.js';
 import {
   type AccessRequestView,
   decideAccess,
@@ -58,7 +58,7 @@ export const governanceRequestAccess = defineTool({
     })
     .strict(),
   output: accessRequestSchema,
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  annotations: idempotent,
   handler: (input, ctx) => requestAccess(ctx, input),
   render: renderRequest,
 });
@@ -79,7 +79,7 @@ export const governanceDecideAccess = defineTool({
     })
     .strict(),
   output: accessRequestSchema,
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  annotations: additive,
   handler: ({ id, decision, reason, days }, ctx) =>
     decideAccess(ctx, { id, approve: decision === 'approve', reason, days }),
   render: renderRequest,
@@ -100,7 +100,7 @@ export const governanceListAccessRequests = defineTool({
     })
     .strict(),
   output: z.object({ total: z.number(), requests: z.array(accessRequestSchema), nextCursor: z.string().nullable() }),
-  annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  annotations: readOnly,
   handler: (input, ctx) => listAccessRequests(ctx, input),
   render: (r) =>
     r.total === 0
@@ -121,7 +121,7 @@ export const governanceRevokeAccess = defineTool({
     })
     .strict(),
   output: accessRequestSchema,
-  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+  annotations: destructive,
   handler: (input, ctx) => revokeAccess(ctx, input),
   render: renderRequest,
 });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { urnInput } from '../catalog/schemas.js';
-import { defineTool } from '../tool.js';
+import { defineTool, readOnly } from '../tool.js';
 import { buildAuditReport } from './audit-report.js';
 import { renderAuditReportMarkdown } from './audit-report-markdown.js';
 
@@ -36,7 +36,7 @@ export const governanceAuditReport = defineTool({
     }),
     markdown: z.string().describe('The whole report'),
   }),
-  annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  annotations: readOnly,
   handler: async ({ urn, domain }, ctx) => {
     const report = await buildAuditReport(ctx, urn !== undefined ? { urn } : { domain: domain! });
     return {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { limitInput, urnInput } from '../catalog/schemas.js';
-import { defineTool, fenceUntrusted } from '../tool.js';
+import { additive, defineTool, fenceUntrusted, idempotent, readOnly } from '../tool.js';
 import {
   type CertificationView,
   certificationLabels,
@@ -52,7 +52,7 @@ export const governanceRequestCertification = defineTool({
     })
     .strict(),
   output: certificationSchema.extend({ created: z.boolean().describe('False when the same request was pending') }),
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  annotations: idempotent,
   handler: (input, ctx) => requestCertification(ctx, input),
   render: (c) => `${c.created ? 'Requested' : 'Already pending'}:\n${renderCertification(c)}`,
 });
@@ -74,7 +74,7 @@ export const governanceReviewCertification = defineTool({
     })
     .strict(),
   output: certificationSchema.extend({ policyWarnings: policyWarningsOutput }),
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  annotations: additive,
   handler: (input, ctx) => reviewCertification(ctx, input),
   render: (c) => [renderCertification(c), ...c.policyWarnings.map(describeWarning)].join('\n'),
 });
@@ -94,7 +94,7 @@ export const governanceListCertifications = defineTool({
     })
     .strict(),
   output: z.object({ certifications: z.array(certificationSchema) }),
-  annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  annotations: readOnly,
   handler: (input, ctx) => listCertifications(ctx, input),
   render: (r) =>
     r.certifications.length === 0 ? 'No certifications.' : r.certifications.map(renderCertification).join('\n'),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { classificationSchema, urnInput } from '../catalog/schemas.js';
-import { defineTool } from '../tool.js';
+import { defineTool, idempotent, openWorld } from '../tool.js';
 import { classifyAsset, defaultSampleSize, describeEvidence, piiMinimumMarking } from './classify.js';
 import { setClassification } from './markings.js';
 import { piiKinds } from './pii-detectors.js';
@@ -69,7 +69,7 @@ export const governanceClassify = defineTool({
     changed: z.number(),
     warnings: warningsSchema,
   }),
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  annotations: openWorld(idempotent),
   handler: (input, ctx) => classifyAsset(ctx, input),
   render: (r) =>
     [
@@ -117,7 +117,7 @@ export const governanceSetClassification = defineTool({
       .describe('Downstream assets raised with it'),
     warnings: warningsSchema,
   }),
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  annotations: idempotent,
   handler: (input, ctx) => setClassification(ctx, input),
   render: (r) =>
     [

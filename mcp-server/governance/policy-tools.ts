@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { classificationSchema, cursorInput, limitInput, urnInput } from '../catalog/schemas.js';
-import { defineTool, fenceUntrusted } from '../tool.js';
+import { defineTool, fenceUntrusted, idempotent, readOnly } from '../tool.js';
 import { type AssetCompliance, atoStatuses, controlStatuses, getCompliance, recordCompliance } from './compliance.js';
 import { linkPolicy, listPolicies, policyKinds, savePolicy } from './policies.js';
 import { describeRule, governedActions, policyRuleSchema } from './policy-rules.js';
@@ -51,7 +51,7 @@ export const governanceCreatePolicy = defineTool({
     })
     .strict(),
   output: policySchema,
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  annotations: idempotent,
   handler: (input, ctx) => savePolicy(ctx, input),
   render: renderPolicy,
 });
@@ -75,7 +75,7 @@ export const governanceLinkPolicy = defineTool({
       message: 'give exactly one of urn, tag or domain',
     }),
   output: z.object({ policy: z.string(), target: z.string(), linked: z.boolean(), changed: z.boolean() }),
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  annotations: idempotent,
   handler: ({ policy, urn, tag, domain, unlink }, ctx) =>
     linkPolicy(ctx, {
       policy,
@@ -99,7 +99,7 @@ export const governanceListPolicies = defineTool({
     })
     .strict(),
   output: z.object({ policies: z.array(policySchema) }),
-  annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  annotations: readOnly,
   handler: async ({ urn, verbose }, ctx) => {
     const result = await listPolicies(ctx, { urn });
     return { policies: result.policies.map((p) => (verbose ? p : { ...p, document: null })) };
@@ -197,7 +197,7 @@ export const governanceCompliance = defineTool({
     })
     .strict(),
   output: complianceOutput,
-  annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  annotations: readOnly,
   handler: (input, ctx) => getCompliance(ctx, input),
   render: (r) =>
     [
@@ -251,7 +251,7 @@ export const governanceRecordCompliance = defineTool({
     })
     .strict(),
   output: complianceOutput,
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  annotations: idempotent,
   handler: (input, ctx) => recordCompliance(ctx, input),
   render: (r) => r.assets.map(renderAssetCompliance).join('\n'),
 });

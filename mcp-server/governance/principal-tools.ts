@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { classificationLevels, roleNames } from '../../db/schema/types.js';
-import { defineTool } from '../tool.js';
+import { defineTool, idempotent, idempotentDestructive, readOnly } from '../tool.js';
 import { listTokens, revokeToken, type TokenView } from './api-tokens.js';
 import { listPrincipals, removePrincipal, updatePrincipal } from './principal-admin.js';
 
@@ -32,7 +32,7 @@ export const governanceListPrincipals = defineTool({
     'linked sign-in identities and how many live API tokens each has. Removed ones only with includeRemoved.',
   input: z.strictObject({ includeRemoved: z.boolean().default(false) }),
   output: z.object({ principals: z.array(principalSchema) }),
-  annotations: { readOnlyHint: true, idempotentHint: true },
+  annotations: readOnly,
   handler: async ({ includeRemoved }, ctx) => ({ principals: await listPrincipals(ctx, { includeRemoved }) }),
   render: (o) => (o.principals.length ? o.principals.map(renderPrincipal).join('\n') : 'No principals.'),
 });
@@ -53,7 +53,7 @@ export const governanceUpdatePrincipal = defineTool({
     groups: z.array(z.string().min(1).max(200)).max(100).optional(),
   }),
   output: z.object({ principal: principalSchema }),
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true },
+  annotations: idempotent,
   handler: async (input, ctx) => ({ principal: await updatePrincipal(ctx, input) }),
   render: (o) => `Updated:\n${renderPrincipal(o.principal)}`,
 });
@@ -67,7 +67,7 @@ export const governanceRemovePrincipal = defineTool({
     'Neither oneself, the local administrator nor the last administrator can be removed.',
   input: z.strictObject({ id: principalId, reason: z.string().max(2000).optional() }),
   output: z.object({ principal: z.string(), tokensRevoked: z.number(), changed: z.boolean() }),
-  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true },
+  annotations: idempotentDestructive,
   handler: ({ id, reason }, ctx) => removePrincipal(ctx, id, reason),
   render: (o) =>
     o.changed
@@ -101,7 +101,7 @@ export const governanceListTokens = defineTool({
     includeInactive: z.boolean().default(false),
   }),
   output: z.object({ tokens: z.array(tokenSchema) }),
-  annotations: { readOnlyHint: true, idempotentHint: true },
+  annotations: readOnly,
   handler: async (input, ctx) => ({ tokens: await listTokens(ctx, input) }),
   render: (o) => (o.tokens.length ? o.tokens.map(renderToken).join('\n') : 'No tokens.'),
 });
@@ -114,7 +114,7 @@ export const governanceRevokeToken = defineTool({
     'or anyone’s for administrators. Audited.',
   input: z.strictObject({ id: z.string().min(1).max(100).describe('The token id (not its value)') }),
   output: z.object({ token: tokenSchema, changed: z.boolean() }),
-  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true },
+  annotations: idempotentDestructive,
   handler: ({ id }, ctx) => revokeToken(ctx, id),
   render: (o) => `${o.changed ? 'Revoked' : 'Already revoked:'}\n${renderToken(o.token)}`,
 });

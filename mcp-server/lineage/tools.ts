@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { DataOpsError } from '../../core/errors.js';
 import { classificationSchema, kindSchema, urnInput } from '../catalog/schemas.js';
 import { describeWarning, policyWarningsOutput } from '../governance/policy-rules.js';
-import { defineTool } from '../tool.js';
+import { defineTool, destructive, idempotent, readOnly } from '../tool.js';
 import { lineageCoverage, lineageDiff, lineageImpact, lineagePath } from './analysis.js';
 import { addManualEdge, removeManualEdge } from './edit.js';
 import type { LineageGraph } from './graph.js';
@@ -131,7 +131,7 @@ export const lineageGet = defineTool({
     })
     .strict(),
   output: lineageGraphSchema,
-  annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  annotations: readOnly,
   handler: ({ asOf, ...request }, ctx) =>
     getLineage(ctx, { ...request, asOf: asOf === undefined ? undefined : parseTime(asOf, 'asOf') }),
   render: renderGraph,
@@ -181,7 +181,7 @@ export const lineageImpactTool = defineTool({
     owners: z.array(z.object({ owner: z.string(), assets: z.number() })),
     consumers: z.array(z.object({ principal: z.string(), assets: z.number() })),
   }),
-  annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  annotations: readOnly,
   handler: (request, ctx) => lineageImpact(ctx, request),
   render: (r) =>
     [
@@ -219,7 +219,7 @@ export const lineagePathTool = defineTool({
     morePaths: z.boolean(),
     graph: lineageGraphSchema,
   }),
-  annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  annotations: readOnly,
   handler: (request, ctx) => lineagePath(ctx, request),
   render: (r) =>
     r.paths.length === 0
@@ -265,7 +265,7 @@ export const lineageDiffTool = defineTool({
     removedEdges: z.array(diffEdgeSchema),
     changedEdges: z.array(z.object({ before: diffEdgeSchema, after: diffEdgeSchema })),
   }),
-  annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  annotations: readOnly,
   handler: ({ from, to, ...request }, ctx) =>
     lineageDiff(ctx, {
       ...request,
@@ -317,7 +317,7 @@ export const lineageAddEdge = defineTool({
     })
     .strict(),
   output: edgeResult,
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  annotations: idempotent,
   handler: (request, ctx) => addManualEdge(ctx, request),
   render: (r) =>
     [
@@ -334,7 +334,7 @@ export const lineageRemoveEdge = defineTool({
     'OpenLineage or dbt change when their source changes. Needs the steward or owner role; audited.',
   input: z.object({ from: urnInput, to: urnInput }).strict(),
   output: edgeResult,
-  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+  annotations: destructive,
   handler: (request, ctx) => removeManualEdge(ctx, request),
   render: (r) => [`Removed lineage ${r.from} → ${r.to}.`, ...r.policyWarnings.map(describeWarning)].join('\n'),
 });
@@ -354,7 +354,7 @@ export const lineageCoverageTool = defineTool({
       z.object({ urn: z.string(), qualifiedName: z.string(), columns: z.number(), mapped: z.number() }),
     ),
   }),
-  annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  annotations: readOnly,
   handler: ({ limit }, ctx) => lineageCoverage(ctx, limit),
   render: (r) =>
     [

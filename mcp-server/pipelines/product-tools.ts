@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { dataProducts } from '../../db/schema/index.js';
 import { dataProductSchema } from '../catalog/schemas.js';
-import { defineTool, fenceUntrusted } from '../tool.js';
+import { defineTool, fenceUntrusted, readOnly } from '../tool.js';
 import { readProductDocumentation } from './product-docs.js';
 import { loadPipeline } from './store.js';
 
@@ -34,7 +34,7 @@ export const pipelinesDocs = defineTool({
       }),
     ),
   }),
-  annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  annotations: readOnly,
   handler: async ({ pipeline }, ctx) => {
     const found = await loadPipeline(ctx, pipeline);
     const rows = await ctx.db

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineTool } from '../tool.js';
+import { additive, defineTool } from '../tool.js';
 import { pipelineEdgeSchema, pipelineNodeSchema } from './graph.js';
 import { suggestPipeline } from './suggest.js';
 
@@ -45,7 +45,7 @@ export const pipelinesSuggest = defineTool({
     datasets: z.array(z.object({ urn: z.string(), role: z.enum(['main', 'joined', 'link']) })),
     destination: z.object({ schema: z.string(), table: z.string() }),
   }),
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  annotations: additive,
   handler: async (input, ctx) => {
     const { graph, ...rest } = await suggestPipeline(ctx, input);
     return { ...rest, nodes: graph.nodes, edges: graph.edges };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DataOpsError } from '../../core/errors.js';
-import { defineTool, fenceUntrusted } from '../tool.js';
+import { additive, defineTool, destructive, fenceUntrusted, idempotent, readOnly } from '../tool.js';
 import { type DeployResult, deployPipeline, listDeployments, rollbackAndRedeploy, schedulePipeline } from './deploy.js';
 import { addNode, connect, disconnect, removeNode, updateNode } from './edit.js';
 import { explainRun } from './explain.js';
@@ -85,8 +85,6 @@ function renderSaved(s: z.infer<typeof savedOutput>): string {
 }
 
 const edit = (saved: SavedVersion, nodeId?: string) => ({ ...saved, ...(nodeId ? { nodeId } : {}) });
-const editAnnotations = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false };
-
 export const pipelinesCreate = defineTool({
   name: 'pipelines_create',
   title: 'Create a pipeline',
@@ -95,7 +93,7 @@ export const pipelinesCreate = defineTool({
     'Returns its id; every later change is saved as a new version with a semantic version number.',
   input: z.object({ name: z.string().min(1).max(200), description: z.string().max(2000).optional() }).strict(),
   output: savedOutput,
-  annotations: editAnnotations,
+  annotations: additive,
   handler: (input, ctx) => createPipeline(ctx, input),
   render: (s) => `Created pipeline ${s.name} (${s.id}), version ${s.version} (${s.semver}).`,
 });
@@ -118,7 +116,7 @@ export const pipelinesList = defineTool({
       }),
     ),
   }),
-  annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  annotations: readOnly,
   handler: async ({ limit }, ctx) => ({ pipelines: await listPipelines(ctx, limit) }),
   render: (o) =>
     o.pipelines.length
@@ -162,7 +160,7 @@ export const pipelinesGet = defineTool({
       .array(deploymentOutput)
       .describe('Where the pipeline is deployed: the version each environment runs, and its schedule'),
   }),
-  annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  annotations: readOnly,
   handler: async ({ pipeline, version }, ctx) => {
     const p = await loadPipeline(ctx, pipeline, version);
     const analysis = await analyzePipeline(ctx, p.graph);
@@ -209,7 +207,7 @@ export const pipelinesAddNode = defineTool({
     })
     .strict(),
   output: savedOutput,
-  annotations: editAnnotations,
+  annotations: additive,
   handler: async ({ pipeline, ...node }, ctx) => {
     let id = '';
     const saved = await savePipelineVersion(ctx, pipeline, `add node ${node.id ?? node.type}`, (graph) => {
@@ -238,7 +236,7 @@ export const pipelinesUpdateNode = defineTool({
     })
     .strict(),
   output: savedOutput,
-  annotations: editAnnotations,
+  annotations: additive,
   handler: async ({ pipeline, ...change }, ctx) =>
     edit(await savePipelineVersion(ctx, pipeline, `update node ${change.id}`, (g) => updateNode(g, change)), change.id),
   render: renderSaved,
@@ -251,7 +249,7 @@ export const pipelinesRemoveNode = defineTool({
     'Remove a node and its edges. Saved as a new version (older versions keep it; pipelines_rollback brings it back).',
   input: z.object({ pipeline: pipelineInput, id: nodeIdSchema }).strict(),
   output: savedOutput,
-  annotations: { ...editAnnotations, destructiveHint: true },
+  annotations: destructive,
   handler: async ({ pipeline, id }, ctx) =>
     edit(await savePipelineVersion(ctx, pipeline, `remove node ${id}`, (g) => removeNode(g, id))),
   render: renderSaved,
@@ -272,7 +270,7 @@ export const pipelinesConnect = defineTool({
     })
     .strict(),
   output: savedOutput,
-  annotations: { ...editAnnotations, idempotentHint: true },
+  annotations: idempotent,
   handler: async ({ pipeline, ...edge }, ctx) =>
     edit(await savePipelineVersion(ctx, pipeline, `connect ${edge.source} to ${edge.target}`, (g) => connect(g, edge))),
   render: renderSaved,
@@ -284,7 +282,7 @@ export const pipelinesDisconnect = defineTool({
   description: 'Remove the edge from `source` to `target`. Saved as a new version.',
   input: z.object({ pipeline: pipelineInput, source: nodeIdSchema, target: nodeIdSchema }).strict(),
   output: savedOutput,
-  annotations: { ...editAnnotations, destructiveHint: true },
+  annotations: destructive,
   handler: async ({ pipeline, ...edge }, ctx) =>
     edit(
       await savePipelineVersion(ctx, pipeline, `disconnect ${edge.source} from ${edge.target}`, (g) =>
@@ -310,7 +308,7 @@ export const pipelinesValidate = defineTool({
     schemas: z.record(z.string(), z.array(columnOut)),
     outputs: z.record(z.string(), z.array(columnOut)),
   }),
-  annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  annotations: readOnly,
   handler: async ({ pipeline }, ctx) => {
     const p = await loadPipeline(ctx, pipeline);
     const analysis = await analyzePipeline(ctx, p.graph);
@@ -337,7 +335,7 @@ export const pipelinesPreview = defineTool({
     columns: z.array(z.object({ name: z.string(), type: z.string(), treatment: z.string() })),
     rows: z.array(z.record(z.string(), z.unknown())),
   }),
-  annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  annotations: readOnly,
   handler: ({ pipeline, node, limit }, ctx) => previewPipeline(ctx, pipeline, node, limit),
   render: (o) =>
     [
@@ -395,7 +393,7 @@ export const pipelinesRun = defineTool({
     })
     .strict(),
   output: runOutput,
-  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+  annotations: destructive,
   handler: async ({ pipeline, environment, timeoutSeconds, nodeStats }, ctx) => {
     const run = await runPipeline(ctx, pipeline, { trigger: 'manual', environment, timeoutSeconds, nodeStats });
     return { ...run, stats: { ...run.stats } };
@@ -411,7 +409,7 @@ export const pipelinesGetRun = defineTool({
     'stewards, owners and the pipeline’s owner; profile values only as masking shows each column to you.',
   input: z.object({ run: runInput }).strict(),
   output: runOutput.extend({ trigger: z.string(), startedAt: z.string(), finishedAt: z.string().nullable() }),
-  annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  annotations: readOnly,
   handler: async ({ run }, ctx) => {
     const found = await getRun(ctx, run);
     return { ...found, stats: { ...found.stats } };
@@ -433,7 +431,7 @@ export const pipelinesExplainRun = defineTool({
     cause: z.string().nullable(),
     fix: z.string().nullable(),
   }),
-  annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  annotations: readOnly,
   handler: ({ run }, ctx) => explainRun(ctx, run),
   render: (o) => [o.summary, o.fix ? `Fix: ${o.fix}` : ''].filter(Boolean).join('\n'),
 });
@@ -463,7 +461,7 @@ export const pipelinesDiff = defineTool({
       }),
     ),
   }),
-  annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  annotations: readOnly,
   handler: async ({ pipeline, from, to }, ctx) =>
     diffPipelineVersions(ctx, pipeline, from, to ?? (await loadPipeline(ctx, pipeline)).version),
   render: (d) =>
@@ -529,7 +527,7 @@ export const pipelinesAddTest = defineTool({
     'runs every test before deploying, and production needs at least one. Owner or steward only.',
   input: pipelineTestInput.extend({ pipeline: pipelineInput }).strict(),
   output: testRunOutput,
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  annotations: idempotent,
   handler: ({ pipeline, ...test }, ctx) => addPipelineTest(ctx, pipeline, test),
   render: renderTests,
 });
@@ -543,7 +541,7 @@ export const pipelinesTest = defineTool({
     'the first row out of order at a sort node.',
   input: z.object({ pipeline: pipelineInput, version: versionInput.optional() }).strict(),
   output: testRunOutput,
-  annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  annotations: readOnly,
   handler: ({ pipeline, version }, ctx) => runPipelineTests(ctx, pipeline, version),
   render: (t) =>
     t.results.length ? renderTests(t) : 'The pipeline has no tests yet: add one with pipelines_add_test.',
@@ -604,7 +602,7 @@ export const pipelinesDeploy = defineTool({
     })
     .strict(),
   output: deployOutput,
-  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+  annotations: destructive,
   handler: async ({ pipeline, ...options }, ctx) => deployAnswer(await deployPipeline(ctx, pipeline, options)),
   render: renderDeploy,
 });
@@ -626,7 +624,7 @@ export const pipelinesSchedule = defineTool({
     })
     .strict(),
   output: deploymentOutput,
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  annotations: idempotent,
   handler: async ({ pipeline, environment, cron, timeZone, clear }, ctx) => {
     if (clear === Boolean(cron)) {
       throw new DataOpsError('invalid_input', 'give either a cron (with its timeZone) or clear: true, not both');
@@ -648,7 +646,7 @@ export const pipelinesRollback = defineTool({
     deployment: deployOutput.nullable().describe('The deploy to prod and its run, when the pipeline was in prod'),
     notDeployed: z.string().nullable().describe('Why the new version was not deployed to prod, when it was refused'),
   }),
-  annotations: { ...editAnnotations, destructiveHint: true },
+  annotations: destructive,
   handler: async ({ pipeline, version }, ctx) => {
     const result = await rollbackAndRedeploy(ctx, pipeline, version);
     return { ...result, deployment: result.deployment ? deployAnswer(result.deployment) : null };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { classificationLevels } from '../../db/schema/types.js';
-import { defineTool, fenceUntrusted } from '../tool.js';
+import { additive, defineTool, fenceUntrusted } from '../tool.js';
 import { maxUploadBytes, maxUploadRows, uploadFile } from './uploads.js';
 
 export const pipelinesUpload = defineTool({
@@ -34,7 +34,7 @@ export const pipelinesUpload = defineTool({
     classification: z.string(),
     columns: z.array(z.object({ name: z.string(), type: z.string() })),
   }),
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  annotations: additive,
   handler: (input, ctx) => uploadFile(ctx, input),
   render: (u) =>
     `Uploaded ${fenceUntrusted(u.name)} (${u.format}, ${u.bytes} bytes, ${u.rows} rows, marked ${u.classification}) as ${u.uploadId}: ` +

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DataOpsError } from '../../core/errors.js';
 import { cursorInput, limitInput, urnInput } from '../catalog/schemas.js';
-import { defineTool, fenceUntrusted } from '../tool.js';
+import { defineTool, fenceUntrusted, idempotent, readOnly } from '../tool.js';
 import { type AlertView, alertSeverities, alertStates, listAlerts, updateAlert } from './alerts.js';
 import {
   alertChannelNames,
@@ -75,7 +75,7 @@ export const qualityAnomalies = defineTool({
     schemaDrift: z.array(z.object({ at: z.string(), summary: z.string(), breaking: z.boolean() })),
     note: z.string().nullable(),
   }),
-  annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  annotations: readOnly,
   handler: async ({ urn, lookbackDays }, ctx) => ({
     ...(await findAnomalies(ctx, urn, { lookbackDays })),
     method: anomalyMethod,
@@ -115,7 +115,7 @@ export const qualitySetSla = defineTool({
     minScore: z.number().nullable(),
     severity: severitySchema,
   }),
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  annotations: idempotent,
   handler: ({ urn, ...targets }, ctx) => setSla(ctx, { asset: urn, ...targets }),
   render: (s) =>
     `SLA of ${s.asset}: ${s.freshnessHours !== null ? `fresh within ${s.freshnessHours} h` : 'no freshness target'}, ` +
@@ -143,7 +143,7 @@ export const qualityListAlerts = defineTool({
     })
     .strict(),
   output: z.object({ total: z.number(), alerts: z.array(alertSchema), nextCursor: z.string().nullable() }),
-  annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  annotations: readOnly,
   handler: ({ state, minSeverity, urn, assignee, limit, cursor }, ctx) =>
     listAlerts(ctx, {
       states: state === 'unresolved' ? ['open', 'acknowledged'] : state === 'all' ? [...alertStates] : [state],
@@ -179,7 +179,7 @@ export const qualityUpdateAlert = defineTool({
     })
     .strict(),
   output: alertSchema,
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  annotations: idempotent,
   handler: (input, ctx) => {
     if (input.action === 'assign' && input.assignee === undefined) {
       throw new DataOpsError('invalid_input', 'assign needs `assignee`: a principal id, or null to unassign');
@@ -218,7 +218,7 @@ export const qualitySubscribeAlerts = defineTool({
     })
     .strict(),
   output: z.object({ subscriptions: z.array(subscriptionSchema) }),
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  annotations: idempotent,
   handler: async (input, ctx) => {
     if (input.action === 'unsubscribe') {
       if (!input.id)

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { findVisibleAsset } from '../catalog/assets.js';
 import { urnInput } from '../catalog/schemas.js';
-import { defineTool, fenceUntrusted } from '../tool.js';
+import { defineTool, fenceUntrusted, idempotent, openWorld, readOnly } from '../tool.js';
 import { evaluateAlerts } from './alerts-evaluate.js';
 import { getLatestProfile, type ProfileView, profileAsset } from './profile.js';
 import { scoreDimensions } from './score.js';
@@ -105,7 +105,7 @@ export const qualityProfile = defineTool({
     })
     .strict(),
   output: profileOutput,
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  annotations: openWorld(idempotent),
   handler: async ({ urn, refresh }, ctx) => {
     if (refresh) {
       const { id } = await findVisibleAsset(ctx, urn);
@@ -185,7 +185,7 @@ export const qualityGet = defineTool({
     trend: z.array(z.object({ computedAt: z.string(), overall: z.number() })),
     change: z.number().nullable(),
   }),
-  annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  annotations: readOnly,
   handler: ({ urn }, ctx) => getQualityReport(ctx, urn),
   render: renderReport,
 });

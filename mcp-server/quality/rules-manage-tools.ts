@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { urnInput } from '../catalog/schemas.js';
-import { defineTool } from '../tool.js';
+import { defineTool, destructive, idempotent } from '../tool.js';
 import { deleteRule, setRuleEnabled } from './rules-manage.js';
 import { renderRule, ruleSchema, ruleView } from './rules-view.js';
 
@@ -20,7 +20,7 @@ export const qualityDisableRule = defineTool({
     'it back on. Disabling a disabled rule changes nothing.',
   input: z.strictObject(ruleRef),
   output: toggled,
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true },
+  annotations: idempotent,
   handler: async ({ urn, rule }, ctx) => {
     const result = await setRuleEnabled(ctx, urn, rule, false);
     return { urn, changed: result.changed, rule: ruleView(result.rule) };
@@ -36,7 +36,7 @@ export const qualityEnableRule = defineTool({
     'the score. Enabling an enabled rule changes nothing.',
   input: z.strictObject(ruleRef),
   output: toggled,
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true },
+  annotations: idempotent,
   handler: async ({ urn, rule }, ctx) => {
     const result = await setRuleEnabled(ctx, urn, rule, true);
     return { urn, changed: result.changed, rule: ruleView(result.rule) };
@@ -58,7 +58,7 @@ export const qualityDeleteRule = defineTool({
     resultsRemoved: z.number(),
     lastResult: z.object({ passed: z.boolean(), ranAt: z.string() }).nullable(),
   }),
-  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
+  annotations: destructive,
   handler: async ({ urn, rule }, ctx) => {
     const deleted = await deleteRule(ctx, urn, rule);
     return {

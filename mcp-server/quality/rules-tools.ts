@@ -3,7 +3,7 @@ import { findVisibleAsset } from '../catalog/assets.js';
 import { urnInput } from '../catalog/schemas.js';
 import { requireRole } from '../governance/access.js';
 import { maskAssetRows } from '../governance/masking.js';
-import { defineTool, fenceUntrusted } from '../tool.js';
+import { additive, defineTool, fenceUntrusted, openWorld, readOnly } from '../tool.js';
 import { evaluateAlerts } from './alerts-evaluate.js';
 import { type CheckResult, runChecks } from './checks.js';
 import { explainQuality } from './explain.js';
@@ -29,7 +29,7 @@ export const qualityCreateRule = defineTool({
     'Any row rule takes config.where (a filter expression) and threshold ("mostly", 0-1). Returns the stored rule.',
   input: ruleInputSchema.extend({ urn: urnInput }),
   output: z.object({ urn: z.string(), rule: ruleSchema }),
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
+  annotations: additive,
   handler: async ({ urn, ...rule }, ctx) => ({ urn, rule: ruleView(await createRule(ctx, urn, rule)) }),
   render: (o) => `Created rule on ${o.urn}:\n${renderRule(o.rule)}`,
 });
@@ -48,7 +48,7 @@ export const qualityListRules = defineTool({
       .describe('Also list disabled rules (e.g. removed from their YAML file)'),
   }),
   output: z.object({ urn: z.string(), rules: z.array(ruleSchema) }),
-  annotations: { readOnlyHint: true, idempotentHint: true },
+  annotations: readOnly,
   handler: async ({ urn, includeDisabled }, ctx) => ({
     urn,
     rules: (await listRules(ctx, urn, { includeDisabled })).map(ruleView),
@@ -84,7 +84,7 @@ export const qualityRunChecks = defineTool({
     ruleIds: z.array(z.string().uuid()).max(200).optional().describe('Only these rules (ids from quality_list_rules)'),
   }),
   output: z.object({ urn: z.string(), passed: z.number(), failed: z.number(), results: z.array(checkResultSchema) }),
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  annotations: openWorld(additive),
   handler: async ({ urn, ruleIds }, ctx) => {
     requireRole(ctx.principal, 'run quality checks', 'steward', 'owner');
     const asset = await findVisibleAsset(ctx, urn);
@@ -167,7 +167,7 @@ export const qualityExplain = defineTool({
       }),
     ),
   }),
-  annotations: { readOnlyHint: true, idempotentHint: true },
+  annotations: readOnly,
   handler: ({ urn }, ctx) => explainQuality(ctx, urn),
   render: (o) =>
     [

@@ -1,14 +1,11 @@
 import { z } from 'zod';
 import { DataOpsError } from '../../core/errors.js';
 import { cursorInput, limitInput, urnInput } from '../catalog/schemas.js';
-import { defineTool, fenceUntrusted } from '../tool.js';
+import { additive, defineTool, fenceUntrusted, idempotent, readOnly } from '../tool.js';
 import { feedScopes, readFeed, trendingDays } from './feed.js';
 import { followAsset, followDomain } from './follows.js';
 import { recommend } from './recommend.js';
 import { recordUsage, usageActions } from './usage.js';
-
-const writes = { readOnlyHint: false, destructiveHint: false, openWorldHint: false } as const;
-const reads = { readOnlyHint: true, idempotentHint: true, openWorldHint: false } as const;
 
 export const socialFollow = defineTool({
   name: 'social_follow',
@@ -24,7 +21,7 @@ export const socialFollow = defineTool({
     })
     .strict(),
   output: z.object({ target: z.string(), kind: z.enum(['asset', 'domain']), following: z.boolean() }),
-  annotations: { ...writes, idempotentHint: true },
+  annotations: idempotent,
   handler: ({ urn, domain, follow }, ctx) => {
     if ((urn === undefined) === (domain === undefined)) {
       throw new DataOpsError('invalid_input', 'give either an asset urn or a domain to follow');
@@ -61,7 +58,7 @@ export const socialFeed = defineTool({
     ),
     nextCursor: z.string().nullable(),
   }),
-  annotations: reads,
+  annotations: readOnly,
   handler: (input, ctx) => readFeed(ctx, input),
   render: (r) =>
     r.items.length === 0
@@ -88,7 +85,7 @@ export const socialRecommend = defineTool({
     alsoUsed: z.array(z.object({ urn: z.string(), asset: z.string(), people: z.number() })),
     similar: z.array(z.object({ urn: z.string(), asset: z.string(), similarity: z.number() })),
   }),
-  annotations: reads,
+  annotations: readOnly,
   handler: (input, ctx) => recommend(ctx, input),
   render: (r) =>
     [
@@ -107,7 +104,7 @@ export const socialRecordUsage = defineTool({
     'true; catalog_get_asset records views itself.',
   input: z.object({ urn: urnInput, action: z.enum(usageActions) }).strict(),
   output: z.object({ urn: z.string(), action: z.enum(usageActions), usageCount: z.number() }),
-  annotations: { ...writes, idempotentHint: false },
+  annotations: additive,
   handler: ({ urn, action }, ctx) => recordUsage(ctx, urn, action),
   render: (r) => `Recorded a ${r.action} of ${r.urn} (${r.usageCount} uses in all)`,
 });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DataOpsError } from '../../core/errors.js';
 import { cursorInput, limitInput, urnInput } from '../catalog/schemas.js';
-import { defineTool, fenceUntrusted } from '../tool.js';
+import { additive, defineTool, fenceUntrusted, idempotent, idempotentDestructive, readOnly } from '../tool.js';
 import { activityTools } from './activity-tools.js';
 import {
   addComment,
@@ -12,9 +12,6 @@ import {
   maxCommentLength,
 } from './comments.js';
 import { listReviews, rateAsset } from './ratings.js';
-
-const writes = { readOnlyHint: false, destructiveHint: false, openWorldHint: false } as const;
-const reads = { readOnlyHint: true, idempotentHint: true, openWorldHint: false } as const;
 
 export const socialRate = defineTool({
   name: 'social_rate',
@@ -36,7 +33,7 @@ export const socialRate = defineTool({
     average: z.number().nullable(),
     count: z.number(),
   }),
-  annotations: { ...writes, idempotentHint: true },
+  annotations: idempotent,
   handler: (input, ctx) => rateAsset(ctx, input),
   render: (r) => `Rated ${r.stars}/5. ${r.urn} now averages ${r.average?.toFixed(1) ?? '-'} from ${r.count} ratings.`,
 });
@@ -69,7 +66,7 @@ export const socialListReviews = defineTool({
     ),
     nextCursor: z.string().nullable(),
   }),
-  annotations: reads,
+  annotations: readOnly,
   handler: (input, ctx) => listReviews(ctx, input),
   render: (r) =>
     `${r.urn}: ${r.average?.toFixed(1) ?? '-'} from ${r.count} ratings\n${r.reviews
@@ -109,7 +106,7 @@ export const socialComment = defineTool({
     })
     .strict(),
   output: commentSchema.extend({ urn: z.string() }),
-  annotations: { ...writes, idempotentHint: false },
+  annotations: additive,
   handler: (input, ctx) => addComment(ctx, input),
   render: (c) => `Commented on ${c.urn}\n${renderComment(c)}`,
 });
@@ -128,7 +125,7 @@ export const socialEditComment = defineTool({
     })
     .strict(),
   output: commentSchema.extend({ urn: z.string() }),
-  annotations: { ...writes, destructiveHint: true, idempotentHint: true },
+  annotations: idempotentDestructive,
   handler: ({ id, body, delete: remove }, ctx) => {
     if (remove) return deleteComment(ctx, { id });
     if (body === undefined) throw new DataOpsError('invalid_input', 'give the new text (body) or delete: true');
@@ -149,7 +146,7 @@ export const socialListComments = defineTool({
     threads: z.array(commentSchema.extend({ replies: z.array(commentSchema) })),
     nextCursor: z.string().nullable(),
   }),
-  annotations: reads,
+  annotations: readOnly,
   handler: (input, ctx) => listComments(ctx, input),
   render: (r) =>
     r.total === 0

@@ -9,8 +9,8 @@ import { assetUrn } from '../../mcp-server/catalog/urn.js';
 import type { DiscoveredAsset } from '../../mcp-server/connectors/types.js';
 import type { ServiceContext } from '../../mcp-server/context.js';
 import { addManualEdge } from '../../mcp-server/lineage/edit.js';
+import { allTools } from '../../mcp-server/registry.js';
 import { runTool } from '../../mcp-server/run-tool.js';
-import { allTools } from '../../mcp-server/server.js';
 import { contextAs } from './test-context.js';
 
 /**

@@ -173,8 +173,8 @@ export function createApp(options: AppOptions) {
   });
   app.use('/mcp', requireAuth, toolSelection);
   app.use('/api/*', requireAuth);
+  // `/api/tools/*` also matches `/api/tools` itself.
   app.use('/api/tools/*', toolSelection);
-  app.use('/api/tools', toolSelection);
 
   app.all('/mcp', (c) => handleMcpRequest(c.req.raw, c.get('ctx'), c.get('tools')));
 

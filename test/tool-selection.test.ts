@@ -111,11 +111,14 @@ describe('toolsets and read-only on dataops mcp (stdio, the real CLI)', () => {
     }
   }, 60_000);
 
-  it('refuses an unknown toolset, naming the valid ones', async () => {
-    const result = await runCli(['--db', db, 'mcp', '--toolsets', 'catalog,catalgo']);
-    expect(result.code).not.toBe(0);
-    expect(result.stderr).toContain('unknown toolset catalgo');
-    expect(result.stderr).toContain('catalog, lineage, quality, governance, social, pipelines');
+  it('refuses an unknown toolset on dataops mcp and dataops start, naming the valid ones', async () => {
+    const mcp = await runCli(['--db', db, 'mcp', '--toolsets', 'catalog,catalgo']);
+    expect(mcp.code).not.toBe(0);
+    expect(mcp.stderr).toContain('--toolsets: unknown toolset catalgo');
+    expect(mcp.stderr).toContain('catalog, lineage, quality, governance, social, pipelines');
+    const start = await runCli(['--db', db, 'start', '--port', '0'], { DATAOPS_TOOLSETS: 'lineage,qualty' });
+    expect(start.code).not.toBe(0);
+    expect(start.stderr).toContain('DATAOPS_TOOLSETS: unknown toolset qualty');
   }, 60_000);
 });
 

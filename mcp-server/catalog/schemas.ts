@@ -6,10 +6,10 @@ export const urnInput = z
   .string()
   .min(1)
   .max(1000)
-  .describe('The asset URN as returned by catalog_search, e.g. urn:dataops:postgres:pagila:public.film');
+  .describe('Asset URN, from catalog_search');
 export const limitInput = (max: number, fallback: number) =>
-  z.number().int().min(1).max(max).default(fallback).describe(`Page size, 1-${max} (default ${fallback})`);
-export const cursorInput = z.string().max(200).optional().describe('`nextCursor` from the previous page, unchanged');
+  z.number().int().min(1).max(max).default(fallback);
+export const cursorInput = z.string().max(200).optional().describe('nextCursor of the previous page');
 
 export const classificationSchema = z.enum(classificationLevels);
 export const kindSchema = z.enum(assetKinds);

@@ -34,12 +34,10 @@ export const governanceCreatePolicy = defineTool({
   name: 'governance_create_policy',
   title: 'Create or update a policy',
   description:
-    'Write a governance policy: its markdown document, the authority it implements (e.g. "NIST SP 800-53 Rev. 5 AC-3", ' +
-    '"DoD 8570.01-M", a technical order) and rules. A rule says which assets it looks at (`when`: classificationAtLeast, tag, ' +
-    'domain, kind, hasOwner, certified, columnSensitivity), what they must satisfy (`require`: has_owner, description, certified, ' +
-    'tag, classification_at_least, ato_current, controls_closed) and its enforcement: `warning` reports, `blocking` refuses the ' +
-    `governed actions (${governedActions.join(', ')}) on an asset that would break it. Saving a policy with an existing name ` +
-    'replaces its text and rules. Link it to assets, tags or domains with governance_link_policy. Steward or admin; audited.',
+    'Write a governance policy: its markdown document, the authority it implements (e.g. NIST SP 800-53 AC-3) and rules, ' +
+    'each naming the assets it looks at (`when`), what they must satisfy (`require`) and whether a breach is reported ' +
+    '(`warning`) or refuses the governed actions (`blocking`). An existing name is replaced. Link it to assets, tags or ' +
+    'domains with governance_link_policy. Steward or admin; audited.',
   input: z
     .object({
       name: z.string().min(1).max(200).describe('A unique name, e.g. "PII handling"'),
@@ -214,10 +212,9 @@ export const governanceRecordCompliance = defineTool({
   name: 'governance_record_compliance',
   title: 'Record ATO, STIG control or governing document',
   description:
-    "Record an asset's authorisation to operate (status authorized = ATO, interim = IATO, testing = IATT, denied = DATO, " +
-    'pending; authorising official; granted and expiry dates), the result of one STIG control (open, not_a_finding, ' +
-    'not_applicable, with evidence), or a governing document (title, kind such as SSP, technical order or MOU, and a link or ' +
-    'citation). Each replaces what was recorded under the same key. Steward or admin; audited. Returns the asset compliance.',
+    "Record an asset's authorisation to operate (authorized = ATO, interim = IATO, testing = IATT, denied = DATO), " +
+    'the result of one STIG control, or a governing document; each replaces what was recorded under the same key. ' +
+    "Steward or admin; audited. Returns the asset's compliance.",
   input: z
     .object({
       urn: urnInput,

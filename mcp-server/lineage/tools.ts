@@ -65,7 +65,7 @@ export const lineageGraphSchema = z.object({
 });
 
 const depthInput = (fallback: number) =>
-  z.number().int().min(1).max(maxDepth).default(fallback).describe(`How many hops to follow (1-${maxDepth})`);
+  z.number().int().min(1).max(maxDepth).default(fallback).describe('Hops to follow');
 const columnInput = z.string().min(1).max(200).optional().describe('A column of the asset, for column-level lineage');
 const timeInput = z.string().max(40).describe('A time in ISO 8601, e.g. 2026-11-01 or 2026-11-01T09:00:00Z');
 

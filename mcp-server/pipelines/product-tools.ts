@@ -20,7 +20,7 @@ export const pipelinesDocs = defineTool({
         .string()
         .min(1)
         .max(200)
-        .describe('The pipeline id (from pipelines_create or pipelines_list) or its name'),
+        .describe('Pipeline id or name'),
     })
     .strict(),
   output: z.object({

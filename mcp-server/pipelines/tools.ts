@@ -28,7 +28,7 @@ const pipelineInput = z
   .string()
   .min(1)
   .max(200)
-  .describe('The pipeline id (from pipelines_create or pipelines_list) or its name');
+  .describe('Pipeline id or name');
 const runInput = z.string().min(1).max(100).describe('The run id from pipelines_run');
 const issueSchema = z.object({ nodeId: z.string().nullable(), message: z.string() });
 const positionSchema = z.object({ x: z.number(), y: z.number() });

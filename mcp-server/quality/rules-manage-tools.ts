@@ -6,7 +6,7 @@ import { renderRule, ruleSchema, ruleView } from './rules-view.js';
 
 const ruleRef = {
   urn: urnInput,
-  rule: z.string().min(1).max(200).describe('The rule: its name on the asset, or its id from quality_list_rules'),
+  rule: z.string().min(1).max(200).describe('Rule name on the asset, or id from quality_list_rules'),
 };
 
 const toggled = z.object({ urn: z.string(), changed: z.boolean(), rule: ruleSchema });

@@ -2,13 +2,8 @@ import { z } from 'zod';
 import { assetKinds } from '../../db/schema/catalog.js';
 import { classificationLevels } from '../../db/schema/types.js';
 
-export const urnInput = z
-  .string()
-  .min(1)
-  .max(1000)
-  .describe('Asset URN, from catalog_search');
-export const limitInput = (max: number, fallback: number) =>
-  z.number().int().min(1).max(max).default(fallback);
+export const urnInput = z.string().min(1).max(1000).describe('Asset URN, from catalog_search');
+export const limitInput = (max: number, fallback: number) => z.number().int().min(1).max(max).default(fallback);
 export const cursorInput = z.string().max(200).optional().describe('nextCursor of the previous page');
 
 export const classificationSchema = z.enum(classificationLevels);

@@ -45,9 +45,9 @@ export const catalogSearch = defineTool({
   name: 'catalog_search',
   title: 'Search the data catalog',
   description:
-    'Find datasets, views, files and data products by words, meaning or a misspelled name ("contract spend", "expenditure", "contrcts"). ' +
-    'Returns the best matches first with their URN, description, owner, tags, classification and quality score, plus facet counts ' +
-    'to narrow the search with filters. Use the URN with catalog_get_asset for the full profile.',
+    'Find datasets, views, files and data products by words, meaning or a misspelled name ("contract spend", "contrcts"). ' +
+    'Returns the best matches with URN, description, owner, classification and quality, plus facet counts for filters. ' +
+    'Then catalog_get_asset with the URN.',
   input: z
     .object({
       query: z
@@ -90,9 +90,8 @@ export const catalogGetAsset = defineTool({
   name: 'catalog_get_asset',
   title: 'Get an asset profile',
   description:
-    'Everything about one asset in a single call: description, owner, domain, tags, classification, certification, source, row count, ' +
-    'size, schema (first columns), upstream/downstream lineage counts, foreign keys, quality score, ratings and recent activity ' +
-    '(e.g. schema changes). Give the URN from catalog_search. Each call counts as a view of the asset.',
+    'Everything about one asset in one call: description, owner, tags, classification, certification, schema, lineage ' +
+    'counts, quality score, ratings and recent activity. Give the URN from catalog_search; each call counts as a view.',
   input: z
     .object({
       urn: urnInput,

@@ -47,9 +47,8 @@ export const governanceRequestAccess = defineTool({
   name: 'governance_request_access',
   title: 'Request access to an asset',
   description:
-    'Ask for access to an asset for a stated purpose and a number of days. Requests for U or C data you are cleared for and ' +
-    'have need-to-know for are approved at once by a rule (the answer names it); anything else waits for the asset owner, ' +
-    'a domain owner or a steward. A grant ends on its own when its days run out. Asking again while a request is open returns it.',
+    'Ask for access to an asset for a purpose and a number of days. U or C data you are cleared for is approved at once ' +
+    'by a rule; anything else waits for an owner or steward. Asking again while a request is open returns it.',
   input: z
     .object({
       urn: urnInput,

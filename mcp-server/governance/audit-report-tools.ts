@@ -8,10 +8,8 @@ export const governanceAuditReport = defineTool({
   name: 'governance_audit_report',
   title: 'Audit report of an asset or a domain',
   description:
-    'The audit report an assessor asks for, as Markdown: classification with column markings and history, lineage three ' +
-    'hops each way, governing policies and compliance (unmet requirements, ATO, STIG controls, documents), certifications, ' +
-    'access grants in force and the audit trail, for one asset (urn) or every asset of a domain. Steward or admin. ' +
-    '`dataops audit-report` writes the same report as Markdown or JSON to a file.',
+    'The audit report an assessor asks for, as Markdown, for one asset (urn) or a whole domain: markings and their ' +
+    'history, lineage, policies and compliance, certifications, access grants and the audit trail. Steward or admin.',
   input: z
     .object({
       urn: urnInput.optional(),

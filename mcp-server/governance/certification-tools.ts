@@ -61,10 +61,8 @@ export const governanceReviewCertification = defineTool({
   name: 'governance_review_certification',
   title: 'Approve or reject a certification request',
   description:
-    'Decide a pending certification request (id from governance_list_certifications): approve it with an expiry ' +
-    `(expiresInDays, default 365, at most ${maxCertificationDays}) or reject it with a reason. Only the asset's owner or a ` +
-    'steward may decide, never the requester. A blocking policy on certification approval refuses an approval the asset does ' +
-    'not qualify for. The label appears on the asset until it expires or a newer approval of it replaces it. Audited.',
+    'Approve (with `expiresInDays`) or reject (with a reason) a pending certification request from ' +
+    "governance_list_certifications. The asset's owner or a steward decides, never the requester; blocking policies apply. Audited.",
   input: z
     .object({
       id: z.string().min(1).max(100).describe('The request id'),

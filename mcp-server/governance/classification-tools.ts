@@ -24,12 +24,9 @@ export const governanceClassify = defineTool({
   name: 'governance_classify',
   title: 'Find personal data in an asset',
   description:
-    'Which columns of this table or view hold personal data (names, emails, phone numbers, SSNs, DoD IDs, dates of birth, ' +
-    'postal addresses, card numbers, IP addresses)? Reads a bounded sample of values where the data lives and checks them ' +
-    'together with the column names; each suggestion carries its evidence: the detector, the share of sampled values that ' +
-    'matched, the sample size, the column-name hint and a masked example. Also suggests the asset marking (PII calls for at ' +
-    `least ${piiMinimumMarking}). With apply=true a steward or owner records the suggestions (column sensitivity pii with its kind, ` +
-    'the marking raised and propagated downstream); audited. Without apply nothing changes.',
+    'Which columns of this table or view hold personal data (names, emails, SSNs, DoD IDs, addresses, card numbers...)? ' +
+    'Samples values and column names; each suggestion carries its evidence, plus the asset marking it calls for ' +
+    `(PII: at least ${piiMinimumMarking}). apply=true (steward or owner) records them, audited; otherwise nothing changes.`,
   input: z
     .object({
       urn: urnInput,
@@ -93,10 +90,8 @@ export const governanceSetClassification = defineTool({
   name: 'governance_set_classification',
   title: 'Set the classification marking of an asset or column',
   description:
-    'Mark an asset (or one column) U, C, S or TS. Stewards and admins; never above your own clearance. A downgrade (below the ' +
-    'current marking, or below the highest marking of the assets it derives from) needs a reason, and is remembered: lineage ' +
-    'will not raise it again until one of its inputs is marked higher still. Every change is audited, recorded in the ' +
-    'classification history, checked against blocking policies, and a higher marking propagates to everything derived downstream.',
+    'Mark an asset (or one column) U, C, S or TS, never above your own clearance (steward or admin). A downgrade needs ' +
+    'a reason; a higher marking propagates downstream. Audited and checked against blocking policies.',
   input: z
     .object({
       urn: urnInput,

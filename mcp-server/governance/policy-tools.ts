@@ -182,10 +182,8 @@ export const governanceCompliance = defineTool({
   name: 'governance_compliance',
   title: 'Compliance status of an asset or a domain',
   description:
-    'Is this data compliant? For one asset (urn) or every asset of a domain: the status (compliant, warning, non_compliant, ' +
-    'not_governed) with each unmet policy requirement and its authority, the certifications in force, the ATO (status, ' +
-    'authorising official, granted/expires, in force or not), STIG controls (open / not a finding / not applicable, with ' +
-    'evidence) and governing documents.',
+    'Is this data compliant? For one asset (urn) or a whole domain: the status with each unmet policy requirement and ' +
+    'its authority, certifications, the ATO, STIG controls and governing documents.',
   input: z
     .object({
       urn: urnInput.optional(),

@@ -114,9 +114,8 @@ export const lineageGet = defineTool({
   name: 'lineage_get',
   title: 'Get the lineage graph of an asset',
   description:
-    'Where does this data come from, and where does it go? Returns the upstream and/or downstream graph of an asset, or of one ' +
-    'column (which source columns feed it and how: identity, transformation, aggregation; joins and filters that shape it), ' +
-    'as it is now or as it was at a past time (`asOf`). Nodes carry kind, classification, quality and positions for drawing.',
+    'Where does this data come from, and where does it go? The upstream and/or downstream graph of an asset or one column ' +
+    '(which source columns feed it and how), now or at a past time (`asOf`).',
   input: z
     .object({
       urn: urnInput,
@@ -154,9 +153,8 @@ export const lineageImpactTool = defineTool({
   name: 'lineage_impact',
   title: 'What breaks if this asset or column changes?',
   description:
-    'Impact analysis before a change: every downstream asset (views, tables, jobs, data products, dashboards) that depends on an ' +
-    'asset or one of its columns, grouped by how it depends on it (derived directly, transitively, through a foreign key, or ' +
-    'indirectly through a join or filter), with the owners and consumers to notify. Stops after `budgetMs` and says `partial`.',
+    'What breaks if this asset or column changes: every downstream asset grouped by how it depends on it (directly, ' +
+    'transitively, by foreign key, or through a join or filter), with the owners and consumers to notify.',
   input: z
     .object({
       urn: urnInput,

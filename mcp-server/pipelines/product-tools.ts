@@ -10,17 +10,11 @@ export const pipelinesDocs = defineTool({
   name: 'pipelines_docs',
   title: "Documentation of a pipeline's data products",
   description:
-    'The documentation of the data products a pipeline published (a production run publishes each destination table): a data ' +
-    'dictionary (each output column with its type, marking and where it comes from: a source column, a derive expression or an ' +
-    'aggregate) and a changelog (versions with semantic version, note, who and when), as markdown and as structured data. ' +
-    'Only products you may see are listed, and only the columns and sources you may see.',
+    'Documentation of the data products a pipeline published: a data dictionary (each column with its type, marking and ' +
+    'origin) and a changelog, as markdown and as data.',
   input: z
     .object({
-      pipeline: z
-        .string()
-        .min(1)
-        .max(200)
-        .describe('Pipeline id or name'),
+      pipeline: z.string().min(1).max(200).describe('Pipeline id or name'),
     })
     .strict(),
   output: z.object({

@@ -7,11 +7,9 @@ export const pipelinesSuggest = defineTool({
   name: 'pipelines_suggest',
   title: 'Suggest a pipeline for a goal',
   description:
-    'Propose a whole pipeline from a goal in words ("monthly contract spend by vendor", "combine contract data with vendor ' +
-    'performance ratings"): the catalog datasets that match (or the ones you name), how they join by their foreign keys, which ' +
-    'columns are dates, amounts, keys and names, the period, grouping and measure the goal asks for, and a destination table. ' +
-    'Every choice is explained. By default it is saved as a new pipeline you can preview, adjust and run; create=false only ' +
-    'proposes. Works from the catalog alone, so the same goal gives the same graph.',
+    'Propose a whole pipeline from a goal in words ("monthly contract spend by vendor"): matching datasets (or the ones ' +
+    'you name), their joins, the grouping and measures, and a destination, each choice explained. Saved as a new pipeline ' +
+    'unless create=false.',
   input: z
     .object({
       goal: z.string().min(1).max(500).describe('What the pipeline should produce, in plain words'),

@@ -24,11 +24,7 @@ import { analyzePipeline, outputSchema } from './validate.js';
 /** A version number; bounded to what the integer column holds, so a huge one is refused as input, not by SQL. */
 const versionInput = z.number().int().min(1).max(2_147_483_647);
 
-const pipelineInput = z
-  .string()
-  .min(1)
-  .max(200)
-  .describe('Pipeline id or name');
+const pipelineInput = z.string().min(1).max(200).describe('Pipeline id or name');
 const runInput = z.string().min(1).max(100).describe('The run id from pipelines_run');
 const issueSchema = z.object({ nodeId: z.string().nullable(), message: z.string() });
 const positionSchema = z.object({ x: z.number(), y: z.number() });
@@ -198,7 +194,7 @@ export const pipelinesAddNode = defineTool({
   input: z
     .object({
       pipeline: pipelineInput,
-      type: z.enum(nodeTypes as [string, ...string[]]).describe(`One of ${nodeTypes.join(', ')}`),
+      type: z.enum(nodeTypes as [string, ...string[]]),
       config: configInput,
       id: nodeIdSchema.optional().describe('The node id; made up from the type when left out'),
       label: z.string().max(200).optional(),
@@ -230,7 +226,11 @@ export const pipelinesUpdateNode = defineTool({
     .object({
       pipeline: pipelineInput,
       id: nodeIdSchema,
-      config: configInput.optional(),
+      // The settings guide is the add tool's; repeating it here would double what a model reads.
+      config: z
+        .record(z.string(), z.unknown())
+        .optional()
+        .describe("The settings to change, spelled as pipelines_add_node's config for the node's type"),
       label: z.string().max(200).optional(),
       position: positionSchema.optional(),
     })
@@ -298,9 +298,8 @@ export const pipelinesValidate = defineTool({
   name: 'pipelines_validate',
   title: 'Validate a pipeline',
   description:
-    'Check the whole pipeline: a graph without cycles or dangling edges, a source and a destination, datasets in one database, ' +
-    'and every config and expression against the columns that reach its node. Each issue names its node and says what to do. ' +
-    'Also returns the output schema of every sound node.',
+    'Check the whole pipeline (graph, sources, destination, every config and expression); each issue names its node and ' +
+    'what to do. Also returns the output columns of every sound node.',
   input: z.object({ pipeline: pipelineInput }).strict(),
   output: z.object({
     valid: z.boolean(),
@@ -371,13 +370,9 @@ export const pipelinesRun = defineTool({
   name: 'pipelines_run',
   title: 'Run a pipeline',
   description:
-    'Run the pipeline now, in the source database, in an environment: dev (the default) runs the current version and writes ' +
-    'each destination table in the same schema with the table name suffixed `_dev` (e.g. public.spend_dev); prod runs the ' +
-    'version deployed to prod with pipelines_deploy, writes the tables as configured and publishes them to the catalog. ' +
-    'The destination is replaced atomically (the old table stays until the new one is complete), appended to or upserted ' +
-    'in one transaction; replace and create write only a table that is new or that this pipeline wrote before. One run ' +
-    'per pipeline and environment at a time, within timeoutSeconds in all. Records rows and time per node; on failure, ' +
-    'the node and why (ask pipelines_explain_run). Stewards and owners only.',
+    'Run the pipeline now in the source database: dev (default) runs the current version into tables suffixed `_dev`; ' +
+    'prod runs the deployed version into the configured tables and publishes them. Writes are atomic. Returns rows and ' +
+    'time per node, or the failing node (see pipelines_explain_run). Stewards and owners.',
   input: z
     .object({
       pipeline: pipelineInput,
@@ -521,10 +516,8 @@ export const pipelinesAddTest = defineTool({
   name: 'pipelines_add_test',
   title: 'Add a pipeline test',
   description:
-    'Add a pipeline test, or replace the one with the same name: rows that stand in for each source node (inputs) and the rows ' +
-    'chosen nodes must then produce (expect). Values are read as the columns’ own types (dates as text, numbers as numbers). ' +
-    'Rows are compared in any order, except at a sort node. The test runs at once on the current version; pipelines_deploy ' +
-    'runs every test before deploying, and production needs at least one. Owner or steward only.',
+    'Add (or replace by name) a pipeline test: rows standing in for each source node (inputs) and the rows chosen nodes ' +
+    'must produce (expect), in any order except at a sort node. Runs at once; prod deploys need at least one. Owner or steward.',
   input: pipelineTestInput.extend({ pipeline: pipelineInput }).strict(),
   output: testRunOutput,
   annotations: idempotent,
@@ -587,11 +580,8 @@ export const pipelinesDeploy = defineTool({
   name: 'pipelines_deploy',
   title: 'Deploy a pipeline',
   description:
-    'Deploy a version (default: the current one) to an environment (default prod) in one call: it must validate and pass every ' +
-    'pipeline test (prod needs at least one: pipelines_add_test); then it is recorded as the version that environment runs, ' +
-    'optionally on a cron schedule in a time zone, and (runNow, default) run there at once. prod writes the destination tables ' +
-    'as configured and publishes them to the catalog; dev writes them suffixed `_dev`. A redeploy without a schedule keeps the ' +
-    'one it had. Stewards and owners only.',
+    'Deploy a version (default current) to an environment (default prod): it must validate and pass every test (prod needs ' +
+    'one: pipelines_add_test); optionally on a cron schedule, and run at once unless runNow is false. Stewards and owners.',
   input: z
     .object({
       pipeline: pipelineInput,
@@ -638,9 +628,8 @@ export const pipelinesRollback = defineTool({
   name: 'pipelines_rollback',
   title: 'Roll a pipeline back to an earlier version',
   description:
-    'Save a new version equal to an earlier one (history is kept). When the pipeline is deployed to prod, that version is also ' +
-    'deployed to prod (its tests run first) and run, so the prod tables hold the earlier version’s output again in one call; ' +
-    'otherwise run it yourself (pipelines_run).',
+    'Save a new version equal to an earlier one. If the pipeline is deployed to prod, that version is also tested, ' +
+    'deployed and run there in the same call.',
   input: z.object({ pipeline: pipelineInput, version: versionInput }).strict(),
   output: savedOutput.extend({
     deployment: deployOutput.nullable().describe('The deploy to prod and its run, when the pipeline was in prod'),

@@ -8,9 +8,8 @@ export const pipelinesUpload = defineTool({
   title: 'Upload a file for a pipeline',
   description:
     `Upload a small CSV, TSV, JSON, NDJSON or Parquet file (at most ${maxUploadBytes} bytes and ${maxUploadRows} rows) for a ` +
-    'pipeline; read it once, as the files connector reads files, and keep its rows with the pipeline. Returns an upload id: add a ' +
-    'source_upload node with config {upload: <id>} to read it. Text formats go as they are; Parquet as base64 (encoding: base64). ' +
-    'Mark it with a classification (default U) at most your clearance; only those cleared for it see it. The pipeline’s owner or a steward only.',
+    'pipeline. Returns an upload id for a source_upload node ({upload: <id>}). Parquet goes as base64 (encoding: base64). ' +
+    "Marked with a classification (default U) up to your clearance. The pipeline's owner or a steward.",
   input: z
     .object({
       pipeline: z.string().min(1).max(200).describe('The pipeline id or name'),

@@ -37,10 +37,9 @@ export const qualityAnomalies = defineTool({
   name: 'quality_anomalies',
   title: 'Find anomalies in an asset’s quality metrics',
   description:
-    'Has anything unusual happened to this data lately? Judges each day of the last `lookbackDays` of an asset’s profile history — ' +
-    'row count, hours since the data last changed, and per column null rate, distinct count and mean — against a baseline that ' +
-    'allows for trend and weekly seasonality, and lists spikes, drops and stale (stuck) values with the expected value and band, ' +
-    'plus schema changes (removed or retyped columns are breaking). Says so when the history is too short to judge.',
+    'Has anything unusual happened to this data lately? Judges the last `lookbackDays` of profile history (row count, ' +
+    'freshness, per-column nulls, distinct counts, means) against a seasonal baseline; lists spikes, drops, stuck values and ' +
+    'breaking schema changes.',
   input: z
     .object({
       urn: urnInput,
@@ -97,10 +96,8 @@ export const qualitySetSla = defineTool({
   name: 'quality_set_sla',
   title: 'Set an asset’s freshness and quality targets',
   description:
-    'Sets the service-level targets of an asset: `freshnessHours` (the data must have changed within this many hours) and ' +
-    '`minScore` (lowest acceptable 0-100 quality score), and the severity of the alert a breach opens. A field left out keeps ' +
-    'its value; null removes that target. The scheduler checks SLAs on every run and opens or resolves alerts. Needs the ' +
-    'steward or owner role; audited.',
+    'Set the service-level targets of an asset (`freshnessHours`, `minScore`) and the severity of the alert a breach opens. ' +
+    'A field left out keeps its value; null removes it. Steward or owner; audited.',
   input: z
     .object({
       urn: urnInput,
@@ -202,10 +199,8 @@ export const qualitySubscribeAlerts = defineTool({
   name: 'quality_subscribe_alerts',
   title: 'Subscribe to data-quality alerts',
   description:
-    'Says which alerts you get and where: `subscribe` to one asset (`urn`), a domain, or everything you may see (neither), from ' +
-    '`minSeverity` up, on a channel: `inbox` (read with `dataops alerts inbox`) or `webhook` (a JSON POST to `target`). You are ' +
-    'told when an alert opens, escalates or is resolved, only for assets you may see. `list` shows your subscriptions; ' +
-    '`unsubscribe` removes one by id.',
+    'Choose which alerts you get and where: `subscribe` to an asset (`urn`), a domain, or everything you may see, from ' +
+    '`minSeverity` up, by `inbox` or `webhook` (a JSON POST to `target`); `list` your subscriptions; `unsubscribe` by id.',
   input: z
     .object({
       action: z.enum(['subscribe', 'unsubscribe', 'list']).default('subscribe'),

@@ -94,10 +94,8 @@ export const qualityProfile = defineTool({
   name: 'quality_profile',
   title: "Profile an asset's data",
   description:
-    'Column statistics of a table or view, computed where the data lives: row count, nulls, distinct values (exact, or estimated ' +
-    'with bounds on large tables), min, max, mean, standard deviation, quantiles, text lengths, top values and value patterns. ' +
-    'Returns the latest stored profile; refresh: true profiles the asset now (steward or owner role) and updates its quality score. ' +
-    'Values of personal-data columns are masked for you as in sample rows; columns above your clearance are left out.',
+    'Column statistics of a table or view: row count, nulls, distinct values, min, max, mean, quantiles, top values and ' +
+    'patterns (personal data masked). Returns the latest profile; refresh: true profiles it now (steward or owner).',
   input: z
     .object({
       urn: urnInput,
@@ -167,9 +165,8 @@ export const qualityGet = defineTool({
   name: 'quality_get',
   title: "Get an asset's quality score",
   description:
-    "An asset's 0-100 quality score with its six dimensions (completeness, validity, consistency, uniqueness, timeliness, accuracy), " +
-    'the evidence each came from (null rates, rule results, keys, SLA), the formula to recompute it, and the trend of past scores. ' +
-    'A dimension without evidence is null and does not count. Use quality_profile for column statistics.',
+    "An asset's 0-100 quality score with its six dimensions, the evidence and formula behind each, and the trend. " +
+    'Use quality_profile for column statistics, quality_explain for why checks fail.',
   input: z.object({ urn: urnInput }).strict(),
   output: z.object({
     urn: z.string(),

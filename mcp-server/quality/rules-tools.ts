@@ -125,9 +125,8 @@ export const qualityExplain = defineTool({
   name: 'quality_explain',
   title: 'Explain why an asset is flagged',
   description:
-    '"Why is this flagged?" / "Can I trust this table?": which rules fail now and by how much (failing rows, share, observed ' +
-    'value) with masked sample rows, the quality score broken down by dimension with its trend, recent schema changes, and ' +
-    'upstream assets (through lineage) whose own checks fail, the likely root cause. Read-only; uses the latest results.',
+    '"Why is this flagged?" / "Can I trust this table?": the rules failing now and by how much, with masked sample rows, ' +
+    'the score by dimension, recent schema changes, and failing upstream assets (the likely root cause).',
   input: z.strictObject({ urn: urnInput }),
   output: z.object({
     urn: z.string(),

@@ -61,8 +61,7 @@ export const policyRuleSchema = z
   .object({
     when: ruleConditionSchema.default({}).describe('Which assets the rule applies to (default: all governed ones)'),
     require: requirementSchema.describe(
-      'What those assets must satisfy: has_owner, description, certified (optional label), tag (tag or tag:value), ' +
-        'classification_at_least (level), ato_current (an unexpired ATO or IATO), controls_closed (no open STIG control)',
+      'What those assets must satisfy; ato_current: an unexpired ATO or IATO; controls_closed: no open STIG control',
     ),
     enforcement: z
       .enum(['warning', 'blocking'])
@@ -71,7 +70,7 @@ export const policyRuleSchema = z
       .array(z.enum(governedActions))
       .max(governedActions.length)
       .default([])
-      .describe(`The actions the rule governs (default: all of ${governedActions.join(', ')})`),
+      .describe('The actions a blocking rule refuses (default: all)'),
   })
   .strict();
 export type PolicyRule = z.infer<typeof policyRuleSchema>;

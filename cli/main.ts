@@ -6,22 +6,24 @@ import { renderLineageSvg } from '../channels/render/lineage-svg.js';
 import { DataOpsError, isDataOpsError, zodProblems } from '../core/errors.js';
 import { type Classification, classificationLevels, type Role, roleNames } from '../db/schema/types.js';
 import { catalogSearch } from '../mcp-server/catalog/tools.js';
+import { loadDemo } from '../mcp-server/demo/load-demo.js';
 import { defaultTokenDays } from '../mcp-server/governance/api-tokens.js';
 import { readAuditLog, verifyAudit } from '../mcp-server/governance/audit.js';
 import { buildAuditReport } from '../mcp-server/governance/audit-report.js';
 import { renderAuditReportMarkdown } from '../mcp-server/governance/audit-report-markdown.js';
 import { governanceClassify } from '../mcp-server/governance/classification-tools.js';
 import { findVisibleDomain } from '../mcp-server/governance/policies.js';
-import { createApiToken, linkIdentity, savePrincipal } from '../mcp-server/governance/principals.js';
+import { createApiToken, linkIdentity, localAdminId, savePrincipal } from '../mcp-server/governance/principals.js';
 import { ingestDbtFiles } from '../mcp-server/lineage/dbt-files.js';
 import { ingestOpenLineageFiles } from '../mcp-server/lineage/openlineage-files.js';
 import { lineageGet } from '../mcp-server/lineage/tools.js';
 import { applyRulesYaml } from '../mcp-server/quality/rules-yaml.js';
 import { readInputFile } from '../mcp-server/read-input-file.js';
 import { runTool } from '../mcp-server/run-tool.js';
+import { readConfig } from '../mcp-server/runtime/config.js';
+import { startRuntime } from '../mcp-server/runtime/startup.js';
 import { serveStdio } from '../mcp-server/transports/stdio.js';
 import { addAlertCommands } from './alerts.js';
-import { loadDemo } from './demo.js';
 import { addGovernanceCommands } from './governance-commands.js';
 import {
   createConnector,
@@ -37,7 +39,7 @@ import { addPrincipalCommands } from './principal-commands.js';
 import { currentDisplayName, soleIssuer } from './principal-defaults.js';
 import { addQualityRuleCommands } from './quality-rule-commands.js';
 import { addSocialCommands } from './social-commands.js';
-import { parsePort, recoverInterruptedRuns, startServer } from './start.js';
+import { parsePort, startServer } from './start.js';
 import { type GlobalOptions, openWorkspace, type Workspace } from './workspace.js';
 
 const program = new Command()
@@ -123,23 +125,30 @@ program
   .option('--no-demo', 'do not load the demo workspace into an empty embedded catalog')
   .action(
     async (cmd: { port: string; host: string; auth?: 'local' | 'required'; allowedHost?: string[]; demo: boolean }) => {
-      // Checked before the catalog is opened: a typo should not wait for migrations.
+      // Checked before anything opens: a typo should not wait for migrations.
       const port = parsePort(cmd.port);
-      await withWorkspace(async (ws, options) => {
-        await startServer(ws, { ...cmd, port, as: options.as });
-      })();
+      const options = program.opts<GlobalOptions>();
+      await startServer(readConfig(options), { ...cmd, port, as: options.as });
     },
   );
 
 program
   .command('mcp')
   .description('serve MCP over stdio (for Claude Desktop, VS Code, Cursor, the MCP Inspector)')
-  .action(
-    withWorkspace(async (ws) => {
-      await recoverInterruptedRuns(ws);
-      await serveStdio(ws.ctx);
-    }),
-  );
+  .option('--no-demo', 'do not load the demo workspace into an empty embedded catalog')
+  .action(async (cmd: { demo: boolean }) => {
+    const options = program.opts<GlobalOptions>();
+    // Answers `initialize` at once; the catalog opens (and the demo loads) while the client gets ready.
+    const startup = startRuntime(readConfig(options), { demo: cmd.demo, as: options.as });
+    const cannotOpen = new AbortController();
+    startup.opened.catch(() => cannotOpen.abort());
+    try {
+      await serveStdio(startup, options.as ?? localAdminId, cannotOpen.signal);
+      await startup.opened; // a catalog that could not open ends the process with its message
+    } finally {
+      await startup.close();
+    }
+  });
 
 program
   .command('ingest')

@@ -7,7 +7,7 @@ import { syncSource } from '../../mcp-server/catalog/sync.js';
 import { assetUrn } from '../../mcp-server/catalog/urn.js';
 import { createApiToken, localAdminId, upsertPrincipal } from '../../mcp-server/governance/principals.js';
 import { warehouseSnapshot } from '../../test/fixtures/warehouse-snapshot.js';
-import { createTestContext } from '../../test/helpers/test-context.js';
+import { createTestContext, testRuntimeSource } from '../../test/helpers/test-context.js';
 import { createTestDb } from '../../test/helpers/test-db.js';
 import { createApp } from './app.js';
 import { loopbackHosts } from './host-check.js';
@@ -17,8 +17,7 @@ describe('HTTP app', () => {
   let analystToken: string;
   const apps = (auth: 'local' | 'required') =>
     createApp({
-      db: database.db,
-      contextFor: (id) => createTestContext(database, id),
+      runtime: testRuntimeSource(database),
       auth,
       localPrincipal: localAdminId,
       allowedHosts: loopbackHosts,
@@ -155,8 +154,7 @@ describe('HTTP app', () => {
 
   it('lets pages on an explicitly allowed host call it, with the port when one was given', async () => {
     const app = createApp({
-      db: database.db,
-      contextFor: (id) => createTestContext(database, id),
+      runtime: testRuntimeSource(database),
       auth: 'required',
       localPrincipal: localAdminId,
       allowedHosts: [...loopbackHosts, 'dataops.example.mil', 'portal.example.mil:8443'],
@@ -173,8 +171,7 @@ describe('HTTP app', () => {
 
   it('answers 413 with a clear message to a body over the limit on /api and /mcp', async () => {
     const app = createApp({
-      db: database.db,
-      contextFor: (id) => createTestContext(database, id),
+      runtime: testRuntimeSource(database),
       auth: 'local',
       localPrincipal: localAdminId,
       allowedHosts: loopbackHosts,

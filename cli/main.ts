@@ -138,12 +138,16 @@ program
   .option('--no-demo', 'do not load the demo workspace into an empty embedded catalog')
   .action(async (cmd: { demo: boolean }) => {
     const options = program.opts<GlobalOptions>();
-    // Answers `initialize` at once; the catalog opens (and the demo loads) while the client gets ready.
-    const startup = startRuntime(readConfig(options), { demo: cmd.demo, as: options.as });
+    // Answers `initialize` and `tools/list` at once; the catalog opens (and the demo loads) after them.
+    let onSettled!: () => void;
+    const after = new Promise<void>((resolve) => {
+      onSettled = resolve;
+    });
+    const startup = startRuntime(readConfig(options), { demo: cmd.demo, as: options.as, after });
     const cannotOpen = new AbortController();
     startup.opened.catch(() => cannotOpen.abort());
     try {
-      await serveStdio(startup, options.as ?? localAdminId, cannotOpen.signal);
+      await serveStdio(startup, options.as ?? localAdminId, { signal: cannotOpen.signal, onSettled });
       await startup.opened; // a catalog that could not open ends the process with its message
     } finally {
       await startup.close();

@@ -40,6 +40,8 @@ export interface StartOptions {
   demo: boolean;
   /** Who loads the demo (it needs an administrator) and whom the scheduler runs as; default the local admin. */
   as?: string;
+  /** Open the catalog only once this settles (the surface has answered its client's first requests). */
+  after?: Promise<unknown>;
 }
 
 export interface Startup extends RuntimeSource {
@@ -59,8 +61,7 @@ export interface Startup extends RuntimeSource {
 export function startRuntime(config: RuntimeConfig, options: StartOptions): Startup {
   let state: RuntimeState = { state: 'opening' };
   const opened = (async () => {
-    // A turn of the event loop first: a client's first request (MCP initialize) is answered before the catalog's work starts.
-    await new Promise((resolve) => setImmediate(resolve));
+    await options.after;
     const runtime = await openRuntime(config, { schedulerPrincipal: options.as });
     try {
       await recoverInterruptedRuns(runtime);

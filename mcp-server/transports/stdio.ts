@@ -3,12 +3,26 @@ import type { RuntimeSource } from '../runtime/startup.js';
 import { createMcpServer } from '../server.js';
 import { waitForCatalog } from './wait-for-catalog.js';
 
+export interface StdioOptions {
+  /** Ends serving (the catalog could not open). */
+  signal?: AbortSignal;
+  /** Called once the client has settled in (see waitForCatalog): the moment to open the catalog. */
+  onSettled?: () => void;
+}
+
 /**
- * Serves MCP over stdin/stdout as one principal, until the client closes the pipe or `signal` aborts (the
- * catalog could not open). It answers at once: requests that read the catalog wait for the runtime.
+ * Serves MCP over stdin/stdout as one principal, until the client closes the pipe or `signal` aborts. It
+ * answers at once: requests that read the catalog wait for the runtime.
  */
-export async function serveStdio(source: RuntimeSource, principalId: string, signal?: AbortSignal): Promise<void> {
-  const { transport, ctx } = waitForCatalog(new StdioServerTransport(), source, principalId);
+export async function serveStdio(
+  source: RuntimeSource,
+  principalId: string,
+  options: StdioOptions = {},
+): Promise<void> {
+  const { signal, onSettled } = options;
+  const { transport, ctx, settledIn } = waitForCatalog(new StdioServerTransport(), source, principalId);
+  // Once what was answered has reached the pipe: opening the catalog may hold this thread before it is flushed.
+  if (onSettled) void settledIn.then(() => process.stdout.write('', () => onSettled()));
   const server = createMcpServer(ctx);
   const closed = new Promise<void>((resolve) => {
     transport.onclose = () => resolve();

@@ -1,5 +1,10 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { ErrorCode, isJSONRPCRequest, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import {
+  ErrorCode,
+  isJSONRPCRequest,
+  isJSONRPCResponse,
+  type JSONRPCMessage,
+} from '@modelcontextprotocol/sdk/types.js';
 import { DataOpsError, isDataOpsError } from '../../core/errors.js';
 import type { ServiceContext } from '../context.js';
 import { loadingWaitMs, type RuntimeSource } from '../runtime/startup.js';
@@ -13,12 +18,24 @@ const catalogMethods = new Set(['tools/call', 'resources/list', 'resources/read'
  * the demo loaded, and if the demo is still loading after `loadingWaitMs`, it is answered with what is
  * loading instead: a tool result with `isError` (the model relays it), or an error for other requests.
  * The context (the principal loaded once, as before) is only read after that wait, so it can be filled in then.
+ * `settledIn` resolves when the client has settled in, the moment to start opening the catalog.
  */
 export function waitForCatalog(
   inner: Transport,
   source: RuntimeSource,
   principalId: string,
-): { transport: Transport; ctx: ServiceContext } {
+): { transport: Transport; ctx: ServiceContext; settledIn: Promise<void> } {
+  let settle!: () => void;
+  // Opening an embedded catalog the first time holds this thread for seconds (initdb runs in PGlite's
+  // WebAssembly): it waits until the client has its tool list, asks for the catalog, leaves, or 2 s pass
+  // after `initialize` was answered without any of that.
+  const settledIn = new Promise<void>((resolve) => {
+    settle = resolve;
+  });
+  let fallback: NodeJS.Timeout | undefined;
+  void settledIn.then(() => clearTimeout(fallback));
+  const listRequests = new Set<string | number>();
+  let initializeId: string | number | undefined;
   let bound: ServiceContext | undefined;
   let binding: Promise<void> | undefined;
   const ready = async () => {
@@ -40,9 +57,15 @@ export function waitForCatalog(
 
   const transport: Transport = {
     start: async () => {
-      inner.onclose = () => transport.onclose?.();
+      inner.onclose = () => {
+        settle();
+        transport.onclose?.();
+      };
       inner.onerror = (error) => transport.onerror?.(error);
       inner.onmessage = (message, extra) => {
+        if (isJSONRPCRequest(message) && catalogMethods.has(message.method)) settle();
+        if (isJSONRPCRequest(message) && message.method === 'tools/list') listRequests.add(message.id);
+        if (isJSONRPCRequest(message) && message.method === 'initialize') initializeId = message.id;
         if (!isJSONRPCRequest(message) || !catalogMethods.has(message.method) || bound) {
           transport.onmessage?.(message, extra);
           return;
@@ -54,11 +77,15 @@ export function waitForCatalog(
       };
       await inner.start();
     },
-    send: (message, options) => inner.send(message, options),
+    send: async (message, options) => {
+      await inner.send(message, options);
+      if (isJSONRPCResponse(message) && listRequests.has(message.id)) settle();
+      if (isJSONRPCResponse(message) && message.id === initializeId) fallback ??= setTimeout(settle, 2_000);
+    },
     close: () => inner.close(),
     setProtocolVersion: (version) => inner.setProtocolVersion?.(version),
   };
-  return { transport, ctx };
+  return { transport, ctx, settledIn };
 }
 
 function refusal(id: string | number, method: string, error: unknown): JSONRPCMessage {

@@ -49,7 +49,10 @@ export interface Startup extends RuntimeSource {
   opened: Promise<Runtime>;
   /** Resolves when startup work is over: the demo loaded (or failed to, which is logged), or there was none. */
   settled: Promise<void>;
-  /** Waits for startup work in progress (a half-loaded demo would stay half-loaded), then closes the runtime. */
+  /**
+   * Closes the runtime once startup work in progress is over (a half-loaded demo would stay half-loaded, since
+   * a non-empty catalog does not load it again); a demo that has not started loading yet is skipped.
+   */
   close(): Promise<void>;
 }
 
@@ -60,6 +63,8 @@ export interface Startup extends RuntimeSource {
  */
 export function startRuntime(config: RuntimeConfig, options: StartOptions): Startup {
   let state: RuntimeState = { state: 'opening' };
+  // A surface that closes before the demo starts loading (a client that came and went) skips it.
+  let closing = false;
   const opened = (async () => {
     await options.after;
     const runtime = await openRuntime(config, { schedulerPrincipal: options.as });
@@ -76,7 +81,7 @@ export function startRuntime(config: RuntimeConfig, options: StartOptions): Star
   });
   const settled = opened.then(
     async (runtime) => {
-      if (options.demo && (await isEmptyEmbedded(runtime))) {
+      if (options.demo && !closing && (await isEmptyEmbedded(runtime)) && !closing) {
         const started = Date.now();
         const step = (message: string) => {
           state = { state: 'loading', step: message, sinceMs: started };
@@ -119,6 +124,7 @@ export function startRuntime(config: RuntimeConfig, options: StartOptions): Star
       throw new DataOpsError('unavailable', loadingMessage(state));
     },
     close: async () => {
+      closing = true;
       const runtime = await opened.catch(() => null);
       await settled;
       await runtime?.close();

@@ -104,7 +104,13 @@ export interface RunningServer {
 export async function startServer(
   command: string,
   args: string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; readyTimeoutMs?: number } = {},
+  options: {
+    cwd?: string;
+    env?: NodeJS.ProcessEnv;
+    readyTimeoutMs?: number;
+    /** `listening`: return as soon as the port is printed, without waiting for /healthz (to see it loading). */
+    until?: 'listening' | 'healthy';
+  } = {},
 ): Promise<RunningServer> {
   const child = spawn(command, args, { cwd: options.cwd, env: options.env, detached: true, stdio: 'pipe' });
   child.stdin.end();
@@ -152,6 +158,7 @@ export async function startServer(
         reject(new Error(`the server exited before listening:\n${log}`));
       });
     });
+    if (options.until === 'listening') return server;
     const deadline = Math.max(startedAt + readyTimeoutMs, Date.now() + 30_000);
     for (;;) {
       const healthy = await fetch(`${server.baseUrl}/healthz`)

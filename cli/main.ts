@@ -144,14 +144,15 @@ program
       onSettled = resolve;
     });
     const startup = startRuntime(readConfig(options), { demo: cmd.demo, as: options.as, after });
-    const cannotOpen = new AbortController();
-    startup.opened.catch(() => cannotOpen.abort());
+    const cannotServe = new AbortController();
+    // A catalog that cannot open, or an unknown --as, ends the process with its message.
+    startup.opened.catch(() => cannotServe.abort());
     try {
-      await serveStdio(startup, options.as ?? localAdminId, { signal: cannotOpen.signal, onSettled });
-      await startup.opened; // a catalog that could not open ends the process with its message
+      await serveStdio(startup, options.as ?? localAdminId, { signal: cannotServe.signal, onSettled });
     } finally {
       await startup.close();
     }
+    await startup.opened;
   });
 
 program

@@ -45,7 +45,10 @@ export interface StartOptions {
 }
 
 export interface Startup extends RuntimeSource {
-  /** The runtime once the catalog is open and migrated and interrupted runs are closed; rejects if it cannot open. */
+  /**
+   * The runtime once the catalog is open and migrated, interrupted runs are closed and `as` is known; rejects
+   * if it cannot open or `as` is not a principal.
+   */
   opened: Promise<Runtime>;
   /** Resolves when startup work is over: the demo loaded (or failed to, which is logged), or there was none. */
   settled: Promise<void>;
@@ -70,6 +73,8 @@ export function startRuntime(config: RuntimeConfig, options: StartOptions): Star
     const runtime = await openRuntime(config, { schedulerPrincipal: options.as });
     try {
       await recoverInterruptedRuns(runtime);
+      // An unknown --as fails here, before anything runs as it (the demo, the scheduler, a stdio session).
+      await runtime.contextFor(options.as ?? localAdminId);
     } catch (error) {
       await runtime.close();
       throw error;

@@ -131,6 +131,7 @@ export function startRuntime(config: RuntimeConfig, options: StartOptions): Star
     close: async () => {
       closing = true;
       const runtime = await opened.catch(() => null);
+      if (state.state === 'loading') runtime?.logger.warn('stopping once the demo workspace has finished loading');
       await settled;
       await runtime?.close();
     },

@@ -5,7 +5,8 @@ import { readInbox, webhookChannel } from '../mcp-server/quality/alerts-dispatch
 import { qualityListAlerts, qualityUpdateAlert } from '../mcp-server/quality/alerts-tools.js';
 import { type CycleSummary, newInstanceId, runDueCycle } from '../mcp-server/quality/scheduler.js';
 import { runTool } from '../mcp-server/run-tool.js';
-import { type SchedulerConfig, schedulerConfig } from './config.js';
+import { type SchedulerConfig, schedulerConfig } from '../mcp-server/runtime/config.js';
+import { renderCycle } from '../mcp-server/runtime/quality-scheduler.js';
 import type { GlobalOptions, Workspace } from './workspace.js';
 
 type WithWorkspace = <A extends unknown[]>(
@@ -119,12 +120,4 @@ export function addAlertCommands(program: Command, withWorkspace: WithWorkspace,
 /** One cycle with the workspace's settings. */
 export function runSchedulerCycle(ws: Workspace, config: SchedulerConfig): Promise<CycleSummary> {
   return runDueCycle(ws.ctx, { instanceId: newInstanceId(), ...config, channels: [webhookChannel()] });
-}
-
-export function renderCycle(s: CycleSummary): string {
-  return [
-    `ran ${s.ran} job(s)${s.failed.length ? `, ${s.failed.length} failed` : ''}; alerts: ${s.alerts.opened} opened, ${s.alerts.escalated} escalated, ${s.alerts.resolved} resolved; ` +
-      `deliveries: ${s.deliveries.sent} sent, ${s.deliveries.retrying} to retry, ${s.deliveries.failed} failed`,
-    ...s.failed.map((f) => `  ${f.key}: ${f.error}`),
-  ].join('\n');
 }

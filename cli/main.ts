@@ -6,13 +6,14 @@ import { renderLineageSvg } from '../channels/render/lineage-svg.js';
 import { DataOpsError, isDataOpsError, zodProblems } from '../core/errors.js';
 import { type Classification, classificationLevels, type Role, roleNames } from '../db/schema/types.js';
 import { catalogSearch } from '../mcp-server/catalog/tools.js';
+import { loadDemo } from '../mcp-server/demo/load-demo.js';
 import { defaultTokenDays } from '../mcp-server/governance/api-tokens.js';
 import { readAuditLog, verifyAudit } from '../mcp-server/governance/audit.js';
 import { buildAuditReport } from '../mcp-server/governance/audit-report.js';
 import { renderAuditReportMarkdown } from '../mcp-server/governance/audit-report-markdown.js';
 import { governanceClassify } from '../mcp-server/governance/classification-tools.js';
 import { findVisibleDomain } from '../mcp-server/governance/policies.js';
-import { createApiToken, linkIdentity, savePrincipal } from '../mcp-server/governance/principals.js';
+import { createApiToken, linkIdentity, localAdminId, savePrincipal } from '../mcp-server/governance/principals.js';
 import { ingestDbtFiles } from '../mcp-server/lineage/dbt-files.js';
 import { ingestOpenLineageFiles } from '../mcp-server/lineage/openlineage-files.js';
 import { lineageGet } from '../mcp-server/lineage/tools.js';
@@ -20,10 +21,10 @@ import { applyRulesYaml } from '../mcp-server/quality/rules-yaml.js';
 import { readInputFile } from '../mcp-server/read-input-file.js';
 import { toolsetNames } from '../mcp-server/registry.js';
 import { runTool } from '../mcp-server/run-tool.js';
+import { readConfig, readEnv } from '../mcp-server/runtime/config.js';
+import { startRuntime } from '../mcp-server/runtime/startup.js';
 import { serveStdio } from '../mcp-server/transports/stdio.js';
 import { addAlertCommands } from './alerts.js';
-import { readEnv } from './config.js';
-import { loadDemo } from './demo.js';
 import { addGovernanceCommands } from './governance-commands.js';
 import {
   createConnector,
@@ -39,7 +40,7 @@ import { addPrincipalCommands } from './principal-commands.js';
 import { currentDisplayName, soleIssuer } from './principal-defaults.js';
 import { addQualityRuleCommands } from './quality-rule-commands.js';
 import { addSocialCommands } from './social-commands.js';
-import { parsePort, recoverInterruptedRuns, startServer } from './start.js';
+import { parsePort, startServer } from './start.js';
 import { toolSelection } from './tool-selection.js';
 import { type GlobalOptions, openWorkspace, type Workspace } from './workspace.js';
 
@@ -140,12 +141,11 @@ program
         demo: boolean;
       },
     ) => {
-      // Checked before the catalog is opened: a typo should not wait for migrations.
+      // Checked before anything opens: a typo should not wait for migrations.
       const port = parsePort(cmd.port);
       const tools = toolSelection(cmd, readEnv());
-      await withWorkspace(async (ws, options) => {
-        await startServer(ws, { ...cmd, port, as: options.as, tools });
-      })();
+      const options = program.opts<GlobalOptions>();
+      await startServer(readConfig(options), { ...cmd, port, as: options.as, tools });
     },
   );
 
@@ -154,12 +154,26 @@ program
   .description('serve MCP over stdio (for Claude Desktop, VS Code, Cursor, the MCP Inspector)')
   .option('--toolsets <list>', toolsetsHelp)
   .option('--read-only', readOnlyHelp)
-  .action(async (cmd: ToolOptions) => {
+  .option('--no-demo', 'do not load the demo workspace into an empty embedded catalog')
+  .action(async (cmd: ToolOptions & { demo: boolean }) => {
+    // Checked before anything opens, like --port.
     const tools = toolSelection(cmd, readEnv());
-    await withWorkspace(async (ws) => {
-      await recoverInterruptedRuns(ws);
-      await serveStdio(ws.ctx, tools);
-    })();
+    const options = program.opts<GlobalOptions>();
+    // Answers `initialize` and `tools/list` at once; the catalog opens (and the demo loads) after them.
+    let onSettled!: () => void;
+    const after = new Promise<void>((resolve) => {
+      onSettled = resolve;
+    });
+    const startup = startRuntime(readConfig(options), { demo: cmd.demo, as: options.as, after });
+    const cannotServe = new AbortController();
+    // A catalog that cannot open, or an unknown --as, ends the process with its message.
+    startup.opened.catch(() => cannotServe.abort());
+    try {
+      await serveStdio(startup, options.as ?? localAdminId, { signal: cannotServe.signal, onSettled, tools });
+    } finally {
+      await startup.close();
+    }
+    await startup.opened;
   });
 
 program

@@ -1,21 +1,14 @@
 import { isIP } from 'node:net';
 import os from 'node:os';
 import { serve } from '@hono/node-server';
-import { count } from 'drizzle-orm';
 import { createApp } from '../channels/http/app.js';
 import { hostForm, isLoopback, loopbackHosts } from '../channels/http/host-check.js';
 import { DataOpsError } from '../core/errors.js';
-import { assets } from '../db/schema/index.js';
 import { createOidcVerifier } from '../mcp-server/governance/oidc.js';
 import { localAdminId } from '../mcp-server/governance/principals.js';
-import { failInterruptedRuns } from '../mcp-server/pipelines/interrupted-runs.js';
-import { webhookChannel } from '../mcp-server/quality/alerts-dispatch.js';
-import { newInstanceId, startScheduler } from '../mcp-server/quality/scheduler.js';
 import type { ToolSelection } from '../mcp-server/registry.js';
-import { renderCycle } from './alerts.js';
-import { oidcConfig, schedulerConfig } from './config.js';
-import { loadDemo } from './demo.js';
-import type { Workspace } from './workspace.js';
+import { oidcConfig, type RuntimeConfig } from '../mcp-server/runtime/config.js';
+import { startRuntime } from '../mcp-server/runtime/startup.js';
 
 export interface StartOptions {
   port: number;
@@ -82,8 +75,12 @@ export function authMode(options: {
   return options.auth ?? (options.sharedCatalog ? 'required' : 'local');
 }
 
-/** Serves HTTP until SIGINT/SIGTERM; a first start on an empty embedded catalog loads the demo first. */
-export async function startServer(ws: Workspace, options: StartOptions): Promise<void> {
+/**
+ * Serves HTTP until SIGINT/SIGTERM. It listens at once: /healthz says `loading` (503) while the catalog opens
+ * and, on a first start of an empty embedded catalog, the demo loads; then `ok`. The scheduler starts when
+ * startup work is over.
+ */
+export async function startServer(config: RuntimeConfig, options: StartOptions): Promise<void> {
   if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) {
     throw new DataOpsError('invalid_input', `--port must be a number from 0 to 65535, not "${options.port}"`);
   }
@@ -94,44 +91,45 @@ export async function startServer(ws: Workspace, options: StartOptions): Promise
       `--auth local is only allowed on a loopback address; ${options.host} is reachable by others`,
     );
   }
-  const sharedCatalog = ws.storage.dataDir === null;
+  const sharedCatalog = config.storage.dataDir === null;
   const auth = authMode({ loopback, sharedCatalog, auth: options.auth });
-  if (options.demo && ws.storage.dataDir) {
-    const [row] = await ws.database.db.select({ n: count() }).from(assets);
-    if (row!.n === 0) {
-      const summary = await loadDemo(ws, (message) => ws.ctx.logger.info(message));
-      ws.ctx.logger.info('demo workspace loaded', { assets: summary.assets });
-    }
-  }
-  await recoverInterruptedRuns(ws);
   const explicitHosts = options.allowedHost ?? [];
   // On a wildcard the machine's names; the bind address itself too (curl http://0.0.0.0:8787 reaches this machine).
   const reachedAs = isWildcard(options.host) ? wildcardHosts(options.host) : [];
   const boundHosts = loopback ? [] : [hostForm(options.host), ...reachedAs];
-  const oidc = oidcConfig(ws.env);
+  const oidc = oidcConfig(config.env);
+  const startup = startRuntime(config, { demo: options.demo, as: options.as });
+  // One verifier for the server's life: it caches the provider's signing keys.
+  const verifier = oidc && startup.opened.then((runtime) => createOidcVerifier(oidc, runtime.database.db));
+  verifier?.catch(() => {}); // a catalog that cannot open ends the process below
   const app = createApp({
-    db: ws.database.db,
-    contextFor: ws.contextFor,
+    runtime: startup,
     auth,
     localPrincipal: options.as ?? localAdminId,
     allowedHosts: [...new Set([...loopbackHosts, ...boundHosts, ...explicitHosts])],
     allowedOrigins: explicitHosts,
-    oidc: oidc && { issuer: oidc.issuer, verify: createOidcVerifier(oidc, ws.database.db) },
+    oidc: oidc && verifier && { issuer: oidc.issuer, verify: async (token) => (await verifier)(token) },
     tools: options.tools,
   });
-  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, () => resolve(s));
-    s.once('error', (error: NodeJS.ErrnoException) =>
-      reject(
-        new DataOpsError(
-          'unavailable',
-          error.code === 'EADDRINUSE'
-            ? `port ${options.port} is already in use: pick another with --port or PORT`
-            : `could not listen on ${options.host}:${options.port}: ${error.message}`,
+  let server: ReturnType<typeof serve>;
+  try {
+    server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+      const s = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, () => resolve(s));
+      s.once('error', (error: NodeJS.ErrnoException) =>
+        reject(
+          new DataOpsError(
+            'unavailable',
+            error.code === 'EADDRINUSE'
+              ? `port ${options.port} is already in use: pick another with --port or PORT`
+              : `could not listen on ${options.host}:${options.port}: ${error.message}`,
+          ),
         ),
-      ),
-    );
-  });
+      );
+    });
+  } catch (error) {
+    await startup.close();
+    throw error;
+  }
   // Embedded databases run in this thread, so a long statement can hold the event loop for seconds; with
   // Node's 5 s default an idle keep-alive connection would be closed just as its client sends the next request.
   if ('keepAliveTimeout' in server) {
@@ -150,39 +148,16 @@ export async function startServer(ws: Workspace, options: StartOptions): Promise
         '`dataops token create --as <principal>` (pass --auth local to act as the local user without one).\n',
     );
   }
-  const scheduler = startQualityScheduler(ws);
+  const closeServer = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  // A catalog that cannot open (unreachable server, held data directory) ends the process as before it listened.
+  const runtime = await startup.opened.catch(async (error: unknown) => {
+    await closeServer();
+    throw error;
+  });
+  void startup.settled.then(() => runtime.scheduler.start());
   await new Promise<void>((resolve) => {
-    const stop = () => server.close(() => scheduler?.stop().then(resolve, resolve) ?? resolve());
+    const stop = () => closeServer().then(() => startup.close().then(resolve, resolve));
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
-  });
-}
-
-/** Closes, as failed, the pipeline runs a stopped server left `running` (see failInterruptedRuns). */
-export async function recoverInterruptedRuns(ws: Workspace): Promise<void> {
-  const closed = await failInterruptedRuns(ws.database.db, new Date(), { embedded: ws.storage.dataDir !== null });
-  if (closed > 0)
-    ws.ctx.logger.warn(
-      `marked ${closed} pipeline run(s) failed: the server running them had stopped before they finished`,
-    );
-}
-
-/**
- * Runs the quality scheduler beside the server: a first cycle at once (so every table of a new catalog
- * has a profile and a score after it), then every DATAOPS_SCHEDULER_INTERVAL seconds; 0 turns it off.
- * Several servers on one catalog share the work through the database's leases.
- */
-function startQualityScheduler(ws: Workspace) {
-  const intervalSeconds = ws.env.DATAOPS_SCHEDULER_INTERVAL;
-  if (intervalSeconds === 0) return null;
-  return startScheduler(ws.ctx, {
-    instanceId: newInstanceId(),
-    ...schedulerConfig(ws.env),
-    channels: [webhookChannel()],
-    intervalMs: intervalSeconds * 1000,
-    onCycle: (summary) => {
-      if (summary.ran > 0 || summary.deliveries.sent > 0)
-        ws.ctx.logger.info(`quality scheduler: ${renderCycle(summary)}`);
-    },
   });
 }

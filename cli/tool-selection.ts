@@ -1,5 +1,5 @@
 import { parseToolsets, type ToolSelection } from '../mcp-server/registry.js';
-import type { Env } from './config.js';
+import type { Env } from '../mcp-server/runtime/config.js';
 
 /** The tools `dataops mcp` or `dataops start` offers: `--toolsets` (else DATAOPS_TOOLSETS), `--read-only` (or DATAOPS_READ_ONLY). */
 export function toolSelection(options: { toolsets?: string; readOnly?: boolean }, env: Env): ToolSelection {

@@ -1,10 +1,7 @@
-import path from 'node:path';
-import { createDb, type Database } from '../db/create-db.js';
-import { createEmbedder } from '../mcp-server/catalog/embeddings/embedder.js';
-import { loadSecretBox } from '../mcp-server/connectors/source-credentials.js';
-import { createJsonLogger, type ServiceContext } from '../mcp-server/context.js';
-import { ensureLocalAdmin, loadPrincipal, localAdminId } from '../mcp-server/governance/principals.js';
-import { type Env, embedderConfig, readEnv, type StorageLocation, storageLocation } from './config.js';
+import type { ServiceContext } from '../mcp-server/context.js';
+import { localAdminId } from '../mcp-server/governance/principals.js';
+import { readConfig } from '../mcp-server/runtime/config.js';
+import { openRuntime, type Runtime } from '../mcp-server/runtime/open-runtime.js';
 
 export interface GlobalOptions {
   db?: string;
@@ -12,47 +9,18 @@ export interface GlobalOptions {
   json?: boolean;
 }
 
-export interface Workspace {
-  env: Env;
-  storage: StorageLocation;
-  database: Database;
-  /** A context acting as `--as` (the local administrator by default). */
+/** The runtime a command runs with, and the context of `--as` (the local administrator by default). */
+export interface Workspace extends Runtime {
   ctx: ServiceContext;
-  /** A context for another principal, e.g. the one a bearer token stands for. */
-  contextFor(principalId: string): Promise<ServiceContext>;
-  close(): Promise<void>;
 }
 
-/** Opens the catalog (migrating it) and builds the request context every command runs with. */
+/** Opens the runtime from `--db` and the environment and loads the context every command runs as. */
 export async function openWorkspace(options: GlobalOptions): Promise<Workspace> {
-  const env = readEnv();
-  const storage = storageLocation(options.db, env);
-  const database = await createDb({ target: storage.catalog });
+  const runtime = await openRuntime(readConfig(options));
   try {
-    await ensureLocalAdmin(database.db);
-    const logger = createJsonLogger(env.DATAOPS_LOG_LEVEL);
-    const embedder = createEmbedder(embedderConfig(env));
-    const dataDir = storage.dataDir ?? path.resolve(env.DATAOPS_DATA_DIR ?? '.dataops');
-    const secrets = loadSecretBox(env.DATAOPS_SECRET_KEY, dataDir);
-    const contextFor = async (principalId: string): Promise<ServiceContext> => ({
-      db: database.db,
-      principal: await loadPrincipal(database.db, principalId),
-      clock: () => new Date(),
-      logger,
-      embedder,
-      secrets,
-      exportsDir: path.join(dataDir, 'exports'),
-    });
-    return {
-      env,
-      storage,
-      database,
-      ctx: await contextFor(options.as ?? localAdminId),
-      contextFor,
-      close: () => database.close(),
-    };
+    return { ...runtime, ctx: await runtime.contextFor(options.as ?? localAdminId) };
   } catch (error) {
-    await database.close();
+    await runtime.close();
     throw error;
   }
 }

@@ -16,7 +16,7 @@ import { runTool } from '../mcp-server/run-tool.js';
 import { warehouseSnapshot } from './fixtures/warehouse-snapshot.js';
 import { connectMcpClient } from './helpers/mcp-client.js';
 import { runCli } from './helpers/run-cli.js';
-import { contextAs, createTestContext } from './helpers/test-context.js';
+import { contextAs, createTestContext, testRuntimeSource } from './helpers/test-context.js';
 import { createScratchDatabase, createTestDb, serverUrl } from './helpers/test-db.js';
 
 const urn = (namespace: string, name: string) => assetUrn('postgres', 'warehouse', namespace, name);
@@ -101,8 +101,7 @@ describe('audit of every tool call', () => {
 
   it('records calls through the JSON API', async () => {
     const app = createApp({
-      db: database.db,
-      contextFor: async () => analyst,
+      runtime: testRuntimeSource(database),
       auth: 'local',
       localPrincipal: 'analyst',
       allowedHosts: ['localhost'],

@@ -10,7 +10,7 @@ import { catalogSearch } from '../mcp-server/catalog/tools.js';
 import { localAdminId } from '../mcp-server/governance/principals.js';
 import { runTool } from '../mcp-server/run-tool.js';
 import { sharedData } from './helpers/source-databases.js';
-import { createTestContext } from './helpers/test-context.js';
+import { createTestContext, testRuntimeSource } from './helpers/test-context.js';
 import { createTestDb } from './helpers/test-db.js';
 
 const origin = 'http://127.0.0.1:8787';
@@ -21,8 +21,7 @@ describe('bad input over HTTP', () => {
   let database: Database;
   const app = () =>
     createApp({
-      db: database.db,
-      contextFor: (id) => createTestContext(database, id),
+      runtime: testRuntimeSource(database),
       auth: 'local',
       localPrincipal: localAdminId,
       allowedHosts: loopbackHosts,

@@ -1,12 +1,12 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadDemo } from '../cli/demo.js';
 import type { Workspace } from '../cli/workspace.js';
 import { queryRows } from '../db/create-db.js';
 import { getAssetProfile } from '../mcp-server/catalog/assets.js';
 import { demoAnnotations } from '../mcp-server/demo/demo-annotations.js';
 import { demoDomains } from '../mcp-server/demo/demo-domains.js';
 import { demoPrincipals } from '../mcp-server/demo/demo-principals.js';
+import { loadDemo } from '../mcp-server/demo/load-demo.js';
 import { clearanceAllows } from '../mcp-server/governance/access.js';
 import { readFeed } from '../mcp-server/social/feed.js';
 import { recommend } from '../mcp-server/social/recommend.js';

@@ -15,7 +15,7 @@ import { createOidcVerifier } from '../mcp-server/governance/oidc.js';
 import { linkIdentity, localAdminId, savePrincipal } from '../mcp-server/governance/principals.js';
 import { warehouseSnapshot } from './fixtures/warehouse-snapshot.js';
 import { runCli } from './helpers/run-cli.js';
-import { contextAs, createTestContext } from './helpers/test-context.js';
+import { contextAs, createTestContext, testRuntimeSource } from './helpers/test-context.js';
 import { createTestDb } from './helpers/test-db.js';
 
 type KeyPair = Awaited<ReturnType<typeof generateKeyPair>>;
@@ -78,8 +78,7 @@ describe('sign-in with an OIDC identity provider', () => {
     await savePrincipal(admin, { id: 'analyst', displayName: 'Analyst', clearance: 'U', roles: ['viewer'] });
     await linkIdentity(admin, { principalId: 'analyst', provider: idp.issuer, subject: 'entra|4711' });
     app = createApp({
-      db: database.db,
-      contextFor: (id) => createTestContext(database, id),
+      runtime: testRuntimeSource(database),
       auth: 'required',
       localPrincipal: localAdminId,
       allowedHosts: loopbackHosts,

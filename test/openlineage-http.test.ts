@@ -7,7 +7,7 @@ import { loopbackHosts } from '../channels/http/host-check.js';
 import { type Database, queryRows } from '../db/create-db.js';
 import { createApiToken, localAdminId, upsertPrincipal } from '../mcp-server/governance/principals.js';
 import { sharedData } from './helpers/source-databases.js';
-import { createTestContext } from './helpers/test-context.js';
+import { createTestContext, testRuntimeSource } from './helpers/test-context.js';
 import { createTestDb } from './helpers/test-db.js';
 
 const event = (file: string) => readFileSync(path.join(sharedData, 'openlineage/events', file), 'utf8');
@@ -19,8 +19,7 @@ describe('POST /api/v1/lineage (the path Marquez serves)', () => {
   let viewerToken: string;
   const app = (auth: 'local' | 'required') =>
     createApp({
-      db: database.db,
-      contextFor: (id) => createTestContext(database, id),
+      runtime: testRuntimeSource(database),
       auth,
       localPrincipal: localAdminId,
       allowedHosts: loopbackHosts,

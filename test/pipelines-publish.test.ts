@@ -1,6 +1,5 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDemoSource } from '../cli/demo-source.js';
 import type { Workspace } from '../cli/workspace.js';
 import { isDataOpsError } from '../core/errors.js';
 import { queryRows } from '../db/create-db.js';
@@ -8,6 +7,7 @@ import { syncSource } from '../mcp-server/catalog/sync.js';
 import { catalogTools } from '../mcp-server/catalog/tools.js';
 import { createPostgresConnector } from '../mcp-server/connectors/postgres/postgres-connector.js';
 import type { ServiceContext } from '../mcp-server/context.js';
+import { openDemoSource } from '../mcp-server/demo/demo-source.js';
 import { classificationTools } from '../mcp-server/governance/classification-tools.js';
 import { policyTools } from '../mcp-server/governance/policy-tools.js';
 import { lineageTools } from '../mcp-server/lineage/tools.js';

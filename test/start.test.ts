@@ -37,9 +37,25 @@ describe('the demo workspace', () => {
       cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
       const server = await startServer(systemNode(), [binPath, '--db', dir, 'start', '--port', '0'], {
         env: { ...process.env, DATAOPS_LOG_LEVEL: 'warn' },
-        readyTimeoutMs: 120_000,
+        until: 'listening',
       });
       cleanups.push(() => server.stop());
+      // It listens at once and says it is loading; a tool called meanwhile waits a little, then says why not.
+      const loading = await fetch(`${server.baseUrl}/healthz`);
+      expect(loading.status).toBe(503);
+      expect(await loading.json()).toMatchObject({ status: 'loading', message: expect.stringMatching(/^DataOps is/) });
+      const early = await fetch(`${server.baseUrl}/api/tools/catalog_search`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '' }),
+      });
+      expect(early.status).toBe(503);
+      expect(await early.json()).toMatchObject({
+        error: { code: 'unavailable', message: expect.stringMatching(/^DataOps is loading the demo workspace/) },
+      });
+      const deadline = Date.now() + 180_000;
+      while ((await fetch(`${server.baseUrl}/healthz`)).status !== 200 && Date.now() < deadline) await sleep(500);
+      expect(await (await fetch(`${server.baseUrl}/healthz`)).json()).toEqual({ status: 'ok' });
       const all = await search(server, '');
       expect(all.total).toBe(30);
       const spend = await search(server, 'expenditure');
@@ -199,6 +215,8 @@ describe('dataops start on a shared catalog or every interface', () => {
     }
   });
 });
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A request to 127.0.0.1 that names another Host, answered with its status (GET /healthz or a search POST). */
 function loopbackRequest(port: number, method: string, host: string, token?: string): Promise<number> {

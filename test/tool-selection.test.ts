@@ -12,7 +12,7 @@ import { localAdminId } from '../mcp-server/governance/principals.js';
 import type { ToolSelection } from '../mcp-server/registry.js';
 import { systemNode } from './helpers/processes.js';
 import { binPath, runCli } from './helpers/run-cli.js';
-import { createTestContext } from './helpers/test-context.js';
+import { testRuntimeSource } from './helpers/test-context.js';
 import { createScratchDatabase, createTestDb, serverUrl } from './helpers/test-db.js';
 
 type ToolResult = { isError?: boolean; content: { type: string; text: string }[] };
@@ -131,8 +131,7 @@ describe('toolsets and read-only per HTTP session on /mcp', () => {
 
   const app = (tools?: ToolSelection) =>
     createApp({
-      db: database.db,
-      contextFor: (id) => createTestContext(database, id),
+      runtime: testRuntimeSource(database),
       auth: 'local',
       localPrincipal: localAdminId,
       allowedHosts: loopbackHosts,

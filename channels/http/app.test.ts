@@ -1,13 +1,14 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DataOpsError } from '../../core/errors.js';
 import type { Database } from '../../db/create-db.js';
 import { annotateAssets } from '../../mcp-server/catalog/annotate.js';
 import { syncSource } from '../../mcp-server/catalog/sync.js';
 import { assetUrn } from '../../mcp-server/catalog/urn.js';
 import { createApiToken, localAdminId, upsertPrincipal } from '../../mcp-server/governance/principals.js';
 import { warehouseSnapshot } from '../../test/fixtures/warehouse-snapshot.js';
-import { createTestContext } from '../../test/helpers/test-context.js';
+import { createTestContext, testRuntime, testRuntimeSource } from '../../test/helpers/test-context.js';
 import { createTestDb } from '../../test/helpers/test-db.js';
 import { createApp } from './app.js';
 import { loopbackHosts } from './host-check.js';
@@ -17,8 +18,7 @@ describe('HTTP app', () => {
   let analystToken: string;
   const apps = (auth: 'local' | 'required') =>
     createApp({
-      db: database.db,
-      contextFor: (id) => createTestContext(database, id),
+      runtime: testRuntimeSource(database),
       auth,
       localPrincipal: localAdminId,
       allowedHosts: loopbackHosts,
@@ -155,8 +155,7 @@ describe('HTTP app', () => {
 
   it('lets pages on an explicitly allowed host call it, with the port when one was given', async () => {
     const app = createApp({
-      db: database.db,
-      contextFor: (id) => createTestContext(database, id),
+      runtime: testRuntimeSource(database),
       auth: 'required',
       localPrincipal: localAdminId,
       allowedHosts: [...loopbackHosts, 'dataops.example.mil', 'portal.example.mil:8443'],
@@ -173,8 +172,7 @@ describe('HTTP app', () => {
 
   it('answers 413 with a clear message to a body over the limit on /api and /mcp', async () => {
     const app = createApp({
-      db: database.db,
-      contextFor: (id) => createTestContext(database, id),
+      runtime: testRuntimeSource(database),
       auth: 'local',
       localPrincipal: localAdminId,
       allowedHosts: loopbackHosts,
@@ -243,5 +241,41 @@ describe('HTTP app', () => {
     });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { message: string } }).error.message).toMatch(/limit/);
+  });
+  it('says it is loading on /healthz and /api until its runtime is ready, then serves', async () => {
+    let loading = true;
+    const app = createApp({
+      runtime: {
+        status: () => (loading ? { state: 'loading', step: 'ingesting', sinceMs: Date.now() } : { state: 'ready' }),
+        whenReady: async () => {
+          if (loading) throw new DataOpsError('unavailable', 'DataOps is loading the demo workspace');
+          return testRuntime(database);
+        },
+      },
+      auth: 'local',
+      localPrincipal: localAdminId,
+      allowedHosts: loopbackHosts,
+    });
+    const health = () => app.request('http://127.0.0.1:8787/healthz');
+    const search = () =>
+      app.request('http://127.0.0.1:8787/api/tools/catalog_search', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: 'contracts' }),
+      });
+    const during = await health();
+    expect(during.status).toBe(503);
+    expect(await during.json()).toMatchObject({
+      status: 'loading',
+      message: expect.stringContaining('now: ingesting'),
+    });
+    const early = await search();
+    expect(early.status).toBe(503);
+    expect(await early.json()).toEqual({
+      error: { code: 'unavailable', message: 'DataOps is loading the demo workspace' },
+    });
+    loading = false;
+    expect(await (await health()).json()).toEqual({ status: 'ok' });
+    expect((await search()).status).toBe(200);
   });
 });

@@ -4,7 +4,6 @@ import { createMiddleware } from 'hono/factory';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ZodError } from 'zod';
 import { DataOpsError, type ErrorCode, isDataOpsError } from '../../core/errors.js';
-import type { Db } from '../../db/create-db.js';
 import type { ServiceContext } from '../../mcp-server/context.js';
 import { looksLikeJwt, type OidcVerifier } from '../../mcp-server/governance/oidc.js';
 import { principalForToken } from '../../mcp-server/governance/principals.js';
@@ -17,14 +16,17 @@ import {
 } from '../../mcp-server/lineage/openlineage-body.js';
 import { notEnabledReason, selectTools, type ToolSelection, toolByName } from '../../mcp-server/registry.js';
 import { auditFailedCall, errorMessage, runTool } from '../../mcp-server/run-tool.js';
+import { loadingMessage, loadingWaitMs, type RuntimeSource } from '../../mcp-server/runtime/startup.js';
 import { handleMcpRequest } from '../../mcp-server/transports/http.js';
 import { createHostCheck } from './host-check.js';
 import { sessionSelection } from './session-tools.js';
 
 export interface AppOptions {
-  db: Db;
-  /** Builds the request context for an authenticated principal. */
-  contextFor(principalId: string): Promise<ServiceContext>;
+  /**
+   * The runtime, or a startup still opening it: /healthz reports where it is, and /mcp and /api wait for it
+   * (the demo for at most `loadingWaitMs`, then a 503 saying what is still loading).
+   */
+  runtime: RuntimeSource;
   /** `local`: requests without a token act as `localPrincipal` (loopback desktop use); `required`: every request needs a token. */
   auth: 'local' | 'required';
   localPrincipal: string;
@@ -120,7 +122,13 @@ export function createApp(options: AppOptions) {
     await next();
   });
 
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  // 200 once tools run; 503 while the catalog opens or the demo loads, so a load balancer or a script waits.
+  app.get('/healthz', (c) => {
+    const status = options.runtime.status();
+    if (status.state === 'ready') return c.json({ status: 'ok' });
+    if (status.state === 'failed') return c.json({ status: 'failed', message: status.message }, 503);
+    return c.json({ status: 'loading', message: loadingMessage(status) }, 503);
+  });
 
   // OAuth protected-resource metadata (RFC 9728): how an MCP client finds out where to get a token.
   const resourceMetadata = (c: { req: { url: string } }) => {
@@ -136,20 +144,21 @@ export function createApp(options: AppOptions) {
   app.get('/.well-known/oauth-protected-resource/mcp', (c) => c.json(resourceMetadata(c)));
 
   const authenticate = async (authorization: string | undefined): Promise<ServiceContext | string> => {
+    const runtime = await options.runtime.whenReady(loadingWaitMs);
     const token = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
     if (token && options.oidc && looksLikeJwt(token)) {
       const result = await options.oidc.verify(token);
       if ('problem' in result) return result.problem;
-      return options.contextFor(result.principalId).catch((error: Error) => error.message);
+      return runtime.contextFor(result.principalId).catch((error: Error) => error.message);
     }
     if (token) {
-      const principal = await principalForToken(options.db, token, clock());
+      const principal = await principalForToken(runtime.database.db, token, clock());
       if (!principal)
         return 'the bearer token is unknown, revoked or expired: create one with `dataops token create --as <principal>`';
-      return options.contextFor(principal.id);
+      return runtime.contextFor(principal.id);
     }
     if (authorization) return 'the Authorization header must be `Bearer <token>`';
-    if (options.auth === 'local') return options.contextFor(options.localPrincipal);
+    if (options.auth === 'local') return runtime.contextFor(options.localPrincipal);
     return 'this server requires a bearer token: create one with `dataops token create --as <principal>`';
   };
 

@@ -9,13 +9,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { demoSourceName, loadDemo } from '../../cli/demo.js';
-import { openWorkspace } from '../../cli/workspace.js';
 import { assetUrn } from '../../mcp-server/catalog/urn.js';
 import { demoAnnotations } from '../../mcp-server/demo/demo-annotations.js';
 import { demoPrincipals } from '../../mcp-server/demo/demo-principals.js';
+import { demoSourceName, loadDemo } from '../../mcp-server/demo/load-demo.js';
 import { clearanceAllows } from '../../mcp-server/governance/access.js';
 import { requestAccess } from '../../mcp-server/governance/access-requests.js';
+import { localAdminId } from '../../mcp-server/governance/principals.js';
+import { readConfig } from '../../mcp-server/runtime/config.js';
+import { openRuntime } from '../../mcp-server/runtime/open-runtime.js';
 import { createRng } from '../bench/search/prng.js';
 
 const requestsPerPrincipal = 10;
@@ -31,9 +33,9 @@ const purposes = [
 
 async function main() {
   const dir = mkdtempSync(path.join(tmpdir(), 'dataops-access-eval-'));
-  const ws = await openWorkspace({ db: dir });
+  const ws = await openRuntime(readConfig({ db: dir }));
   try {
-    await loadDemo(ws, (m) => process.stderr.write(`${m}\n`));
+    await loadDemo({ ...ws, ctx: await ws.contextFor(localAdminId) }, (m) => process.stderr.write(`${m}\n`));
     const assets = Object.entries(demoAnnotations).map(([qualifiedName, a]) => {
       const [namespace, name] = qualifiedName.split('.') as [string, string];
       return { qualifiedName, urn: assetUrn('postgres', demoSourceName, namespace, name), ...a };

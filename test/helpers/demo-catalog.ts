@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
-import { loadDemo } from '../../cli/demo.js';
 import { openWorkspace, type Workspace } from '../../cli/workspace.js';
 import { queryRows } from '../../db/create-db.js';
 import { assetUrn } from '../../mcp-server/catalog/urn.js';
+import { loadDemo } from '../../mcp-server/demo/load-demo.js';
 import { createScratchDatabase, serverUrl } from './test-db.js';
 
 export interface DemoCatalog {

@@ -98,12 +98,19 @@ export interface RunningServer {
 
 /**
  * Starts `dataops start --port 0 ...` in its own process group, reads the port it prints and waits
- * until /healthz answers.
+ * until /healthz answers 200: it listens at once and says `loading` (503) while the catalog opens and,
+ * on a first start, the demo loads, so `readyTimeoutMs` covers both.
  */
 export async function startServer(
   command: string,
   args: string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; readyTimeoutMs?: number } = {},
+  options: {
+    cwd?: string;
+    env?: NodeJS.ProcessEnv;
+    readyTimeoutMs?: number;
+    /** `listening`: return as soon as the port is printed, without waiting for /healthz (to see it loading). */
+    until?: 'listening' | 'healthy';
+  } = {},
 ): Promise<RunningServer> {
   const child = spawn(command, args, { cwd: options.cwd, env: options.env, detached: true, stdio: 'pipe' });
   child.stdin.end();
@@ -126,11 +133,13 @@ export async function startServer(
       await exited;
     },
   };
+  const readyTimeoutMs = options.readyTimeoutMs ?? 90_000;
+  const startedAt = Date.now();
   try {
     server.baseUrl = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`the server did not say where it listens:\n${log}`)),
-        options.readyTimeoutMs ?? 90_000,
+        readyTimeoutMs,
       );
       const onData = (chunk: Buffer) => {
         log += chunk.toString();
@@ -149,7 +158,8 @@ export async function startServer(
         reject(new Error(`the server exited before listening:\n${log}`));
       });
     });
-    const deadline = Date.now() + 30_000;
+    if (options.until === 'listening') return server;
+    const deadline = Math.max(startedAt + readyTimeoutMs, Date.now() + 30_000);
     for (;;) {
       const healthy = await fetch(`${server.baseUrl}/healthz`)
         .then((r) => r.ok)

@@ -1,29 +1,36 @@
 import type { Database } from '../../db/create-db.js';
-import { createEmbedder } from '../../mcp-server/catalog/embeddings/embedder.js';
-import { createSecretBox } from '../../mcp-server/connectors/source-credentials.js';
-import { createJsonLogger, type ServiceContext } from '../../mcp-server/context.js';
-import {
-  ensureLocalAdmin,
-  loadPrincipal,
-  localAdminId,
-  type NewPrincipal,
-  upsertPrincipal,
-} from '../../mcp-server/governance/principals.js';
+import type { ServiceContext } from '../../mcp-server/context.js';
+import { localAdminId, type NewPrincipal, upsertPrincipal } from '../../mcp-server/governance/principals.js';
+import { configForDatabase } from '../../mcp-server/runtime/config.js';
+import { openRuntime, type Runtime } from '../../mcp-server/runtime/open-runtime.js';
+import type { RuntimeSource } from '../../mcp-server/runtime/startup.js';
 
-const embedder = createEmbedder({ provider: 'offline' });
-const secrets = createSecretBox('dataops test key, never used outside the test suite');
+/** Silent logs, offline embeddings and a fixed key for the connections tests keep. */
+const testEnv = {
+  DATAOPS_LOG_LEVEL: 'silent',
+  DATAOPS_SECRET_KEY: 'dataops test key, never used outside the test suite',
+};
+
+const runtimes = new WeakMap<Database, Promise<Runtime>>();
+
+/** The runtime over a test file's database: one per database, which stays the test file's to close. */
+export function testRuntime(database: Database): Promise<Runtime> {
+  let runtime = runtimes.get(database);
+  if (!runtime) {
+    runtime = openRuntime(configForDatabase(database, testEnv), { database });
+    runtimes.set(database, runtime);
+  }
+  return runtime;
+}
+
+/** The test runtime as the HTTP app takes it: ready, no startup work. */
+export function testRuntimeSource(database: Database): RuntimeSource {
+  return { status: () => ({ state: 'ready' }), whenReady: () => testRuntime(database) };
+}
 
 /** A service context on a test database, acting as the local administrator unless told otherwise. */
 export async function createTestContext(database: Database, principalId = localAdminId): Promise<ServiceContext> {
-  await ensureLocalAdmin(database.db);
-  return {
-    db: database.db,
-    principal: await loadPrincipal(database.db, principalId),
-    clock: () => new Date(),
-    logger: createJsonLogger('silent'),
-    embedder,
-    secrets,
-  };
+  return (await testRuntime(database)).contextFor(principalId);
 }
 
 /** Creates a principal and returns a context acting as it. */

@@ -16,10 +16,10 @@ import { parseArgs } from 'node:util';
 import { type SQL, sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { createDb } from '../../../db/create-db.js';
+import { createScratchDatabase } from '../../../db/scratch-database.js';
 import type { ServiceContext } from '../../../mcp-server/context.js';
 import { lineageImpact } from '../../../mcp-server/lineage/analysis.js';
-import { createTestContext } from '../../../test/helpers/test-context.js';
-import { createScratchDatabase, serverUrl as defaultServerUrl } from '../../../test/helpers/test-db.js';
+import { benchContext, defaultServerUrl } from '../bench-runtime.js';
 import { cleanupAll, cleanupOnSignals, onCleanup, wasInterrupted } from '../search/cleanup.js';
 import { formatMs, summarize, timed } from '../search/stats.js';
 import { explain, hopFrontier, hopQueries, recording, sqlText } from './explain.js';
@@ -196,7 +196,7 @@ async function main(): Promise<void> {
       widestMs: await medianMs(5, () => reachCount(graph, starts.widest.n, 20, seen, ++stamp)),
       buildMs: Math.round(adjacency.ms),
     };
-    const ctx = await createTestContext(database);
+    const ctx = await benchContext(database);
     const trips: number[] = [];
     for (let i = 0; i < 200; i++) trips.push((await timed(() => ctx.db.execute(sql`select 1`))).ms);
     results.roundTrip = summarize(trips);

@@ -12,14 +12,14 @@
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
 import { createDb } from '../../../db/create-db.js';
+import { createScratchDatabase } from '../../../db/scratch-database.js';
 import { syncSource } from '../../../mcp-server/catalog/sync.js';
 import { assetUrn } from '../../../mcp-server/catalog/urn.js';
 import { createPostgresConnector } from '../../../mcp-server/connectors/postgres/postgres-connector.js';
 import { addNode, connect } from '../../../mcp-server/pipelines/edit.js';
 import { runPipeline } from '../../../mcp-server/pipelines/run.js';
 import { createPipeline, savePipelineVersion } from '../../../mcp-server/pipelines/store.js';
-import { createTestContext } from '../../../test/helpers/test-context.js';
-import { createScratchDatabase, serverUrl as defaultServerUrl } from '../../../test/helpers/test-db.js';
+import { benchContext, defaultServerUrl } from '../bench-runtime.js';
 import { cleanupAll, cleanupOnSignals, onCleanup, wasInterrupted } from '../search/cleanup.js';
 
 const { values: args } = parseArgs({
@@ -56,7 +56,7 @@ async function main() {
 
   const catalog = await createDb({ target: 'memory://' });
   onCleanup('catalog', () => catalog.close());
-  const ctx = await createTestContext(catalog);
+  const ctx = await benchContext(catalog);
   await syncSource(ctx, await createPostgresConnector({ url: scratch.url, name: 'bench' }).discover(), {
     connection: scratch.url,
   });

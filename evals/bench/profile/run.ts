@@ -18,12 +18,12 @@ import { desc, eq } from 'drizzle-orm';
 import postgres from 'postgres';
 import { createDb } from '../../../db/create-db.js';
 import { assets, profiles } from '../../../db/schema/index.js';
+import { createScratchDatabase } from '../../../db/scratch-database.js';
 import { syncSource } from '../../../mcp-server/catalog/sync.js';
 import { createPostgresConnector } from '../../../mcp-server/connectors/postgres/postgres-connector.js';
 import { profileAsset } from '../../../mcp-server/quality/profile.js';
 import type { ColumnProfile } from '../../../mcp-server/quality/profile-stats.js';
-import { createTestContext } from '../../../test/helpers/test-context.js';
-import { createScratchDatabase, serverUrl as defaultServerUrl } from '../../../test/helpers/test-db.js';
+import { benchContext, defaultServerUrl } from '../bench-runtime.js';
 import { cleanupAll, cleanupOnSignals, onCleanup, wasInterrupted } from '../search/cleanup.js';
 
 const resultsPath = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results.json');
@@ -73,7 +73,7 @@ async function main() {
 
   const catalog = await createDb({ target: 'memory://' });
   onCleanup('catalog', () => catalog.close());
-  const ctx = await createTestContext(catalog);
+  const ctx = await benchContext(catalog);
   await syncSource(ctx, await createPostgresConnector({ url: scratch.url, name: 'bench' }).discover(), {
     connection: scratch.url,
   });

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { createDb, type Database, queryRows } from '../../../db/create-db.js';
+import { createScratchDatabase } from '../../../db/scratch-database.js';
 import { type SyncSummary, syncSource } from '../../../mcp-server/catalog/sync.js';
 import type { ServiceContext } from '../../../mcp-server/context.js';
-import { createTestContext } from '../../../test/helpers/test-context.js';
-import { createScratchDatabase } from '../../../test/helpers/test-db.js';
+import { benchContext } from '../bench-runtime.js';
 import { onCleanup } from './cleanup.js';
 import type { Estate } from './generate-estate.js';
 import { formatMs, timed } from './stats.js';
@@ -54,7 +54,7 @@ export async function openCatalog(target: Target, serverUrl: string, prefix: str
       await remove();
     };
   }
-  return { target, database, ctx: await createTestContext(database), dispose };
+  return { target, database, ctx: await benchContext(database), dispose };
 }
 
 export interface LoadResult {

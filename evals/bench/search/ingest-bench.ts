@@ -1,9 +1,9 @@
 import os from 'node:os';
 import postgres from 'postgres';
+import { createScratchDatabase } from '../../../db/scratch-database.js';
 import { syncSource } from '../../../mcp-server/catalog/sync.js';
 import { createPostgresConnector } from '../../../mcp-server/connectors/postgres/postgres-connector.js';
 import type { DiscoveredAsset } from '../../../mcp-server/connectors/types.js';
-import { createScratchDatabase } from '../../../test/helpers/test-db.js';
 import { openCatalog, type Target } from './catalog.js';
 import { onCleanup } from './cleanup.js';
 import { generateEstate } from './generate-estate.js';

@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { queryRows } from '../../../db/create-db.js';
-import { serverUrl as defaultServerUrl } from '../../../test/helpers/test-db.js';
+import { defaultServerUrl } from '../bench-runtime.js';
 import { type Catalog, catalogSizes, loadEstate, openCatalog, type Target } from './catalog.js';
 import { cleanupAll, cleanupOnSignals, wasInterrupted } from './cleanup.js';
 import { explainRetrieval, explainSearch } from './explain.js';

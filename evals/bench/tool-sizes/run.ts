@@ -32,7 +32,7 @@ const table = [header, ...rows.map(cells)];
 const widths = header.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
 const line = (row: string[]) => `| ${row.map((cell, i) => cell.padEnd(widths[i]!)).join(' | ')} |`;
 process.stdout.write(
-  [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map((r) => line(cells(r)))].join('\n') + '\n',
+  `${[line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map((r) => line(cells(r)))].join('\n')}\n`,
 );
 
 const all = rows.find((r) => r.label === 'all')!;

@@ -1,28 +1,34 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { annotateAssets, defineDomains } from '../mcp-server/catalog/annotate.js';
-import type { SyncSummary } from '../mcp-server/catalog/sync.js';
-import { assetUrn } from '../mcp-server/catalog/urn.js';
-import { createPostgresConnector } from '../mcp-server/connectors/postgres/postgres-connector.js';
-import { demoAnnotations } from '../mcp-server/demo/demo-annotations.js';
-import { demoDomains } from '../mcp-server/demo/demo-domains.js';
-import { loadDemoGovernance } from '../mcp-server/demo/demo-governance.js';
-import { loadDemoPipelines } from '../mcp-server/demo/demo-pipelines.js';
-import { demoPrincipals } from '../mcp-server/demo/demo-principals.js';
-import { demoSchemaStatements } from '../mcp-server/demo/demo-schema-statements.js';
-import { loadDemoSocialHistory } from '../mcp-server/demo/demo-social.js';
-import { requireRole } from '../mcp-server/governance/access.js';
-import { setClassification } from '../mcp-server/governance/markings.js';
-import { addDomainMember, upsertPrincipal } from '../mcp-server/governance/principals.js';
-import { applyRulesYaml } from '../mcp-server/quality/rules-yaml.js';
-import { openDemoSource } from './demo-source.js';
-import { ingest } from './ingest.js';
-import type { Workspace } from './workspace.js';
+import { annotateAssets, defineDomains } from '../catalog/annotate.js';
+import { type SyncSummary, syncSource } from '../catalog/sync.js';
+import { assetUrn } from '../catalog/urn.js';
+import { createPostgresConnector } from '../connectors/postgres/postgres-connector.js';
+import type { ServiceContext } from '../context.js';
+import { requireRole } from '../governance/access.js';
+import { setClassification } from '../governance/markings.js';
+import { addDomainMember, upsertPrincipal } from '../governance/principals.js';
+import { applyRulesYaml } from '../quality/rules-yaml.js';
+import { demoAnnotations } from './demo-annotations.js';
+import { demoDomains } from './demo-domains.js';
+import { loadDemoGovernance } from './demo-governance.js';
+import { loadDemoPipelines } from './demo-pipelines.js';
+import { demoPrincipals } from './demo-principals.js';
+import { demoSchemaStatements } from './demo-schema-statements.js';
+import { loadDemoSocialHistory } from './demo-social.js';
+import { type DemoStorage, openDemoSource } from './demo-source.js';
 
 export const demoSourceName = 'demo';
 /** The demo's quality rules, in the format `dataops quality apply` reads. */
-const demoRulesFile = fileURLToPath(new URL('../mcp-server/demo/demo-quality-rules.yml', import.meta.url));
+const demoRulesFile = fileURLToPath(new URL('./demo-quality-rules.yml', import.meta.url));
 const demoSchemas = ['contracts', 'performance', 'personnel', 'logistics'];
+
+/** Where the demo goes and who loads it: a runtime's storage and contexts, acting as `ctx.principal`. */
+export interface DemoTarget {
+  ctx: ServiceContext;
+  storage: DemoStorage;
+  contextFor(principalId: string): Promise<ServiceContext>;
+}
 
 export interface LoadDemoOptions {
   /**
@@ -38,7 +44,7 @@ export interface LoadDemoOptions {
  * the pipeline `pipelines_suggest` builds for "monthly contract spend by vendor".
  */
 export async function loadDemo(
-  ws: Workspace,
+  ws: DemoTarget,
   log: (message: string) => void,
   options: LoadDemoOptions = {},
 ): Promise<SyncSummary> {
@@ -50,15 +56,16 @@ export async function loadDemo(
     await source.load(demoSchemaStatements());
     log('ingesting it through the Postgres connector');
     // On the embedded default the demo database is served on a new port each time: same source, new address.
-    summary = await ingest(
-      ws.ctx,
-      createPostgresConnector({ url: source.url, name: demoSourceName, schemas: demoSchemas }),
-      { scope: demoSchemas, relocate: true, connection: source.connection },
-    );
+    const connector = createPostgresConnector({ url: source.url, name: demoSourceName, schemas: demoSchemas });
+    summary = await syncSource(ws.ctx, await connector.discover(), {
+      scope: demoSchemas,
+      relocate: true,
+      connection: source.connection,
+    });
     await defineDomains(ws.ctx, demoDomains);
-    for (const principal of demoPrincipals) await upsertPrincipal(ws.database.db, principal);
+    for (const principal of demoPrincipals) await upsertPrincipal(ws.ctx.db, principal);
     // Whoever loads the demo may see all of it, restricted personnel data included.
-    for (const domain of demoDomains) await addDomainMember(ws.database.db, domain.id, ws.ctx.principal.id);
+    for (const domain of demoDomains) await addDomainMember(ws.ctx.db, domain.id, ws.ctx.principal.id);
     await annotateAssets(
       ws.ctx,
       Object.entries(demoAnnotations).map(([qualifiedName, annotation]) => {

@@ -3,10 +3,15 @@ import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import postgres from 'postgres';
-import { DataOpsError } from '../core/errors.js';
-import { describeConnectionError } from '../db/connection-errors.js';
-import { embeddedTargetPrefix, releaseEmbedded } from '../mcp-server/connectors/source-reader.js';
-import type { StorageLocation } from './config.js';
+import { DataOpsError } from '../../core/errors.js';
+import { describeConnectionError } from '../../db/connection-errors.js';
+import { embeddedTargetPrefix, releaseEmbedded } from '../connectors/source-reader.js';
+
+/** Where the catalog is (a runtime's StorageLocation): the demo's database goes beside it. */
+export interface DemoStorage {
+  catalog: string;
+  dataDir: string | null;
+}
 
 export interface DemoSource {
   /** A Postgres URL the real connector reads the demo from. */
@@ -25,7 +30,7 @@ export interface DemoSource {
  * a loopback port for the time of the ingestion; beside a catalog server, a database named after the
  * catalog's with `_demo` appended, so two catalogs on one server keep their demos apart.
  */
-export function openDemoSource(storage: StorageLocation): Promise<DemoSource> {
+export function openDemoSource(storage: DemoStorage): Promise<DemoSource> {
   return storage.dataDir ? openEmbeddedDemo(path.join(storage.dataDir, 'demo')) : openServerDemo(storage.catalog);
 }
 

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { DataOpsError } from '../core/errors.js';
-import { redactUrl } from '../db/connection-errors.js';
-import type { EmbedderConfig } from '../mcp-server/catalog/embeddings/embedder.js';
-import type { OidcConfig } from '../mcp-server/governance/oidc.js';
+import { DataOpsError } from '../../core/errors.js';
+import { redactUrl } from '../../db/connection-errors.js';
+import type { EmbedderConfig } from '../catalog/embeddings/embedder.js';
+import type { OidcConfig } from '../governance/oidc.js';
 
 /** The environment DataOps reads, validated once here; nothing else touches process.env. */
 const envSchema = z.object({
@@ -63,6 +63,32 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): Env {
     throw new DataOpsError('invalid_input', `environment variable ${issue.path.join('.')}: ${issue.message}`);
   }
   return parsed.data;
+}
+
+/** Everything an entry point decides before the runtime opens: the environment (validated) and where data lives. */
+export interface RuntimeConfig {
+  env: Env;
+  storage: StorageLocation;
+  /**
+   * Where files kept beside the catalog go (the key that seals source connections, pipeline exports): the data
+   * directory, or DATAOPS_DATA_DIR (default ./.dataops) beside a server catalog; null keeps no files.
+   */
+  filesDir: string | null;
+}
+
+/** The configuration of a command: its `--db` flag over the environment, read and validated once. */
+export function readConfig(flags: { db?: string }, env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
+  const parsed = readEnv(env);
+  const storage = storageLocation(flags.db, parsed);
+  return { env: parsed, storage, filesDir: storage.dataDir ?? path.resolve(parsed.DATAOPS_DATA_DIR || '.dataops') };
+}
+
+/**
+ * The configuration of a runtime over a catalog its caller opened (a test file's database, a benchmark's
+ * scratch one): the given environment (e.g. a silent log level and a secret key), no data directory, no files kept.
+ */
+export function configForDatabase(database: { location: string }, env: NodeJS.ProcessEnv): RuntimeConfig {
+  return { env: readEnv(env), storage: { catalog: database.location, dataDir: null }, filesDir: null };
 }
 
 export interface StorageLocation {

@@ -10,7 +10,7 @@ import { createOidcVerifier } from '../mcp-server/governance/oidc.js';
 import { localAdminId } from '../mcp-server/governance/principals.js';
 import { failInterruptedRuns } from '../mcp-server/pipelines/interrupted-runs.js';
 import { webhookChannel } from '../mcp-server/quality/alerts-dispatch.js';
-import { newInstanceId, startScheduler } from '../mcp-server/quality/scheduler.js';
+import { newInstanceId, startScheduler } from '../mcp-server/scheduler/scheduler.js';
 import { renderCycle } from './alerts.js';
 import { oidcConfig, schedulerConfig } from './config.js';
 import { loadDemo } from './demo.js';

@@ -3,6 +3,7 @@ import { createDb, type Database } from '../db/create-db.js';
 import { createEmbedder } from '../mcp-server/catalog/embeddings/embedder.js';
 import { loadSecretBox } from '../mcp-server/connectors/source-credentials.js';
 import { createJsonLogger, type ServiceContext } from '../mcp-server/context.js';
+import { domainHooks } from '../mcp-server/domain-hooks.js';
 import { ensureLocalAdmin, loadPrincipal, localAdminId } from '../mcp-server/governance/principals.js';
 import { type Env, embedderConfig, readEnv, type StorageLocation, storageLocation } from './config.js';
 
@@ -42,6 +43,7 @@ export async function openWorkspace(options: GlobalOptions): Promise<Workspace> 
       embedder,
       secrets,
       exportsDir: path.join(dataDir, 'exports'),
+      hooks: domainHooks,
     });
     return {
       env,

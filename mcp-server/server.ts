@@ -3,7 +3,6 @@ import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mc
 import { type CallToolResult, ErrorCode, ListToolsRequestSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { DataOpsError, isDataOpsError, zodProblems } from '../core/errors.js';
-import { getAssetProfile } from './catalog/assets.js';
 import { searchCatalog } from './catalog/search.js';
 import { catalogTools } from './catalog/tools.js';
 import type { ServiceContext } from './context.js';
@@ -19,6 +18,8 @@ import { portableSchema } from './portable-schema.js';
 import { alertTools } from './quality/alerts-tools.js';
 import { profileTools } from './quality/profile-tools.js';
 import { ruleTools } from './quality/rules-tools.js';
+import { getAssetProfile } from './read-models/asset-profile.js';
+import { assetProfileTools } from './read-models/asset-profile-tools.js';
 import { runTool } from './run-tool.js';
 import { socialTools } from './social/tools.js';
 import type { ToolDefinition } from './tool.js';
@@ -28,6 +29,7 @@ export const serverInfo = { name: 'dataops', version: '0.1.0' };
 /** Every tool the server exposes, in the order clients list them. */
 export const allTools: ToolDefinition[] = [
   ...catalogTools,
+  ...assetProfileTools,
   ...lineageTools,
   ...accessRequestTools,
   ...socialTools,

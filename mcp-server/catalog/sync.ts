@@ -9,7 +9,6 @@ import type { DiscoveredAsset, SourceSnapshot } from '../connectors/types.js';
 import type { ServiceContext } from '../context.js';
 import { requireRole, visibleAssetsSql } from '../governance/access.js';
 import { appendAudit } from '../governance/audit.js';
-import { syncViewLineage } from '../lineage/view-lineage.js';
 import { bulkInsert } from './bulk-insert.js';
 import { embeddingText, searchDocumentFrom, searchDocumentParts } from './search-document.js';
 import { refreshSearchIndexes, withVectorIndexFor } from './search-index.js';
@@ -161,7 +160,15 @@ export async function syncSource(
     summary.deprecated = await deprecateVanished(tx, ctx, snapshot, planned, existing, options.scope ?? [], now);
 
     const edgesChanged = await syncForeignKeys(tx, snapshot, planned, ids, now);
-    const views = await syncViewLineage(tx, snapshot, saved!.id, planned, ids, options.scope ?? [], now);
+    // View lineage is the lineage domain's, refreshed through its hook.
+    const views = await ctx.hooks.sourceSynced(tx, {
+      snapshot,
+      sourceId: saved!.id,
+      assets: planned,
+      ids,
+      scope: options.scope ?? [],
+      now,
+    });
     summary.errors = [...summary.errors, ...views.errors];
     const anything =
       summary.added +

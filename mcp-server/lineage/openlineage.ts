@@ -7,7 +7,6 @@ import { assetUrn } from '../catalog/urn.js';
 import type { ServiceContext } from '../context.js';
 import { requireRole } from '../governance/access.js';
 import { appendAudit } from '../governance/audit.js';
-import { recordAssertions } from '../quality/rules-openlineage.js';
 import {
   type AssetWriter,
   createAssetWriter,
@@ -82,8 +81,9 @@ export async function ingestOpenLineage(ctx: ServiceContext, raw: unknown[]): Pr
       const resolver = createDatasetResolver(tx, ctx.principal);
       for (const event of events) await recordEvent(w, resolver, event, summary);
       await finishWriter(w);
-      // Producers' data-quality assertions become rules of the datasets and results of those rules.
-      await recordAssertions(tx, ctx, resolver);
+      // Producers' data-quality assertions become rules of the datasets and results of those rules (the
+      // quality domain's work, reached through its hook).
+      await ctx.hooks.openLineageRecorded(tx, ctx, (dataset) => resolver.visibleAssetId(dataset));
       summary.assetsCreated = w.stats.created;
       summary.assetsUpdated = w.stats.updated + w.stats.restored;
       if (summary.accepted > 0) {

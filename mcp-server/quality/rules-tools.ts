@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { findVisibleAsset } from '../catalog/assets.js';
+import { findVisibleAsset } from '../catalog/find-visible-asset.js';
 import { urnInput } from '../catalog/schemas.js';
 import { requireRole } from '../governance/access.js';
 import { maskAssetRows } from '../governance/masking.js';

@@ -2,6 +2,7 @@ import type { Database } from '../../db/create-db.js';
 import { createEmbedder } from '../../mcp-server/catalog/embeddings/embedder.js';
 import { createSecretBox } from '../../mcp-server/connectors/source-credentials.js';
 import { createJsonLogger, type ServiceContext } from '../../mcp-server/context.js';
+import { domainHooks } from '../../mcp-server/domain-hooks.js';
 import {
   ensureLocalAdmin,
   loadPrincipal,
@@ -23,6 +24,7 @@ export async function createTestContext(database: Database, principalId = localA
     logger: createJsonLogger('silent'),
     embedder,
     secrets,
+    hooks: domainHooks,
   };
 }
 

@@ -1,6 +1,6 @@
 import type { Db, Tx } from '../db/create-db.js';
 import type { Classification, Role } from '../db/schema/types.js';
-import type { Embedder } from './catalog/embeddings/embedder.js';
+import type { Embedder } from './catalog/embeddings/embedder-type.js';
 import type { SecretBox } from './connectors/source-credentials.js';
 import type { DiscoveredAsset, SourceSnapshot } from './connectors/types.js';
 

@@ -31,7 +31,11 @@ export const filtersShape = {
   includeDeprecated: z.boolean().optional().describe('Also return assets that vanished from their source'),
 };
 
+/** The filters of a catalog search, as catalog_search and catalog_browse take them. */
+export type SearchFilters = z.infer<z.ZodObject<typeof filtersShape>>;
+
 export const facetSchema = z.array(z.object({ value: z.string(), count: z.number() }));
+export type FacetCount = z.infer<typeof facetSchema>[number];
 
 export const facetsSchema = z.object({
   domain: facetSchema,
@@ -47,20 +51,30 @@ export const searchHitSchema = z.object({
   urn: z.string(),
   name: z.string(),
   qualifiedName: z.string(),
-  kind: z.string(),
+  kind: kindSchema,
   description: z.string().nullable(),
   source: z.string().nullable(),
   domain: z.string().nullable(),
   owner: z.string().nullable(),
   tags: z.array(z.string()),
-  classification: z.string(),
+  classification: classificationSchema,
   certification: z.string().nullable(),
   qualityScore: z.number().nullable(),
   status: z.string(),
   rowCount: z.number().nullable(),
   score: z.number(),
+  // Which retrievers found it: `exact`, `text`, `name`, `meaning`.
   matchedBy: z.array(z.string()),
 });
+export type SearchHit = z.infer<typeof searchHitSchema>;
+
+export const searchResultSchema = z.object({
+  total: z.number().describe('How many assets matched (that you may see)'),
+  hits: z.array(searchHitSchema),
+  facets: facetsSchema,
+  nextCursor: z.string().nullable(),
+});
+export type SearchResult = z.infer<typeof searchResultSchema>;
 
 export const columnSchema = z.object({
   name: z.string(),

@@ -4,20 +4,13 @@ import { listColumns } from './assets.js';
 import {
   columnSchema,
   cursorInput,
-  facetsSchema,
   filtersShape,
   limitInput,
-  searchHitSchema,
+  type SearchResult,
+  searchResultSchema,
   urnInput,
 } from './schemas.js';
-import { type SearchResult, searchCatalog } from './search.js';
-
-const searchOutput = z.object({
-  total: z.number().describe('How many assets matched (that you may see)'),
-  hits: z.array(searchHitSchema),
-  facets: facetsSchema,
-  nextCursor: z.string().nullable(),
-});
+import { searchCatalog } from './search.js';
 
 function renderHits(result: SearchResult): string {
   if (result.hits.length === 0) return 'No matching assets.';
@@ -56,7 +49,7 @@ export const catalogSearch = defineTool({
       cursor: cursorInput,
     })
     .strict(),
-  output: searchOutput,
+  output: searchResultSchema,
   annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
   handler: ({ query, limit, cursor, ...filters }, ctx) => searchCatalog(ctx, { query, filters, limit, cursor }),
   render: renderHits,
@@ -77,7 +70,7 @@ export const catalogBrowse = defineTool({
       cursor: cursorInput,
     })
     .strict(),
-  output: searchOutput,
+  output: searchResultSchema,
   annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
   handler: ({ limit, cursor, ...filters }, ctx) => searchCatalog(ctx, { query: '', filters, limit, cursor }),
   render: renderHits,

@@ -5,8 +5,8 @@ import { type AssetKind, sources } from '../../db/schema/index.js';
 import { assetUrn } from '../catalog/urn.js';
 import type { Principal } from '../context.js';
 import { visibleAssetsSql } from '../governance/access.js';
-import type { FactColumn, OwnedAsset } from './openlineage-assets.js';
 import type { DatasetFacets } from './openlineage-schema.js';
+import type { FactColumn, OwnedAsset } from './producer-assets.js';
 
 /**
  * Where an OpenLineage dataset lives in the catalog. OpenLineage names a database table by its server and

@@ -8,18 +8,17 @@ import type { ServiceContext } from '../context.js';
 import { requireRole } from '../governance/access.js';
 import { appendAudit } from '../governance/audit.js';
 import {
-  type AssetWriter,
   createAssetWriter,
   embedNewAssets,
   fillConnectorAsset,
   finishWriter,
-  type OwnedAsset,
   upsertOwnedAsset,
 } from './openlineage-assets.js';
 import { createDatasetResolver, type DatasetRef, datasetFacts, datasetKey } from './openlineage-datasets.js';
 import { inputFieldsOf, jobEdges, lineageColumnsOf } from './openlineage-lineage.js';
 import { recordRun } from './openlineage-runs.js';
 import { type DatasetFacets, type Job, type OpenLineageEvent, parseOpenLineageEvent } from './openlineage-schema.js';
+import type { AssetWriter, OwnedAsset } from './producer-assets.js';
 import { replaceEdges } from './store.js';
 
 /**

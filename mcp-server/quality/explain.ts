@@ -6,7 +6,7 @@ import type { ServiceContext } from '../context.js';
 import { hiddenColumnNames } from '../governance/access.js';
 import { maskAssetRows } from '../governance/masking.js';
 import { walk } from '../lineage/queries.js';
-import type { Observed } from './checks.js';
+import type { Observed } from './check-result.js';
 import { getQualityReport } from './score-report.js';
 
 /**

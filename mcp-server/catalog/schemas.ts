@@ -129,13 +129,13 @@ export const assetProfileSchema = z.object({
   urn: z.string(),
   name: z.string(),
   qualifiedName: z.string(),
-  kind: z.string(),
+  kind: kindSchema,
   status: z.string(),
   description: z.string().nullable(),
   owner: z.string().nullable(),
   domain: z.string().nullable(),
   tags: z.array(z.string()),
-  classification: z.string(),
+  classification: classificationSchema,
   certification: z.string().nullable(),
   source: z.object({ name: z.string(), kind: z.string() }).nullable(),
   stats: z.object({
@@ -171,3 +171,5 @@ export const assetProfileSchema = z.object({
     .describe('For a data product a pipeline publishes: its pipeline, data dictionary and latest changelog entries'),
   updatedAt: z.string(),
 });
+/** Everything an asset page shows (read-models/asset-profile.ts builds it). */
+export type AssetProfile = z.infer<typeof assetProfileSchema>;

@@ -3,6 +3,7 @@ import { queryRows } from '../../db/create-db.js';
 import { activityEvents, columns, sources } from '../../db/schema/index.js';
 import { columnSummary, columnsWithLineageSql, visibleColumns } from '../catalog/assets.js';
 import { findVisibleAsset } from '../catalog/find-visible-asset.js';
+import type { AssetProfile } from '../catalog/schemas.js';
 import type { ServiceContext } from '../context.js';
 import { relatedAssetVisibleSql, visibleAssetsSql } from '../governance/access.js';
 import { readProductDocumentation } from '../pipelines/product-docs.js';
@@ -14,7 +15,11 @@ import { readProductDocumentation } from '../pipelines/product-docs.js';
  */
 
 /** Everything an asset page shows, in one call. */
-export async function getAssetProfile(ctx: ServiceContext, urn: string, options: { columnLimit?: number } = {}) {
+export async function getAssetProfile(
+  ctx: ServiceContext,
+  urn: string,
+  options: { columnLimit?: number } = {},
+): Promise<AssetProfile> {
   const asset = await findVisibleAsset(ctx, urn);
   const columnLimit = options.columnLimit ?? 50;
   const [source] = asset.sourceId

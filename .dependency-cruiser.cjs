@@ -1,5 +1,5 @@
 /**
- * Import direction, checked by `npm run lint` (docs/architecture.md, "Layers"). Layers from the top; a file
+ * Import direction, checked by `npm run lint` (docs/architecture.md, "Layers and the import rule"). Layers from the top; a file
  * may import its own layer and the layers below it, never one above. Tests (`test/`, `*.test.ts`) sit at
  * the top wherever they live. Among domain services any file may import any other, as long as no loop forms.
  */
@@ -84,7 +84,7 @@ module.exports = {
     {
       name: 'every-file-in-a-layer',
       severity: 'error',
-      comment: 'A new place for code needs a layer above (to decide what may import it)',
+      comment: 'A new place for code needs a row in `layers` (which decides what it may import and what may import it)',
       from: { pathNot: [...layers.map((l) => l.path), testCode] },
       to: {},
     },

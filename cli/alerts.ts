@@ -3,10 +3,10 @@ import { Option } from 'commander';
 import { DataOpsError } from '../core/errors.js';
 import { readInbox, webhookChannel } from '../mcp-server/quality/alerts-dispatch.js';
 import { qualityListAlerts, qualityUpdateAlert } from '../mcp-server/quality/alerts-tools.js';
-import { type CycleSummary, newInstanceId, runDueCycle } from '../mcp-server/quality/scheduler.js';
 import { runTool } from '../mcp-server/run-tool.js';
 import { type SchedulerConfig, schedulerConfig } from '../mcp-server/runtime/config.js';
 import { renderCycle } from '../mcp-server/runtime/quality-scheduler.js';
+import { type CycleSummary, newInstanceId, runDueCycle } from '../mcp-server/scheduler/scheduler.js';
 import type { GlobalOptions, Workspace } from './workspace.js';
 
 type WithWorkspace = <A extends unknown[]>(

@@ -1,7 +1,8 @@
-import type { Db } from '../db/create-db.js';
+import type { Db, Tx } from '../db/create-db.js';
 import type { Classification, Role } from '../db/schema/types.js';
-import type { Embedder } from './catalog/embeddings/embedder.js';
+import type { Embedder } from './catalog/embeddings/embedder-type.js';
 import type { SecretBox } from './connectors/source-credentials.js';
+import type { DiscoveredAsset, SourceSnapshot } from './connectors/types.js';
 
 /** Who is asking. Access decisions in every service are made from this, never from a prompt. */
 export interface Principal {
@@ -31,6 +32,47 @@ export interface ServiceContext {
   secrets: SecretBox | null;
   /** Where pipeline file destinations write (`<data dir>/exports`); absent where files are not written. */
   exportsDir?: string;
+  /** How domains react to each other's writes; `domainHooks` (mcp-server/domain-hooks.ts) in every context. */
+  hooks: DomainHooks;
+}
+
+/**
+ * How one domain reacts to another's writes, inside the write's transaction. The layer that assembles the
+ * application fills these in (mcp-server/domain-hooks.ts), so the domain that writes never imports the one
+ * that reacts: lineage does not import quality, the catalog does not import lineage.
+ */
+export interface DomainHooks {
+  /**
+   * OpenLineage events were stored: record the data-quality assertions they carry. `assetOf` finds the
+   * asset of a dataset the events name, among those the principal may see (null: none).
+   */
+  openLineageRecorded(
+    tx: Tx,
+    ctx: ServiceContext,
+    assetOf: (dataset: { namespace: string; name: string }) => Promise<string | null>,
+  ): Promise<unknown>;
+  /** A source was synced: bring the lineage of its views in line with their definitions. */
+  sourceSynced(tx: Tx, sync: SyncedSource): Promise<SyncReaction>;
+}
+
+/** What a sync wrote, for the domains that react to it. */
+export interface SyncedSource {
+  snapshot: SourceSnapshot;
+  sourceId: string;
+  /** Every asset of the snapshot, with its URN. */
+  assets: { urn: string; discovered: DiscoveredAsset }[];
+  /** Catalog ids of the snapshot's assets, by URN. */
+  ids: Map<string, string>;
+  /** Namespaces the sync covered; empty: the whole source. */
+  scope: string[];
+  now: Date;
+}
+
+/** Lineage edges a reaction to a sync opened and closed, and the objects it could not read. */
+export interface SyncReaction {
+  opened: number;
+  closed: number;
+  errors: { object: string; message: string }[];
 }
 
 /** Logs one JSON line per event to stderr, so stdout stays free for MCP over stdio and `--json` output. */

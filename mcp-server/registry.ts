@@ -5,6 +5,7 @@ import { governanceTools } from './governance/tools.js';
 import { lineageTools } from './lineage/tools.js';
 import { pipelineTools } from './pipelines/tools.js';
 import { qualityTools } from './quality/tools.js';
+import { assetProfileTools } from './read-models/asset-profile-tools.js';
 import { socialTools } from './social/tools.js';
 import type { ToolDefinition } from './tool.js';
 
@@ -14,6 +15,7 @@ import type { ToolDefinition } from './tool.js';
  */
 const registered = [
   ...catalogTools,
+  ...assetProfileTools,
   ...lineageTools,
   ...qualityTools,
   ...governanceTools,

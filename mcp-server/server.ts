@@ -2,10 +2,10 @@ import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mc
 import { type CallToolResult, ErrorCode, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { DataOpsError, isDataOpsError } from '../core/errors.js';
-import { getAssetProfile } from './catalog/assets.js';
 import { searchCatalog } from './catalog/search.js';
 import type { ServiceContext } from './context.js';
 import { listedTools, toolAnnotations } from './listed-tools.js';
+import { getAssetProfile } from './read-models/asset-profile.js';
 import { allTools, notEnabledReason, selectTools, type ToolSelection } from './registry.js';
 import { auditFailedCall, errorMessage, runTool } from './run-tool.js';
 import type { ToolDefinition } from './tool.js';

@@ -2,7 +2,6 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, queryRows } from '../db/create-db.js';
 import { annotateAssets, defineDomains } from '../mcp-server/catalog/annotate.js';
-import { getAssetProfile } from '../mcp-server/catalog/assets.js';
 import { searchCatalog } from '../mcp-server/catalog/search.js';
 import { syncSource } from '../mcp-server/catalog/sync.js';
 import { assetUrn } from '../mcp-server/catalog/urn.js';
@@ -15,6 +14,7 @@ import {
   revokeAccess,
 } from '../mcp-server/governance/access-requests.js';
 import { linkPolicy, savePolicy } from '../mcp-server/governance/policies.js';
+import { getAssetProfile } from '../mcp-server/read-models/asset-profile.js';
 import { warehouseSnapshot } from './fixtures/warehouse-snapshot.js';
 import { connectMcpClient } from './helpers/mcp-client.js';
 import { contextAs, createTestContext } from './helpers/test-context.js';

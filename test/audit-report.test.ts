@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openWorkspace } from '../cli/workspace.js';
 import { accessRequests, classificationEvents } from '../db/schema/index.js';
-import { findVisibleAsset } from '../mcp-server/catalog/assets.js';
+import { findVisibleAsset } from '../mcp-server/catalog/find-visible-asset.js';
 import { assetUrn } from '../mcp-server/catalog/urn.js';
 import { appendAudit } from '../mcp-server/governance/audit.js';
 import type { AuditReport } from '../mcp-server/governance/audit-report.js';

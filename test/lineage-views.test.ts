@@ -2,7 +2,6 @@ import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type Database, queryRows } from '../db/create-db.js';
-import { getAssetProfile } from '../mcp-server/catalog/assets.js';
 import { syncSource } from '../mcp-server/catalog/sync.js';
 import { assetUrn } from '../mcp-server/catalog/urn.js';
 import { createPostgresConnector } from '../mcp-server/connectors/postgres/postgres-connector.js';
@@ -11,6 +10,7 @@ import { lineageCoverage, lineageDiff, lineageImpact, lineagePath } from '../mcp
 import { addManualEdge, removeManualEdge } from '../mcp-server/lineage/edit.js';
 import type { LineageGraph } from '../mcp-server/lineage/graph.js';
 import { getLineage } from '../mcp-server/lineage/queries.js';
+import { getAssetProfile } from '../mcp-server/read-models/asset-profile.js';
 import { contextAs, createTestContext } from './helpers/test-context.js';
 import { createScratchDatabase, createTestDb, serverUrl } from './helpers/test-db.js';
 

@@ -9,14 +9,14 @@ import type { ServiceContext } from '../mcp-server/context.js';
 import { readAuditLog } from '../mcp-server/governance/audit.js';
 import { upsertPrincipal } from '../mcp-server/governance/principals.js';
 import { pipelineTools } from '../mcp-server/pipelines/tools.js';
+import { runTool } from '../mcp-server/run-tool.js';
 import {
   claimDueJob,
   completeJob,
   nextDue,
   runDueCycle,
   type SchedulerOptions,
-} from '../mcp-server/quality/scheduler.js';
-import { runTool } from '../mcp-server/run-tool.js';
+} from '../mcp-server/scheduler/scheduler.js';
 import { contextAs, createTestContext } from './helpers/test-context.js';
 import { createScratchDatabase, createTestDb, serverUrl } from './helpers/test-db.js';
 

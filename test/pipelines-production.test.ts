@@ -5,9 +5,9 @@ import { queryRows } from '../db/create-db.js';
 import { withSourceReader } from '../mcp-server/connectors/source-reader.js';
 import type { ServiceContext } from '../mcp-server/context.js';
 import { pipelineTools } from '../mcp-server/pipelines/tools.js';
-import { runDueCycle } from '../mcp-server/quality/scheduler.js';
 import { allTools } from '../mcp-server/registry.js';
 import { runTool } from '../mcp-server/run-tool.js';
+import { runDueCycle } from '../mcp-server/scheduler/scheduler.js';
 import { demoUrn, openDemoWorkspace } from './helpers/demo-catalog.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: tool outputs are checked field by field

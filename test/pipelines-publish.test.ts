@@ -16,6 +16,7 @@ import { loadPipeline } from '../mcp-server/pipelines/store.js';
 import { pipelineTools } from '../mcp-server/pipelines/tools.js';
 import { analyzePipeline } from '../mcp-server/pipelines/validate.js';
 import { ruleTools } from '../mcp-server/quality/rules-tools.js';
+import { assetProfileTools } from '../mcp-server/read-models/asset-profile-tools.js';
 import { runTool } from '../mcp-server/run-tool.js';
 import type { ToolDefinition } from '../mcp-server/tool.js';
 import { demoUrn, openDemoWorkspace } from './helpers/demo-catalog.js';
@@ -24,6 +25,7 @@ const productUrn = demoUrn('contracts.vendor_evaluation_summary');
 const tools = [
   ...pipelineTools,
   ...catalogTools,
+  ...assetProfileTools,
   ...lineageTools,
   ...ruleTools,
   ...policyTools,

@@ -7,7 +7,7 @@ import { alerts, assets, auditLog, qualityResults, scheduledJobs } from '../db/s
 import { syncSource } from '../mcp-server/catalog/sync.js';
 import { createPostgresConnector } from '../mcp-server/connectors/postgres/postgres-connector.js';
 import type { ServiceContext } from '../mcp-server/context.js';
-import { runDueCycle, syncJobs } from '../mcp-server/quality/scheduler.js';
+import { runDueCycle, syncJobs } from '../mcp-server/scheduler/scheduler.js';
 import { callOk, callTool, connectMcpClient } from './helpers/mcp-client.js';
 import { contextAs, createTestContext } from './helpers/test-context.js';
 import { createScratchDatabase, createTestDb, serverUrl } from './helpers/test-db.js';

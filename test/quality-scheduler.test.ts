@@ -12,7 +12,7 @@ import {
   runDueCycle,
   type SchedulerOptions,
   schedulerPrincipal,
-} from '../mcp-server/quality/scheduler.js';
+} from '../mcp-server/scheduler/scheduler.js';
 import { createTestContext } from './helpers/test-context.js';
 import { createScratchDatabase, createTestDb, serverUrl } from './helpers/test-db.js';
 

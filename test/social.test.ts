@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../db/create-db.js';
 import { annotateAssets, defineDomains } from '../mcp-server/catalog/annotate.js';
-import { getAssetProfile } from '../mcp-server/catalog/assets.js';
 import { searchCatalog } from '../mcp-server/catalog/search.js';
 import { syncSource } from '../mcp-server/catalog/sync.js';
 import { assetUrn } from '../mcp-server/catalog/urn.js';
 import type { ServiceContext } from '../mcp-server/context.js';
+import { getAssetProfile } from '../mcp-server/read-models/asset-profile.js';
 import { addComment, deleteComment, editComment, listComments, mentionedIds } from '../mcp-server/social/comments.js';
 import { readFeed } from '../mcp-server/social/feed.js';
 import { followAsset, followDomain } from '../mcp-server/social/follows.js';

@@ -26,7 +26,11 @@ export const filtersShape = {
   includeDeprecated: z.boolean().optional().describe('Also return assets that vanished from their source'),
 };
 
+/** The filters of a catalog search, as catalog_search and catalog_browse take them. */
+export type SearchFilters = z.infer<z.ZodObject<typeof filtersShape>>;
+
 export const facetSchema = z.array(z.object({ value: z.string(), count: z.number() }));
+export type FacetCount = z.infer<typeof facetSchema>[number];
 
 export const facetsSchema = z.object({
   domain: facetSchema,
@@ -42,20 +46,30 @@ export const searchHitSchema = z.object({
   urn: z.string(),
   name: z.string(),
   qualifiedName: z.string(),
-  kind: z.string(),
+  kind: kindSchema,
   description: z.string().nullable(),
   source: z.string().nullable(),
   domain: z.string().nullable(),
   owner: z.string().nullable(),
   tags: z.array(z.string()),
-  classification: z.string(),
+  classification: classificationSchema,
   certification: z.string().nullable(),
   qualityScore: z.number().nullable(),
   status: z.string(),
   rowCount: z.number().nullable(),
   score: z.number(),
+  // Which retrievers found it: `exact`, `text`, `name`, `meaning`.
   matchedBy: z.array(z.string()),
 });
+export type SearchHit = z.infer<typeof searchHitSchema>;
+
+export const searchResultSchema = z.object({
+  total: z.number().describe('How many assets matched (that you may see)'),
+  hits: z.array(searchHitSchema),
+  facets: facetsSchema,
+  nextCursor: z.string().nullable(),
+});
+export type SearchResult = z.infer<typeof searchResultSchema>;
 
 export const columnSchema = z.object({
   name: z.string(),
@@ -110,13 +124,13 @@ export const assetProfileSchema = z.object({
   urn: z.string(),
   name: z.string(),
   qualifiedName: z.string(),
-  kind: z.string(),
+  kind: kindSchema,
   status: z.string(),
   description: z.string().nullable(),
   owner: z.string().nullable(),
   domain: z.string().nullable(),
   tags: z.array(z.string()),
-  classification: z.string(),
+  classification: classificationSchema,
   certification: z.string().nullable(),
   source: z.object({ name: z.string(), kind: z.string() }).nullable(),
   stats: z.object({
@@ -152,3 +166,5 @@ export const assetProfileSchema = z.object({
     .describe('For a data product a pipeline publishes: its pipeline, data dictionary and latest changelog entries'),
   updatedAt: z.string(),
 });
+/** Everything an asset page shows (read-models/asset-profile.ts builds it). */
+export type AssetProfile = z.infer<typeof assetProfileSchema>;

@@ -3,7 +3,7 @@ import { PgliteDatabase } from 'drizzle-orm/pglite';
 import { type Db, queryRows, type Tx } from '../../db/create-db.js';
 import { assets, columns } from '../../db/schema/index.js';
 import { clearanceAllows } from '../governance/access.js';
-import type { Embedder } from './embeddings/embedder.js';
+import type { Embedder } from './embeddings/embedder-type.js';
 import { embeddingText, searchDocumentSql } from './search-document.js';
 
 /**

@@ -3,7 +3,7 @@ import { PgTransaction } from 'drizzle-orm/pg-core';
 import { PgliteDatabase } from 'drizzle-orm/pglite';
 import { queryRows } from '../../db/create-db.js';
 import type { ServiceContext } from '../context.js';
-import type { SearchFilters } from './search.js';
+import type { SearchFilters } from './schemas.js';
 
 /** How many candidates each retriever contributes before fusion. */
 export const candidatesPerRetriever = 200;

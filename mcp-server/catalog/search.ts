@@ -5,57 +5,14 @@ import type { Classification } from '../../db/schema/types.js';
 import type { ServiceContext } from '../context.js';
 import { visibleAssetsSql } from '../governance/access.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import type { SearchFilters, SearchHit, SearchResult } from './schemas.js';
 import { retrieve } from './search-retrievers.js';
-
-export interface SearchFilters {
-  domain?: string;
-  owner?: string;
-  tag?: string;
-  classification?: Classification;
-  kind?: AssetKind;
-  source?: string;
-  certified?: boolean;
-  minQuality?: number;
-  includeDeprecated?: boolean;
-}
 
 export interface SearchRequest {
   query: string;
   filters?: SearchFilters;
   limit?: number;
   cursor?: string;
-}
-
-export interface SearchHit {
-  urn: string;
-  name: string;
-  qualifiedName: string;
-  kind: AssetKind;
-  description: string | null;
-  source: string | null;
-  domain: string | null;
-  owner: string | null;
-  tags: string[];
-  classification: Classification;
-  certification: string | null;
-  qualityScore: number | null;
-  status: string;
-  rowCount: number | null;
-  score: number;
-  /** Which retrievers found it: `exact`, `text`, `name`, `meaning`. */
-  matchedBy: string[];
-}
-
-export interface FacetCount {
-  value: string;
-  count: number;
-}
-
-export interface SearchResult {
-  total: number;
-  hits: SearchHit[];
-  facets: Record<'domain' | 'owner' | 'tag' | 'classification' | 'kind' | 'source' | 'certified', FacetCount[]>;
-  nextCursor: string | null;
 }
 
 /** Reciprocal rank fusion constant (Cormack et al. use 60). */

@@ -5,7 +5,7 @@ import type { SourceSnapshot } from '../connectors/types.js';
 import type { ServiceContext } from '../context.js';
 import { bulkInsert } from './bulk-insert.js';
 import { reindexAssets } from './search-index.js';
-import { assetValues, columnValues, type ExistingAsset, type Planned, statsOf } from './sync.js';
+import { assetValues, columnValues, type ExistingAsset, type Planned, statsOf } from './sync-rows.js';
 import { assetUrn } from './urn.js';
 
 /** Fields a person may curate in the catalog; the source's value does not overwrite theirs. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
 import { DataOpsError } from '../../core/errors.js';
 import { queryRows, type Tx } from '../../db/create-db.js';
 import { activityEvents, assets, columns, domains, sources } from '../../db/schema/index.js';
@@ -9,11 +9,11 @@ import type { DiscoveredAsset, SourceSnapshot } from '../connectors/types.js';
 import type { ServiceContext } from '../context.js';
 import { requireRole, visibleAssetsSql } from '../governance/access.js';
 import { appendAudit } from '../governance/audit.js';
-import { syncViewLineage } from '../lineage/view-lineage.js';
 import { bulkInsert } from './bulk-insert.js';
 import { embeddingText, searchDocumentFrom, searchDocumentParts } from './search-document.js';
 import { refreshSearchIndexes, withVectorIndexFor } from './search-index.js';
 import { refreshStats, syncForeignKeys, updateAsset } from './sync-changes.js';
+import { assetValues, columnValues, type ExistingAsset, type Planned, readExisting } from './sync-rows.js';
 import { assetUrn } from './urn.js';
 
 export interface SyncOptions {
@@ -46,16 +46,6 @@ export interface SyncSummary {
   schemaChanges: number;
   errors: { object: string; message: string }[];
 }
-
-export interface Planned {
-  discovered: DiscoveredAsset;
-  urn: string;
-  /** Hash of the asset's structure; statistics are left out so a busy table does not look changed. */
-  fingerprint: string;
-  embedding?: number[];
-}
-
-export type ExistingAsset = Awaited<ReturnType<typeof readExisting>>['existing'][number];
 
 /** A sync that adds, changes or deprecates this many assets refreshes statistics and search indexes. */
 const analyzeAfterChanges = 100;
@@ -161,7 +151,15 @@ export async function syncSource(
     summary.deprecated = await deprecateVanished(tx, ctx, snapshot, planned, existing, options.scope ?? [], now);
 
     const edgesChanged = await syncForeignKeys(tx, snapshot, planned, ids, now);
-    const views = await syncViewLineage(tx, snapshot, saved!.id, planned, ids, options.scope ?? [], now);
+    // View lineage is the lineage domain's, refreshed through its hook.
+    const views = await ctx.hooks.sourceSynced(tx, {
+      snapshot,
+      sourceId: saved!.id,
+      assets: planned,
+      ids,
+      scope: options.scope ?? [],
+      now,
+    });
     summary.errors = [...summary.errors, ...views.errors];
     const anything =
       summary.added +
@@ -187,32 +185,6 @@ export async function syncSource(
     await refreshSearchIndexes(ctx.db);
   }
   return summary;
-}
-
-async function readExisting(db: Pick<Tx, 'select'>, snapshot: SourceSnapshot) {
-  const [source] = await db
-    .select()
-    .from(sources)
-    .where(and(eq(sources.kind, snapshot.kind), eq(sources.name, snapshot.name)));
-  const existing = source
-    ? await db
-        .select({
-          id: assets.id,
-          urn: assets.urn,
-          namespace: assets.namespace,
-          qualifiedName: assets.qualifiedName,
-          sourceFingerprint: assets.sourceFingerprint,
-          status: assets.status,
-          curatedFields: assets.curatedFields,
-          embeddingModel: assets.embeddingModel,
-          rowCount: assets.rowCount,
-          sizeBytes: assets.sizeBytes,
-          lastModified: assets.lastModified,
-        })
-        .from(assets)
-        .where(eq(assets.sourceId, source.id))
-    : [];
-  return { source, existing };
 }
 
 /**
@@ -316,50 +288,6 @@ async function runInTransaction<T>(ctx: ServiceContext, what: string, work: (tx:
 function fingerprint(asset: DiscoveredAsset): string {
   const { rowCount: _rows, sizeBytes: _size, lastModified: _modified, ...structure } = asset;
   return createHash('sha256').update(JSON.stringify(structure)).digest('hex');
-}
-
-export function statsOf(d: DiscoveredAsset) {
-  return { rowCount: d.rowCount ?? null, sizeBytes: d.sizeBytes ?? null, lastModified: d.lastModified ?? null };
-}
-
-/** `schema.table` for databases, `dir/file.csv` for files. */
-function qualifiedName(d: DiscoveredAsset): string {
-  if (!d.namespace) return d.name;
-  return `${d.namespace}${d.kind === 'file' ? '/' : '.'}${d.name}`;
-}
-
-/** What the source says about an asset, as catalog columns. */
-export function assetValues(p: Planned, now: Date) {
-  const d = p.discovered;
-  return {
-    kind: d.kind,
-    namespace: d.namespace,
-    name: d.name,
-    qualifiedName: qualifiedName(d),
-    description: d.description ?? null,
-    owner: d.owner ?? null,
-    definition: d.definition ?? null,
-    ...statsOf(d),
-    properties: d.properties ?? {},
-    sourceFingerprint: p.fingerprint,
-    status: 'active' as const,
-    updatedAt: now,
-  };
-}
-
-export function columnValues(assetId: string, d: DiscoveredAsset, now: Date) {
-  return d.columns.map((c) => ({
-    assetId,
-    name: c.name,
-    position: c.position,
-    dataType: c.dataType,
-    nullable: c.nullable,
-    isPrimaryKey: c.isPrimaryKey,
-    isForeignKey: (d.foreignKeys ?? []).some((fk) => fk.columns.includes(c.name)),
-    defaultValue: c.defaultValue ?? null,
-    description: c.description ?? null,
-    updatedAt: now,
-  }));
 }
 
 async function insertAssets(

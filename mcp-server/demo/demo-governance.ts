@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { certifications } from '../../db/schema/index.js';
-import { findVisibleAsset } from '../catalog/assets.js';
+import { findVisibleAsset } from '../catalog/find-visible-asset.js';
 import { assetUrn } from '../catalog/urn.js';
 import type { ServiceContext } from '../context.js';
 import { type CertificationLabel, requestCertification, reviewCertification } from '../governance/certification.js';

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { queryRows, textArray } from '../../db/create-db.js';
 import type { Classification } from '../../db/schema/types.js';
-import { findVisibleAsset } from '../catalog/assets.js';
+import { findVisibleAsset } from '../catalog/find-visible-asset.js';
 import type { ServiceContext } from '../context.js';
 import { walk } from '../lineage/queries.js';
 import { hiddenColumnNames, requireRole, visibleAssetsSql } from './access.js';

@@ -2,7 +2,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { DataOpsError } from '../../core/errors.js';
 import { type Db, queryRows, type Tx } from '../../db/create-db.js';
 import { activityEvents, assets, certifications } from '../../db/schema/index.js';
-import { findVisibleAsset } from '../catalog/assets.js';
+import { findVisibleAsset } from '../catalog/find-visible-asset.js';
 import type { ServiceContext } from '../context.js';
 import { hasRole, visibleAssetsSql } from './access.js';
 import { appendAudit } from './audit.js';

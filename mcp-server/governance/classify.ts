@@ -2,7 +2,7 @@ import { and, asc, eq, sql } from 'drizzle-orm';
 import { DataOpsError, isDataOpsError } from '../../core/errors.js';
 import { activityEvents, assets, classificationEvents, columns, sources } from '../../db/schema/index.js';
 import { type Classification, classificationLevels } from '../../db/schema/types.js';
-import { findVisibleAsset } from '../catalog/assets.js';
+import { findVisibleAsset } from '../catalog/find-visible-asset.js';
 import { type SourceReader, withSourceReader } from '../connectors/source-reader.js';
 import type { ServiceContext } from '../context.js';
 import { requireRole } from './access.js';

@@ -3,7 +3,7 @@ import { DataOpsError } from '../../core/errors.js';
 import { queryRows, type Tx, textArray } from '../../db/create-db.js';
 import { assets, classificationEvents, columns } from '../../db/schema/index.js';
 import type { Classification } from '../../db/schema/types.js';
-import { findVisibleAsset } from '../catalog/assets.js';
+import { findVisibleAsset } from '../catalog/find-visible-asset.js';
 import type { ServiceContext } from '../context.js';
 import { clearanceAllows, requireRole, visibleAssetsSql } from './access.js';
 import { appendAudit } from './audit.js';

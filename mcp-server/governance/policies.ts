@@ -3,7 +3,7 @@ import { canonicalJson } from '../../core/canonical-json.js';
 import { DataOpsError } from '../../core/errors.js';
 import { type Db, queryRows, type Tx, textArray } from '../../db/create-db.js';
 import { domains, policies, policyLinks } from '../../db/schema/index.js';
-import { findVisibleAsset } from '../catalog/assets.js';
+import { findVisibleAsset } from '../catalog/find-visible-asset.js';
 import type { ServiceContext } from '../context.js';
 import { requireRole, visibleAssetsSql } from './access.js';
 import { appendAudit } from './audit.js';

@@ -197,17 +197,11 @@ export function unmetRequirements(facts: AssetFacts, policies: PolicyForEvaluati
   );
 }
 
-export interface PolicyWarning {
-  asset: string;
-  policy: string;
-  authority: string | null;
-  requirement: string;
-}
-
 /** How a governed write reports the warning rules it did not meet (it went through). */
 export const policyWarningsOutput = z
   .array(z.object({ asset: z.string(), policy: z.string(), authority: z.string().nullable(), requirement: z.string() }))
   .describe('Warning policies the change leaves unmet: it went through, but the asset is not compliant');
+export type PolicyWarning = z.infer<typeof policyWarningsOutput>[number];
 
 /** A warning in words, for tool renderings. */
 export function describeWarning(w: PolicyWarning): string {

@@ -9,15 +9,14 @@ import {
   compiledSql,
   type DbtCatalog,
   type DbtCatalogTable,
-  type DbtExposure,
   type DbtManifest,
   type DbtNode,
   ownerOf,
   personOf,
 } from './dbt-manifest.js';
+import type { DbtPlan, PlannedRelation, RelationRole } from './dbt-plan-types.js';
 import { analyseModels } from './dbt-sql.js';
-import type { AssetFacts, FactColumn, OwnedAsset } from './openlineage-assets.js';
-import type { ColumnMapping } from './store.js';
+import type { AssetFacts, FactColumn } from './producer-assets.js';
 
 /**
  * What a dbt manifest says, resolved against the catalog before anything is written: each relation
@@ -25,33 +24,6 @@ import type { ColumnMapping } from './store.js';
  * the schema as namespace, the alias or identifier as name) or an asset of the project's `dbt` source;
  * exposures are `dashboard` or `data_product` assets. Column lineage comes from compiled SQL.
  */
-
-export type RelationRole = 'model' | 'seed' | 'snapshot' | 'source';
-
-export interface PlannedRelation {
-  node: DbtNode;
-  role: RelationRole;
-  database: string;
-  schema: string;
-  identifier: string;
-  /** The connector's asset this relation is, or null when the project's dbt source owns it. */
-  connectorAssetId: string | null;
-  owned: OwnedAsset | null;
-  facts: AssetFacts;
-}
-
-export interface DbtPlan {
-  project: string;
-  sourceName: string;
-  location: string;
-  relations: Map<string, PlannedRelation>;
-  exposures: { exposure: DbtExposure; owned: OwnedAsset }[];
-  /** Ephemeral models: no relation of their own, lineage passes through them. */
-  ephemeral: Map<string, DbtNode>;
-  /** Per model: column mappings by the unique id of the relation they come from. */
-  columnLineage: Map<string, Map<string, ColumnMapping[]>>;
-  warnings: string[];
-}
 
 interface ConnectorSource {
   id: string;

@@ -1,7 +1,7 @@
 import { isDataOpsError } from '../../core/errors.js';
 import { compiledSql, type DbtManifest } from './dbt-manifest.js';
-import type { DbtPlan, PlannedRelation } from './dbt-plan.js';
-import type { FactColumn } from './openlineage-assets.js';
+import type { DbtPlan, PlannedRelation } from './dbt-plan-types.js';
+import type { FactColumn } from './producer-assets.js';
 import { analyzeQuery, type RelationName } from './sql-lineage.js';
 import type { ColumnMapping } from './store.js';
 import { viewEdges } from './view-lineage.js';

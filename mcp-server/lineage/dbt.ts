@@ -8,20 +8,20 @@ import type { ServiceContext } from '../context.js';
 import { requireRole, visibleAssetsSql } from '../governance/access.js';
 import { appendAudit } from '../governance/audit.js';
 import { parseCatalog, parseManifest, parseRunResults } from './dbt-manifest.js';
-import { type DbtPlan, planDbt } from './dbt-plan.js';
+import { planDbt } from './dbt-plan.js';
+import type { DbtPlan } from './dbt-plan-types.js';
 import { recordDbtRun, recordTestResults } from './dbt-runs.js';
 import { plannedRules, syncRules } from './dbt-tests.js';
 import {
-  type AssetWriter,
   createAssetWriter,
   deprecateAssets,
   embedNewAssets,
   fillConnectorAsset,
   finishWriter,
-  type OwnedAsset,
   touchSource,
   upsertOwnedAsset,
 } from './openlineage-assets.js';
+import type { AssetWriter, OwnedAsset } from './producer-assets.js';
 import { type ColumnMapping, type EdgeSpec, replaceEdges } from './store.js';
 
 /**

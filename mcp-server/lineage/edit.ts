@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { DataOpsError } from '../../core/errors.js';
 import { queryRows } from '../../db/create-db.js';
 import { activityEvents } from '../../db/schema/index.js';
-import { findVisibleAsset } from '../catalog/assets.js';
+import { findVisibleAsset } from '../catalog/find-visible-asset.js';
 import type { ServiceContext } from '../context.js';
 import { requireRole } from '../governance/access.js';
 import { appendAudit } from '../governance/audit.js';

@@ -1,7 +1,7 @@
 import { asc, eq, inArray } from 'drizzle-orm';
 import { columns } from '../../db/schema/index.js';
 import { recordSchemaChange } from '../catalog/sync-changes.js';
-import type { AssetWriter, FactColumn } from './openlineage-assets.js';
+import type { AssetWriter, FactColumn } from './producer-assets.js';
 
 /** Columns of producer-owned assets: the producer's schema, with added, removed and retyped columns as activity. */
 

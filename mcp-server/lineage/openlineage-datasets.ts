@@ -5,8 +5,8 @@ import { type AssetKind, sources } from '../../db/schema/index.js';
 import { assetUrn } from '../catalog/urn.js';
 import type { Principal } from '../context.js';
 import { visibleAssetsSql } from '../governance/access.js';
-import type { FactColumn, OwnedAsset } from './openlineage-assets.js';
 import type { DatasetFacets } from './openlineage-schema.js';
+import type { FactColumn, OwnedAsset } from './producer-assets.js';
 
 /**
  * Where an OpenLineage dataset lives in the catalog. OpenLineage names a database table by its server and
@@ -60,12 +60,28 @@ export function createDatasetResolver(db: Queryable, principal: Principal) {
     return found;
   };
 
+  /** `lineageColumns`: the columns the event's columnLineage facets name on this dataset. */
+  const resolve = async (
+    ref: DatasetRef,
+    facets?: DatasetFacets,
+    lineageColumns: string[] = [],
+  ): Promise<DatasetTarget> => {
+    const assetId = await connectorAsset(ref);
+    if (assetId) return { kind: 'connector', assetId };
+    return { kind: 'owned', asset: ownedDataset(ref, facets, lineageColumns) };
+  };
+
   return {
-    /** `lineageColumns`: the columns the event's columnLineage facets name on this dataset. */
-    async resolve(ref: DatasetRef, facets?: DatasetFacets, lineageColumns: string[] = []): Promise<DatasetTarget> {
-      const assetId = await connectorAsset(ref);
-      if (assetId) return { kind: 'connector', assetId };
-      return { kind: 'owned', asset: ownedDataset(ref, facets, lineageColumns) };
+    resolve,
+    /** The id of the dataset's asset if the catalog has it and the principal may see it; null otherwise. */
+    async visibleAssetId(ref: DatasetRef): Promise<string | null> {
+      const target = await resolve(ref);
+      if (target.kind === 'connector') return target.assetId;
+      const [row] = await queryRows<{ id: string }>(
+        db,
+        sql`select a.id::text from assets a where a.urn = ${target.asset.urn} and ${visibleAssetsSql(principal)}`,
+      );
+      return row?.id ?? null;
     },
   };
 }

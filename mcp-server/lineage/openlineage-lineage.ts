@@ -1,8 +1,9 @@
 import { sql } from 'drizzle-orm';
 import { queryRows } from '../../db/create-db.js';
-import { type AssetWriter, ownedAssetId } from './openlineage-assets.js';
+import { ownedAssetId } from './openlineage-assets.js';
 import { type createDatasetResolver, type DatasetRef, datasetKey } from './openlineage-datasets.js';
 import type { ColumnLineageFacet, InputField, OutputDataset } from './openlineage-schema.js';
+import type { AssetWriter } from './producer-assets.js';
 import { type ColumnMapping, directSubtypes, type EdgeSpec, indirectSubtypes } from './store.js';
 
 /**

@@ -7,20 +7,18 @@ import { assetUrn } from '../catalog/urn.js';
 import type { ServiceContext } from '../context.js';
 import { requireRole } from '../governance/access.js';
 import { appendAudit } from '../governance/audit.js';
-import { recordAssertions } from '../quality/rules-openlineage.js';
 import {
-  type AssetWriter,
   createAssetWriter,
   embedNewAssets,
   fillConnectorAsset,
   finishWriter,
-  type OwnedAsset,
   upsertOwnedAsset,
 } from './openlineage-assets.js';
 import { createDatasetResolver, type DatasetRef, datasetFacts, datasetKey } from './openlineage-datasets.js';
 import { inputFieldsOf, jobEdges, lineageColumnsOf } from './openlineage-lineage.js';
 import { recordRun } from './openlineage-runs.js';
 import { type DatasetFacets, type Job, type OpenLineageEvent, parseOpenLineageEvent } from './openlineage-schema.js';
+import type { AssetWriter, OwnedAsset } from './producer-assets.js';
 import { replaceEdges } from './store.js';
 
 /**
@@ -82,8 +80,9 @@ export async function ingestOpenLineage(ctx: ServiceContext, raw: unknown[]): Pr
       const resolver = createDatasetResolver(tx, ctx.principal);
       for (const event of events) await recordEvent(w, resolver, event, summary);
       await finishWriter(w);
-      // Producers' data-quality assertions become rules of the datasets and results of those rules.
-      await recordAssertions(tx, ctx, resolver);
+      // Producers' data-quality assertions become rules of the datasets and results of those rules (the
+      // quality domain's work, reached through its hook).
+      await ctx.hooks.openLineageRecorded(tx, ctx, (dataset) => resolver.visibleAssetId(dataset));
       summary.assetsCreated = w.stats.created;
       summary.assetsUpdated = w.stats.updated + w.stats.restored;
       if (summary.accepted > 0) {

@@ -3,7 +3,7 @@ import { DataOpsError } from '../../core/errors.js';
 import { queryRows, uuidSet } from '../../db/create-db.js';
 import type { AssetKind } from '../../db/schema/catalog.js';
 import type { Classification } from '../../db/schema/types.js';
-import { findVisibleAsset } from '../catalog/assets.js';
+import { findVisibleAsset } from '../catalog/find-visible-asset.js';
 import type { ServiceContext } from '../context.js';
 import { visibleAssetsSql } from '../governance/access.js';
 import type { LineageColumnEdge, LineageGraph, LineageGraphEdge, LineageGraphNode, TruncatedBy } from './graph.js';

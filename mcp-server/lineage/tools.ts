@@ -5,64 +5,9 @@ import { describeWarning, policyWarningsOutput } from '../governance/policy-rule
 import { defineTool, destructive, idempotent, readOnly } from '../tool.js';
 import { lineageCoverage, lineageDiff, lineageImpact, lineagePath } from './analysis.js';
 import { addManualEdge, removeManualEdge } from './edit.js';
-import type { LineageGraph } from './graph.js';
+import { type LineageGraph, lineageGraphSchema } from './graph.js';
 import { getLineage, maxDepth } from './queries.js';
-import { directSubtypes, indirectSubtypes } from './store.js';
-
-const subtypeSchema = z.enum([...directSubtypes, ...indirectSubtypes]);
-
-const columnEdgeSchema = z.object({
-  from: z.string(),
-  to: z.string().nullable().describe('Null when a column shapes the whole target (a join key, a filter)'),
-  transformationType: z.enum(['DIRECT', 'INDIRECT']).nullable(),
-  transformationSubtype: subtypeSchema.nullable(),
-});
-
-export const lineageGraphSchema = z.object({
-  focus: z.string(),
-  focusColumn: z.string().nullable(),
-  direction: z.enum(['upstream', 'downstream', 'both']),
-  depth: z.number(),
-  asOf: z.string(),
-  nodes: z.array(
-    z.object({
-      id: z.string(),
-      type: z.enum(['asset', 'group']),
-      position: z.object({ x: z.number(), y: z.number() }),
-      width: z.number(),
-      height: z.number(),
-      data: z.object({
-        label: z.string(),
-        urn: z.string().nullable(),
-        kind: kindSchema.nullable(),
-        qualifiedName: z.string().nullable(),
-        platform: z.string().nullable(),
-        classification: classificationSchema.nullable(),
-        qualityScore: z.number().nullable(),
-        owner: z.string().nullable(),
-        status: z.enum(['active', 'deprecated']).nullable(),
-        layer: z.number().describe('Hops from the focus: negative upstream, positive downstream'),
-        focus: z.boolean(),
-        columns: z.array(z.string()),
-        count: z.number().describe('For a group node: how many assets it stands for'),
-      }),
-    }),
-  ),
-  edges: z.array(
-    z.object({
-      id: z.string(),
-      source: z.string(),
-      target: z.string(),
-      data: z.object({
-        kind: z.enum(['derives', 'references']),
-        origin: z.string(),
-        columns: z.array(columnEdgeSchema),
-      }),
-    }),
-  ),
-  truncated: z.boolean(),
-  truncatedBy: z.enum(['depth', 'size']).optional(),
-});
+import { directSubtypes } from './store.js';
 
 const depthInput = (fallback: number) =>
   z.number().int().min(1).max(maxDepth).default(fallback).describe('Hops to follow');

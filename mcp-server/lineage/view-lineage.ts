@@ -1,10 +1,9 @@
 import { sql } from 'drizzle-orm';
 import { isDataOpsError } from '../../core/errors.js';
 import { queryRows, type Tx, textArray } from '../../db/create-db.js';
-import type { Planned } from '../catalog/sync.js';
-import type { SourceSnapshot } from '../connectors/types.js';
+import type { SyncedSource, SyncReaction } from '../context.js';
 import { analyzeQuery, type QueryLineage, type ResolvedRelation } from './sql-lineage.js';
-import { type ColumnMapping, type EdgeChanges, type EdgeSpec, replaceEdges } from './store.js';
+import { type ColumnMapping, type EdgeSpec, replaceEdges } from './store.js';
 
 /**
  * Table and column lineage of a source's views and materialized views, parsed from their definitions.
@@ -13,13 +12,8 @@ import { type ColumnMapping, type EdgeChanges, type EdgeSpec, replaceEdges } fro
  */
 export async function syncViewLineage(
   tx: Tx,
-  snapshot: SourceSnapshot,
-  sourceId: string,
-  planned: Planned[],
-  ids: Map<string, string>,
-  scope: string[],
-  now: Date,
-): Promise<EdgeChanges & { errors: { object: string; message: string }[] }> {
+  { snapshot, sourceId, assets: planned, ids, scope, now }: SyncedSource,
+): Promise<SyncReaction> {
   const byName = new Map<string, ResolvedRelation & { namespace: string; name: string }>();
   for (const p of planned) {
     const id = ids.get(p.urn);

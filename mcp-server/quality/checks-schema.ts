@@ -1,5 +1,5 @@
 import type { SourceReader } from '../connectors/source-reader.js';
-import type { CheckResult } from './checks.js';
+import type { CheckResult } from './check-result.js';
 import type { Table } from './checks-sql.js';
 
 /**

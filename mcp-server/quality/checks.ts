@@ -6,6 +6,7 @@ import { type ReadTimeout, type SourceReader, withSourceReader } from '../connec
 import type { Principal, ServiceContext } from '../context.js';
 import { visibleAssetsSql } from '../governance/access.js';
 import { loadMaskingColumns, type MaskingColumn, maskRows } from '../governance/masking.js';
+import type { CheckResult } from './check-result.js';
 import { checkSchema } from './checks-schema.js';
 import {
   compileRule,
@@ -28,33 +29,6 @@ import { scoreAsset } from './score.js';
  */
 
 export const sampleSize = 10;
-
-/** What a check measured: a number (a count, a statistic), the facts behind its verdict, or nothing when it could not run. */
-/** A count or statistic; the earliest or latest of a date or time column is its text. */
-export type Observed = number | string | Record<string, unknown> | null;
-
-export interface CheckResult {
-  ruleId: string;
-  rule: string;
-  type: string;
-  column: string | null;
-  dimension: string;
-  severity: string;
-  passed: boolean;
-  checkedRows: number | null;
-  failedRows: number | null;
-  observed: Observed;
-  /** What was expected and what was found, in one line. */
-  summary: string;
-  evidence: Evidence;
-}
-
-export interface Evidence {
-  statement?: string;
-  sample?: Record<string, unknown>[];
-  error?: string;
-  [key: string]: unknown;
-}
 
 export interface RunChecksRequest {
   assetId: string;

@@ -1,12 +1,12 @@
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { queryRows, uuidSet } from '../../db/create-db.js';
 import { activityEvents } from '../../db/schema/index.js';
-import { findVisibleAsset } from '../catalog/assets.js';
+import { findVisibleAsset } from '../catalog/find-visible-asset.js';
 import type { ServiceContext } from '../context.js';
 import { hiddenColumnNames } from '../governance/access.js';
 import { maskAssetRows } from '../governance/masking.js';
 import { walk } from '../lineage/queries.js';
-import type { Observed } from './checks.js';
+import type { Observed } from './check-result.js';
 import { getQualityReport } from './score-report.js';
 
 /**

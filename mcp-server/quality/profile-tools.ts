@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { findVisibleAsset } from '../catalog/assets.js';
+import { findVisibleAsset } from '../catalog/find-visible-asset.js';
 import { urnInput } from '../catalog/schemas.js';
 import { defineTool, fenceUntrusted, idempotent, openWorld, readOnly } from '../tool.js';
 import { evaluateAlerts } from './alerts-evaluate.js';

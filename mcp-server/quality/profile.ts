@@ -2,7 +2,7 @@ import { asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import { DataOpsError } from '../../core/errors.js';
 import { queryRows } from '../../db/create-db.js';
 import { assets, columns, profiles, sources } from '../../db/schema/index.js';
-import { findVisibleAsset } from '../catalog/assets.js';
+import { findVisibleAsset } from '../catalog/find-visible-asset.js';
 import { withSourceReader } from '../connectors/source-reader.js';
 import type { ServiceContext } from '../context.js';
 import { requireRole, visibleAssetsSql } from '../governance/access.js';

@@ -2,8 +2,6 @@ import { and, eq, sql } from 'drizzle-orm';
 import { queryRows, type Tx } from '../../db/create-db.js';
 import { qualityResults, qualityRules } from '../../db/schema/index.js';
 import type { ServiceContext } from '../context.js';
-import { visibleAssetsSql } from '../governance/access.js';
-import type { createDatasetResolver } from '../lineage/openlineage-datasets.js';
 import type { RuleType } from './rules.js';
 
 /**
@@ -35,11 +33,14 @@ const dimensionByWord: [RegExp, string][] = [
   [/fresh|recent|stale/, 'timeliness'],
 ];
 
-/** Records the assertions of events stored in this transaction that have not been recorded yet. */
+/**
+ * Records the assertions of events stored in this transaction that have not been recorded yet. Lineage
+ * calls it through its hook (domain-hooks.ts) with `assetOf`, which finds a dataset's visible asset.
+ */
 export async function recordAssertions(
   tx: Tx,
   ctx: ServiceContext,
-  resolver: ReturnType<typeof createDatasetResolver>,
+  assetOf: (dataset: { namespace: string; name: string }) => Promise<string | null>,
 ): Promise<{ rules: number; results: number }> {
   const events = await queryRows<{
     id: string;
@@ -63,7 +64,7 @@ export async function recordAssertions(
     for (const input of inputs ?? []) {
       const assertions = input.inputFacets?.dataQualityAssertions?.assertions ?? [];
       if (assertions.length === 0) continue;
-      const assetId = await assetOf(tx, ctx, resolver, input);
+      const assetId = await assetOf(input);
       if (!assetId) continue;
       const columns = new Set(
         (await queryRows<{ name: string }>(tx, sql`select name from columns where asset_id = ${assetId}`)).map(
@@ -122,19 +123,4 @@ export async function recordAssertions(
     }
   }
   return counts;
-}
-
-async function assetOf(
-  tx: Tx,
-  ctx: ServiceContext,
-  resolver: ReturnType<typeof createDatasetResolver>,
-  ref: { namespace: string; name: string },
-): Promise<string | null> {
-  const target = await resolver.resolve(ref);
-  if (target.kind === 'connector') return target.assetId;
-  const [row] = await queryRows<{ id: string }>(
-    tx,
-    sql`select a.id::text from assets a where a.urn = ${target.asset.urn} and ${visibleAssetsSql(ctx.principal)}`,
-  );
-  return row?.id ?? null;
 }

@@ -1,12 +1,11 @@
 import { eq } from 'drizzle-orm';
 import { DataOpsError } from '../../core/errors.js';
-import { sources } from '../../db/schema/index.js';
+import { type qualityRules, sources } from '../../db/schema/index.js';
 import type { SourceReader } from '../connectors/source-reader.js';
 import type { Principal, ServiceContext } from '../context.js';
 import { loadPrincipal } from '../governance/principals.js';
 import { qualifiedQueryText, readSourceQuery } from '../sql/read-query.js';
 import { gateSourceQuery } from '../sql/source-query-gate.js';
-import type { QualityRule } from './rules.js';
 
 /**
  * The SQL of a `dbt_test` rule passes the same gate as a pipeline's source query (sql/source-query-gate.ts):
@@ -59,8 +58,8 @@ export async function gatedRuleForRun(
   ctx: ServiceContext,
   reader: SourceReader,
   sourceId: string,
-  rule: QualityRule,
-): Promise<QualityRule> {
+  rule: typeof qualityRules.$inferSelect,
+): Promise<typeof qualityRules.$inferSelect> {
   const code = (rule.config as { sql?: unknown }).sql;
   if (rule.type !== 'dbt_test' || typeof code !== 'string') return rule;
   const author = await loadPrincipal(ctx.db, rule.createdBy ?? '').catch(() => {

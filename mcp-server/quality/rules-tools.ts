@@ -1,11 +1,12 @@
 import { z } from 'zod';
-import { findVisibleAsset } from '../catalog/assets.js';
+import { findVisibleAsset } from '../catalog/find-visible-asset.js';
 import { urnInput } from '../catalog/schemas.js';
 import { requireRole } from '../governance/access.js';
 import { maskAssetRows } from '../governance/masking.js';
 import { additive, defineTool, fenceUntrusted, openWorld, readOnly } from '../tool.js';
 import { evaluateAlerts } from './alerts-evaluate.js';
-import { type CheckResult, runChecks } from './checks.js';
+import type { CheckResult } from './check-result.js';
+import { runChecks } from './checks.js';
 import { explainQuality } from './explain.js';
 import { createRule, listRules, ruleInputSchema } from './rules.js';
 import { qualityDeleteRule, qualityDisableRule, qualityEnableRule } from './rules-manage-tools.js';

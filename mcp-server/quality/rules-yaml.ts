@@ -5,7 +5,7 @@ import { canonicalJson } from '../../core/canonical-json.js';
 import { DataOpsError, isDataOpsError } from '../../core/errors.js';
 import { queryRows } from '../../db/create-db.js';
 import { qualityRules } from '../../db/schema/index.js';
-import { findVisibleAsset } from '../catalog/assets.js';
+import { findVisibleAsset } from '../catalog/find-visible-asset.js';
 import type { ServiceContext } from '../context.js';
 import { requireRole, visibleAssetsSql } from '../governance/access.js';
 import { auditRule, ruleInputSchema, validateRule } from './rules.js';

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { DataOpsError } from '../../core/errors.js';
 import { queryRows, type Tx } from '../../db/create-db.js';
 import { assets, columns, qualityRules } from '../../db/schema/index.js';
-import { findVisibleAsset } from '../catalog/assets.js';
+import { findVisibleAsset } from '../catalog/find-visible-asset.js';
 import type { ServiceContext } from '../context.js';
 import { clearanceAllows, requireRole, visibleAssetsSql } from '../governance/access.js';
 import { appendAudit } from '../governance/audit.js';

@@ -1,6 +1,6 @@
 import { desc, eq } from 'drizzle-orm';
 import { qualityScores } from '../../db/schema/index.js';
-import { findVisibleAsset } from '../catalog/assets.js';
+import { findVisibleAsset } from '../catalog/find-visible-asset.js';
 import type { ServiceContext } from '../context.js';
 import { hiddenColumnNames } from '../governance/access.js';
 import { type Dimension, type DimensionEvidence, dimensionWeights, scoreDimensions, scoreFormulas } from './score.js';

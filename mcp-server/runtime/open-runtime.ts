@@ -1,8 +1,10 @@
 import path from 'node:path';
 import { createDb, type Database } from '../../db/create-db.js';
-import { createEmbedder, type Embedder } from '../catalog/embeddings/embedder.js';
+import { createEmbedder } from '../catalog/embeddings/embedder.js';
+import type { Embedder } from '../catalog/embeddings/embedder-type.js';
 import { createSecretBox, loadSecretBox, type SecretBox } from '../connectors/source-credentials.js';
 import { createJsonLogger, type Logger, type ServiceContext } from '../context.js';
+import { domainHooks } from '../domain-hooks.js';
 import { ensureLocalAdmin, loadPrincipal, localAdminId } from '../governance/principals.js';
 import { type Env, embedderConfig, type RuntimeConfig, type StorageLocation } from './config.js';
 import { qualityScheduler, type RuntimeScheduler } from './quality-scheduler.js';
@@ -60,6 +62,7 @@ export async function openRuntime(config: RuntimeConfig, options: RuntimeOptions
       embedder,
       secrets,
       ...(exportsDir ? { exportsDir } : {}),
+      hooks: domainHooks,
     });
     const scheduler = qualityScheduler(config.env, () => contextFor(options.schedulerPrincipal ?? localAdminId));
     return {

@@ -1,6 +1,6 @@
 import type { ServiceContext } from '../context.js';
 import { webhookChannel } from '../quality/alerts-dispatch.js';
-import { type CycleSummary, newInstanceId, startScheduler } from '../quality/scheduler.js';
+import { type CycleSummary, newInstanceId, startScheduler } from '../scheduler/scheduler.js';
 import { type Env, schedulerConfig } from './config.js';
 
 /** The scheduler a serving runtime runs beside its surfaces; started once, stopped by close(). */

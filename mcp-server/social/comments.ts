@@ -2,8 +2,8 @@ import { and, asc, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { DataOpsError } from '../../core/errors.js';
 import { queryRows, type Tx } from '../../db/create-db.js';
 import { activityEvents, comments, principals } from '../../db/schema/index.js';
-import { findVisibleAsset } from '../catalog/assets.js';
 import { decodeCursor, encodeCursor } from '../catalog/cursor.js';
+import { findVisibleAsset } from '../catalog/find-visible-asset.js';
 import type { ServiceContext } from '../context.js';
 import { hasRole, visibleAssetsSql } from '../governance/access.js';
 

@@ -2,7 +2,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { DataOpsError } from '../../core/errors.js';
 import { queryRows, textArray } from '../../db/create-db.js';
 import { domainFollows, follows } from '../../db/schema/index.js';
-import { findVisibleAsset } from '../catalog/assets.js';
+import { findVisibleAsset } from '../catalog/find-visible-asset.js';
 import type { ServiceContext } from '../context.js';
 
 /** Follows or unfollows an asset the caller may see; its activity then shows in the caller's feed. */

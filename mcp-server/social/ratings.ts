@@ -2,8 +2,8 @@ import { and, desc, eq, isNotNull, sql } from 'drizzle-orm';
 import { DataOpsError } from '../../core/errors.js';
 import type { Tx } from '../../db/create-db.js';
 import { activityEvents, assets, principals, ratings } from '../../db/schema/index.js';
-import { findVisibleAsset } from '../catalog/assets.js';
 import { decodeCursor, encodeCursor } from '../catalog/cursor.js';
+import { findVisibleAsset } from '../catalog/find-visible-asset.js';
 import type { ServiceContext } from '../context.js';
 
 /**

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { queryRows, textArray } from '../../db/create-db.js';
-import { findVisibleAsset } from '../catalog/assets.js';
+import { findVisibleAsset } from '../catalog/find-visible-asset.js';
 import type { ServiceContext } from '../context.js';
 import { visibleAssetsSql } from '../governance/access.js';
 

@@ -1,6 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import { assets, usageEvents } from '../../db/schema/index.js';
-import { findVisibleAsset } from '../catalog/assets.js';
+import { findVisibleAsset } from '../catalog/find-visible-asset.js';
 import type { ServiceContext } from '../context.js';
 
 export const usageActions = ['view', 'query', 'download'] as const;

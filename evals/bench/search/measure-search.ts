@@ -1,6 +1,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import { type SearchFilters, type SearchResult, searchCatalog } from '../../../mcp-server/catalog/search.js';
+import type { SearchFilters, SearchResult } from '../../../mcp-server/catalog/schemas.js';
+import { searchCatalog } from '../../../mcp-server/catalog/search.js';
 import type { ServiceContext } from '../../../mcp-server/context.js';
 import { createMcpServer } from '../../../mcp-server/server.js';
 import { createRng } from './prng.js';

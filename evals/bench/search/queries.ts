@@ -1,4 +1,4 @@
-import type { SearchFilters } from '../../../mcp-server/catalog/search.js';
+import type { SearchFilters } from '../../../mcp-server/catalog/schemas.js';
 import { identifierWords } from '../../../mcp-server/catalog/words.js';
 import type { Estate } from './generate-estate.js';
 import { createRng, type Rng } from './prng.js';

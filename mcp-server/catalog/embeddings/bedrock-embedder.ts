@@ -2,7 +2,7 @@ import { createAmazonBedrock } from '@ai-sdk/amazon-bedrock';
 import { APICallError, embedMany, RetryError } from 'ai';
 import { DataOpsError } from '../../../core/errors.js';
 import { EMBEDDING_DIMENSIONS } from '../../../db/schema/catalog.js';
-import type { Embedder } from './embedder.js';
+import type { Embedder } from './embedder-type.js';
 
 export const TITAN_TEXT_EMBEDDINGS_V2 = 'amazon.titan-embed-text-v2:0';
 

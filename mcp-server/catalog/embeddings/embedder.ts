@@ -1,19 +1,9 @@
 import { type BedrockCredentials, createBedrockEmbedder } from './bedrock-embedder.js';
+import type { Embedder } from './embedder-type.js';
 import { createOfflineEmbedder } from './offline-embedder.js';
 
-// Kept in its own module so the embedders can import it without an import cycle through this factory.
+// Defined with the table, where the vector column's size is fixed.
 export { EMBEDDING_DIMENSIONS } from '../../../db/schema/catalog.js';
-
-/** Turns texts into vectors for hybrid catalog search. */
-export interface Embedder {
-  /** Identifies the model and its settings; vectors from different model ids must never be compared. */
-  readonly modelId: string;
-  /**
-   * One vector per text, in order. Each has EMBEDDING_DIMENSIONS entries and is L2-normalised, or is all zeros
-   * when the text holds nothing the model can place (no known word, or blank).
-   */
-  embed(texts: string[]): Promise<number[][]>;
-}
 
 export type EmbedderConfig =
   | {

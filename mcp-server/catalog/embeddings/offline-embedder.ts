@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { DataOpsError } from '../../../core/errors.js';
 import { EMBEDDING_DIMENSIONS } from '../../../db/schema/catalog.js';
-import type { Embedder } from './embedder.js';
+import type { Embedder } from './embedder-type.js';
 import { STOP_WORDS, tokenize } from './tokenize.js';
 import { createWordLookup, type WordLookup } from './word-lookup.js';
 import { decodeWordVectors, type WordVectorTable } from './word-vector-file.js';

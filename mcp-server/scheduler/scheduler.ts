@@ -5,18 +5,19 @@ import type { Principal, ServiceContext } from '../context.js';
 import { lapseExpiredCertifications } from '../governance/certification.js';
 import { runScheduledDeployment } from '../pipelines/deploy.js';
 import { type Environment, failStalePipelineRuns } from '../pipelines/run.js';
-import { type AlertChannel, type DispatchSummary, dispatchAlerts } from './alerts-dispatch.js';
-import { evaluateAlerts } from './alerts-evaluate.js';
-import { runChecks } from './checks.js';
-import { nextCronRun } from './cron.js';
-import { profileAsset } from './profile.js';
+import { type AlertChannel, type DispatchSummary, dispatchAlerts } from '../quality/alerts-dispatch.js';
+import { evaluateAlerts } from '../quality/alerts-evaluate.js';
+import { runChecks } from '../quality/checks.js';
+import { nextCronRun } from '../quality/cron.js';
+import { profileAsset } from '../quality/profile.js';
 
 export { nextCronRun };
 
 /**
- * The quality scheduler. Every table and view of a source whose data can be read gets an `asset` job
- * (checks of its unscheduled rules, a profile, a score, then alerts) on the default cadence, due at
- * once when the asset is new; every enabled rule with a cron `schedule` gets a `rule` job; every
+ * The scheduler runs the jobs of several domains (quality checks and profiles, pipeline runs, certification
+ * expiry), so it sits above them rather than inside one. Every table and view of a source whose data can
+ * be read gets an `asset` job (checks of its unscheduled rules, a profile, a score, then alerts) on the
+ * default cadence, due at once when the asset is new; every enabled rule with a cron `schedule` gets a `rule` job; every
  * pipeline deployment with a schedule gets a `pipeline` job (its cron read in its own time zone). Due times
  * live in `scheduled_jobs`, so a restart neither loses nor repeats work. Any number of server
  * instances may run cycles on one database: a job is claimed with `for update skip locked` and a lease,

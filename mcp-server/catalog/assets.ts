@@ -6,7 +6,7 @@ import type { ServiceContext } from '../context.js';
 import { relatedAssetVisibleSql, requireRole, visibleAssetsSql } from '../governance/access.js';
 import { appendAudit } from '../governance/audit.js';
 import { enforcePolicies } from '../governance/policies.js';
-import { readProductDocumentation } from '../pipelines/product-docs.js';
+import { readProductDocumentation } from '../pipelines/publish/product-docs.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { reindexAssets } from './search-index.js';
 

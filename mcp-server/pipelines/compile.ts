@@ -242,7 +242,7 @@ function nodeSql(node: AnalyzedNode, d: SqlDialect, options: CompileOptions): st
     }
     case 'source_upload': {
       // The rows travel as one JSON literal, each column cast to the type its reader found (one of the
-      // types uploads.ts allows, never text a user wrote).
+      // types uploads/uploads.ts allows, never text a user wrote).
       const rows = d.literal(JSON.stringify(node.upload!.rows));
       const list = node.upload!.columns.map((c, i) =>
         c.type === 'json' ? `(r.v -> ${i})::json as ${q(c.name)}` : `(r.v ->> ${i})::${c.type} as ${q(c.name)}`,

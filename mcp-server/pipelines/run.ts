@@ -28,7 +28,7 @@ import { higher } from './governance-nodes.js';
 import { devTableName, type NodeConfig, suffixedIdentifier } from './graph.js';
 import { runningProcess } from './interrupted-runs.js';
 import { type NodeProfile, profileNodeRows } from './profile-node.js';
-import { checkPublishable, type PublishedOutput, publishRun } from './publish.js';
+import { checkPublishable, type PublishedOutput, publishRun } from './publish/publish.js';
 import { deployedVersion, loadPipeline } from './store.js';
 import { type AnalyzedNode, analyzePipeline, type PipelineAnalysis, type PipelineIssue } from './validate.js';
 import {

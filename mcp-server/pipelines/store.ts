@@ -6,7 +6,7 @@ import type { ServiceContext } from '../context.js';
 import { hasRole, visibleAssetsSql } from '../governance/access.js';
 import { destinationTypes, type PipelineGraph } from './graph.js';
 import { sourceSqlUrns } from './source-sql.js';
-import { hiddenUploads, loadUploads, uploadIds } from './upload-access.js';
+import { hiddenUploads, loadUploads, uploadIds } from './uploads/upload-access.js';
 import { analyzePipeline, outputSchema, type PipelineAnalysis, type PipelineIssue } from './validate.js';
 import { diffGraphs, diffSchemas, nextSemver, type OutputSchema } from './versions.js';
 

@@ -38,7 +38,7 @@ import {
   suffixedIdentifier,
 } from './graph.js';
 import { type AnalyzedSourceQuery, analyzeSourceSql, type SourceQuery } from './source-sql.js';
-import { type LoadedUpload, loadUploads } from './upload-access.js';
+import { type LoadedUpload, loadUploads } from './uploads/upload-access.js';
 import { systemSchemaProblem } from './written-tables.js';
 
 export interface PipelineIssue {

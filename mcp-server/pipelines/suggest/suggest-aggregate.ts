@@ -1,4 +1,4 @@
-import { cutIdentifier, type NodeConfig } from './graph.js';
+import { cutIdentifier, type NodeConfig } from '../graph.js';
 import { describeMatch, nothingMatches, type Plan, type Planning, type SourceGraph } from './suggest.js';
 import { type Dataset, type DatasetColumn, type KeyEdge, labelColumn, relevance } from './suggest-catalog.js';
 import { nameMeasure, pickAmount, pickDate, statusFilter } from './suggest-columns.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { defineTool } from '../tool.js';
-import { pipelineEdgeSchema, pipelineNodeSchema } from './graph.js';
+import { defineTool } from '../../tool.js';
+import { pipelineEdgeSchema, pipelineNodeSchema } from '../graph.js';
 import { suggestPipeline } from './suggest.js';
 
 export const pipelinesSuggest = defineTool({

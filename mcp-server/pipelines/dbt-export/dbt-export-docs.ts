@@ -4,8 +4,8 @@ import type { Classification } from '../../../db/schema/types.js';
 import { assetUrn } from '../../catalog/urn.js';
 import type { ServiceContext } from '../../context.js';
 import { clearanceAllows, visibleAssetsSql } from '../../governance/access.js';
-import { describeRule } from '../compile.js';
-import type { NodeConfig } from '../graph.js';
+import type { NodeConfig } from '../nodes/index.js';
+import { describeRule } from '../nodes/validate-rules.js';
 import type { AnalyzedNode, PipelineAnalysis } from '../validate.js';
 import { escapeJinja, oneLine } from './dbt-jinja.js';
 

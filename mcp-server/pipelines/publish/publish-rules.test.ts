@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PipelineColumn } from '../expressions.js';
-import { type NodeType, parseNodeConfig } from '../graph.js';
+import { type NodeType, parseNodeConfig } from '../nodes/index.js';
 import type { AnalyzedNode, PipelineAnalysis } from '../validate.js';
 import { pipelineRuleValues } from './publish-rules.js';
 

@@ -13,9 +13,10 @@ import {
   type ResolvedRelation,
 } from '../../lineage/sql-lineage.js';
 import { traceColumn } from '../column-trace.js';
-import { compileNode, postgresDialect } from '../compile.js';
+import { compileNode } from '../compile.js';
+import { postgresDialect } from '../dialect.js';
 import { productDomains, requestedMarking } from '../governance-nodes.js';
-import type { NodeConfig } from '../graph.js';
+import type { NodeConfig } from '../nodes/index.js';
 import type { LoadedPipeline } from '../store.js';
 import type { AnalyzedNode, PipelineAnalysis } from '../validate.js';
 import { buildChangelog } from './product-docs.js';

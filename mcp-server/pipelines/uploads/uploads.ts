@@ -14,7 +14,7 @@ import { isMissingToken } from '../../connectors/files/infer-column-type.js';
 import { type FileFormat, fileFormatOf } from '../../connectors/files/walk-files.js';
 import type { ServiceContext } from '../../context.js';
 import { clearanceAllows, hasRole } from '../../governance/access.js';
-import { castTargets } from '../graph.js';
+import { castTargets } from '../nodes/cleanse.js';
 import { loadPipeline } from '../store.js';
 
 /**

@@ -103,7 +103,7 @@ export const cleanse = defineNode({
   help: 'Trims, recases, replaces, casts or fills values of columns.',
   docs: {
     summary:
-      'Applies operations to columns in place, in order: trim, lower, upper, empty_to_null, collapse_whitespace, replace (`from`, `to`) on text; cast (`to` a plain Postgres type); fill_null (`value`).',
+      'Applies operations to columns in place, in order: trim, lower, upper, empty_to_null, collapse_whitespace, replace (`from`, `to`) on text; cast (`to` a plain Postgres type); fill_null (`value`). Output types follow each operation.',
     fields: { columns: 'Per column, the `operations` applied in order, each to the result of the last.' },
     example: {
       columns: [

@@ -34,7 +34,7 @@ export const destinationFile = defineNode({
   help: 'Writes the rows to a CSV, JSON or Parquet file in the exports directory.',
   docs: {
     summary:
-      "Writes the rows as a file under the workspace's exports directory, replacing it whole once the run succeeds; dev runs write `<name>_dev.<format>` beside it.",
+      "Writes the rows as a file under the workspace's exports directory, never through a symbolic link leading out of it nor over a file another pipeline wrote. It is written beside its name and renamed into place only once the run's transaction has committed; a dev run writes `<name>_dev.<format>` beside it.",
     fields: {
       format: '`csv`, `json` or `parquet`.',
       path: 'Where the file goes, relative to the exports directory, ending in the format (e.g. spend/monthly.csv).',

@@ -94,7 +94,7 @@ export interface PaletteEntry {
   output: boolean;
   fields: Record<string, string>;
   example: Record<string, unknown>;
-  /** The config's JSON Schema (draft 2020-12), as a form builder reads it: what may be typed in. */
+  /** The config's JSON Schema (draft-07, as MCP tool schemas), as a form builder reads it: what may be typed in. */
   configSchema: Record<string, unknown>;
 }
 
@@ -112,7 +112,10 @@ export function nodePalette(): PaletteEntry[] {
       output: m.category !== 'destination',
       fields: m.docs.fields,
       example: m.docs.example,
-      configSchema: z.toJSONSchema(m.config, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>,
+      configSchema: z.toJSONSchema(m.config, { target: 'draft-7', io: 'input', unrepresentable: 'any' }) as Record<
+        string,
+        unknown
+      >,
     };
   });
 }

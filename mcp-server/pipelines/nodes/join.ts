@@ -21,7 +21,7 @@ export const join = defineNode({
       kind: '`inner` (rows on both sides), `left` (every left row) or `full` (every row of either side).',
       on: 'The key pairs: `left` column = `right` column.',
     },
-    example: { kind: 'left', on: [{ left: 'customer_id', right: 'id' }] },
+    example: { kind: 'left', on: [{ left: 'customer_id', right: 'customer_id' }] },
   },
   analyze(a, upstream, { find, fail }) {
     const [left, right] = [upstream[0]!.columns, upstream[1]!.columns];

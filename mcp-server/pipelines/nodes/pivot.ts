@@ -43,7 +43,7 @@ export const pivot = defineNode({
   help: 'Turns values of a column into columns, one measure each.',
   docs: {
     summary:
-      'One row per combination of `rowKeys`, with a column per listed value of `column` holding the measure over the rows with that value. Column names are the values in lower case (`east`, `west`).',
+      'One row per combination of `rowKeys`, with a column per listed value of `column` holding the measure over the rows with that value (`fn(col) filter (where column = value)`). Column names are the values in lower case, made safe and unique (`east`, `west`, `east_2`).',
     fields: {
       rowKeys: 'The columns that identify an output row.',
       column: 'The column whose values become output columns.',

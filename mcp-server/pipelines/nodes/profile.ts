@@ -14,7 +14,7 @@ export const profile = defineNode({
   help: 'Records row counts, nulls, distinct values and ranges of the rows passing through.',
   docs: {
     summary:
-      'Passes rows through unchanged and, in each run, records their count and, per column, nulls, distinct values and the least and greatest value; the run keeps the profile.',
+      "Passes rows through unchanged and, in each run, records their count and, per column, nulls, distinct values and the least and greatest value in the run's `stats.profiles`.",
     fields: { columns: 'The columns profiled; empty means all.' },
     example: { columns: ['amount', 'region'] },
   },

@@ -32,7 +32,7 @@ export const sourceDataset = defineNode({
     summary:
       'Reads a catalog table or view of a Postgres source. Columns marked above your clearance are not there for the pipeline; every dataset of a pipeline must be in one source database.',
     fields: { urn: 'The URN of the table or view (catalog_search finds it).' },
-    example: { urn: 'urn:dataops:postgres:shop/public/orders' },
+    example: { urn: 'urn:dataops:postgres:shop:public.orders' },
   },
   /**
    * Resolves dataset nodes to catalog assets the caller may see, with the columns it may see; an asset it may

@@ -19,7 +19,7 @@ export const sourceSql = defineNode({
   help: 'Reads the rows of one read-only SELECT over tables of a catalog source.',
   docs: {
     summary:
-      'Runs one read-only SELECT on a Postgres source. Every table it names must be a catalog table or view you may see; its columns are those the database reports, carrying the markings of what they are computed from.',
+      'Runs one read-only SELECT on a Postgres source. It is parsed with the Postgres parser; every table it reads must be a catalog table or view you may see, and is sent qualified as `"schema"."name"`. Only Postgres\'s own functions are allowed, none volatile or looking up the database\'s catalog. Output columns and types are as the database describes the query, marked as high as the tables read; a column the lineage cannot trace is marked as high and as sensitive as anything read.',
     fields: {
       source: 'The name of the catalog source (database) the query runs on.',
       query: 'One SELECT over tables of that source; no volatile functions.',

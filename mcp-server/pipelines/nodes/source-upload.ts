@@ -11,7 +11,7 @@ export const sourceUpload = defineNode({
   help: 'Reads the rows of a CSV, JSON or Parquet file uploaded with pipelines_upload.',
   docs: {
     summary:
-      'Reads the rows of an uploaded file, typed as its reader found them. A pipeline runs inside a source database, so one with an upload also reads a dataset or a query to join or combine it with.',
+      "Reads the rows of a CSV, TSV, JSON, NDJSON or Parquet file of at most 1 MB and 20,000 rows (a Parquet file's declared row count is checked before any row is read), sent with pipelines_upload, read by the files connector's readers and kept with the pipeline under the uploader's marking. A pipeline runs inside a source database, so one with an upload also reads a dataset or a query to join or combine it with.",
     fields: { upload: 'The upload id pipelines_upload returned.' },
     example: { upload: '2f1c7a52-5d43-4c4e-9a43-0b7e0d6b2a11' },
   },

@@ -25,7 +25,7 @@ export const validate = defineNode({
   help: 'Checks rows against rules; stops the run or quarantines the rows that fail.',
   docs: {
     summary:
-      'Checks every row against its rules. `stop` fails the run when any row breaks one; `quarantine` passes on the rows that keep every rule and appends the others, with the rules they broke, to a quarantine table. Rules that hold are published with the destination as quality rules.',
+      'Checks every row against its rules. `stop` fails the run when any row breaks one; `quarantine` passes on the rows that keep every rule and appends the others, with the rules they broke, to a quarantine table. The quarantine table is by default `<destination table>_quarantine` beside the first destination the node feeds; each quarantining node has its own, unless two name one table and pass on the same columns, and columns a later version passes on are added to it. Rules that still hold at a destination are published with it as quality rules.',
     fields: {
       rules:
         'The checks: `not_null`, `unique`, `accepted_values` (with `values`), `range` (with `min` and/or `max`) on a `column`, or an `expression` that must not be false (with an optional `name`).',

@@ -105,6 +105,15 @@ describe('every node type, its documented example in a tiny graph', () => {
 
   const dataset = (table: string) => ({ urn: `urn:dataops:postgres:shop:public.${table}` });
 
+  it("answers a config of the wrong shape with the type's documented example", async () => {
+    const { id } = await call('pipelines_create', { name: 'wrong shape' });
+    await expect(
+      call('pipelines_add_node', { pipeline: id, id: 'f', type: 'filter', config: { where: 'amount > 0' } }),
+    ).rejects.toThrow(
+      `node \`f\` (filter): its config is not right: condition: required; config: Unrecognized key: "where". A filter config looks like {"condition":"amount > 100 and status = 'paid'"}`,
+    );
+  });
+
   it.each(nodeTypes)('%s', async (type) => {
     const { id } = await call('pipelines_create', { name: `example ${type}` });
     const add = (node: string, nodeType: string, config: Record<string, unknown>) =>

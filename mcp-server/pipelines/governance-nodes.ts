@@ -5,7 +5,7 @@ import type { Classification } from '../../db/schema/types.js';
 import { assetUrn } from '../catalog/urn.js';
 import type { ServiceContext } from '../context.js';
 import { level } from '../governance/propagation.js';
-import type { NodeConfig } from './nodes/index.js';
+import { type NodeConfig, nodeModule } from './nodes/index.js';
 import type { AnalyzedNode, PipelineAnalysis, PipelineIssue } from './nodes/node-module.js';
 
 /**
@@ -27,8 +27,7 @@ export function higher(a: Classification | null | undefined, b: Classification |
 export function nodeMarking(node: AnalyzedNode, upstream: AnalyzedNode[], datasetMarking?: Classification) {
   let marking: Classification | null = datasetMarking ?? null;
   for (const input of upstream) marking = higher(marking, input.marking);
-  if (node.type === 'classify') marking = higher(marking, (node.config as NodeConfig<'classify'>).asset);
-  if (node.type === 'restrict') marking = higher(marking, (node.config as NodeConfig<'restrict'>).clearance);
+  marking = higher(marking, nodeModule(node.type).raisesMarking?.(node.config));
   return marking ?? undefined;
 }
 
@@ -98,8 +97,7 @@ export function requestedMarking(analysis: PipelineAnalysis, nodeId: string): Cl
     const node = analysis.nodes.get(id);
     if (!node || seen.has(id)) return;
     seen.add(id);
-    if (node.type === 'classify') marking = higher(marking, (node.config as NodeConfig<'classify'>).asset);
-    if (node.type === 'restrict') marking = higher(marking, (node.config as NodeConfig<'restrict'>).clearance);
+    marking = higher(marking, nodeModule(node.type).raisesMarking?.(node.config));
     for (const input of node.inputs) visit(input);
   };
   visit(nodeId);

@@ -70,6 +70,7 @@ export const classify = defineNode({
     }
     return undefined;
   },
+  raisesMarking: (config) => config.asset,
   // Governance nodes change the marking and audience of what is published, never the rows.
   compile: passRows,
   trace: passThrough,

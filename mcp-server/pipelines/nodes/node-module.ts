@@ -172,6 +172,8 @@ export interface NodeModule<Type extends string = string, Schema extends z.ZodTy
     upstream: NodeInAnalysis[],
     tools: AnalyzeTools,
   ): undefined | boolean | Promise<undefined | boolean>;
+  /** The least marking the node gives what flows out of it (a governance node raising it), if any. */
+  raisesMarking?(config: z.output<Schema>): Classification | undefined;
   /** The select giving the node's output over its inputs. */
   compile(node: NodeInAnalysis<z.output<Schema>>, tools: CompileTools): string;
   /** Where output `column` comes from: made here, or carried from an input (continue with `tools.next`). */

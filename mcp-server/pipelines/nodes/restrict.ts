@@ -37,6 +37,7 @@ export const restrict = defineNode({
     }
     return undefined;
   },
+  raisesMarking: (config) => config.clearance,
   compile: passRows,
   trace: passThrough,
 });

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readdir, rename, rm, rmdir, stat, writeFile } from 'nod
 import path from 'node:path';
 import type { Command } from 'commander';
 import { DataOpsError } from '../core/errors.js';
-import { type DbtProjectFile, exportDbtProject } from '../mcp-server/pipelines/dbt-export.js';
+import { type DbtProjectFile, exportDbtProject } from '../mcp-server/pipelines/dbt-export/dbt-export.js';
 import type { GlobalOptions, Workspace } from './workspace.js';
 
 type WithWorkspace = <A extends unknown[]>(

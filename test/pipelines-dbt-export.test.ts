@@ -9,7 +9,7 @@ import type { Workspace } from '../cli/workspace.js';
 import { queryRows } from '../db/create-db.js';
 import { withSourceWriter } from '../mcp-server/connectors/source-reader.js';
 import { maskingSalt } from '../mcp-server/governance/masking.js';
-import { type DbtExport, exportDbtProject } from '../mcp-server/pipelines/dbt-export.js';
+import { type DbtExport, exportDbtProject } from '../mcp-server/pipelines/dbt-export/dbt-export.js';
 import { pipelineTools } from '../mcp-server/pipelines/tools.js';
 import { runTool } from '../mcp-server/run-tool.js';
 import { genericTestSql, materialise, renderJinja, renderModels } from './helpers/dbt-render.js';

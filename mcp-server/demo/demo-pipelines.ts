@@ -2,7 +2,7 @@ import { assetUrn } from '../catalog/urn.js';
 import type { ServiceContext } from '../context.js';
 import { addPipelineTest } from '../pipelines/pipeline-tests.js';
 import { listPipelines } from '../pipelines/store.js';
-import { suggestPipeline } from '../pipelines/suggest.js';
+import { suggestPipeline } from '../pipelines/suggest/suggest.js';
 
 /** The goal the README's examples use; the demo builds it the way `pipelines_suggest` does. */
 export const demoPipelineGoal = 'monthly contract spend by vendor';

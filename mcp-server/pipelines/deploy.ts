@@ -9,11 +9,11 @@ import { appendAudit } from '../governance/audit.js';
 import { loadPrincipal } from '../governance/principals.js';
 import { canonicalTimeZone, cronProblem, nextCronRun } from '../quality/cron.js';
 import { describeResult, judge, listPipelineTests } from './pipeline-tests.js';
-import { checkPublishable } from './publish.js';
+import { checkPublishable } from './publish/publish.js';
 import { type Environment, environmentTable, type RunSummary, runPipeline } from './run.js';
 import { sourceSqlUrns } from './source-sql.js';
 import { datasetUrns, type LoadedPipeline, loadPipeline, rollbackPipeline, type SavedVersion } from './store.js';
-import { uploadIds } from './upload-access.js';
+import { uploadIds } from './uploads/upload-access.js';
 import { analyzePipeline, type PipelineAnalysis } from './validate.js';
 import { cataloguedTables, tablesWrittenBy, takenTableProblem, writtenTables } from './written-tables.js';
 

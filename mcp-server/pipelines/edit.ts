@@ -1,13 +1,7 @@
 import { ZodError } from 'zod';
 import { DataOpsError, zodProblems } from '../../core/errors.js';
-import {
-  destinationTypes,
-  type NodeType,
-  nodeConfigs,
-  nodeInputs,
-  type PipelineGraph,
-  type PipelineNode,
-} from './graph.js';
+import type { PipelineGraph, PipelineNode } from './graph.js';
+import { destinationTypes, type NodeType, nodeInputs, nodeRegistry, parseNodeConfig } from './nodes/index.js';
 
 /**
  * Edits of a graph, each a pure function that returns the next graph or refuses with `invalid_input`. They
@@ -18,13 +12,17 @@ import {
 
 function checkConfig(id: string, type: NodeType, config: unknown): void {
   try {
-    nodeConfigs[type].parse(config);
+    parseNodeConfig(type, config);
   } catch (error) {
     if (!(error instanceof ZodError)) throw error;
     const problems = zodProblems(error, 'config');
-    throw new DataOpsError('invalid_input', `node \`${id}\` (${type}): its config is not right: ${problems}`, {
-      cause: error,
-    });
+    // The type's documented example shows the whole shape, which a list of problems alone does not.
+    const example = JSON.stringify(nodeRegistry[type].docs.example);
+    throw new DataOpsError(
+      'invalid_input',
+      `node \`${id}\` (${type}): its config is not right: ${problems}. A ${type} config looks like ${example}`,
+      { cause: error },
+    );
   }
 }
 

@@ -7,7 +7,7 @@ import { DataOpsError } from '../../core/errors.js';
 import { queryRows } from '../../db/create-db.js';
 import type { ServiceContext } from '../context.js';
 import type { PipelineColumn } from './expressions.js';
-import type { NodeConfig } from './graph.js';
+import type { NodeConfig } from './nodes/index.js';
 
 /**
  * File destinations: a node's rows written as CSV, JSON or Parquet under the workspace's exports directory.

@@ -5,15 +5,13 @@ import type { Classification } from '../../db/schema/types.js';
 import { assetUrn } from '../catalog/urn.js';
 import type { ServiceContext } from '../context.js';
 import { level } from '../governance/propagation.js';
-import { unknownColumn } from './expressions.js';
-import type { NodeConfig } from './graph.js';
-import type { AnalyzedNode, PipelineAnalysis, PipelineIssue } from './validate.js';
+import { type NodeConfig, nodeModule } from './nodes/index.js';
+import type { AnalyzedNode, PipelineAnalysis, PipelineIssue } from './nodes/node-module.js';
 
 /**
- * The governance nodes `classify` and `restrict`. Both pass rows through unchanged; what they change is the
- * marking and the audience of what the pipeline publishes. A marking only ever rises on its way through a
- * pipeline: lowering one is a steward's decision with a reason (governance_set_classification), never a
- * side effect of an edit.
+ * What the governance nodes `classify` and `restrict` (their modules are in `nodes/`) mean for the pipeline as
+ * a whole: the marking each node's output carries, and the domains a destination's output belongs in. A
+ * marking only ever rises on its way through a pipeline.
  */
 
 export function higher(a: Classification | null | undefined, b: Classification | null | undefined) {
@@ -29,52 +27,8 @@ export function higher(a: Classification | null | undefined, b: Classification |
 export function nodeMarking(node: AnalyzedNode, upstream: AnalyzedNode[], datasetMarking?: Classification) {
   let marking: Classification | null = datasetMarking ?? null;
   for (const input of upstream) marking = higher(marking, input.marking);
-  if (node.type === 'classify') marking = higher(marking, (node.config as NodeConfig<'classify'>).asset);
-  if (node.type === 'restrict') marking = higher(marking, (node.config as NodeConfig<'restrict'>).clearance);
+  marking = higher(marking, nodeModule(node.type).raisesMarking?.(node.config));
   return marking ?? undefined;
-}
-
-/** Output columns of a classify or restrict node; a classify that would lower a marking is an issue at the node. */
-export function analyzeGovernanceNode(a: AnalyzedNode, upstream: AnalyzedNode[], fail: (message: string) => void) {
-  const input = upstream[0]!;
-  a.columns = [...input.columns];
-  if (a.type === 'restrict') {
-    const config = a.config as NodeConfig<'restrict'>;
-    if (!config.domain && !config.clearance) {
-      fail('say who may see the output: set `domain` (a restricted domain), `clearance` (a marking), or both');
-    }
-    return;
-  }
-  const config = a.config as NodeConfig<'classify'>;
-  if (config.columns.length === 0 && !config.asset) {
-    fail('give `columns` to mark ([{column, classification}]) or an `asset` marking for the whole output');
-  }
-  if (config.asset && input.marking && level(config.asset) < level(input.marking)) {
-    fail(
-      `the data reaching it is marked ${input.marking}, so the output cannot be marked ${config.asset}; a classify node raises markings and never lowers them (mark it ${input.marking} or higher, or drop \`asset\`)`,
-    );
-  }
-  for (const { column, classification } of config.columns) {
-    const at = a.columns.findIndex((c) => c.name === column);
-    if (at < 0) {
-      fail(
-        unknownColumn(
-          column,
-          a.columns.map((c) => c.name),
-        ),
-      );
-      continue;
-    }
-    // A column without a marking of its own carries the marking of the data it is in.
-    const current = a.columns[at]!.classification ?? input.marking ?? null;
-    if (current && level(classification) < level(current)) {
-      fail(
-        `column \`${column}\` reaches it marked ${current}; a classify node raises markings and never lowers them, so mark it ${current} or higher (a steward lowers a published marking with governance_set_classification, giving a reason)`,
-      );
-      continue;
-    }
-    a.columns[at] = { ...a.columns[at]!, classification };
-  }
 }
 
 /** A restrict node names a domain that exists and is restricted; otherwise it would restrict nobody. */
@@ -143,8 +97,7 @@ export function requestedMarking(analysis: PipelineAnalysis, nodeId: string): Cl
     const node = analysis.nodes.get(id);
     if (!node || seen.has(id)) return;
     seen.add(id);
-    if (node.type === 'classify') marking = higher(marking, (node.config as NodeConfig<'classify'>).asset);
-    if (node.type === 'restrict') marking = higher(marking, (node.config as NodeConfig<'restrict'>).clearance);
+    marking = higher(marking, nodeModule(node.type).raisesMarking?.(node.config));
     for (const input of node.inputs) visit(input);
   };
   visit(nodeId);

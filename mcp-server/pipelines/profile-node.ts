@@ -1,7 +1,8 @@
 import type { SourceTransaction } from '../connectors/source-reader.js';
 import { columnKind, quoteIdent } from '../quality/profile-sql.js';
-import { type CompileOptions, compileNode } from './compile.js';
-import type { NodeConfig } from './graph.js';
+import { compileNode } from './compile.js';
+import type { CompileOptions } from './dialect.js';
+import type { NodeConfig } from './nodes/index.js';
 import type { PipelineAnalysis } from './validate.js';
 
 /** What a profile node records of the rows passing through it in a run. */

@@ -10,7 +10,8 @@ import { analyzeQuery } from '../lineage/sql-lineage.js';
 import { qualifiedQueryText, readSourceQuery, type SourceQuery } from '../sql/read-query.js';
 import { gateSourceQuery } from '../sql/source-query-gate.js';
 import { derivedMetadata, type PipelineColumn } from './expressions.js';
-import type { NodeConfig, PipelineGraph } from './graph.js';
+import type { PipelineGraph } from './graph.js';
+import type { NodeConfig } from './nodes/index.js';
 
 export {
   type ColumnReferences,

@@ -4,9 +4,10 @@ import { queryRows, textArray } from '../../db/create-db.js';
 import { pipelineDeployments, pipelines, pipelineVersions } from '../../db/schema/index.js';
 import type { ServiceContext } from '../context.js';
 import { hasRole, visibleAssetsSql } from '../governance/access.js';
-import { destinationTypes, type PipelineGraph } from './graph.js';
+import type { PipelineGraph } from './graph.js';
+import { destinationTypes } from './nodes/index.js';
 import { sourceSqlUrns } from './source-sql.js';
-import { hiddenUploads, loadUploads, uploadIds } from './upload-access.js';
+import { hiddenUploads, loadUploads, uploadIds } from './uploads/upload-access.js';
 import { analyzePipeline, outputSchema, type PipelineAnalysis, type PipelineIssue } from './validate.js';
 import { diffGraphs, diffSchemas, nextSemver, type OutputSchema } from './versions.js';
 

@@ -4,9 +4,10 @@ import { additive, defineTool, destructive, fenceUntrusted, idempotent, readOnly
 import { type DeployResult, deployPipeline, listDeployments, rollbackAndRedeploy, schedulePipeline } from './deploy.js';
 import { addNode, connect, disconnect, removeNode, updateNode } from './edit.js';
 import { explainRun } from './explain.js';
-import { nodeIdSchema, nodeTypes, pipelineEdgeSchema, pipelineNodeSchema } from './graph.js';
+import { nodeIdSchema, pipelineEdgeSchema, pipelineNodeSchema } from './graph.js';
+import { nodeTypes } from './nodes/index.js';
 import { addPipelineTest, describeResult, pipelineTestInput, runPipelineTests } from './pipeline-tests.js';
-import { pipelinesDocs } from './product-tools.js';
+import { pipelinesDocs } from './publish/product-tools.js';
 import { environments, getRun, previewPipeline, runPipeline } from './run.js';
 import {
   createPipeline,
@@ -17,8 +18,8 @@ import {
   type SavedVersion,
   savePipelineVersion,
 } from './store.js';
-import { pipelinesSuggest } from './suggest-tool.js';
-import { pipelinesUpload } from './upload-tool.js';
+import { pipelinesSuggest } from './suggest/suggest-tools.js';
+import { pipelinesUpload } from './uploads/upload-tools.js';
 import { analyzePipeline, outputSchema } from './validate.js';
 
 /** A version number; bounded to what the integer column holds, so a huge one is refused as input, not by SQL. */

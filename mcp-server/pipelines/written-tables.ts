@@ -2,8 +2,8 @@ import { eq, sql } from 'drizzle-orm';
 import { type Db, queryRows, textArray } from '../../db/create-db.js';
 import { sources } from '../../db/schema/index.js';
 import { assetUrn } from '../catalog/urn.js';
-import { postgresDialect } from './compile.js';
-import type { NodeConfig } from './graph.js';
+import { postgresDialect } from './dialect.js';
+import type { NodeConfig } from './nodes/index.js';
 import type { PipelineAnalysis } from './validate.js';
 
 /**

@@ -6,7 +6,7 @@ import { findVisibleAsset } from '../catalog/find-visible-asset.js';
 import type { AssetProfile } from '../catalog/schemas.js';
 import type { ServiceContext } from '../context.js';
 import { relatedAssetVisibleSql, visibleAssetsSql } from '../governance/access.js';
-import { readProductDocumentation } from '../pipelines/product-docs.js';
+import { readProductDocumentation } from '../pipelines/publish/product-docs.js';
 
 /**
  * The asset profile: the catalog's record of an asset with its lineage counts, certification, quality

@@ -1,5 +1,5 @@
 import { asc, eq, sql } from 'drizzle-orm';
-import { queryRows, textArray } from '../../db/create-db.js';
+import { queryRows, textArray } from '../../../db/create-db.js';
 import {
   type ChangelogEntry,
   columns,
@@ -7,10 +7,10 @@ import {
   dataProducts,
   pipelines,
   pipelineVersions,
-} from '../../db/schema/index.js';
-import type { ServiceContext } from '../context.js';
-import { clearanceAllows, hiddenColumnNames, visibleAssetsSql } from '../governance/access.js';
-import { diffSchemas, type OutputSchema } from './versions.js';
+} from '../../../db/schema/index.js';
+import type { ServiceContext } from '../../context.js';
+import { clearanceAllows, hiddenColumnNames, visibleAssetsSql } from '../../governance/access.js';
+import { diffSchemas, type OutputSchema } from '../versions.js';
 
 /**
  * The documentation of a data product: a data dictionary (each output column's type, marking and where it

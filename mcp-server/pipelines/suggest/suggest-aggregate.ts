@@ -1,4 +1,5 @@
-import { cutIdentifier, type NodeConfig } from './graph.js';
+import { cutIdentifier } from '../identifiers.js';
+import type { NodeConfig } from '../nodes/index.js';
 import { describeMatch, nothingMatches, type Plan, type Planning, type SourceGraph } from './suggest.js';
 import { type Dataset, type DatasetColumn, type KeyEdge, labelColumn, relevance } from './suggest-catalog.js';
 import { nameMeasure, pickAmount, pickDate, statusFilter } from './suggest-columns.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { additive, defineTool } from '../tool.js';
-import { pipelineEdgeSchema, pipelineNodeSchema } from './graph.js';
+import { additive, defineTool } from '../../tool.js';
+import { pipelineEdgeSchema, pipelineNodeSchema } from '../graph.js';
 import { suggestPipeline } from './suggest.js';
 
 export const pipelinesSuggest = defineTool({

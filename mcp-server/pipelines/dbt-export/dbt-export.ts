@@ -1,9 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { DataOpsError } from '../../core/errors.js';
-import type { Classification } from '../../db/schema/types.js';
-import type { ServiceContext } from '../context.js';
-import { clearanceAllows } from '../governance/access.js';
-import { nodeSelect, postgresDialect, rulePasses } from './compile.js';
+import { DataOpsError } from '../../../core/errors.js';
+import type { Classification } from '../../../db/schema/types.js';
+import type { ServiceContext } from '../../context.js';
+import { clearanceAllows } from '../../governance/access.js';
+import { nodeSelect } from '../compile.js';
+import { postgresDialect } from '../dialect.js';
+import type { NodeConfig, ValidateRule } from '../nodes/index.js';
+import { rulePasses } from '../nodes/validate-rules.js';
+import { loadPipeline } from '../store.js';
+import type { AnalyzedNode, PipelineAnalysis } from '../validate.js';
+import { analyzePipeline } from '../validate.js';
 import { catalogDocs, describeColumns, describeNode, sourcesYaml } from './dbt-export-docs.js';
 import { dbtName, escapeJinja, jinjaString, oneLine } from './dbt-jinja.js';
 import {
@@ -14,10 +20,6 @@ import {
   projectYaml,
   yamlFile,
 } from './dbt-project-files.js';
-import type { NodeConfig, ValidateRule } from './graph.js';
-import { loadPipeline } from './store.js';
-import type { AnalyzedNode, PipelineAnalysis } from './validate.js';
-import { analyzePipeline } from './validate.js';
 
 export interface DbtProjectFile {
   /** Relative to the project's directory, with `/` between folders. */

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { PipelineColumn } from './expressions.js';
-import { type NodeType, parseNodeConfig } from './graph.js';
+import type { PipelineColumn } from '../expressions.js';
+import { type NodeType, parseNodeConfig } from '../nodes/index.js';
+import type { AnalyzedNode, PipelineAnalysis } from '../validate.js';
 import { pipelineRuleValues } from './publish-rules.js';
-import type { AnalyzedNode, PipelineAnalysis } from './validate.js';
 
 const column = (name: string): PipelineColumn => ({
   name,

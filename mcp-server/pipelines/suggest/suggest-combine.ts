@@ -1,5 +1,5 @@
-import { DataOpsError } from '../../core/errors.js';
-import { cutIdentifier } from './graph.js';
+import { DataOpsError } from '../../../core/errors.js';
+import { cutIdentifier } from '../identifiers.js';
 import { best, describeMatch, nothingMatches, type Plan, type Planning, type SourceGraph } from './suggest.js';
 import type { Dataset, KeyEdge } from './suggest-catalog.js';
 import { singular } from './suggest-goal.js';

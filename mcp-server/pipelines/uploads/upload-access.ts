@@ -1,9 +1,9 @@
 import { inArray } from 'drizzle-orm';
-import { pipelineUploads } from '../../db/schema/index.js';
-import type { Classification } from '../../db/schema/types.js';
-import type { ServiceContext } from '../context.js';
-import { clearanceAllows } from '../governance/access.js';
-import type { PipelineGraph } from './graph.js';
+import { pipelineUploads } from '../../../db/schema/index.js';
+import type { Classification } from '../../../db/schema/types.js';
+import type { ServiceContext } from '../../context.js';
+import { clearanceAllows } from '../../governance/access.js';
+import type { PipelineGraph } from '../graph.js';
 
 /** Who may read an uploaded file: those cleared for the marking its uploader gave it. */
 

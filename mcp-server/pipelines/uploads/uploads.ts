@@ -3,19 +3,19 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
-import { DataOpsError } from '../../core/errors.js';
-import { pipelineUploads } from '../../db/schema/index.js';
-import type { Classification } from '../../db/schema/types.js';
-import { describeCsv } from '../connectors/files/describe-csv.js';
-import { describeJson, describeNdjson } from '../connectors/files/describe-json.js';
-import { describeParquet } from '../connectors/files/describe-parquet.js';
-import type { FileDescription } from '../connectors/files/file-description.js';
-import { isMissingToken } from '../connectors/files/infer-column-type.js';
-import { type FileFormat, fileFormatOf } from '../connectors/files/walk-files.js';
-import type { ServiceContext } from '../context.js';
-import { clearanceAllows, hasRole } from '../governance/access.js';
-import { castTargets } from './graph.js';
-import { loadPipeline } from './store.js';
+import { DataOpsError } from '../../../core/errors.js';
+import { pipelineUploads } from '../../../db/schema/index.js';
+import type { Classification } from '../../../db/schema/types.js';
+import { describeCsv } from '../../connectors/files/describe-csv.js';
+import { describeJson, describeNdjson } from '../../connectors/files/describe-json.js';
+import { describeParquet } from '../../connectors/files/describe-parquet.js';
+import type { FileDescription } from '../../connectors/files/file-description.js';
+import { isMissingToken } from '../../connectors/files/infer-column-type.js';
+import { type FileFormat, fileFormatOf } from '../../connectors/files/walk-files.js';
+import type { ServiceContext } from '../../context.js';
+import { clearanceAllows, hasRole } from '../../governance/access.js';
+import { castTargets } from '../nodes/cleanse.js';
+import { loadPipeline } from '../store.js';
 
 /**
  * Files uploaded for a pipeline (source_upload nodes): read once when uploaded, with the files connector's

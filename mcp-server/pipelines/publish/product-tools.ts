@@ -1,10 +1,10 @@
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
-import { dataProducts } from '../../db/schema/index.js';
-import { dataProductSchema } from '../catalog/schemas.js';
-import { defineTool, fenceUntrusted, readOnly } from '../tool.js';
+import { dataProducts } from '../../../db/schema/index.js';
+import { dataProductSchema } from '../../catalog/schemas.js';
+import { defineTool, fenceUntrusted, readOnly } from '../../tool.js';
+import { loadPipeline } from '../store.js';
 import { readProductDocumentation } from './product-docs.js';
-import { loadPipeline } from './store.js';
 
 export const pipelinesDocs = defineTool({
   name: 'pipelines_docs',

@@ -1,7 +1,8 @@
-import { DataOpsError } from '../../core/errors.js';
-import type { ServiceContext } from '../context.js';
-import type { PipelineGraph } from './graph.js';
-import { createPipeline, type SavedVersion } from './store.js';
+import { DataOpsError } from '../../../core/errors.js';
+import type { ServiceContext } from '../../context.js';
+import type { PipelineGraph } from '../graph.js';
+import { createPipeline, type SavedVersion } from '../store.js';
+import { analyzePipeline, type PipelineIssue } from '../validate.js';
 import { planAggregate } from './suggest-aggregate.js';
 import {
   type Dataset,
@@ -16,7 +17,6 @@ import {
 import { planCombine } from './suggest-combine.js';
 import { type Goal, parseGoal, tableNameFor } from './suggest-goal.js';
 import { GraphBuilder } from './suggest-graph.js';
-import { analyzePipeline, type PipelineIssue } from './validate.js';
 
 export interface SuggestInput {
   goal: string;

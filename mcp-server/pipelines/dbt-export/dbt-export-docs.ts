@@ -1,13 +1,13 @@
 import { sql } from 'drizzle-orm';
-import { queryRows, textArray } from '../../db/create-db.js';
-import type { Classification } from '../../db/schema/types.js';
-import { assetUrn } from '../catalog/urn.js';
-import type { ServiceContext } from '../context.js';
-import { clearanceAllows, visibleAssetsSql } from '../governance/access.js';
-import { describeRule } from './compile.js';
+import { queryRows, textArray } from '../../../db/create-db.js';
+import type { Classification } from '../../../db/schema/types.js';
+import { assetUrn } from '../../catalog/urn.js';
+import type { ServiceContext } from '../../context.js';
+import { clearanceAllows, visibleAssetsSql } from '../../governance/access.js';
+import type { NodeConfig } from '../nodes/index.js';
+import { describeRule } from '../nodes/validate-rules.js';
+import type { AnalyzedNode, PipelineAnalysis } from '../validate.js';
 import { escapeJinja, oneLine } from './dbt-jinja.js';
-import type { NodeConfig } from './graph.js';
-import type { AnalyzedNode, PipelineAnalysis } from './validate.js';
 
 /** A table a source node reads, as the catalog describes it to the caller. */
 export interface TableDocs {

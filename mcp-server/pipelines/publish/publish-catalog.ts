@@ -1,6 +1,6 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import { canonicalJson } from '../../core/canonical-json.js';
-import { queryRows, type Tx, textArray } from '../../db/create-db.js';
+import { canonicalJson } from '../../../core/canonical-json.js';
+import { queryRows, type Tx, textArray } from '../../../db/create-db.js';
 import {
   activityEvents,
   assets,
@@ -10,22 +10,22 @@ import {
   type DataDictionaryEntry,
   dataProducts,
   qualityRules,
-} from '../../db/schema/index.js';
-import type { Classification } from '../../db/schema/types.js';
-import { reindexAssets } from '../catalog/search-index.js';
-import { recordSchemaChange } from '../catalog/sync-changes.js';
-import type { ServiceContext } from '../context.js';
-import { appendAudit } from '../governance/audit.js';
-import { enforcePolicies } from '../governance/policies.js';
-import { describeWarning } from '../governance/policy-rules.js';
-import { level, propagateFrom, recordMarkingChange } from '../governance/propagation.js';
-import type { QueryLineage } from '../lineage/sql-lineage.js';
-import { replaceEdges } from '../lineage/store.js';
-import { viewEdges } from '../lineage/view-lineage.js';
-import { higher } from './governance-nodes.js';
+} from '../../../db/schema/index.js';
+import type { Classification } from '../../../db/schema/types.js';
+import { reindexAssets } from '../../catalog/search-index.js';
+import { recordSchemaChange } from '../../catalog/sync-changes.js';
+import type { ServiceContext } from '../../context.js';
+import { appendAudit } from '../../governance/audit.js';
+import { enforcePolicies } from '../../governance/policies.js';
+import { describeWarning } from '../../governance/policy-rules.js';
+import { level, propagateFrom, recordMarkingChange } from '../../governance/propagation.js';
+import type { QueryLineage } from '../../lineage/sql-lineage.js';
+import { replaceEdges } from '../../lineage/store.js';
+import { viewEdges } from '../../lineage/view-lineage.js';
+import { higher } from '../governance-nodes.js';
+import type { LoadedPipeline } from '../store.js';
+import type { AnalyzedNode } from '../validate.js';
 import type { PlannedRule } from './publish-rules.js';
-import type { LoadedPipeline } from './store.js';
-import type { AnalyzedNode } from './validate.js';
 
 /**
  * The catalog side of publishing one destination (publish.ts plans it): the asset, its columns, lineage,

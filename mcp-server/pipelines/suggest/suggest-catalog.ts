@@ -1,10 +1,10 @@
 import { sql } from 'drizzle-orm';
-import { DataOpsError } from '../../core/errors.js';
-import { queryRows, textArray, uuidSet } from '../../db/create-db.js';
-import { searchCatalog } from '../catalog/search.js';
-import type { ServiceContext } from '../context.js';
-import { visibleAssetsSql } from '../governance/access.js';
-import { numericKind } from './expressions.js';
+import { DataOpsError } from '../../../core/errors.js';
+import { queryRows, textArray, uuidSet } from '../../../db/create-db.js';
+import { searchCatalog } from '../../catalog/search.js';
+import type { ServiceContext } from '../../context.js';
+import { visibleAssetsSql } from '../../governance/access.js';
+import { numericKind } from '../expressions.js';
 import { mentions, singular, wordsOf } from './suggest-goal.js';
 
 /**

@@ -1,16 +1,24 @@
 import { eq, sql } from 'drizzle-orm';
-import { DataOpsError, isDataOpsError } from '../../core/errors.js';
-import { queryRows, textArray } from '../../db/create-db.js';
-import { assets, type DataDictionaryEntry, dataProducts, pipelines, sources } from '../../db/schema/index.js';
-import { assetUrn } from '../catalog/urn.js';
-import { withSourceReader } from '../connectors/source-reader.js';
-import type { ServiceContext } from '../context.js';
-import { clearanceAllows, visibleAssetsSql } from '../governance/access.js';
-import { analyzeQuery, type QueryLineage, type RelationName, type ResolvedRelation } from '../lineage/sql-lineage.js';
-import { traceColumn } from './column-trace.js';
-import { compileNode, postgresDialect } from './compile.js';
-import { productDomains, requestedMarking } from './governance-nodes.js';
-import type { NodeConfig } from './graph.js';
+import { DataOpsError, isDataOpsError } from '../../../core/errors.js';
+import { queryRows, textArray } from '../../../db/create-db.js';
+import { assets, type DataDictionaryEntry, dataProducts, pipelines, sources } from '../../../db/schema/index.js';
+import { assetUrn } from '../../catalog/urn.js';
+import { withSourceReader } from '../../connectors/source-reader.js';
+import type { ServiceContext } from '../../context.js';
+import { clearanceAllows, visibleAssetsSql } from '../../governance/access.js';
+import {
+  analyzeQuery,
+  type QueryLineage,
+  type RelationName,
+  type ResolvedRelation,
+} from '../../lineage/sql-lineage.js';
+import { traceColumn } from '../column-trace.js';
+import { compileNode } from '../compile.js';
+import { postgresDialect } from '../dialect.js';
+import { productDomains, requestedMarking } from '../governance-nodes.js';
+import type { NodeConfig } from '../nodes/index.js';
+import type { LoadedPipeline } from '../store.js';
+import type { AnalyzedNode, PipelineAnalysis } from '../validate.js';
 import { buildChangelog } from './product-docs.js';
 import {
   type Plan,
@@ -21,8 +29,6 @@ import {
   writeProduct,
 } from './publish-catalog.js';
 import { pipelineRuleValues } from './publish-rules.js';
-import type { LoadedPipeline } from './store.js';
-import type { AnalyzedNode, PipelineAnalysis } from './validate.js';
 
 /**
  * A pipeline run that publishes registers each destination's table in the catalog as a data product: the

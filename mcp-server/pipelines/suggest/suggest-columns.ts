@@ -1,6 +1,6 @@
-import { withSourceReader } from '../connectors/source-reader.js';
-import { fenceUntrusted } from '../tool.js';
-import { postgresDialect } from './compile.js';
+import { withSourceReader } from '../../connectors/source-reader.js';
+import { fenceUntrusted } from '../../tool.js';
+import { postgresDialect } from '../dialect.js';
 import type { Planning } from './suggest.js';
 import { type Dataset, type DatasetColumn, isAmountColumn, isDateColumn } from './suggest-catalog.js';
 import { mentions, singular, wordsOf } from './suggest-goal.js';

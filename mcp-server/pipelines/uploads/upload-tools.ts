@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { classificationLevels } from '../../db/schema/types.js';
-import { additive, defineTool, fenceUntrusted } from '../tool.js';
+import { classificationLevels } from '../../../db/schema/types.js';
+import { additive, defineTool, fenceUntrusted } from '../../tool.js';
 import { maxUploadBytes, maxUploadRows, uploadFile } from './uploads.js';
 
 export const pipelinesUpload = defineTool({

@@ -1,4 +1,5 @@
-import type { NodeConfig, NodeType, PipelineEdge, PipelineGraph, PipelineNode } from './graph.js';
+import type { PipelineEdge, PipelineGraph, PipelineNode } from '../graph.js';
+import type { NodeConfig, NodeType } from '../nodes/index.js';
 
 const reserved = new Set(
   `all and any as asc case cast check column constraint create default desc distinct do else end false for foreign from

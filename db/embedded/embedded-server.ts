@@ -37,7 +37,9 @@ export async function startEmbeddedServer(
   const socketDir = mkdtempSync(path.join(tmpdir(), 'dataops-pg-'));
   const socketPath = path.join(socketDir, '.s.PGSQL.5432');
   const input: WorkerInput = { entry: entry.href, dataDir, socketPath, extensions: options.extensions };
-  const worker = new Worker(bootstrap, { workerData: input, execArgv: [] });
+  const worker = new Worker(bootstrap, { workerData: input, execArgv: [], stdout: true });
+  // `dataops mcp` speaks JSON-RPC on stdout: anything PGlite prints goes to stderr instead.
+  worker.stdout.pipe(process.stderr);
   const sockets = new Set<Socket>();
   const clients = new Set<postgres.Sql>();
   let failure: DataOpsError | null = null;
@@ -50,7 +52,9 @@ export async function startEmbeddedServer(
       'unavailable',
       `${options.what} stopped unexpectedly (${reason}): restart dataops; what was committed is kept`,
     );
-    for (const socket of sockets) socket.destroy(failure);
+    // Their queries fail as closed connections; the next connection gets `failure` itself.
+    for (const socket of sockets) socket.destroy();
+    sockets.clear();
     removeSocketDir();
   };
 
@@ -73,14 +77,12 @@ export async function startEmbeddedServer(
   worker.unref();
 
   const socketFactory = () => {
+    // postgres.js fails the waiting query with what the factory throws (and does not retry it).
+    if (failure) throw failure;
     const socket = connect(socketPath);
-    if (failure) {
-      const error = failure;
-      process.nextTick(() => socket.destroy(error));
-      return socket;
-    }
     sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
+    // Not a 'close' listener: postgres.js removes every listener of a socket it is done with.
+    for (const s of sockets) if (s.destroyed) sockets.delete(s);
     return socket;
   };
 
@@ -110,7 +112,9 @@ export async function startEmbeddedServer(
       if (closing) return;
       closing = true;
       worker.ref();
-      await Promise.all([...clients].map((sql) => sql.end({ timeout: 5 }).catch(() => {})));
+      // Connections to a worker that is gone cannot end politely: dropped at once.
+      const timeout = failure ? 0 : 5;
+      await Promise.all([...clients].map((sql) => sql.end({ timeout }).catch(() => {})));
       if (!failure) {
         const closed = new Promise<void>((resolve) => {
           worker.on('message', (message: WorkerMessage) => message.type === 'closed' && resolve());

@@ -21,16 +21,14 @@ const input = workerData as WorkerInput;
 const port = parentPort!;
 const post = (message: WorkerMessage) => port.postMessage(message);
 
-let db: PGlite;
-try {
-  db = await PGlite.create({ dataDir: input.dataDir, extensions: input.extensions ? { vector, pg_trgm } : {} });
-} catch (error) {
-  post({ type: 'error', message: (error as Error).message });
-  port.close();
-  // The main thread ends this worker on that message; nothing below may run.
-  await new Promise(() => {});
-  throw error;
-}
+const db = await PGlite.create({
+  dataDir: input.dataDir,
+  extensions: input.extensions ? { vector, pg_trgm } : {},
+}).catch((error: Error) => {
+  post({ type: 'error', message: error.message });
+  // The main thread ends this worker on that message: nothing below may run meanwhile.
+  return new Promise<never>(() => {});
+});
 const server = createServer();
 const sockets = new Set<Socket>();
 server.on('connection', (socket) => {

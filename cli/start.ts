@@ -130,12 +130,6 @@ export async function startServer(config: RuntimeConfig, options: StartOptions):
     await startup.close();
     throw error;
   }
-  // Embedded databases run in this thread, so a long statement can hold the event loop for seconds; with
-  // Node's 5 s default an idle keep-alive connection would be closed just as its client sends the next request.
-  if ('keepAliveTimeout' in server) {
-    server.keepAliveTimeout = 65_000;
-    server.headersTimeout = 66_000;
-  }
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   const answers = reachedAs.length > 0 ? `; answers to ${[...reachedAs, ...explicitHosts].join(', ')}` : '';

@@ -24,6 +24,17 @@ export function isDataOpsError(error: unknown): error is DataOpsError {
   return error instanceof DataOpsError;
 }
 
+/**
+ * The coded error itself, or one a wrapper carries as its cause: drizzle wraps a driver's error (e.g. the
+ * embedded database's worker stopping) in its own query error, whose message would only show the SQL.
+ */
+export function codedError(error: unknown): DataOpsError | null {
+  for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (isDataOpsError(e)) return e;
+  }
+  return null;
+}
+
 // Zod's own wording for a missing value is "expected string, received undefined", which reads like a bug to a
 // person. Every schema in the product (tool inputs, rule configs, files) says "required" instead.
 z.config({

@@ -1,17 +1,13 @@
 import { closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
-import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
-import { vector } from '@electric-sql/pglite-pgvector';
 import { type SQL, sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import { DataOpsError } from '../core/errors.js';
 import { redactUrl } from './connection-errors.js';
+import { type EmbeddedServer, startEmbeddedServer } from './embedded/embedded-server.js';
 import { openPostgres } from './postgres-client.js';
 import * as schema from './schema/index.js';
 
@@ -61,39 +57,79 @@ export async function createDb(options: CreateDbOptions): Promise<Database> {
   return database;
 }
 
+/**
+ * The embedded catalog. In a data directory (`dataops start`, `mcp`, every command) PGlite runs in a worker
+ * thread and this thread talks to it over a private Unix socket with postgres.js, as to a server: a long
+ * profile or pipeline run then holds that thread, not the one answering HTTP and MCP. `memory://` (the
+ * tests) stays in this thread, where it opens in a fraction of the time a worker takes to start.
+ */
 async function openEmbedded(target: string): Promise<Database> {
-  const inMemory = target === 'memory://';
-  const dataDir = inMemory ? null : path.resolve(target);
-  let release = () => {};
-  if (dataDir) {
-    makeDataDir(dataDir);
-    release = lockEmbedded(dataDir);
-  }
-  let client: PGlite;
+  if (target === 'memory://') return openInProcess();
+  const dataDir = path.resolve(target);
+  makeDataDir(dataDir);
+  const release = lockEmbedded(dataDir);
+  let server: EmbeddedServer;
   try {
-    client = await PGlite.create({ dataDir: dataDir ?? undefined, extensions: { vector, pg_trgm } });
+    server = await startEmbeddedServer(dataDir, { extensions: true, what: `the embedded catalog in ${dataDir}` });
   } catch (error) {
     release();
-    throw new DataOpsError(
-      'unavailable',
-      `could not open the embedded database in ${target}: ${(error as Error).message}`,
-      { cause: error },
-    );
+    throw error;
   }
-  const db = drizzlePglite({ client, schema });
+  const db = drizzlePostgres({ client: server.client({ max: 10 }), schema });
+  embedded.add(db);
   return {
     db: db as unknown as Db,
     driver: 'pglite',
-    location: dataDir ?? 'memory://',
-    migrate: () => migratePglite(db, { migrationsFolder }),
+    location: dataDir,
+    migrate: () => migratePostgres(db, { migrationsFolder }),
     close: async () => {
       try {
-        await client.close();
+        await server.close();
       } finally {
         release();
       }
     },
   };
+}
+
+async function openInProcess(): Promise<Database> {
+  // Imported here: a command on a data directory never loads PGlite in this thread (its worker does).
+  const [{ PGlite }, { pg_trgm }, { vector }, { drizzle: drizzlePglite }, { migrate: migratePglite }] =
+    await Promise.all([
+      import('@electric-sql/pglite'),
+      import('@electric-sql/pglite/contrib/pg_trgm'),
+      import('@electric-sql/pglite-pgvector'),
+      import('drizzle-orm/pglite'),
+      import('drizzle-orm/pglite/migrator'),
+    ]);
+  let client: InstanceType<typeof PGlite>;
+  try {
+    client = await PGlite.create({ extensions: { vector, pg_trgm } });
+  } catch (error) {
+    throw new DataOpsError('unavailable', `could not open an in-memory database: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  const db = drizzlePglite({ client, schema });
+  embedded.add(db);
+  return {
+    db: db as unknown as Db,
+    driver: 'pglite',
+    location: 'memory://',
+    migrate: () => migratePglite(db, { migrationsFolder }),
+    close: () => client.close(),
+  };
+}
+
+/** The drizzle databases on an embedded PGlite, wherever it runs. */
+const embedded = new WeakSet<object>();
+
+/**
+ * Whether `db` is an embedded PGlite, which runs one statement at a time for all its connections (so
+ * statements gain nothing from running side by side, and a transaction has the database to itself).
+ */
+export function isEmbeddedDb(db: unknown): boolean {
+  return typeof db === 'object' && db !== null && embedded.has(db);
 }
 
 /** Creates the embedded catalog's directory, or says in one line why it cannot be there. */

@@ -55,11 +55,13 @@ export function checkPostgresUrl(url: string): URL {
  * that cannot be reached or refuses the login is one `unavailable` line naming the URL without its password.
  */
 export async function openPostgres(url: string, options: postgres.Options<Record<string, never>> = {}) {
-  const seconds = connectTimeoutOf(url);
-  checkPostgresUrl(url);
+  const { url: driverUrl, path } = unixSocket(checkPostgresUrl(url), url);
+  // On an embedded database's private socket nothing but Postgres answers, and a new connection waits its
+  // turn behind a long statement as any work there does: no time limit.
+  const seconds = path ? 0 : connectTimeoutOf(url);
   let sql: postgres.Sql;
   try {
-    sql = postgres(url, { onnotice: () => {}, ...options, connect_timeout: seconds });
+    sql = postgres(driverUrl, { onnotice: () => {}, ...options, ...(path ? { path } : {}), connect_timeout: seconds });
   } catch (error) {
     throw new DataOpsError('invalid_input', `not a valid Postgres URL: ${redactUrl(url)}: ${firstLine(error)}`, {
       cause: error,
@@ -67,6 +69,7 @@ export async function openPostgres(url: string, options: postgres.Options<Record
   }
   let timer: NodeJS.Timeout | undefined;
   const silence = new Promise<never>((_, reject) => {
+    if (!seconds) return;
     timer = setTimeout(
       () =>
         reject(
@@ -90,6 +93,17 @@ export async function openPostgres(url: string, options: postgres.Options<Record
     clearTimeout(timer);
   }
   return sql;
+}
+
+/**
+ * libpq's spelling of a Unix socket, `?host=/a/directory` (how the embedded databases are reached), as the
+ * socket path postgres.js wants; the driver would otherwise send `host` to the server as a setting.
+ */
+function unixSocket(parsed: URL, url: string): { url: string; path: string | null } {
+  const dir = parsed.searchParams.get('host');
+  if (!dir?.startsWith('/')) return { url, path: null };
+  parsed.searchParams.delete('host');
+  return { url: parsed.toString(), path: `${dir}/.s.PGSQL.${parsed.port || 5432}` };
 }
 
 function firstLine(error: unknown): string {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import { ZodError } from 'zod';
-import { DataOpsError, type ErrorCode, isDataOpsError, zodProblems } from '../core/errors.js';
+import { codedError, DataOpsError, type ErrorCode, zodProblems } from '../core/errors.js';
 import type { ServiceContext } from './context.js';
 import { recordToolCall } from './governance/audit.js';
 import { maxJsonDepth, nestsDeeperThan } from './json-text.js';
@@ -48,7 +48,7 @@ export async function runTool<I extends z.ZodObject, O extends z.ZodObject>(
  * arguments (a request body that is not JSON): `args` then stands in for them.
  */
 export async function auditFailedCall(ctx: ServiceContext, tool: string, args: unknown, error: unknown): Promise<void> {
-  const outcome: ErrorCode = isDataOpsError(error) ? error.code : 'internal';
+  const outcome: ErrorCode = codedError(error)?.code ?? 'internal';
   await recordToolCall(ctx, tool, args, outcome).catch((auditError: unknown) => {
     // The tool's own error is what the caller must see; the lost audit row goes to the operator.
     ctx.logger.error('could not audit a failed tool call', { tool, error: String(auditError) });
@@ -60,7 +60,8 @@ export async function auditFailedCall(ctx: ServiceContext, tool: string, args: u
  * message, a zod error's problems, and for anything else an incident id; internals are logged, never shown.
  */
 export function errorMessage(error: unknown, ctx: Pick<ServiceContext, 'logger'>): string {
-  if (isDataOpsError(error)) return error.message;
+  const coded = codedError(error);
+  if (coded) return coded.message;
   if (error instanceof ZodError) return `invalid arguments: ${zodProblems(error)}`;
   const incident = randomUUID().slice(0, 8);
   ctx.logger.error('internal error', { incident, error: String((error as Error)?.stack ?? error) });

@@ -1,6 +1,5 @@
-import { asc, inArray, is, sql } from 'drizzle-orm';
-import { PgliteDatabase } from 'drizzle-orm/pglite';
-import { type Db, queryRows, type Tx } from '../../db/create-db.js';
+import { asc, inArray, sql } from 'drizzle-orm';
+import { type Db, isEmbeddedDb, queryRows, type Tx } from '../../db/create-db.js';
 import { assets, columns } from '../../db/schema/index.js';
 import { clearanceAllows } from '../governance/access.js';
 import type { Embedder } from './embeddings/embedder-type.js';
@@ -70,7 +69,7 @@ const rebuildFrom = 1000;
  * server the index stays, since dropping it would lock every reader out until the sync commits.
  */
 export async function withVectorIndexFor<T>(db: Db, tx: Tx, added: number, work: () => Promise<T>): Promise<T> {
-  if (!is(db, PgliteDatabase) || added < rebuildFrom) return work();
+  if (!isEmbeddedDb(db) || added < rebuildFrom) return work();
   const [index] = await queryRows<{ definition: string | null; vectors: number }>(
     tx,
     sql`select pg_get_indexdef(to_regclass('assets_embedding_idx')) as definition,

@@ -1,7 +1,6 @@
 import { is, type SQL, sql } from 'drizzle-orm';
 import { PgTransaction } from 'drizzle-orm/pg-core';
-import { PgliteDatabase } from 'drizzle-orm/pglite';
-import { queryRows } from '../../db/create-db.js';
+import { isEmbeddedDb, queryRows } from '../../db/create-db.js';
 import type { ServiceContext } from '../context.js';
 import type { SearchFilters } from './schemas.js';
 
@@ -42,7 +41,7 @@ export async function retrieve<T>(
   const lexical = lexicalRetrievers(query, where);
   const meaning = () => meaningRetrievers(ctx, query, where, filters);
   // A transaction has one connection too: its statements cannot run side by side either.
-  if (is(ctx.db, PgliteDatabase) || is(ctx.db, PgTransaction)) {
+  if (isEmbeddedDb(ctx.db) || is(ctx.db, PgTransaction)) {
     const retrievers = [...lexical, ...(await meaning())];
     const ranked = sql.join(
       retrievers.map(

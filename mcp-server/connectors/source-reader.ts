@@ -1,9 +1,9 @@
-import { PGlite } from '@electric-sql/pglite';
 import { eq } from 'drizzle-orm';
 import type { RowDataPacket } from 'mysql2/promise';
 import type postgres from 'postgres';
 import { DataOpsError } from '../../core/errors.js';
 import { describeConnectionError } from '../../db/connection-errors.js';
+import { withEmbedded } from '../../db/embedded/shared-embedded.js';
 import { openPostgres } from '../../db/postgres-client.js';
 import { sources } from '../../db/schema/index.js';
 import type { ServiceContext } from '../context.js';
@@ -89,25 +89,7 @@ export async function withSourceReader<T>(
   timeout?: ReadTimeout,
 ): Promise<T> {
   const { source, target } = await connectionTarget(ctx, sourceId);
-  const limit = statementTimeout(timeout);
-  if (target.startsWith(embeddedTargetPrefix)) {
-    return withEmbedded(target.slice(embeddedTargetPrefix.length), (db) =>
-      work({
-        dialect: 'postgres',
-        query: (statement, params = []) =>
-          db.transaction(async (tx) => {
-            await tx.exec('set transaction read only');
-            if (limit) await tx.exec(`${readSettings}; ${limit}`);
-            const { rows } = await tx
-              .query(statement, params)
-              .catch((error) => Promise.reject(timedOut(error, timeout)));
-            // Rolled back, never committed: see readAndRollBack.
-            await tx.rollback();
-            return rows as never[];
-          }),
-      }),
-    );
-  }
+  if (isEmbedded(target)) return reach(target, (url) => withPostgres(url, work, timeout));
   if (source.kind === 'mysql') return withMysql(target, work, timeout);
   if (source.kind === 'postgres') return withPostgres(target, work, timeout);
   throw new DataOpsError(
@@ -155,39 +137,26 @@ export async function describeSourceQuery(
     );
     return fields.map((f) => ({ name: f.name, type: types.get(f.oid) ?? 'text' }));
   };
-  if (target.startsWith(embeddedTargetPrefix)) {
-    return withEmbedded(target.slice(embeddedTargetPrefix.length), (db) =>
-      db.transaction(async (tx) => {
-        await tx.exec('set transaction read only');
-        if (limit) await tx.exec(`${readSettings}; ${limit}`);
-        const result = await tx.query(statement).catch((error) => Promise.reject(timedOut(error, timeout)));
-        const columns = await named(
-          result.fields.map((f) => ({ name: f.name, oid: f.dataTypeID })),
-          async (text, params) => (await tx.query<{ oid: number; name: string }>(text, params)).rows,
-        );
-        await tx.rollback();
-        return columns;
-      }),
-    );
-  }
   if (source.kind !== 'postgres') {
     throw new DataOpsError(
       'invalid_input',
       `source "${source.name}" is a ${source.kind} source, not a Postgres database`,
     );
   }
-  return onPostgres(target, (sql) =>
-    readAndRollBack(sql, async (tx) => {
-      if (limit) {
-        await tx.unsafe(readSettings);
-        await tx.unsafe(limit);
-      }
-      const result = await tx.unsafe(statement).catch((error) => Promise.reject(timedOut(error, timeout)));
-      return named(
-        result.columns.map((c) => ({ name: c.name, oid: c.type })),
-        async (text, params) => (await tx.unsafe(text, params as never[])) as never[],
-      );
-    }),
+  return reach(target, (url) =>
+    onPostgres(url, (sql) =>
+      readAndRollBack(sql, async (tx) => {
+        if (limit) {
+          await tx.unsafe(readSettings);
+          await tx.unsafe(limit);
+        }
+        const result = await tx.unsafe(statement).catch((error) => Promise.reject(timedOut(error, timeout)));
+        return named(
+          result.columns.map((c) => ({ name: c.name, oid: c.type })),
+          async (text, params) => (await tx.unsafe(text, params as never[])) as never[],
+        );
+      }),
+    ),
   ) as Promise<DescribedColumn[]>;
 }
 
@@ -212,33 +181,23 @@ export async function withSourceWriter<T>(
 ): Promise<T> {
   requireRole(ctx.principal, 'write to a source database', 'steward', 'owner');
   const { source, target } = await connectionTarget(ctx, sourceId);
-  if (target.startsWith(embeddedTargetPrefix)) {
-    return withEmbedded(target.slice(embeddedTargetPrefix.length), (db) =>
-      db.transaction(async (tx) => {
-        await tx.exec('set transaction isolation level repeatable read');
-        await tx.exec(readSettings);
-        return work({
-          query: async (statement, params = []) => (await tx.query(statement, params)).rows as never[],
-          execute: async (statement, params = []) => (await tx.query(statement, params)).affectedRows ?? 0,
-        });
-      }),
-    );
-  }
   if (source.kind !== 'postgres') {
     throw new DataOpsError(
       'invalid_input',
       `source "${source.name}" is a ${source.kind} source; DataOps writes only to Postgres sources`,
     );
   }
-  return onPostgres(target, (sql) =>
-    sql.begin('isolation level repeatable read', async (tx) => {
-      // A run compiles what people wrote (source queries, expressions): read as a gated read is.
-      await tx.unsafe(readSettings);
-      return work({
-        query: async (statement, params = []) => (await tx.unsafe(statement, params as never[])) as never[],
-        execute: async (statement, params = []) => (await tx.unsafe(statement, params as never[])).count,
-      });
-    }),
+  return reach(target, (url) =>
+    onPostgres(url, (sql) =>
+      sql.begin('isolation level repeatable read', async (tx) => {
+        // A run compiles what people wrote (source queries, expressions): read as a gated read is.
+        await tx.unsafe(readSettings);
+        return work({
+          query: async (statement, params = []) => (await tx.unsafe(statement, params as never[])) as never[],
+          execute: async (statement, params = []) => (await tx.unsafe(statement, params as never[])).count,
+        });
+      }),
+    ),
   ) as Promise<T>;
 }
 
@@ -371,50 +330,16 @@ async function withMysql<T>(
   }
 }
 
+function isEmbedded(target: string): boolean {
+  return target.startsWith(embeddedTargetPrefix);
+}
+
 /**
- * An embedded database can be open once per process, and opening one takes a second or two: work on the
- * same directory takes turns on one instance, which stays open until it has been idle for a while (a
- * scheduler cycle profiles a source table by table).
+ * Runs `use` with a Postgres URL for a kept connection target: an embedded database (the demo's) runs in
+ * a worker thread of its own and is reached over a private socket, like any Postgres server.
  */
-interface OpenEmbedded {
-  db: Promise<PGlite>;
-  queue: Promise<unknown>;
-  idle?: NodeJS.Timeout;
-}
-const embedded = new Map<string, OpenEmbedded>();
-const embeddedIdleMs = 30_000;
-
-function withEmbedded<T>(dir: string, work: (db: PGlite) => Promise<T>): Promise<T> {
-  let entry = embedded.get(dir);
-  if (!entry) {
-    const opened: OpenEmbedded = { db: PGlite.create({ dataDir: dir }), queue: Promise.resolve() };
-    opened.db.catch(() => embedded.delete(dir));
-    embedded.set(dir, opened);
-    entry = opened;
-  }
-  const current = entry;
-  clearTimeout(current.idle);
-  const run = current.queue.catch(() => {}).then(async () => work(await current.db));
-  current.queue = run;
-  const closeWhenIdle = () => {
-    if (current.queue !== run) return;
-    current.idle = setTimeout(() => {
-      embedded.delete(dir);
-      void current.db.then((db) => db.close()).catch(() => {});
-    }, embeddedIdleMs);
-    // An idle instance must not keep the process alive: every transaction on it has ended.
-    current.idle.unref();
-  };
-  run.then(closeWhenIdle, closeWhenIdle);
-  return run;
+function reach<T>(target: string, use: (url: string) => Promise<T>): Promise<T> {
+  return isEmbedded(target) ? withEmbedded(target.slice(embeddedTargetPrefix.length), use) : use(target);
 }
 
-/** Closes the shared instance of an embedded database once its queued work is done, before something else opens it. */
-export async function releaseEmbedded(dir: string): Promise<void> {
-  const entry = embedded.get(dir);
-  if (!entry) return;
-  embedded.delete(dir);
-  clearTimeout(entry.idle);
-  await entry.queue.catch(() => {});
-  await entry.db.then((db) => db.close()).catch(() => {});
-}
+export { releaseEmbedded } from '../../db/embedded/shared-embedded.js';

@@ -1,11 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import postgres from 'postgres';
 import { DataOpsError } from '../../core/errors.js';
 import { describeConnectionError } from '../../db/connection-errors.js';
-import { embeddedTargetPrefix, releaseEmbedded } from '../connectors/source-reader.js';
+import { acquireEmbedded } from '../../db/embedded/shared-embedded.js';
+import { openPostgres } from '../../db/postgres-client.js';
+import { embeddedTargetPrefix } from '../connectors/source-reader.js';
 
 /** Where the catalog is (a runtime's StorageLocation): the demo's database goes beside it. */
 export interface DemoStorage {
@@ -26,8 +26,8 @@ export interface DemoSource {
 }
 
 /**
- * Where the demo's own data lives: on the embedded default an embedded database of its own, served on
- * a loopback port for the time of the ingestion; beside a catalog server, a database named after the
+ * Where the demo's own data lives: on the embedded default an embedded database of its own, in a worker
+ * thread reached over a private Unix socket; beside a catalog server, a database named after the
  * catalog's with `_demo` appended, so two catalogs on one server keep their demos apart.
  */
 export function openDemoSource(storage: DemoStorage): Promise<DemoSource> {
@@ -36,23 +36,21 @@ export function openDemoSource(storage: DemoStorage): Promise<DemoSource> {
 
 async function openEmbeddedDemo(dir: string): Promise<DemoSource> {
   mkdirSync(dir, { recursive: true });
-  // Profiles and checks may hold it open in this process; one instance per directory at a time.
-  await releaseEmbedded(dir);
-  const db = await PGlite.create({ dataDir: dir });
-  const server = new PGLiteSocketServer({ db, port: 0, host: '127.0.0.1', maxConnections: 4 });
-  await server.start();
+  // The same worker profiles and checks use: one PGlite per directory in this process.
+  const { url, release } = await acquireEmbedded(dir);
+  const sql = await openPostgres(url, { max: 4 });
   return {
-    url: `postgres://postgres@${server.getServerConn()}/postgres`,
+    url,
     connection: `${embeddedTargetPrefix}${dir}`,
     location: `the embedded database in ${dir}`,
     load: async (statements) => {
-      await db.transaction(async (tx) => {
-        for (const statement of statements) await tx.exec(statement);
+      await sql.begin(async (tx) => {
+        for (const statement of statements) await tx.unsafe(statement);
       });
     },
     close: async () => {
-      await server.stop();
-      await db.close();
+      await sql.end();
+      release();
     },
   };
 }

@@ -17,6 +17,8 @@ const commands = documentedCommands(root);
 const skipped: Record<string, string> = {
   'dataops demo': 'run once, first, in beforeAll: it loads the workspace every other command runs against',
   'dataops mcp': 'serves MCP on stdin and stdout until the client hangs up; test/mcp-clients.test.ts drives it',
+  'dataops mcp --toolsets catalog,lineage --read-only':
+    'serves MCP on stdin and stdout until the client hangs up; test/tool-selection.test.ts drives it with these flags',
   'dataops ingest mysql mysql://user:pw@host:3306/erp':
     'needs a MariaDB/MySQL server; test/mysql-ingest.test.ts covers the connector against a real one',
   ...(onServer

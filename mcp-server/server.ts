@@ -142,103 +142,75 @@ function registerResources(server: McpServer, ctx: ServiceContext): void {
   );
 }
 
+/** A prompt is data: what it asks the model to do, and the tools it needs (offered only when all of them are). */
+interface PromptDefinition {
+  name: string;
+  title: string;
+  description: string;
+  args: Record<string, z.ZodString>;
+  uses: string[];
+  text(args: Record<string, string>): string;
+}
+
+const urnArg = z.string().describe('The asset URN');
+
+const prompts: PromptDefinition[] = [
+  {
+    name: 'find_data',
+    title: 'Find data for a question',
+    description: 'Search the catalog for the datasets that answer a business question and explain which to trust',
+    args: { question: z.string().describe('The question the data should answer') },
+    uses: ['catalog_search', 'catalog_get_asset'],
+    text: ({ question }) =>
+      `Find the data that answers: ${question}\n\nUse catalog_search (try the key nouns and synonyms), open the two or three ` +
+      'best candidates with catalog_get_asset, and recommend one: say why (description, columns, owner, classification, ' +
+      'quality, certification) and name its URN.',
+  },
+  {
+    name: 'explain_asset',
+    title: 'Explain an asset',
+    description: 'Summarise what an asset holds, who owns it, how it is marked and whether it can be relied on',
+    args: { urn: urnArg },
+    uses: ['catalog_get_asset'],
+    text: ({ urn }) =>
+      `Explain the asset ${urn} to an analyst who has never seen it. Call catalog_get_asset, then describe what one row ` +
+      'represents, the key columns, its owner and classification, how fresh and complete it looks, and anything to watch out for.',
+  },
+  {
+    name: 'plan_change',
+    title: 'Plan a change to an asset',
+    description: 'Before changing or dropping a table or column: what breaks downstream, and whom to tell',
+    args: {
+      urn: urnArg,
+      change: z.string().describe('The planned change, e.g. "drop column amount" or "rename to spend"'),
+    },
+    uses: ['lineage_impact', 'lineage_get'],
+    text: ({ urn, change }) =>
+      `I plan to change ${urn}: ${change}. Use lineage_impact (with the column, if the change is to one column) to find ` +
+      'what depends on it, grouped by how it depends, and lineage_get to show the nearest part of the graph. Say what ' +
+      'would break, what would only be affected indirectly, and draft a short note to the owners and consumers it names.',
+  },
+  {
+    name: 'document_asset',
+    title: 'Draft documentation for an asset',
+    description: 'Draft a description and column notes for an undocumented asset, for a steward to review',
+    args: { urn: urnArg },
+    uses: ['catalog_get_asset', 'catalog_list_columns', 'catalog_update_asset'],
+    text: ({ urn }) =>
+      `Draft documentation for ${urn}. Read it with catalog_get_asset and catalog_list_columns, then propose a one-paragraph ` +
+      'description and one line per undocumented column. Show the draft; only call catalog_update_asset after I approve it.',
+  },
+];
+
 /** The prompts whose tools the server offers: a prompt that leads a model to a disabled tool is left out. */
 function registerPrompts(server: McpServer, offered: Set<string>): void {
-  const uses = (...tools: string[]) => tools.every((name) => offered.has(name));
-  if (uses('catalog_search', 'catalog_get_asset')) {
+  for (const prompt of prompts) {
+    if (!prompt.uses.every((name) => offered.has(name))) continue;
     server.registerPrompt(
-      'find_data',
-      {
-        title: 'Find data for a question',
-        description: 'Search the catalog for the datasets that answer a business question and explain which to trust',
-        argsSchema: { question: z.string().describe('The question the data should answer') },
-      },
-      ({ question }) => ({
-        messages: [
-          {
-            role: 'user',
-            content: {
-              type: 'text',
-              text:
-                `Find the data that answers: ${question}\n\nUse catalog_search (try the key nouns and synonyms), open the two or three ` +
-                'best candidates with catalog_get_asset, and recommend one: say why (description, columns, owner, classification, ' +
-                'quality, certification) and name its URN.',
-            },
-          },
-        ],
-      }),
-    );
-  }
-  if (uses('catalog_get_asset')) {
-    server.registerPrompt(
-      'explain_asset',
-      {
-        title: 'Explain an asset',
-        description: 'Summarise what an asset holds, who owns it, how it is marked and whether it can be relied on',
-        argsSchema: { urn: z.string().describe('The asset URN') },
-      },
-      ({ urn }) => ({
-        messages: [
-          {
-            role: 'user',
-            content: {
-              type: 'text',
-              text:
-                `Explain the asset ${urn} to an analyst who has never seen it. Call catalog_get_asset, then describe what one row ` +
-                'represents, the key columns, its owner and classification, how fresh and complete it looks, and anything to watch out for.',
-            },
-          },
-        ],
-      }),
-    );
-  }
-  if (uses('lineage_impact', 'lineage_get')) {
-    server.registerPrompt(
-      'plan_change',
-      {
-        title: 'Plan a change to an asset',
-        description: 'Before changing or dropping a table or column: what breaks downstream, and whom to tell',
-        argsSchema: {
-          urn: z.string().describe('The asset URN'),
-          change: z.string().describe('The planned change, e.g. "drop column amount" or "rename to spend"'),
-        },
-      },
-      ({ urn, change }) => ({
-        messages: [
-          {
-            role: 'user',
-            content: {
-              type: 'text',
-              text:
-                `I plan to change ${urn}: ${change}. Use lineage_impact (with the column, if the change is to one column) to find ` +
-                'what depends on it, grouped by how it depends, and lineage_get to show the nearest part of the graph. Say what ' +
-                'would break, what would only be affected indirectly, and draft a short note to the owners and consumers it names.',
-            },
-          },
-        ],
-      }),
-    );
-  }
-  if (uses('catalog_get_asset', 'catalog_list_columns', 'catalog_update_asset')) {
-    server.registerPrompt(
-      'document_asset',
-      {
-        title: 'Draft documentation for an asset',
-        description: 'Draft a description and column notes for an undocumented asset, for a steward to review',
-        argsSchema: { urn: z.string().describe('The asset URN') },
-      },
-      ({ urn }) => ({
-        messages: [
-          {
-            role: 'user',
-            content: {
-              type: 'text',
-              text:
-                `Draft documentation for ${urn}. Read it with catalog_get_asset and catalog_list_columns, then propose a one-paragraph ` +
-                'description and one line per undocumented column. Show the draft; only call catalog_update_asset after I approve it.',
-            },
-          },
-        ],
+      prompt.name,
+      { title: prompt.title, description: prompt.description, argsSchema: prompt.args },
+      (args: Record<string, string>) => ({
+        messages: [{ role: 'user', content: { type: 'text', text: prompt.text(args) } }],
       }),
     );
   }

@@ -51,15 +51,6 @@ module.exports = {
       severity: 'error',
       comment: 'Import loops (type-only imports count): move what both sides need into a module below both',
       from: {},
-      // Loops wholly inside mcp-server/pipelines are reported by the rule below while that folder is restructured.
-      to: { circular: true, viaSomeNot: '^mcp-server/pipelines/' },
-    },
-    {
-      name: 'no-circular-in-pipelines',
-      severity: 'warn',
-      comment:
-        'Loops inside mcp-server/pipelines, left to its restructuring into nodes/, suggest/, publish/...; raise to error once none remain',
-      from: { path: '^mcp-server/pipelines/' },
       to: { circular: true },
     },
     ...upward,

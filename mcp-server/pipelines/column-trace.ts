@@ -1,5 +1,6 @@
+import type { PipelineAnalysis } from './analysis.js';
 import { nodeModule, type ValidateRule } from './nodes/index.js';
-import type { CarryState, ColumnMaker, PipelineAnalysis } from './nodes/node-module.js';
+import type { CarryState, ColumnMaker } from './nodes/node-module.js';
 
 /**
  * Follows one output column of a node back through the graph: which node made it (a derive expression, an

@@ -1,8 +1,8 @@
 import { DataOpsError } from '../../core/errors.js';
 import { renderExpression } from '../quality/rules-expression.js';
+import type { AnalyzedNode, PipelineAnalysis } from './analysis.js';
 import { type CompileOptions, columnList, postgresDialect, type SqlDialect } from './dialect.js';
 import { nodeModule } from './nodes/index.js';
-import type { AnalyzedNode, PipelineAnalysis } from './nodes/node-module.js';
 import { describeRule, flaggedRows, ruleFlag, type ValidateRule } from './nodes/validate-rules.js';
 
 /**

@@ -8,13 +8,14 @@ import { requireRole } from '../governance/access.js';
 import { appendAudit } from '../governance/audit.js';
 import { loadPrincipal } from '../governance/principals.js';
 import { canonicalTimeZone, cronProblem, nextCronRun } from '../quality/cron.js';
+import type { PipelineAnalysis } from './analysis.js';
 import { describeResult, judge, listPipelineTests } from './pipeline-tests.js';
 import { checkPublishable } from './publish/publish.js';
 import { type Environment, environmentTable, type RunSummary, runPipeline } from './run.js';
 import { sourceSqlUrns } from './source-sql.js';
 import { datasetUrns, type LoadedPipeline, loadPipeline, rollbackPipeline, type SavedVersion } from './store.js';
 import { uploadIds } from './uploads/upload-access.js';
-import { analyzePipeline, type PipelineAnalysis } from './validate.js';
+import { analyzePipeline } from './validate.js';
 import { cataloguedTables, tablesWrittenBy, takenTableProblem, writtenTables } from './written-tables.js';
 
 /**

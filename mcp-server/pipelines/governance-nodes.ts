@@ -5,8 +5,9 @@ import type { Classification } from '../../db/schema/types.js';
 import { assetUrn } from '../catalog/urn.js';
 import type { ServiceContext } from '../context.js';
 import { level } from '../governance/propagation.js';
+import type { AnalyzedNode, PipelineAnalysis } from './analysis.js';
 import { type NodeConfig, nodeModule } from './nodes/index.js';
-import type { AnalyzedNode, PipelineAnalysis, PipelineIssue } from './nodes/node-module.js';
+import type { PipelineIssue } from './nodes/node-module.js';
 
 /**
  * What the governance nodes `classify` and `restrict` (their modules are in `nodes/`) mean for the pipeline as

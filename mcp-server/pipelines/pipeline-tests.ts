@@ -4,6 +4,7 @@ import { DataOpsError, isDataOpsError } from '../../core/errors.js';
 import { pipelineTests } from '../../db/schema/index.js';
 import { withSourceReader } from '../connectors/source-reader.js';
 import type { ServiceContext } from '../context.js';
+import type { AnalyzedNode, PipelineAnalysis } from './analysis.js';
 import { ancestors, compileNode, compileRuleFailures } from './compile.js';
 import { postgresDialect } from './dialect.js';
 import { unknownColumn } from './expressions.js';
@@ -12,7 +13,7 @@ import type { NodeConfig } from './nodes/index.js';
 import { describeRule } from './nodes/validate-rules.js';
 import { compileOptions, pipelineReadTimeoutSeconds } from './run.js';
 import { type LoadedPipeline, loadPipeline, requireCanChange } from './store.js';
-import { type AnalyzedNode, analyzePipeline, type PipelineAnalysis } from './validate.js';
+import { analyzePipeline } from './validate.js';
 
 /**
  * Pipeline tests: expected rows at chosen nodes for given input rows. A test replaces every source node with

@@ -1,9 +1,9 @@
 import type { SourceTransaction } from '../connectors/source-reader.js';
 import { columnKind, quoteIdent } from '../quality/profile-sql.js';
+import type { PipelineAnalysis } from './analysis.js';
 import { compileNode } from './compile.js';
 import type { CompileOptions } from './dialect.js';
 import type { NodeConfig } from './nodes/index.js';
-import type { PipelineAnalysis } from './validate.js';
 
 /** What a profile node records of the rows passing through it in a run. */
 export interface NodeProfile {

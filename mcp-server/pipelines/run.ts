@@ -7,6 +7,7 @@ import { type SourceTransaction, withSourceReader, withSourceWriter } from '../c
 import type { Principal, ServiceContext } from '../context.js';
 import { hasRole, requireRole } from '../governance/access.js';
 import { type MaskingColumn, maskingPlan, maskingSalt, maskRows } from '../governance/masking.js';
+import type { AnalyzedNode, PipelineAnalysis } from './analysis.js';
 import { compileNode, compileQuarantinedRows, compileRuleFailures, quarantineColumns } from './compile.js';
 import { type CompileOptions, postgresDialect } from './dialect.js';
 import {
@@ -21,11 +22,12 @@ import { higher } from './governance-nodes.js';
 import { devTableName, suffixedIdentifier } from './identifiers.js';
 import { runningProcess } from './interrupted-runs.js';
 import type { NodeConfig } from './nodes/index.js';
+import type { PipelineIssue } from './nodes/node-module.js';
 import { describeRule } from './nodes/validate-rules.js';
 import { type NodeProfile, profileNodeRows } from './profile-node.js';
 import { checkPublishable, type PublishedOutput, publishRun } from './publish/publish.js';
 import { deployedVersion, loadPipeline } from './store.js';
-import { type AnalyzedNode, analyzePipeline, type PipelineAnalysis, type PipelineIssue } from './validate.js';
+import { analyzePipeline } from './validate.js';
 import {
   cataloguedTables,
   tablesWrittenBy,

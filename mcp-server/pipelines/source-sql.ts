@@ -10,8 +10,7 @@ import { analyzeQuery } from '../lineage/sql-lineage.js';
 import { qualifiedQueryText, readSourceQuery, type SourceQuery } from '../sql/read-query.js';
 import { gateSourceQuery } from '../sql/source-query-gate.js';
 import { derivedMetadata, type PipelineColumn } from './expressions.js';
-import type { PipelineGraph } from './graph.js';
-import type { NodeConfig } from './nodes/index.js';
+import type { GraphNode } from './nodes/node-module.js';
 
 export {
   type ColumnReferences,
@@ -35,7 +34,7 @@ const invalid = (message: string) => new DataOpsError('invalid_input', message);
  * URNs of the catalog assets the graph's source_sql nodes read (those that parse): a pipeline reading an
  * asset hidden from the caller is hidden as a whole, as for its dataset nodes.
  */
-export async function sourceSqlUrns(graph: PipelineGraph): Promise<string[]> {
+export async function sourceSqlUrns(graph: { nodes: GraphNode[] }): Promise<string[]> {
   const urns: string[] = [];
   for (const node of graph.nodes.filter((n) => n.type === 'source_sql')) {
     const { source, query } = node.data.config as { source?: unknown; query?: unknown };
@@ -62,7 +61,7 @@ export interface AnalyzedSourceQuery {
  */
 export async function analyzeSourceSql(
   ctx: ServiceContext,
-  config: NodeConfig<'source_sql'>,
+  config: { source: string; query: string },
 ): Promise<AnalyzedSourceQuery> {
   const [source] = await ctx.db
     .select({ id: sources.id, kind: sources.kind })

@@ -4,11 +4,13 @@ import { queryRows, textArray } from '../../db/create-db.js';
 import { pipelineDeployments, pipelines, pipelineVersions } from '../../db/schema/index.js';
 import type { ServiceContext } from '../context.js';
 import { hasRole, visibleAssetsSql } from '../governance/access.js';
+import type { PipelineAnalysis } from './analysis.js';
 import type { PipelineGraph } from './graph.js';
 import { destinationTypes } from './nodes/index.js';
+import type { PipelineIssue } from './nodes/node-module.js';
 import { sourceSqlUrns } from './source-sql.js';
 import { hiddenUploads, loadUploads, uploadIds } from './uploads/upload-access.js';
-import { analyzePipeline, outputSchema, type PipelineAnalysis, type PipelineIssue } from './validate.js';
+import { analyzePipeline, outputSchema } from './validate.js';
 import { diffGraphs, diffSchemas, nextSemver, type OutputSchema } from './versions.js';
 
 export interface LoadedPipeline {

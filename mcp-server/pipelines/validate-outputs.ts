@@ -1,10 +1,11 @@
+import type { AnalyzedNode, PipelineAnalysis } from './analysis.js';
 import type { PipelineColumn } from './expressions.js';
 import type { PipelineGraph, PipelineNode } from './graph.js';
 import { devTableName, maxIdentifierBytes, suffixedIdentifier } from './identifiers.js';
 import { destinationTypes, type NodeConfig } from './nodes/index.js';
-import type { AnalyzedNode, PipelineAnalysis, PipelineIssue } from './nodes/node-module.js';
+import type { PipelineIssue } from './nodes/node-module.js';
 import { describeNode as describe } from './nodes/shared.js';
-import { systemSchemaProblem } from './written-tables.js';
+import { systemSchemaProblem } from './system-schemas.js';
 
 /**
  * Whole-graph checks of what a pipeline writes: one node per output, and every table a run writes (destinations

@@ -1,15 +1,14 @@
 import { ZodError } from 'zod';
 import { isDataOpsError, zodProblems } from '../../core/errors.js';
 import type { ServiceContext } from '../context.js';
+import type { AnalyzedNode, PipelineAnalysis } from './analysis.js';
 import { checkPipelineExpression, type PipelineColumn, unknownColumn } from './expressions.js';
 import { checkDestinationDomains, checkRestrictDomains, nodeMarking } from './governance-nodes.js';
 import type { PipelineGraph, PipelineNode } from './graph.js';
 import { destinationTypes, nodeInputs, nodeModule, nodeTypes, sourceTypes } from './nodes/index.js';
-import type { AnalyzedNode, AnalyzeTools, PipelineAnalysis, PipelineIssue, Preloaded } from './nodes/node-module.js';
+import type { AnalyzeTools, PipelineIssue, Preloaded } from './nodes/node-module.js';
 import { describeNode as describe } from './nodes/shared.js';
 import { checkDestinations, placeQuarantines } from './validate-outputs.js';
-
-export type { AnalyzedNode, PipelineAnalysis, PipelineIssue } from './nodes/node-module.js';
 
 /**
  * Checks a graph as a whole: a DAG whose edges join existing nodes on the right handles, at least one source

@@ -2,9 +2,9 @@ import { eq, sql } from 'drizzle-orm';
 import { type Db, queryRows, textArray } from '../../db/create-db.js';
 import { sources } from '../../db/schema/index.js';
 import { assetUrn } from '../catalog/urn.js';
+import type { PipelineAnalysis } from './analysis.js';
 import { postgresDialect } from './dialect.js';
 import type { NodeConfig } from './nodes/index.js';
-import type { PipelineAnalysis } from './validate.js';
 
 /**
  * The tables a pipeline may write (issue 12): a table that does not exist yet, or one this pipeline wrote in an
@@ -20,18 +20,6 @@ export interface WrittenTable {
   schema: string;
   table: string;
   use: string;
-}
-
-/** Postgres's own schemas: writing there (possible for a superuser source) would change the database itself. */
-export function isSystemSchema(schema: string): boolean {
-  const lower = schema.toLowerCase();
-  return lower === 'information_schema' || lower.startsWith('pg_');
-}
-
-/** The validation issue for a table placed in a system schema, or null. */
-export function systemSchemaProblem(schema: string, what: string): string | null {
-  if (!isSystemSchema(schema)) return null;
-  return `${what} is in ${schema}, a schema Postgres keeps for itself (information_schema and every pg_ schema); write to a schema of your own, such as public`;
 }
 
 /** Every table a run of `analysis` writes in an environment, destinations first, through `tableOf`. */

@@ -4,9 +4,9 @@ import type { Classification } from '../../../db/schema/types.js';
 import { assetUrn } from '../../catalog/urn.js';
 import type { ServiceContext } from '../../context.js';
 import { clearanceAllows, visibleAssetsSql } from '../../governance/access.js';
+import type { AnalyzedNode, PipelineAnalysis } from '../analysis.js';
 import type { NodeConfig } from '../nodes/index.js';
 import { describeRule } from '../nodes/validate-rules.js';
-import type { AnalyzedNode, PipelineAnalysis } from '../validate.js';
 import { escapeJinja, oneLine } from './dbt-jinja.js';
 
 /** A table a source node reads, as the catalog describes it to the caller. */

@@ -3,16 +3,19 @@ import { DataOpsError } from '../../../core/errors.js';
 import type { Classification } from '../../../db/schema/types.js';
 import type { ServiceContext } from '../../context.js';
 import { clearanceAllows } from '../../governance/access.js';
+import type { AnalyzedNode, PipelineAnalysis } from '../analysis.js';
 import { nodeSelect } from '../compile.js';
 import { postgresDialect } from '../dialect.js';
 import type { NodeConfig, ValidateRule } from '../nodes/index.js';
 import { rulePasses } from '../nodes/validate-rules.js';
 import { loadPipeline } from '../store.js';
-import type { AnalyzedNode, PipelineAnalysis } from '../validate.js';
 import { analyzePipeline } from '../validate.js';
 import { catalogDocs, describeColumns, describeNode, sourcesYaml } from './dbt-export-docs.js';
 import { dbtName, escapeJinja, jinjaString, oneLine } from './dbt-jinja.js';
 import {
+  type DbtExport,
+  type DbtMaterialization,
+  type DbtProjectFile,
   generateSchemaNameMacro,
   maskSaltMacro,
   maskSaltVar,
@@ -21,27 +24,7 @@ import {
   yamlFile,
 } from './dbt-project-files.js';
 
-export interface DbtProjectFile {
-  /** Relative to the project's directory, with `/` between folders. */
-  path: string;
-  content: string;
-}
-
-export type DbtMaterialization = 'ephemeral' | 'view' | 'table' | 'incremental';
-
-export interface DbtExport {
-  pipeline: { id: string; name: string; version: number; semver: string };
-  /** The dbt project's name (and the folder its models are in). */
-  project: string;
-  models: { name: string; nodeId: string; materialized: DbtMaterialization }[];
-  /** `schema.table` of every table the pipeline reads, declared as a dbt source. */
-  sources: string[];
-  /** The tests taken from validate nodes, as `model: test`. */
-  tests: string[];
-  /** The dbt var hash masks read their salt from, when the pipeline hashes; it must be set to run. */
-  saltVar: string | null;
-  files: DbtProjectFile[];
-}
+export type { DbtExport, DbtMaterialization, DbtProjectFile } from './dbt-project-files.js';
 
 interface ModelName {
   name: string;

@@ -1,6 +1,27 @@
 import { stringify } from 'yaml';
-import type { DbtExport } from './dbt-export.js';
 import { escapeJinja } from './dbt-jinja.js';
+
+export interface DbtProjectFile {
+  /** Relative to the project's directory, with `/` between folders. */
+  path: string;
+  content: string;
+}
+
+export type DbtMaterialization = 'ephemeral' | 'view' | 'table' | 'incremental';
+
+export interface DbtExport {
+  pipeline: { id: string; name: string; version: number; semver: string };
+  /** The dbt project's name (and the folder its models are in). */
+  project: string;
+  models: { name: string; nodeId: string; materialized: DbtMaterialization }[];
+  /** `schema.table` of every table the pipeline reads, declared as a dbt source. */
+  sources: string[];
+  /** The tests taken from validate nodes, as `model: test`. */
+  tests: string[];
+  /** The dbt var hash masks read their salt from, when the pipeline hashes; it must be set to run. */
+  saltVar: string | null;
+  files: DbtProjectFile[];
+}
 
 /** The var (or the DATAOPS_MASK_SALT environment variable) that carries a hash mask's salt into dbt. */
 export const maskSaltVar = 'dataops_mask_salt';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { identifier } from '../identifiers.js';
-import { systemSchemaProblem } from '../written-tables.js';
+import { systemSchemaProblem } from '../system-schemas.js';
 import { columnName } from './fields.js';
 import { defineNode } from './node-module.js';
 import { keepInput, passRows, passThrough } from './shared.js';

@@ -2,10 +2,9 @@ import type { z } from 'zod';
 import type { Classification } from '../../../db/schema/types.js';
 import type { ServiceContext } from '../../context.js';
 import type { CheckedExpression } from '../../quality/rules-expression.js';
+import type { SourceQuery } from '../../sql/read-query.js';
 import type { CompileOptions, SqlDialect } from '../dialect.js';
 import type { PipelineColumn } from '../expressions.js';
-import type { PipelineNode } from '../graph.js';
-import type { SourceQuery } from '../source-sql.js';
 import type { LoadedUpload } from '../uploads/upload-access.js';
 
 /**
@@ -52,23 +51,6 @@ export interface NodeInAnalysis<Config = any> {
   marking?: Classification;
   /** For a validate node that quarantines: the table its failing rows are appended to (in prod). */
   quarantine?: { schema: string; table: string };
-}
-
-/** A node of an analysed pipeline, its type one of the registry's. */
-// biome-ignore lint/suspicious/noExplicitAny: as NodeInAnalysis
-export interface AnalyzedNode<Config = any> extends NodeInAnalysis<Config> {
-  node: PipelineNode;
-  type: PipelineNode['type'];
-}
-
-export interface PipelineAnalysis {
-  issues: PipelineIssue[];
-  /** Nodes whose output could be worked out (their upstream is sound), in dependency order. */
-  nodes: Map<string, AnalyzedNode>;
-  /** The one source database every dataset of the pipeline is in, once known. */
-  sourceId: string | null;
-  /** Issues of a graph still being built (nothing downstream yet): they stop a run, not a preview. */
-  unfinished: Set<PipelineIssue>;
 }
 
 /** How the rows between an earlier node and the destination may differ from that node's rows. */

@@ -22,9 +22,9 @@ import { level, propagateFrom, recordMarkingChange } from '../../governance/prop
 import type { QueryLineage } from '../../lineage/sql-lineage.js';
 import { replaceEdges } from '../../lineage/store.js';
 import { viewEdges } from '../../lineage/view-lineage.js';
+import type { AnalyzedNode } from '../analysis.js';
 import { higher } from '../governance-nodes.js';
 import type { LoadedPipeline } from '../store.js';
-import type { AnalyzedNode } from '../validate.js';
 import type { PlannedRule } from './publish-rules.js';
 
 /**

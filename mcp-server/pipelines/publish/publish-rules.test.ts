@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { AnalyzedNode, PipelineAnalysis } from '../analysis.js';
 import type { PipelineColumn } from '../expressions.js';
 import { type NodeType, parseNodeConfig } from '../nodes/index.js';
-import type { AnalyzedNode, PipelineAnalysis } from '../validate.js';
 import { pipelineRuleValues } from './publish-rules.js';
 
 const column = (name: string): PipelineColumn => ({

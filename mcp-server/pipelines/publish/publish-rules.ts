@@ -1,9 +1,9 @@
 import type { qualityRules } from '../../../db/schema/index.js';
+import type { PipelineAnalysis } from '../analysis.js';
 import { type CarryState, ruleStillHolds, traceColumn } from '../column-trace.js';
 import { ancestors } from '../compile.js';
 import type { NodeConfig, ValidateRule } from '../nodes/index.js';
 import { describeRule } from '../nodes/validate-rules.js';
-import type { PipelineAnalysis } from '../validate.js';
 
 /** A quality rule as the publication stores it on the product's asset. */
 export type PlannedRule = Required<

@@ -12,13 +12,13 @@ import {
   type RelationName,
   type ResolvedRelation,
 } from '../../lineage/sql-lineage.js';
+import type { AnalyzedNode, PipelineAnalysis } from '../analysis.js';
 import { traceColumn } from '../column-trace.js';
 import { compileNode } from '../compile.js';
 import { postgresDialect } from '../dialect.js';
 import { productDomains, requestedMarking } from '../governance-nodes.js';
 import type { NodeConfig } from '../nodes/index.js';
 import type { LoadedPipeline } from '../store.js';
-import type { AnalyzedNode, PipelineAnalysis } from '../validate.js';
 import { buildChangelog } from './product-docs.js';
 import {
   type Plan,

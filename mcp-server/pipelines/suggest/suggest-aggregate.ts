@@ -1,10 +1,10 @@
 import { cutIdentifier } from '../identifiers.js';
 import type { NodeConfig } from '../nodes/index.js';
-import { describeMatch, nothingMatches, type Plan, type Planning, type SourceGraph } from './suggest.js';
 import { type Dataset, type DatasetColumn, type KeyEdge, labelColumn, relevance } from './suggest-catalog.js';
 import { nameMeasure, pickAmount, pickDate, statusFilter } from './suggest-columns.js';
 import { singular, variants, wordsOf } from './suggest-goal.js';
 import { ident, literal } from './suggest-graph.js';
+import { describeMatch, nothingMatches, type Plan, type Planning, type SourceGraph } from './suggest-planning.js';
 
 /** How rows are grouped for "by <entity>": a column of the main dataset, or a table reached through keys. */
 type Grouping =

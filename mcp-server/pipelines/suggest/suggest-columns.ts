@@ -1,9 +1,9 @@
 import { withSourceReader } from '../../connectors/source-reader.js';
 import { fenceUntrusted } from '../../tool.js';
 import { postgresDialect } from '../dialect.js';
-import type { Planning } from './suggest.js';
 import { type Dataset, type DatasetColumn, isAmountColumn, isDateColumn } from './suggest-catalog.js';
 import { mentions, singular, wordsOf } from './suggest-goal.js';
+import type { Planning } from './suggest-planning.js';
 
 /** Which columns of the measured dataset an aggregate uses: the date of its period, the amount, a fitting status. */
 

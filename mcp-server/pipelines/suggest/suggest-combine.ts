@@ -1,8 +1,8 @@
 import { DataOpsError } from '../../../core/errors.js';
 import { cutIdentifier } from '../identifiers.js';
-import { best, describeMatch, nothingMatches, type Plan, type Planning, type SourceGraph } from './suggest.js';
 import type { Dataset, KeyEdge } from './suggest-catalog.js';
 import { singular } from './suggest-goal.js';
+import { best, describeMatch, nothingMatches, type Plan, type Planning, type SourceGraph } from './suggest-planning.js';
 
 /** One join along the way from what already flows to a dataset: `at` is in the flow, `next` joins it. */
 interface Step {

@@ -1,22 +1,15 @@
 import { DataOpsError } from '../../../core/errors.js';
 import type { ServiceContext } from '../../context.js';
 import type { PipelineGraph } from '../graph.js';
+import type { PipelineIssue } from '../nodes/node-module.js';
 import { createPipeline, type SavedVersion } from '../store.js';
-import { analyzePipeline, type PipelineIssue } from '../validate.js';
+import { analyzePipeline } from '../validate.js';
 import { planAggregate } from './suggest-aggregate.js';
-import {
-  type Dataset,
-  explicitDatasets,
-  type KeyEdge,
-  keyEdges,
-  matchedWords,
-  relevance,
-  searchDatasets,
-  sourceDatasets,
-} from './suggest-catalog.js';
+import { type Dataset, explicitDatasets, keyEdges, searchDatasets, sourceDatasets } from './suggest-catalog.js';
 import { planCombine } from './suggest-combine.js';
-import { type Goal, parseGoal, tableNameFor } from './suggest-goal.js';
+import { parseGoal, tableNameFor } from './suggest-goal.js';
 import { GraphBuilder } from './suggest-graph.js';
+import { best, describeMatch, nothingMatches, type Plan, type Planning, type SourceGraph } from './suggest-planning.js';
 
 export interface SuggestInput {
   goal: string;
@@ -33,33 +26,6 @@ export interface Suggestion {
   explanation: string[];
   datasets: { urn: string; role: 'main' | 'joined' | 'link' }[];
   destination: { schema: string; table: string };
-}
-
-/** The join graph of one source as the caller may see it, loaded once per proposal. */
-export interface SourceGraph {
-  datasets: Dataset[];
-  edges: KeyEdge[];
-  byId: Map<string, Dataset>;
-}
-
-/** What planning a mode hands back: the main dataset, the others used, and the node the destination reads. */
-export interface Plan {
-  main: Dataset;
-  used: { dataset: Dataset; role: 'joined' | 'link' }[];
-  last: string;
-}
-
-/** Everything a planner shares: the goal, the graph being built, the explanation and the catalog look-ups. */
-export interface Planning {
-  ctx: ServiceContext;
-  goal: Goal;
-  explicit: Dataset[];
-  builder: GraphBuilder;
-  explain: string[];
-  /** What was searched for, for the error when nothing fits. */
-  searched: string[];
-  search(words: string[]): Promise<Dataset[]>;
-  sourceGraph(sourceId: string): Promise<SourceGraph>;
 }
 
 /**
@@ -140,37 +106,6 @@ export async function suggestPipeline(ctx: ServiceContext, input: SuggestInput):
     datasets,
     destination,
   };
-}
-
-/** The error for a goal whose words find nothing usable: what was searched, and how to name datasets instead. */
-export function nothingMatches(planning: Planning, why?: string): DataOpsError {
-  const searched = planning.searched.length
-    ? `searched the catalog for ${planning.searched.map((s) => `"${s}"`).join(', ')}`
-    : 'the goal has no words to search the catalog for';
-  return new DataOpsError(
-    'not_found',
-    `no table or view you may see fits the goal "${planning.goal.text}" (${searched}${why ? `; ${why}` : ''}). ` +
-      'Name the datasets to use with `datasets` (their URNs, from catalog_search), or use words from their names, tags or descriptions.',
-  );
-}
-
-/** The best of `candidates` for `words`: most relevant, then best ranked by the search. */
-export function best(candidates: Dataset[], words: string[], weight?: (word: string) => number): Dataset | undefined {
-  return [...candidates].sort(
-    (a, b) =>
-      relevance(b, words, weight) - relevance(a, words, weight) || a.rank - b.rank || a.urn.localeCompare(b.urn),
-  )[0];
-}
-
-/** "contracts.payments (matches contract, spend)". */
-export function describeMatch(d: Dataset, words: string[]): string {
-  const matched = matchedWords(d, words);
-  const unmatched = words.filter((w) => !matched.includes(w));
-  const holds = matched.length
-    ? `its name, tags, description or columns hold ${matched.map((w) => `"${w}"`).join(', ')}`
-    : '';
-  const lacks = unmatched.length ? `none you may see fits ${unmatched.map((w) => `"${w}"`).join(', ')} better` : '';
-  return `${d.namespace}.${d.name}${holds || lacks ? ` (${[holds, lacks].filter(Boolean).join('; ')})` : ''}`;
 }
 
 /** A graph reading one dataset as it is: the goal named no period, grouping, measure or combination. */

@@ -3,7 +3,6 @@ import { pipelineUploads } from '../../../db/schema/index.js';
 import type { Classification } from '../../../db/schema/types.js';
 import type { ServiceContext } from '../../context.js';
 import { clearanceAllows } from '../../governance/access.js';
-import type { PipelineGraph } from '../graph.js';
 
 /** Who may read an uploaded file: those cleared for the marking its uploader gave it. */
 
@@ -17,7 +16,9 @@ export interface LoadedUpload {
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The upload ids a graph's source_upload nodes name. */
-export function uploadIds(graph: PipelineGraph): string[] {
+// The graph's shape spelled out rather than `PipelineGraph`: the node modules read uploads through here, and the
+// graph's types are built from their registry.
+export function uploadIds(graph: { nodes: { type: string; data: { config: Record<string, unknown> } }[] }): string[] {
   return graph.nodes
     .filter((n) => n.type === 'source_upload')
     .map((n) => (n.data.config as { upload?: unknown }).upload)

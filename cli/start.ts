@@ -148,9 +148,14 @@ export async function startServer(config: RuntimeConfig, options: StartOptions):
     await closeServer();
     throw error;
   });
-  void startup.settled.then(() => runtime.scheduler.start());
+  let stopping = false;
+  // A stop asked for while the demo loads must not be followed by a scheduler cycle.
+  void startup.settled.then(() => stopping || runtime.scheduler.start());
   await new Promise<void>((resolve) => {
-    const stop = () => closeServer().then(() => startup.close().then(resolve, resolve));
+    const stop = () => {
+      stopping = true;
+      void closeServer().then(() => startup.close().then(resolve, resolve));
+    };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });

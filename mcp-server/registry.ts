@@ -78,14 +78,15 @@ export function parseToolsets(list: string, from: string): ToolsetName[] | undef
     .split(',')
     .map((name) => name.trim().toLowerCase())
     .filter(Boolean);
-  if (names.length === 0 || names.includes('all')) return undefined;
-  const unknown = names.filter((name) => !toolsetNames.includes(name as ToolsetName));
+  const unknown = names.filter((name) => name !== 'all' && !toolsetNames.includes(name as ToolsetName));
   if (unknown.length > 0) {
     throw new DataOpsError(
       'invalid_input',
       `${from}: unknown toolset${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; the toolsets are ${toolsetNames.join(', ')} (or all)`,
     );
   }
+  // `all` is every toolset: with a session's headers, every toolset the server offers.
+  if (names.length === 0 || names.includes('all')) return undefined;
   return [...new Set(names as ToolsetName[])];
 }
 

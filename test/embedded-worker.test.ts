@@ -1,5 +1,6 @@
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
@@ -131,6 +132,27 @@ describe('the embedded catalog in its own thread', () => {
       /^the embedded catalog in \/x stopped unexpectedly \(.+\): restart dataops; what was committed is kept$/,
     );
     await server.close();
+  }, 120_000);
+
+  it('drops a connection whose bytes are not Postgres messages, and keeps answering the others', async () => {
+    const server = await startEmbeddedServer(scratch(), { extensions: false, what: 'the embedded catalog in /x' });
+    try {
+      const socketPath = path.join(new URL(server.url).searchParams.get('host')!, '.s.PGSQL.5432');
+      // A startup message, then a query whose length field is negative: a reader that trusts it loops forever.
+      const garbage = Buffer.from('0000000800030000' + '51ffffff9c', 'hex');
+      const closed = await new Promise<boolean>((resolve) => {
+        const socket = connect(socketPath, () => socket.write(garbage));
+        socket.on('data', () => {});
+        socket.on('error', () => {});
+        socket.on('close', () => resolve(true));
+        setTimeout(() => resolve(false), 10_000);
+      });
+      expect(closed).toBe(true);
+      const client = server.client({ max: 1 });
+      expect(await client`select 1 as one`).toEqual([{ one: 1 }]);
+    } finally {
+      await server.close();
+    }
   }, 120_000);
 
   it('refuses a directory PGlite cannot open, in one line', async () => {

@@ -116,7 +116,7 @@ describe('toolsets and read-only on dataops mcp (stdio, the real CLI)', () => {
     expect(mcp.code).not.toBe(0);
     expect(mcp.stderr).toContain('--toolsets: unknown toolset catalgo');
     expect(mcp.stderr).toContain('catalog, lineage, quality, governance, social, pipelines');
-    const start = await runCli(['--db', db, 'start', '--port', '0'], { DATAOPS_TOOLSETS: 'lineage,qualty' });
+    const start = await runCli(['--db', db, 'start', '--port', '0'], { DATAOPS_TOOLSETS: 'all,qualty' });
     expect(start.code).not.toBe(0);
     expect(start.stderr).toContain('DATAOPS_TOOLSETS: unknown toolset qualty');
   }, 60_000);

@@ -16,7 +16,7 @@ import {
 } from '../../mcp-server/lineage/openlineage-body.js';
 import { notEnabledReason, selectTools, type ToolSelection, toolByName } from '../../mcp-server/registry.js';
 import { auditFailedCall, errorMessage, runTool } from '../../mcp-server/run-tool.js';
-import { loadingMessage, loadingWaitMs, type RuntimeSource } from '../../mcp-server/runtime/startup.js';
+import { loadingMessage, type RuntimeSource } from '../../mcp-server/runtime/startup.js';
 import { handleMcpRequest } from '../../mcp-server/transports/http.js';
 import { createHostCheck } from './host-check.js';
 import { sessionSelection } from './session-tools.js';
@@ -24,7 +24,7 @@ import { sessionSelection } from './session-tools.js';
 export interface AppOptions {
   /**
    * The runtime, or a startup still opening it: /healthz reports where it is, and /mcp and /api wait for it
-   * (the demo for at most `loadingWaitMs`, then a 503 saying what is still loading).
+   * (for at most DATAOPS_LOADING_WAIT seconds, then a 503 saying what is still loading).
    */
   runtime: RuntimeSource;
   /** `local`: requests without a token act as `localPrincipal` (loopback desktop use); `required`: every request needs a token. */
@@ -144,7 +144,7 @@ export function createApp(options: AppOptions) {
   app.get('/.well-known/oauth-protected-resource/mcp', (c) => c.json(resourceMetadata(c)));
 
   const authenticate = async (authorization: string | undefined): Promise<ServiceContext | string> => {
-    const runtime = await options.runtime.whenReady(loadingWaitMs);
+    const runtime = await options.runtime.whenReady();
     const token = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
     if (token && options.oidc && looksLikeJwt(token)) {
       const result = await options.oidc.verify(token);

@@ -91,3 +91,8 @@ export async function releaseEmbedded(dir: string): Promise<void> {
   clearTimeout(shared.idle);
   await shared.server.then((server) => server.close()).catch(() => {});
 }
+
+/** Closes every embedded source database this process opened: a command or server that ends waits for none of them. */
+export async function closeAllEmbedded(): Promise<void> {
+  await Promise.all([...open.keys()].map(releaseEmbedded));
+}

@@ -95,6 +95,8 @@ const closed = Symbol('closed');
 const sslRequest = 80877103;
 const gssRequest = 80877104;
 const cancelRequest = 80877102;
+/** Postgres refuses messages above 1 GB (PQ_LARGE_MESSAGE_LIMIT). */
+const maxMessageBytes = 0x3fffffff;
 
 class Connection {
   started = false;
@@ -121,7 +123,14 @@ class Connection {
     for (;;) {
       const header = this.framed ? 1 : 0;
       if (this.buffer.length < header + 4) break;
-      const length = header + this.buffer.readInt32BE(header);
+      const declared = this.buffer.readInt32BE(header);
+      // A length below its own 4 bytes would never consume input (an endless loop); one above Postgres's
+      // own limit is not a message either. Either way the stream is out of step: end this connection only.
+      if (declared < 4 || declared > maxMessageBytes) {
+        this.end();
+        return false;
+      }
+      const length = header + declared;
       if (this.buffer.length < length) break;
       const message = this.buffer.subarray(0, length);
       this.buffer = this.buffer.subarray(length);

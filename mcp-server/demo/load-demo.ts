@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { annotateAssets, defineDomains } from '../catalog/annotate.js';
 import { type SyncSummary, syncSource } from '../catalog/sync.js';
@@ -100,5 +101,14 @@ export async function loadDemo(
     const pipelines = await loadDemoPipelines(await ws.contextFor(ws.ctx.principal.id));
     for (const name of pipelines.created) log(`added the pipeline "${name}" with a passing pipeline test`);
   }
+  if (ws.storage.dataDir) await writeFile(demoLoadedMarker(ws.storage.dataDir), `${new Date().toISOString()}\n`);
   return summary;
+}
+
+/**
+ * Written beside an embedded catalog once the whole demo is in: a start stopped halfway through leaves
+ * assets without it, and the next start finishes the load (every step of it may run again).
+ */
+export function demoLoadedMarker(dataDir: string): string {
+  return path.join(dataDir, 'demo-loaded');
 }

@@ -21,6 +21,7 @@ const envSchema = z.object({
   DATAOPS_OIDC_JWKS_URL: z.string().url().optional(),
   DATAOPS_SECRET_KEY: z.string().optional(),
   DATAOPS_SCHEDULER_INTERVAL: z.coerce.number().int().min(0).max(86_400).default(300),
+  DATAOPS_LOADING_WAIT: z.coerce.number().min(0).max(600).default(8),
   DATAOPS_SCHEDULER_TIMEZONE: z
     .string()
     .default('UTC')

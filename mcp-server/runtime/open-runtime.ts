@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { createDb, type Database } from '../../db/create-db.js';
+import { closeAllEmbedded } from '../../db/embedded/shared-embedded.js';
 import { createEmbedder } from '../catalog/embeddings/embedder.js';
 import type { Embedder } from '../catalog/embeddings/embedder-type.js';
 import { createSecretBox, loadSecretBox, type SecretBox } from '../connectors/source-credentials.js';
@@ -77,7 +78,10 @@ export async function openRuntime(config: RuntimeConfig, options: RuntimeOptions
       scheduler,
       close: async () => {
         await scheduler.stop();
-        if (owned) await database.close();
+        if (!owned) return;
+        // The demo's embedded database first: the catalog's lock, released last, guards both directories.
+        await closeAllEmbedded();
+        await database.close();
       },
     };
   } catch (error) {

@@ -1,7 +1,8 @@
-import { count } from 'drizzle-orm';
+import { existsSync } from 'node:fs';
+import { count, eq } from 'drizzle-orm';
 import { DataOpsError } from '../../core/errors.js';
-import { assets } from '../../db/schema/index.js';
-import { loadDemo } from '../demo/load-demo.js';
+import { assets, sources } from '../../db/schema/index.js';
+import { demoLoadedMarker, demoSourceName, loadDemo } from '../demo/load-demo.js';
 import { localAdminId } from '../governance/principals.js';
 import { failInterruptedRuns } from '../pipelines/interrupted-runs.js';
 import type { RuntimeConfig } from './config.js';
@@ -18,17 +19,11 @@ export type RuntimeState =
 export interface RuntimeSource {
   status(): RuntimeState;
   /**
-   * The runtime once tools may run. Opening the catalog (migrations) is always waited for; the demo is waited
-   * for up to `waitMs`, after which this throws an `unavailable` error saying what is still loading.
+   * The runtime once tools may run. A call waits for it at most DATAOPS_LOADING_WAIT seconds from when it was
+   * made (opening the catalog included), then throws an `unavailable` error saying what is still loading.
    */
-  whenReady(waitMs: number): Promise<Runtime>;
+  whenReady(): Promise<Runtime>;
 }
-
-/**
- * How long a tool called while the demo loads waits for it before answering that it is loading: below the
- * 10 s request timeout of the MCP Inspector, the shortest among common clients, so a client hears why.
- */
-export const loadingWaitMs = 8_000;
 
 /** A runtime that is already open and loaded, as a RuntimeSource (tests, and surfaces started after startup). */
 export function readySource(runtime: Runtime): RuntimeSource {
@@ -86,7 +81,7 @@ export function startRuntime(config: RuntimeConfig, options: StartOptions): Star
   });
   const settled = opened.then(
     async (runtime) => {
-      if (options.demo && !closing && (await isEmptyEmbedded(runtime)) && !closing) {
+      if (options.demo && !closing && (await needsDemo(runtime)) && !closing) {
         const started = Date.now();
         const step = (message: string) => {
           state = { state: 'loading', step: message, sinceMs: started };
@@ -117,15 +112,16 @@ export function startRuntime(config: RuntimeConfig, options: StartOptions): Star
     opened,
     settled,
     status: () => state,
-    whenReady: async (waitMs) => {
-      const runtime = await opened;
-      if (state.state === 'ready') return runtime;
+    whenReady: async () => {
+      if (state.state === 'ready') return opened;
+      // The default 8 s stays below the MCP Inspector's 10 s request timeout, the shortest among common
+      // clients, so a client hears why instead of timing out.
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), waitMs);
+        timer = setTimeout(() => resolve('timeout'), config.env.DATAOPS_LOADING_WAIT * 1000);
       });
       const outcome = await Promise.race([settled, timedOut]).finally(() => clearTimeout(timer));
-      if (outcome !== 'timeout') return runtime;
+      if (outcome !== 'timeout') return opened;
       throw new DataOpsError('unavailable', loadingMessage(state));
     },
     close: async () => {
@@ -148,11 +144,22 @@ export function loadingMessage(state: RuntimeState): string {
   );
 }
 
-/** The demo loads on a first start only: an embedded catalog (a server catalog is shared) with no assets yet. */
-async function isEmptyEmbedded(runtime: Runtime): Promise<boolean> {
-  if (!runtime.storage.dataDir) return false;
+/**
+ * The demo loads into an embedded catalog (a server catalog is shared) on a first start, when it has no
+ * assets yet, and again on the start after one stopped halfway through loading it (its source is there, the
+ * marker written at the end is not).
+ */
+async function needsDemo(runtime: Runtime): Promise<boolean> {
+  const { dataDir } = runtime.storage;
+  if (!dataDir || existsSync(demoLoadedMarker(dataDir))) return false;
   const [row] = await runtime.database.db.select({ n: count() }).from(assets);
-  return row!.n === 0;
+  if (row!.n === 0) return true;
+  const [demo] = await runtime.database.db
+    .select({ id: sources.id })
+    .from(sources)
+    .where(eq(sources.name, demoSourceName));
+  if (demo) runtime.logger.warn('finishing the demo workspace: an earlier start stopped while loading it');
+  return demo !== undefined;
 }
 
 /** Closes, as failed, the pipeline runs a stopped server left `running` (see failInterruptedRuns). */

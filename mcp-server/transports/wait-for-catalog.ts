@@ -7,7 +7,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { DataOpsError, isDataOpsError } from '../../core/errors.js';
 import type { ServiceContext } from '../context.js';
-import { loadingWaitMs, type RuntimeSource } from '../runtime/startup.js';
+import type { RuntimeSource } from '../runtime/startup.js';
 
 /** Requests whose handlers read the catalog; everything else (initialize, ping, the lists of tools and prompts) is answered at once. */
 const catalogMethods = new Set(['tools/call', 'resources/list', 'resources/read', 'completion/complete']);
@@ -15,7 +15,7 @@ const catalogMethods = new Set(['tools/call', 'resources/list', 'resources/read'
 /**
  * Lets an MCP server answer before its runtime is ready. The transport passes `initialize`, `tools/list` and
  * the like straight through; a request that reads the catalog waits until the catalog is open (migrated) and
- * the demo loaded, and if the demo is still loading after `loadingWaitMs`, it is answered with what is
+ * the demo loaded, and if the demo is still loading after DATAOPS_LOADING_WAIT seconds, it is answered with what is
  * loading instead: a tool result with `isError` (the model relays it), or an error for other requests.
  * The context (the principal loaded once, as before) is only read after that wait, so it can be filled in then.
  * `settledIn` resolves when the client has settled in, the moment to start opening the catalog.
@@ -39,7 +39,7 @@ export function waitForCatalog(
   let bound: ServiceContext | undefined;
   let binding: Promise<void> | undefined;
   const ready = async () => {
-    const runtime = await source.whenReady(loadingWaitMs);
+    const runtime = await source.whenReady();
     binding ??= runtime.contextFor(principalId).then((ctx) => {
       bound = ctx;
     });

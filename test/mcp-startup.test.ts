@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -121,5 +121,7 @@ describe('dataops mcp answers at once', () => {
     expect(answers.filter((text) => !loading.test(text) && text !== opening)).toEqual([]);
     expect(result.isError, result.content[0]?.text).toBeFalsy();
     expect((result.structuredContent as SearchOutput).hits[0]!.qualifiedName).toBe('contracts.vendor_spend_by_fy');
+    // Marked whole, so the next start neither loads it again nor takes a half-loaded demo for a finished one.
+    expect(existsSync(path.join(db, 'demo-loaded'))).toBe(true);
   }, 300_000);
 });

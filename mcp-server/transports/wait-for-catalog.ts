@@ -26,9 +26,9 @@ export function waitForCatalog(
   principalId: string,
 ): { transport: Transport; ctx: ServiceContext; settledIn: Promise<void> } {
   let settle!: () => void;
-  // Opening an embedded catalog the first time holds this thread for seconds (initdb runs in PGlite's
-  // WebAssembly): it waits until the client has its tool list, asks for the catalog, leaves, or 2 s pass
-  // after `initialize` was answered without any of that.
+  // Opening an embedded catalog the first time takes seconds of CPU (a worker thread starts, PGlite runs
+  // initdb): on a small machine that would slow the first answers a client waits for, so it starts once the
+  // client has its tool list, asks for the catalog, leaves, or 2 s after `initialize` was answered.
   const settledIn = new Promise<void>((resolve) => {
     settle = resolve;
   });

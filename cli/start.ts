@@ -111,6 +111,10 @@ export async function startServer(config: RuntimeConfig, options: StartOptions):
     oidc: oidc && verifier && { issuer: oidc.issuer, verify: async (token) => (await verifier)(token) },
     tools: options.tools,
   });
+  // An embedded catalog's lock is taken as soon as opening starts: one held by another process fails by the
+  // next turn of the event loop, before this announces itself listening.
+  await new Promise((resolve) => setImmediate(resolve));
+  if (startup.status().state === 'failed') await startup.opened;
   let server: ReturnType<typeof serve>;
   try {
     server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {

@@ -32,6 +32,11 @@ describe("the embedded catalog is one process's at a time", () => {
         `dataops: the embedded catalog in ${path.join(dir, 'catalog')} is in use by another dataops process ` +
           `(pid ${server.pid}): stop it first, or point both at a Postgres server with DATABASE_URL\n`,
       );
+      // A second server says the same before it says it listens.
+      const second = await runCli(['--db', dir, 'start', '--port', '0', '--no-demo']);
+      expect(second.code).toBe(1);
+      expect(second.stdout).toBe('');
+      expect(second.stderr).toContain(`is in use by another dataops process (pid ${server.pid})`);
     } finally {
       await server.stop();
     }

@@ -25,11 +25,6 @@ export interface RuntimeSource {
   whenReady(): Promise<Runtime>;
 }
 
-/** A runtime that is already open and loaded, as a RuntimeSource (tests, and surfaces started after startup). */
-export function readySource(runtime: Runtime): RuntimeSource {
-  return { status: () => ({ state: 'ready' }), whenReady: async () => runtime };
-}
-
 export interface StartOptions {
   /** Load the demo workspace into an empty embedded catalog, in the background. */
   demo: boolean;

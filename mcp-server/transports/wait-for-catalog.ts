@@ -7,7 +7,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { DataOpsError, isDataOpsError } from '../../core/errors.js';
 import type { ServiceContext } from '../context.js';
-import type { RuntimeSource } from '../runtime/startup.js';
+import { loadingMessage, type RuntimeSource } from '../runtime/startup.js';
 
 /** Requests whose handlers read the catalog; everything else (initialize, ping, the lists of tools and prompts) is answered at once. */
 const catalogMethods = new Set(['tools/call', 'resources/list', 'resources/read', 'completion/complete']);
@@ -50,7 +50,7 @@ export function waitForCatalog(
   };
   const ctx = new Proxy({} as ServiceContext, {
     get(_, key) {
-      if (!bound) throw new DataOpsError('unavailable', 'the catalog is still opening: try again in a moment');
+      if (!bound) throw new DataOpsError('unavailable', loadingMessage({ state: 'opening' }));
       return bound[key as keyof ServiceContext];
     },
   });
